@@ -1,0 +1,7 @@
+"""The Slack surface: one module per feature, each with `register(app, deps, router)`."""
+
+from __future__ import annotations
+
+from handlers import help
+
+FEATURES = [help]

@@ -1,0 +1,30 @@
+"""build_app(settings, deps) -> AsyncApp, and nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from handlers import FEATURES
+from handlers import errors as error_handler
+from handlers.router import CommandRouter
+from handlers.router import register as register_router
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    app = AsyncApp(
+        signing_secret=deps.settings.signing_secret,
+        client=deps.client,
+        # Listeners run before the HTTP response: the ack can carry the answer itself, and slow work goes to
+        # lazy listeners. This also skips Bolt's 10 ms ack-polling loop.
+        process_before_response=True,
+        logger=logging.getLogger("gtm_bot.bolt"),
+    )
+    router = CommandRouter(deps)
+    for feature in FEATURES:
+        feature.register(app, deps, router)
+    register_router(app, router)
+    error_handler.register(app, deps)
+    return app

@@ -1,0 +1,114 @@
+"""`gtm-bot`: serve, socket, db upgrade, import org|accounts|opportunities FILE."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def _database_url() -> str:
+    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def _fail(message: str) -> int:
+    print(f"gtm-bot: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _serve(host: str, port: int) -> int:
+    from aiohttp import web
+
+    from bot.app import build_app
+    from bot.deps import Deps
+    from bot.server import create_web_app
+
+    settings = Settings.from_env()
+    deps = Deps.build(settings)
+    web.run_app(create_web_app(deps, build_app(deps)), host=host, port=port, print=None)
+    return 0
+
+
+async def _socket() -> None:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    from bot.app import build_app
+    from bot.deps import Deps
+
+    settings = Settings.from_env(need_app_token=True)
+    deps = Deps.build(settings)
+    await deps.db.upgrade()
+    deps.outbox.start()
+    try:
+        await AsyncSocketModeHandler(build_app(deps), settings.app_token).start_async()
+    finally:
+        await deps.outbox.stop()
+        await deps.db.dispose()
+
+
+async def _import(kind: str, path: Path) -> int:
+    from bot.importer import import_file
+    from storage.db import Database
+
+    db = Database(_database_url())
+    try:
+        await db.upgrade()
+        count = await import_file(db, kind, path)
+    finally:
+        await db.dispose()
+    print(f"imported {count} {kind} rows from {path}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gtm-bot", description="The go-to-market handbook, in Slack.")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    imp = sub.add_parser("import", help="import the directory (org YAML, accounts CSV, opportunities CSV)")
+    imp.add_argument("kind", choices=["org", "accounts", "opportunities"])
+    imp.add_argument("file", type=Path)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.importer import ImportFailed
+
+    try:
+        if args.command == "serve":
+            return _serve(args.host, args.port)
+        if args.command == "socket":
+            asyncio.run(_socket())
+            return 0
+        if args.command == "db":
+            from storage.db import upgrade
+
+            upgrade(_database_url())
+            print("database is at the latest migration", file=sys.stderr)
+            return 0
+        return asyncio.run(_import(args.kind, args.file))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except ImportFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

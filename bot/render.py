@@ -1,0 +1,60 @@
+"""The one Jinja2 renderer: templates/<feature>/<name>.json.j2 -> Block Kit as Python data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+_MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Slack turns these into pings or links even without angle brackets in some clients; break them visibly.
+_BARE_PINGS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def mrkdwn_escape(value: object) -> str:
+    """Escape user text for mrkdwn: no `<!channel>`, `<@U1>` or `<http://x|y>` can survive."""
+    text = "" if value is None else str(value)
+    return _BARE_PINGS.sub("@\u200b\\1", text.translate(_MRKDWN))
+
+
+def truncate(value: object, length: int) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= length else text[: max(0, length - 1)] + "…"
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Renderer:
+    def __init__(self, templates_dir: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["mrkdwn_escape"] = mrkdwn_escape
+        self.env.filters["truncate_to"] = truncate
+        self.env.filters["tojson"] = _tojson
+        self.env.policies["json.dumps_function"] = json.dumps
+
+    def render(self, name: str, **context: Any) -> Any:
+        """Render a template and parse it, so a broken template fails here, not at Slack."""
+        source = self.env.get_template(name).render(**context)
+        try:
+            return json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name} rendered invalid JSON: {exc}") from exc
+
+    def message(self, name: str, **context: Any) -> dict[str, Any]:
+        """A message template renders {"text": fallback, "blocks": [...]}."""
+        rendered = self.render(name, **context)
+        if not isinstance(rendered, dict) or "text" not in rendered:
+            raise ValueError(f"{name} must render an object with a 'text' fallback")
+        return rendered

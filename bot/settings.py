@@ -1,0 +1,58 @@
+"""Environment -> a frozen Settings. A missing secret is a one-line error, not a traceback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A configuration problem a person can fix; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    signing_secret: str
+    bot_token: str
+    app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    handbook_path: Path | None = None
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    holiday_country: str = "US"
+    holiday_subdivision: str | None = None
+    fiscal_year_start_month: int = 2
+    outbox_poll_seconds: float = 5.0
+    scheduler_poll_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_app_token: bool = False) -> Settings:
+        env = os.environ if env is None else env
+        required = ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"] + (
+            ["SLACK_APP_TOKEN"] if need_app_token else []
+        )
+        for name in required:
+            if not env.get(name, "").strip():
+                raise SettingsError(f"{name} is not set; see README.md, 'Configuration'")
+        api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+        month = env.get("GTM_FISCAL_YEAR_START_MONTH", "2").strip()
+        if not month.isdigit() or not 1 <= int(month) <= 12:
+            raise SettingsError(f"GTM_FISCAL_YEAR_START_MONTH must be 1-12, got {month!r}")
+        handbook = env.get("GTM_HANDBOOK_PATH", "").strip()
+        return cls(
+            signing_secret=env["SLACK_SIGNING_SECRET"].strip(),
+            bot_token=env["SLACK_BOT_TOKEN"].strip(),
+            app_token=env.get("SLACK_APP_TOKEN", "").strip() or None,
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            handbook_path=Path(handbook) if handbook else None,
+            holiday_country=env.get("GTM_HOLIDAY_COUNTRY", "US").strip() or "US",
+            holiday_subdivision=env.get("GTM_HOLIDAY_SUBDIVISION", "").strip() or None,
+            fiscal_year_start_month=int(month),
+        )

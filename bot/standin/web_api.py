@@ -1,0 +1,211 @@
+"""A local stand-in for Slack's Web API: records every call and answers like Slack.
+
+The tests point the bot's SLACK_API_URL at it, and the playground serves it beside the bot.
+It also receives `response_url` posts. Faults (500, 429 with Retry-After, hangs) can be queued per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT000001"
+BOT_ID = "BBOT000001"
+TEAM_ID = "T0GTMBOT1"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    retry_after: int | None = None
+    delay: float = 0.0
+    error: str | None = None  # ok:false with this error, status 200
+
+
+class SlackStandIn:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages
+        self.ephemeral: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # response_url posts
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home: dict[str, dict[str, Any]] = {}
+        self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self._ts = itertools.count(1)
+        self._view_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.base_url = ""
+
+    # ---- test helpers -------------------------------------------------------------------------------
+    def fail_next(self, method: str, fault: Fault | None = None, times: int = 1) -> None:
+        self.faults[method].extend([fault or Fault()] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] = lambda _c: True,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[Call]:
+        """Wait until `count` recorded calls to `method` match; the bot's listeners run after the ack."""
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls_to(method) if predicate(c)]
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(matching()) >= count)
+        return matching()
+
+    def response_url(self, key: str = "r") -> str:
+        return f"{self.base_url}respond/{key}"
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.messages.clear()
+        self.ephemeral.clear()
+        self.responses.clear()
+        self.views.clear()
+        self.home.clear()
+        self.faults.clear()
+
+    # ---- the HTTP surface ---------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        return app
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        for key in ("blocks", "view", "attachments", "users"):
+            if isinstance(args.get(key), str) and args[key][:1] in "[{":
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        if self.faults.get(method):
+            fault = self.faults[method].pop(0)
+            await self._record(Call(method, {**args, "_fault": fault.status}))
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.error:
+                return web.json_response({"ok": False, "error": fault.error})
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": "fault"}, status=fault.status, headers=headers)
+        answer = self._answer(method, args, request.headers.get("Authorization", ""))
+        await self._record(Call(method, args))
+        return web.json_response(answer)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        entry = {"key": request.match_info["key"], **body}
+        self.responses.append(entry)
+        await self._record(Call("response_url", entry))
+        return web.Response(text="ok")
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _answer(self, method: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        if not auth.startswith("Bearer "):
+            return {"ok": False, "error": "not_authed"}
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": "https://gtm.example/",
+                    "team": "GTM",
+                    "user": "gtm-bot",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                }
+            case "chat.postMessage":
+                channel = str(args.get("channel", ""))
+                if not channel:
+                    return {"ok": False, "error": "channel_not_found"}
+                if channel.startswith("U"):
+                    channel = "D" + channel[1:]
+                message = {
+                    "ts": self._next_ts(),
+                    "text": args.get("text", ""),
+                    "blocks": args.get("blocks", []),
+                    "user": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "thread_ts": args.get("thread_ts"),
+                }
+                self.messages[channel].append(message)
+                return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+            case "chat.update":
+                channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+                for message in self.messages.get(channel, []):
+                    if message["ts"] == ts:
+                        message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
+                        return {"ok": True, "channel": channel, "ts": ts}
+                return {"ok": False, "error": "message_not_found"}
+            case "chat.postEphemeral":
+                entry = {
+                    "channel": args.get("channel"),
+                    "user": args.get("user"),
+                    "text": args.get("text", ""),
+                    "blocks": args.get("blocks", []),
+                    "ts": self._next_ts(),
+                }
+                self.ephemeral.append(entry)
+                return {"ok": True, "message_ts": entry["ts"]}
+            case "views.open" | "views.push":
+                view_id = f"V{next(self._view_ids):08d}"
+                view = {**args.get("view", {}), "id": view_id}
+                self.views[view_id] = view
+                return {"ok": True, "view": view}
+            case "views.update":
+                view_id = str(args.get("view_id", ""))
+                if view_id not in self.views:
+                    return {"ok": False, "error": "not_found"}
+                self.views[view_id] = {**args.get("view", {}), "id": view_id}
+                return {"ok": True, "view": self.views[view_id]}
+            case "views.publish":
+                self.home[str(args.get("user_id"))] = args.get("view", {})
+                return {"ok": True, "view": {**args.get("view", {}), "id": "VHOME"}}
+            case "conversations.open":
+                users = str(args.get("users", "")).split(",")
+                return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+            case "users.info":
+                user = str(args.get("user", ""))
+                profile = self.users.get(user)
+                if profile is None:
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "user": profile}
+        return {"ok": False, "error": "unknown_method"}

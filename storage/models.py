@@ -1,0 +1,250 @@
+"""Tables. Every request, step, decision, notification and job is a row, so nothing lives only in memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on every backend, returned as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class RegionRow(Base):
+    __tablename__ = "regions"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    countries: Mapped[list[Any]] = mapped_column(default=list)
+    states: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    slack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="", index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    manager: Mapped[str | None] = mapped_column(String(32), index=True)
+    team_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_sector: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    owner: Mapped[str | None] = mapped_column(String(32), index=True)
+    type: Mapped[str | None] = mapped_column(String(32))
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    website: Mapped[str | None] = mapped_column(String(255))
+    employees_datafox: Mapped[int | None] = mapped_column(Integer)
+    employees_zoominfo: Mapped[int | None] = mapped_column(Integer)
+    employees_override: Mapped[int | None] = mapped_column(Integer)
+    override_country: Mapped[str | None] = mapped_column(String(8))
+    override_state: Mapped[str | None] = mapped_column(String(16))
+    datafox_country: Mapped[str | None] = mapped_column(String(8))
+    datafox_state: Mapped[str | None] = mapped_column(String(16))
+    zoominfo_country: Mapped[str | None] = mapped_column(String(8))
+    zoominfo_state: Mapped[str | None] = mapped_column(String(16))
+    shipping_country: Mapped[str | None] = mapped_column(String(8))
+    shipping_state: Mapped[str | None] = mapped_column(String(16))
+    billing_country: Mapped[str | None] = mapped_column(String(8))
+    billing_state: Mapped[str | None] = mapped_column(String(16))
+    public_sector: Mapped[bool] = mapped_column(Boolean, default=False)
+    sdr: Mapped[str | None] = mapped_column(String(32))
+    # The ultimate parent, kept on every row so a hierarchy is one indexed query.
+    root_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class OpportunityRow(Base):
+    __tablename__ = "opportunities"
+    opportunity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[str | None] = mapped_column(String(32), index=True)
+    stage: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str | None] = mapped_column(String(64))
+    created_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[float | None] = mapped_column(Float)
+    close_date: Mapped[date | None] = mapped_column(Date)
+    parent_opportunity_id: Mapped[str | None] = mapped_column(String(64))
+    sdr: Mapped[str | None] = mapped_column(String(32))
+
+
+class GlossaryEntryRow(Base):
+    """Entries added or edited by Sales Ops; shipped entries come from bot/handbook/data/glossary.yaml."""
+
+    __tablename__ = "glossary_entries"
+    slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    term: Mapped[str] = mapped_column(String(120))
+    expansion: Mapped[str | None] = mapped_column(String(255))
+    definition: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    section: Mapped[str] = mapped_column(String(120), default="glossary")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+
+
+class GlossaryChangeRow(Base):
+    __tablename__ = "glossary_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(120), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # add | edit | retire
+    actor: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    old_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class GlossaryStatRow(Base):
+    __tablename__ = "glossary_stats"
+    query: Mapped[str] = mapped_column(String(120), primary_key=True)
+    found: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime]
+
+
+class RequestRow(Base):
+    """One approval request of any kind (ownership, escalation, review, ...); `payload` holds its facts."""
+
+    __tablename__ = "requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requester: Mapped[str] = mapped_column(String(32), index=True)
+    subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_requests_kind_status", "kind", "status"),)
+
+
+class StepRow(Base):
+    __tablename__ = "request_steps"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(8))  # one | any | all
+    approvers: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    needs_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    __table_args__ = (UniqueConstraint("request_id", "position"),)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("request_steps.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(32))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+    # One decision per approver per step: a double click or a retry hits this, not a second row.
+    __table_args__ = (UniqueConstraint("step_id", "actor"),)
+
+
+class AuditRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(48))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+
+class MessageRefRow(Base):
+    """Where a card was posted, so it can be updated in place later (even after a restart)."""
+
+    __tablename__ = "message_refs"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+
+
+class OutboxRow(Base):
+    """A Slack call decided inside a transaction and sent after it commits; retried until Slack answers."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    method: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ref_key: Mapped[str | None] = mapped_column(String(160))  # post: save ts under it; update: read it
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class JobRow(Base):
+    """A scheduled job; replicas claim due rows with a lease, so each runs once."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done | cancelled
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)

@@ -1,0 +1,129 @@
+"""Fixtures: a real database (SQLite file or PostgreSQL), the Slack stand-in, the real app over HTTP.
+
+Set GTM_TEST_DATABASE_URL to run everything against PostgreSQL, e.g.
+`GTM_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test pytest`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestServer
+from sqlalchemy import text
+
+from bot.app import build_app
+from bot.deps import Deps
+from bot.importer import import_file
+from bot.server import create_web_app
+from bot.settings import Settings
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database, is_sqlite, upgrade
+from storage.models import Base
+from tests.slack.client import SlackClient
+
+SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
+SIGNING_SECRET = "test-signing-secret"
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("GTM_TEST_DATABASE_URL", "").strip()
+    return url or f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'gtm-test.db'}"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def migrated(database_url: str) -> str:
+    if not is_sqlite(database_url):
+        db = Database(database_url)
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await db.dispose()
+    await asyncio.to_thread(upgrade, database_url)
+    return database_url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(migrated: str) -> AsyncIterator[Database]:
+    database = Database(migrated)
+    async with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def standin() -> AsyncIterator[SlackStandIn]:
+    fake = SlackStandIn()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    fake.base_url = str(server.make_url("/"))
+    yield fake
+    await server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def deps(db: Database, standin: SlackStandIn, clock: FakeClock) -> AsyncIterator[Deps]:
+    settings = Settings.from_env(
+        {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": standin.base_url + "api/",
+            "DATABASE_URL": db.url,
+        }
+    )
+    built = Deps.build(settings, clock=clock)
+    await built.db.dispose()
+    built.db = db
+    built.outbox.db = db
+    built.outbox.poll_seconds = 0.05
+    yield built
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def slack(deps: Deps, standin: SlackStandIn) -> AsyncIterator[SlackClient]:
+    web_app = create_web_app(deps, build_app(deps), migrate=False)
+    web_app.on_cleanup.clear()  # the db fixture owns the engine
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        yield SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, session)
+    await deps.outbox.stop()
+    await server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def directory(db: Database) -> Database:
+    """The sample org, accounts and opportunities, imported through the real importer."""
+    for kind, name in (
+        ("org", "org.yaml"),
+        ("accounts", "accounts.csv"),
+        ("opportunities", "opportunities.csv"),
+    ):
+        await import_file(db, kind, SAMPLES / name)
+    return db
