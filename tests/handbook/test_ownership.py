@@ -316,6 +316,12 @@ DEFAULT_STEP = route_request(RD, SALES_ADMIN, view_of(SOLO), PEOPLE)
         (RD, OVERRIDE_STEP, "   ", False),
         (ADMIN, OVERRIDE_STEP, "ops decision", True),
         (LEAD, OVERRIDE_STEP, "I am a team lead", False),
+        (
+            LEAD,
+            Routing(False, ["U_LEAD"], Mode.OVERRIDE, True, "listed by mistake"),
+            "still not an RD",
+            False,
+        ),
         (OWNER, OVERRIDE_STEP, "I own it", False),
         (ADMIN, DEFAULT_STEP, "no owner yet", True),
         (RD, DEFAULT_STEP, "no owner yet", False),

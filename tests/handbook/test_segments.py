@@ -45,6 +45,12 @@ def test_employee_count_prefers_override_then_datafox_then_zoominfo(
     assert employee_count(account) == expected
 
 
+def test_the_segment_bands_are_contiguous_from_zero() -> None:
+    bands = facts.load("ownership")["segments"]
+    assert bands[0]["min"] == 0 and bands[-1]["max"] is None
+    assert all(lower["max"] + 1 == upper["min"] for lower, upper in zip(bands, bands[1:], strict=False))
+
+
 def test_linkedin_is_never_an_employee_count_source() -> None:
     labels = [s["label"].lower() for s in facts.load("ownership")["employee_count_sources"]]
     assert labels == ["admin override", "datafox", "zoominfo"]
