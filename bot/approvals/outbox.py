@@ -8,6 +8,7 @@ across a crash or restart. A sent post stores its channel and ts under `ref_key`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -92,10 +93,8 @@ class Outbox:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -105,10 +104,8 @@ class Outbox:
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:

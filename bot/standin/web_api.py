@@ -64,14 +64,14 @@ class SlackStandIn:
         method: str,
         predicate: Callable[[Call], bool] = lambda _c: True,
         count: int = 1,
-        timeout: float = 5.0,
+        within: float = 5.0,
     ) -> list[Call]:
         """Wait until `count` recorded calls to `method` match; the bot's listeners run after the ack."""
 
         def matching() -> list[Call]:
             return [c for c in self.calls_to(method) if predicate(c)]
 
-        async with asyncio.timeout(timeout), self._changed:
+        async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(lambda: len(matching()) >= count)
         return matching()
 
