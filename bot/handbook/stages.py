@@ -15,7 +15,7 @@ from bot.handbook import facts
 from bot.handbook.directory import Opportunity
 from bot.handbook.results import Allowed, Outcome, Refused
 
-FUZZY_CUTOFF = 80
+FUZZY_CUTOFF = 85
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +235,14 @@ def parse_stage(text: str) -> StageMatch | None:
     if len(compact) < 3:
         return None
     choices = [key for key, *_ in tables["compact"]]
-    best = process.extractOne(compact, choices, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF)
+    best = process.extractOne(compact, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
     if best is None:
         return None
     _, _, found, _ = tables["compact"][best[2]]
     return StageMatch(stage=found, typed=typed, matched_by="fuzzy")
 
 
-_ARROW = re.compile(r"^\s*(?P<a>.+?)\s*(?:->|\u2192|=>|>)\s*(?P<b>.+?)\s*$")
+_ARROW = re.compile(r"^\s*(?P<a>.+?)\s*(?:->|\u2192|=>)\s*(?P<b>.+?)\s*$")
 _FROM_TO = re.compile(r"^\s*from\s+(?P<a>.+?)\s+to\s+(?P<b>.+?)\s*$", re.IGNORECASE)
 
 
