@@ -350,7 +350,7 @@ def _opp(stage_text: str, created: date | None = date(2024, 5, 1)) -> Opportunit
         (_opp("3", date(2023, 11, 1)), {}, []),
         (_opp("8-Closed Lost", date(2023, 1, 1)), {"account_transferred_on": date(2024, 1, 1)}, []),
         (_opp("6-Closed Won"), {}, ["stage_variant"]),
-        (_opp("Negotiation stuff?!"), {}, ["unknown_stage"]),
+        (_opp("Qualified (converted)"), {}, ["unknown_stage"]),
     ],
 )
 def test_an_opportunity_gets_the_handbooks_warnings(
