@@ -30,6 +30,8 @@ _STOP_WORDS_TEXT = """
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
+# Question words that the handbook spells differently ("how long is a trial" -> "trial length").
+QUESTION_SYNONYMS: dict[str, tuple[str, ...]] = {"long": ("length", "day"), "often": ("frequenc",)}
 TITLE_WEIGHT = 2.5  # a question's words in a heading say more than the same words in a paragraph
 EXCERPT_CHARS = 300
 BM25_K1 = 1.2
@@ -230,7 +232,8 @@ class HandbookIndex:
 
     def ask(self, question: str, k: int = 3) -> list[Answer]:
         """The `k` sections most relevant to `question`, best first; none when no word matches."""
-        terms = list(dict.fromkeys(tokenize(question)))
+        words = tokenize(question)
+        terms = list(dict.fromkeys(words + [s for w in words for s in QUESTION_SYNONYMS.get(w, ())]))
         if not terms:
             return []
         # A heading with no text of its own (e.g. "Types of Accounts") has nothing to quote.
@@ -251,8 +254,7 @@ class HandbookIndex:
         def weight(sentence: str) -> float:
             return sum(self._bm25.idf(term) for term in wanted.intersection(tokenize(sentence)))
 
-        # Ties go to the shorter sentence: the same words in fewer characters are more to the point.
-        best = max(range(len(sentences)), key=lambda i: (weight(sentences[i]), -len(sentences[i]), -i))
+        best = max(range(len(sentences)), key=lambda i: (weight(sentences[i]), -i))
         excerpt = sentences[best]
         if best + 1 < len(sentences) and len(excerpt) + 1 + len(sentences[best + 1]) <= EXCERPT_CHARS:
             excerpt = f"{excerpt} {sentences[best + 1]}"
