@@ -254,7 +254,8 @@ class HandbookIndex:
         def weight(sentence: str) -> float:
             return sum(self._bm25.idf(term) for term in wanted.intersection(tokenize(sentence)))
 
-        best = max(range(len(sentences)), key=lambda i: (weight(sentences[i]), -i))
+        # Ties go to the shorter sentence: the same words in fewer characters are more to the point.
+        best = max(range(len(sentences)), key=lambda i: (weight(sentences[i]), -len(sentences[i]), -i))
         excerpt = sentences[best]
         if best + 1 < len(sentences) and len(excerpt) + 1 + len(sentences[best + 1]) <= EXCERPT_CHARS:
             excerpt = f"{excerpt} {sentences[best + 1]}"
