@@ -1,0 +1,196 @@
+"""The handbook page as sections, and questions answered from them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.handbook import facts
+from bot.handbook.sections import (
+    HandbookIndex,
+    default_handbook_path,
+    kramdown_anchor,
+    parse_sections,
+    stem,
+    tokenize,
+)
+
+SOURCE_OF_TRUTH = Path("/work/shared/handbook/go-to-market.md")
+
+
+@pytest.fixture(scope="module")
+def handbook() -> HandbookIndex:
+    return HandbookIndex.from_file(default_handbook_path())
+
+
+@pytest.mark.parametrize(
+    ("title", "anchor"),
+    [
+        ("Sales Segment and Hierarchy Review Process", "sales-segment-and-hierarchy-review-process"),
+        ("Opportunity Stages", "opportunity-stages"),
+        ("Criteria for Sales Accepted Opportunity (SAO)", "criteria-for-sales-accepted-opportunity-sao"),
+        ("Lead & Contact Statuses", "lead--contact-statuses"),
+        ("Region/Vertical", "regionvertical"),
+        ("Active vs. Passive", "active-vs-passive"),
+        ('Locking Opportunities as a result of their "At Risk" potential',
+         "locking-opportunities-as-a-result-of-their-at-risk-potential"),
+        ("Events ", "events"),
+        ("1. Numbered heading", "numbered-heading"),
+    ],
+)  # fmt: skip
+def test_anchors_are_the_ids_kramdown_gives_headings(title: str, anchor: str) -> None:
+    assert kramdown_anchor(title) == anchor
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        "glossary",
+        "customer-lifecycle",
+        "sal-sales-capacity",
+        "segmentation",
+        "sales-segment-and-hierarchy-review-process",
+        "account-ownership-rules-of-engagement",
+        "lead--contact-statuses",
+        "contact-requests",
+        "trial-requests",
+        "record-ownership",
+        "changing-account-ownership-in-salesforce",
+        "rules-of-engagement",
+        "active-vs-passive",
+        "criteria-for-sales-accepted-opportunity-sao",
+        "opportunity-naming-convention",
+        "opportunity-types",
+        "opportunity-stages",
+        "initial-source",
+    ],
+)
+def test_the_shipped_handbook_has_the_sections_the_bot_links_to(handbook: HandbookIndex, anchor: str) -> None:
+    assert anchor in handbook.anchors()
+
+
+def test_in_page_links_that_match_a_heading_resolve(handbook: HandbookIndex) -> None:
+    text = default_handbook_path().read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\(#([^)]+)\)|^\[[^\]]+\]:\s*#(\S+)", text, flags=re.M))
+    anchors = {a or b for a, b in linked}
+    # These in-page links point at headings the page does not have (see the report on the issue).
+    broken = {
+        "Sales-Segment-Review-Process", "Segmentation", "sales-segment-review-process", "emea", "apac",
+        "us-east", "us-west", "public-sector", "contact-us-requests", "global-account-ownership",
+        "named-account-ownership", "lead-routing", "list-imports",
+        "mass-create-contact-on-opportunities-with-contact-roles",
+    }  # fmt: skip
+    assert anchors - broken <= handbook.anchors()
+    assert not (broken & handbook.anchors())
+
+
+def test_front_matter_and_kramdown_options_are_not_text() -> None:
+    sections = parse_sections(
+        '---\ntitle: x\n---\n## On this page\n{:.no_toc}\n\n{::options parse_block_html="true" /}\n'
+        "##### Trial Requests\nDefault trial length is thirty (30) days.\n{:.no_toc}\n"
+    )
+    assert [(s.title, s.anchor, s.level, s.text) for s in sections] == [
+        ("On this page", "on-this-page", 2, ""),
+        ("Trial Requests", "trial-requests", 5, "Default trial length is thirty (30) days."),
+    ]
+
+
+def test_repeated_headings_get_numbered_anchors() -> None:
+    sections = parse_sections("## Notes\na\n## Notes\nb\n#### Notes\nc\n")
+    assert [s.anchor for s in sections] == ["notes", "notes-1", "notes-2"]
+
+
+def test_section_links_use_the_handbook_url(handbook: HandbookIndex) -> None:
+    section = handbook.section("opportunity-stages")
+    assert section is not None
+    assert section.level == 5
+    assert section.url == facts.section_url("opportunity-stages")
+    assert section.text.startswith("To help move sales")
+
+
+def test_the_shipped_handbook_is_the_source_of_truth() -> None:
+    if not SOURCE_OF_TRUTH.exists():
+        pytest.skip("shared handbook not mounted")
+    assert default_handbook_path().read_text(encoding="utf-8") == SOURCE_OF_TRUTH.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("reassigning", "reassign"),
+        ("reassigned", "reassign"),
+        ("named", "name"),
+        ("naming", "name"),
+        ("owned", "own"),
+        ("trials", "trial"),
+        ("opportunities", "opportuniti"),
+        ("opportunity", "opportuniti"),
+        ("process", "process"),
+    ],
+)
+def test_stemming_meets_inflections_at_their_base(word: str, expected: str) -> None:
+    assert stem(word) == expected
+
+
+def test_tokenize_drops_question_words() -> None:
+    assert tokenize("Who can reassign an account?") == ["reassign", "account"]
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor", "excerpt_says"),
+    [
+        ("who can reassign an account?", "changing-account-ownership-in-salesforce", "reassign"),
+        ("how long is a trial?", "trial-requests", "thirty (30) days"),
+        ("what is the SLA for contact requests?", "contact-requests", "one (1) business day"),
+        ("how many named accounts can a rep own?", "account-ownership-rules-of-engagement",
+         "no more than 30"),
+        ("what is a holdover opportunity", "account-ownership-rules-of-engagement", "holdover"),
+        ("how is the sales segment determined?", "segmentation", "Total Employee"),
+        ("when is a lead considered active?", "active-vs-passive", "Active"),
+        ("how do I create an add-on opportunity?", "creating-an-add-on-opportunity", "Add-on"),
+        ("what are the criteria for a sales accepted opportunity",
+         "criteria-for-sales-accepted-opportunity-sao", "Sales Accepted Opportunity"),
+        ("what is the sales capacity goal", "sal-sales-capacity", "capacity"),
+    ],
+)  # fmt: skip
+def test_questions_rank_the_answering_section_in_the_top_three(
+    handbook: HandbookIndex, question: str, anchor: str, excerpt_says: str
+) -> None:
+    answers = handbook.ask(question, k=3)
+    by_anchor = {answer.section.anchor: answer for answer in answers}
+    assert anchor in by_anchor, [a.section.anchor for a in answers]
+    assert excerpt_says.lower() in by_anchor[anchor].excerpt.lower()
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor"),
+    [
+        ("who can reassign an account?", "changing-account-ownership-in-salesforce"),
+        ("how long is a trial?", "trial-requests"),
+        ("what is the SLA for contact requests?", "contact-requests"),
+        ("how many named accounts can a rep own?", "account-ownership-rules-of-engagement"),
+    ],
+)
+def test_a_question_about_one_section_ranks_it_first(
+    handbook: HandbookIndex, question: str, anchor: str
+) -> None:
+    assert handbook.ask(question, k=1)[0].section.anchor == anchor
+
+
+@pytest.mark.parametrize("question", ["", "what is the?", "xyzzy plugh"])
+def test_a_question_with_no_handbook_words_has_no_answer(handbook: HandbookIndex, question: str) -> None:
+    assert handbook.ask(question) == []
+
+
+def test_excerpts_are_short_plain_text(handbook: HandbookIndex) -> None:
+    for question in ["opportunity stages closed lost reasons", "glossary SAO", "routing LeanData"]:
+        for answer in handbook.ask(question, k=5):
+            assert 0 < len(answer.excerpt) <= 300
+            assert "](" not in answer.excerpt and "**" not in answer.excerpt and "`" not in answer.excerpt
+
+
+def test_headings_with_no_text_of_their_own_are_not_answers(handbook: HandbookIndex) -> None:
+    assert "types-of-accounts" not in [a.section.anchor for a in handbook.ask("types of accounts", k=10)]
