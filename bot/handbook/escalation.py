@@ -218,12 +218,8 @@ def rule_13_favours_territory(considerations: Iterable[str]) -> bool:
 
 
 def _check_request(event: RequestReassignment) -> Refused | None:
+    """Rule 7 asks for an explanation; rule 13 or a stand-alone child exception says what it should cover."""
     rules = _facts()
-    minimum = rules["request"]["min_explanation_words"]
-    if len(_words(event.explanation)) < minimum:
-        return Refused(
-            f"Explain the request to the global owner in at least {minimum} words (rule 7).", _section()
-        )
     unknown = sorted(set(event.considerations) - set(rules["rule_13_considerations"]))
     if unknown:
         return Refused(f"Unknown rule 13 considerations: {', '.join(unknown)}.", _section())
@@ -280,76 +276,87 @@ def _managers_step(ctx: EscalationContext, votes: Mapping[str, bool]) -> StepSpe
     return StepSpec(_MANAGERS_STEP_ROLES, Mode.ALL, pending)
 
 
+def _unless(transition: Transition, *checks: Refused | None) -> Transition | Refused:
+    """The first refusal among `checks`, else the transition (a Refused is falsy, so no `or` chains)."""
+    return next((check for check in checks if check is not None), transition)
+
+
+def _check_explained(explanation: str, who: str) -> Refused | None:
+    minimum = _facts()["request"]["min_explanation_words"]
+    if len(_words(explanation)) < minimum:
+        return Refused(f"Explain this to the {who} in at least {minimum} words.", _section())
+    return None
+
+
 def advance(state: EscalationState | None, event: Event, ctx: EscalationContext) -> Transition | Refused:
     """Apply one event to a request in `state` (None before it exists); Refused if the rules forbid it."""
     if state is not None and state.is_final:
         return Refused(f"This request is already settled ({state.value}).", _section())
+    everyone = frozenset({GLOBAL_OWNER, TERRITORY_REP, MANAGERS})
+    transferred = Transition(EscalationState.REASSIGNED, None, Decision.TRANSFER, frozenset({TERRITORY_REP}))
     match state, event:
         case None, RequestReassignment():
-            return (
-                _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP)
-                or _check_request(event)
-                or Transition(
-                    EscalationState.REQUESTED, StepSpec((GLOBAL_OWNER,)), notify=frozenset({GLOBAL_OWNER})
-                )
+            requested = Transition(
+                EscalationState.REQUESTED, StepSpec((GLOBAL_OWNER,)), notify=frozenset({GLOBAL_OWNER})
+            )
+            return _unless(
+                requested,
+                _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP),
+                _check_explained(event.explanation, "global owner (rule 7)"),
+                _check_request(event),
             )
         case None, HandOff():
-            if len(_words(event.explanation)) < _facts()["request"]["min_explanation_words"]:
-                return Refused("Explain the transfer to the territory rep (rule 6).", _section())
-            return (
-                _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER)
-                or _check_named_transfer(ctx, event.effective_on, event.agreed_by)
-                or Transition(EscalationState.REASSIGNED, None, Decision.TRANSFER, frozenset({TERRITORY_REP}))
+            return _unless(
+                transferred,
+                _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER),
+                _check_explained(event.explanation, "territory rep (rule 6)"),
+                _check_named_transfer(ctx, event.effective_on, event.agreed_by),
             )
         case EscalationState.REQUESTED, Reassign():
-            return (
-                _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER)
-                or _check_named_transfer(ctx, event.effective_on, event.agreed_by)
-                or Transition(EscalationState.REASSIGNED, None, Decision.TRANSFER, frozenset({TERRITORY_REP}))
+            return _unless(
+                transferred,
+                _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER),
+                _check_named_transfer(ctx, event.effective_on, event.agreed_by),
             )
         case EscalationState.REQUESTED, Keep():
-            refused = _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER)
-            if refused:
-                return refused
             reason = is_compelling_reason(event.reason)
-            if isinstance(reason, Refused):
-                return reason
-            return Transition(
+            kept = Transition(
                 EscalationState.KEPT, StepSpec((TERRITORY_REP,)), notify=frozenset({TERRITORY_REP})
             )
+            return _unless(
+                kept,
+                _actor_is(event.actor, ctx.global_owner, GLOBAL_OWNER),
+                reason if isinstance(reason, Refused) else None,
+            )
         case EscalationState.KEPT, AcceptKeep():
-            return _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP) or Transition(
+            accepted = Transition(
                 EscalationState.ACCEPTED_KEEP, None, Decision.KEEP, frozenset({GLOBAL_OWNER})
             )
+            return _unless(accepted, _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP))
         case EscalationState.KEPT, Dispute():
-            refused = _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP)
-            if refused:
-                return refused
-            if not ctx.managers:
-                return Refused(
-                    "Neither rep has an ASM or above on record to take the dispute to.", _section()
-                )
-            return Transition(
-                EscalationState.DISPUTED,
-                _managers_step(ctx, {}),
-                notify=frozenset({MANAGERS, GLOBAL_OWNER}),
+            no_managers = Refused(
+                "Neither rep has an ASM or above on record to take the dispute to.", _section()
+            )
+            disputed = Transition(
+                EscalationState.DISPUTED, _managers_step(ctx, {}), notify=frozenset({MANAGERS, GLOBAL_OWNER})
+            )
+            return _unless(
+                disputed,
+                _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP),
+                None if ctx.managers else no_managers,
             )
         case EscalationState.DISPUTED, ManagerVote():
             return _vote(event, ctx)
         case EscalationState.MANAGERS_SPLIT, CroRuling():
-            refused = _actor_is(event.actor, ctx.cro, CRO)
-            if refused:
-                return refused
-            new_state, outcome = (
-                (EscalationState.CRO_TRANSFER, Decision.TRANSFER)
+            ruled = (
+                Transition(EscalationState.CRO_TRANSFER, None, Decision.TRANSFER, everyone)
                 if event.transfer
-                else (EscalationState.CRO_KEEP, Decision.KEEP)
+                else Transition(EscalationState.CRO_KEEP, None, Decision.KEEP, everyone)
             )
-            return Transition(new_state, None, outcome, frozenset({GLOBAL_OWNER, TERRITORY_REP, MANAGERS}))
+            return _unless(ruled, _actor_is(event.actor, ctx.cro, CRO))
         case EscalationState.REQUESTED | EscalationState.KEPT | EscalationState.DISPUTED, Withdraw():
-            return _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP) or Transition(
-                EscalationState.WITHDRAWN, None, None, frozenset({GLOBAL_OWNER})
-            )
+            withdrawn = Transition(EscalationState.WITHDRAWN, None, None, frozenset({GLOBAL_OWNER}))
+            return _unless(withdrawn, _actor_is(event.actor, ctx.territory_rep, TERRITORY_REP))
     where = "before a request exists" if state is None else f"when the request is {state.value}"
     return Refused(f"{type(event).__name__} is not a step {where}.", _section())
 

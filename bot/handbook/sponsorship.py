@@ -83,7 +83,7 @@ def nominate(
     if isinstance(allowed, Refused):
         return allowed
     refused = _check_capacity(account_id, current, today)
-    if refused:
+    if refused is not None:
         return refused
     return Nomination(account_id, account_name, sponsor.slack_id, nominator.slack_id)
 
@@ -107,7 +107,7 @@ def confirm(
     if nomination.status is not NominationStatus.SPONSOR_AGREED:
         return Refused("The named sponsor has to agree before the CRO confirms.", _section())
     refused = _check_capacity(nomination.account_id, current, today)
-    if refused:
+    if refused is not None:
         return refused
     return Sponsorship(
         nomination.account_id, nomination.account_name, nomination.sponsor, today, sponsorship_end(today)
