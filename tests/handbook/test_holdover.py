@@ -1,0 +1,171 @@
+"""Holdover of open opportunities on transferred accounts ("Account Ownership Rules of Engagement" 5)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.handbook.directory import Opportunity
+from bot.handbook.holdover import (
+    DueKind,
+    Holdover,
+    check_extension,
+    due_events,
+    extension_deadline,
+    holdover_end,
+    holdovers_on_transfer,
+    is_open,
+    may_request_extension,
+    report_key,
+    weekly_reports,
+)
+from bot.handbook.results import Allowed
+
+CREATED = date(2026, 1, 10)
+
+
+def test_holdover_ends_180_days_and_extension_deadline_is_day_120() -> None:
+    assert holdover_end(CREATED) == date(2026, 7, 9)
+    assert extension_deadline(CREATED) == date(2026, 5, 10)
+
+
+@pytest.mark.parametrize(
+    ("day", "allowed"),
+    [(0, True), (119, True), (120, True), (121, False), (180, False)],
+)
+def test_an_extension_can_be_requested_up_to_day_120(day: int, allowed: bool) -> None:
+    result = may_request_extension(CREATED, CREATED + timedelta(days=day))
+    assert isinstance(result, Allowed) is allowed
+    if not allowed:
+        assert "day 120" in result.reason and f"day {day}" in result.reason
+
+
+TODAY = date(2026, 4, 1)
+EVIDENCE = "Signed order form is with their legal team, signature expected next week."
+
+
+@pytest.mark.parametrize(
+    ("close_in_days", "evidence", "allowed"),
+    [
+        (30, EVIDENCE, True),
+        (90, EVIDENCE, True),
+        (91, EVIDENCE, False),
+        (-1, EVIDENCE, False),
+        (30, "trust me", False),
+        (30, "", False),
+    ],
+)
+def test_extension_evidence_must_claim_close_within_90_days(
+    close_in_days: int, evidence: str, allowed: bool
+) -> None:
+    result = check_extension(TODAY + timedelta(days=close_in_days), TODAY, evidence)
+    assert isinstance(result, Allowed) is allowed
+
+
+@pytest.mark.parametrize(
+    ("stage", "open_"),
+    [
+        ("1-Discovery", True),
+        ("00-Pre Opportunity", True),
+        ("6-Awaiting Signature", True),
+        ("7-Closed Won", False),
+        ("6-Closed Won", False),
+        ("8-Closed Lost", False),
+        ("7-Closed Lost", False),
+        ("9-Unqualified", False),
+        ("8-Unqualified", False),
+        ("10-Duplicate", False),
+        ("9-Duplicate", False),
+        ("closed won", False),
+        (" 7 - Closed  Won ", False),
+        ("Closed-Lost", False),
+    ],
+)
+def test_stages_are_read_loosely(stage: str, open_: bool) -> None:
+    assert is_open(stage) is open_
+
+
+def opp(
+    oid: str,
+    stage: str = "3-Technical Evaluation",
+    owner: str = "old",
+    created: date | None = CREATED,
+    type_: str | None = "New Business",
+) -> Opportunity:
+    return Opportunity(oid, oid, "acc", owner, stage, type=type_, created_date=created)
+
+
+TRANSFERRED = date(2026, 3, 1)
+
+
+def test_only_the_old_owners_open_opportunities_younger_than_180_days_are_held_over() -> None:
+    opportunities = [
+        opp("open"),
+        opp("won", stage="7-Closed Won"),
+        opp("other-owner", owner="someone"),
+        opp("too-old", created=TRANSFERRED - timedelta(days=180)),
+        opp("day-179", created=TRANSFERRED - timedelta(days=179)),
+        opp("no-date", created=None),
+    ]
+    held = holdovers_on_transfer(opportunities, "old", "new", TRANSFERRED)
+    assert [(h.opportunity.opportunity_id, h.ends_on) for h in held] == [
+        ("open", date(2026, 7, 9)),
+        ("day-179", TRANSFERRED + timedelta(days=1)),
+        ("no-date", TRANSFERRED + timedelta(days=180)),
+    ]
+    assert all((h.original_owner, h.new_owner) == ("old", "new") for h in held)
+
+
+HOLD = Holdover(opp("o1"), "old", "new", holdover_end(CREATED))
+
+
+@pytest.mark.parametrize(
+    ("today", "kinds"),
+    [
+        (CREATED + timedelta(days=119), []),
+        (CREATED + timedelta(days=120), [DueKind.EXTENSION_DEADLINE]),
+        (CREATED + timedelta(days=121), []),
+        (CREATED + timedelta(days=179), []),
+        (CREATED + timedelta(days=180), [DueKind.TRANSFER]),
+        (CREATED + timedelta(days=181), []),
+    ],
+)
+def test_due_events_fire_on_day_120_and_day_180(today: date, kinds: list[DueKind]) -> None:
+    assert [event.kind for event in due_events(HOLD, today)] == kinds
+
+
+def test_due_events_catch_up_after_a_missed_run() -> None:
+    events = due_events(HOLD, CREATED + timedelta(days=200), since=CREATED + timedelta(days=100))
+    assert [event.kind for event in events] == [DueKind.EXTENSION_DEADLINE, DueKind.TRANSFER]
+
+
+@pytest.mark.parametrize(
+    ("type_", "key"),
+    [
+        ("New Business", "new_business_add_ons"),
+        ("Add-On Business", "new_business_add_ons"),
+        ("add on business", "new_business_add_ons"),
+        ("Renewal", "renewals"),
+        ("renewal ", "renewals"),
+        (None, "new_business_add_ons"),
+    ],
+)
+def test_each_type_belongs_to_one_of_the_two_reports(type_: str | None, key: str) -> None:
+    assert report_key(type_) == key
+
+
+def test_weekly_reports_split_running_holdovers_soonest_first() -> None:
+    today = date(2026, 6, 1)
+    holdovers = [
+        Holdover(opp("nb-late"), "old", "new", date(2026, 8, 1)),
+        Holdover(opp("nb-soon", type_="Add-On Business"), "old", "new", date(2026, 6, 15)),
+        Holdover(opp("renew", type_="Renewal"), "old", "new", date(2026, 7, 1)),
+        Holdover(opp("ended"), "old", "new", date(2026, 5, 31)),
+    ]
+    reports = weekly_reports(holdovers, today)
+    assert [(r.key, [h.opportunity.opportunity_id for h in r.holdovers]) for r in reports] == [
+        ("new_business_add_ons", ["nb-soon", "nb-late"]),
+        ("renewals", ["renew"]),
+    ]
+    assert reports[1].url.endswith("00O61000004hmUy")
