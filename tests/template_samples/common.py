@@ -1,15 +1,11 @@
-"""A sample context for every template, so each one is rendered and checked in tests/test_templates.py.
-
-Add an entry with every new template (the test fails for a template without one). Samples carry hostile
-user text on purpose: it must come out escaped.
-"""
+"""Samples for templates/common."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
 
-HOSTILE = "<!channel> <@U123> <http://evil.example|click> & @here"
+HOSTILE = "<!channel> <@U123> <http://evil.example|click> & @here"  # same as the package's
 
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "common/help.json.j2": [
