@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import help
+from handlers import approvals, help, ownership, requests
 
-FEATURES = [help]
+FEATURES = [help, approvals, requests, ownership]

@@ -90,7 +90,7 @@ class RequestRepository:
             .order_by(StepRow.created_at)
             .limit(limit)
         )
-        return [(r, s) for r, s in rows.tuples()]
+        return [(r, s) for r, s in rows]
 
     async def by_requester(self, requester: str, limit: int = 20) -> list[RequestRow]:
         rows = await self.session.scalars(
@@ -110,7 +110,7 @@ class RequestRepository:
             .order_by(desc(DecisionRow.at), desc(DecisionRow.id))
             .limit(limit)
         )
-        return [(r, d) for r, d in rows.tuples()]
+        return [(r, d) for r, d in rows]
 
     async def open_for_subject(self, kind: str, subject_id: str) -> list[RequestRow]:
         rows = await self.session.scalars(

@@ -347,3 +347,85 @@ async def send_reminders(deps: Deps) -> int:
     if sent:
         deps.outbox.kick()
     return sent
+
+
+# ---- what a person sees: lists and timelines -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Overview:
+    waiting: list[dict[str, Any]]
+    mine: list[dict[str, Any]]
+    decided: list[dict[str, Any]]
+
+
+async def overview(deps: Deps, user: str) -> Overview:
+    """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
+    async with deps.db.sessions() as session:
+        repo = RequestRepository(session)
+        waiting = [
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "status": r.status,
+                "step": s.name,
+                "since": s.created_at.strftime("%Y-%m-%d"),
+                "step_id": s.id,
+                "needs_override": s.needs_override,
+            }
+            for r, s in await repo.waiting_on(user)
+        ]
+        mine = [
+            {"id": r.id, "summary": r.summary, "status": r.status, "since": r.created_at.strftime("%Y-%m-%d")}
+            for r in await repo.by_requester(user)
+        ]
+        decided = [
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "status": r.status,
+                "verdict": d.decision,
+                "at": d.at.strftime("%Y-%m-%d"),
+            }
+            for r, d in await repo.recent_decided_by(user)
+        ]
+    return Overview(waiting, mine, decided)
+
+
+async def timeline(
+    deps: Deps, request_id: int, viewer: str
+) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
+    """Every step of a request: who acted, the reasons and the time. Visible to the people involved."""
+    async with deps.db.sessions() as session:
+        ctx = Context(deps, session, deps.clock(), viewer)
+        request = await ctx.repo.get(request_id)
+        if request is None:
+            return Refused("no such request")
+        events = await ctx.repo.timeline(request_id)
+        involved = {request.requester, *(e.actor for e in events)}
+        for step in await ctx.repo.steps(request_id):
+            involved.update(await ctx.repo.approvers(step.id))
+        person = await ctx.directory.person(viewer)
+        staff = person is not None and person.role in (Role.ADMIN, Role.SALES_OPS, Role.CRO)
+        if viewer not in involved and not staff and viewer not in request.payload.get("watchers", []):
+            return Refused("no such request")
+        names = await ctx.names(e.actor for e in events)
+    rows = [
+        {
+            "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
+            "actor": names.get(e.actor, e.actor),
+            "action": e.action.replace("_", " "),
+            "detail": _detail(e.detail),
+        }
+        for e in events
+    ]
+    return request, rows
+
+
+def _detail(detail: dict[str, Any]) -> str:
+    parts = []
+    for key in ("step", "reason", "override_reason", "why", "summary"):
+        value = detail.get(key)
+        if value:
+            parts.append(f"{key.replace('_', ' ')}: {value}")
+    if detail.get("approvers"):
+        parts.append("approvers: " + ", ".join(detail["approvers"]))
+    return "; ".join(parts)[:500]

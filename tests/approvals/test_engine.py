@@ -22,8 +22,9 @@ A, R = Verdict.APPROVE, Verdict.REJECT
     ],
 )
 def test_who_may_decide(actor, approvers, decided, state, admin, allowed, why) -> None:
-    outcome = may_decide(actor, requester="U1", approvers=approvers, decided=decided, step_state=state,
-                         actor_is_admin=admin)
+    outcome = may_decide(
+        actor, requester="U1", approvers=approvers, decided=decided, step_state=state, actor_is_admin=admin
+    )
     assert bool(outcome) is allowed
     assert why in outcome.reason
 
@@ -46,9 +47,7 @@ def test_when_a_step_is_settled(mode, approvers, decided, admin, expected) -> No
     assert settle(mode, approvers, decided, admin_acted=admin) is expected
 
 
-@pytest.mark.parametrize(
-    ("approvers", "mode"), [((), StepMode.ANY), (("U1", "U2"), StepMode.ONE)]
-)
+@pytest.mark.parametrize(("approvers", "mode"), [((), StepMode.ANY), (("U1", "U2"), StepMode.ONE)])
 def test_a_step_needs_the_right_number_of_approvers(approvers, mode) -> None:
     with pytest.raises(ValueError):
         StepSpec("x", approvers, mode)

@@ -1,0 +1,289 @@
+"""Account ownership use-cases: look an account up, explain it, claim it, and apply an approved transfer.
+
+The rules are in bot/handbook/ownership.py; this module loads the directory, calls them, and runs the
+approval flow on the engine (bot/approvals/service.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.approvals import service
+from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.handbook import ownership as rules
+from bot.handbook.directory import Account, Opportunity, Person
+from bot.handbook.results import Refused
+from bot.handbook.stages import parse_stage
+from storage.directory import DirectoryRepository
+from storage.models import RequestRow, StepRow
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+KIND = "ownership"
+MAX_REASON = 1000
+NOT_FOUND = "no such account"
+
+
+# ---- finding and explaining an account -----------------------------------------------------------
+async def load_view(repo: DirectoryRepository, account_id: str) -> rules.AccountView | None:
+    root = await repo.root_of(account_id)
+    if root is None:
+        return None
+    members = {a.account_id: a for a in await repo.hierarchy(root)}
+    if account_id not in members:  # roots not computed yet for this row
+        account = await repo.account(account_id)
+        if account is None:
+            return None
+        members[account_id] = account
+    return rules.build_view(account_id, members, await repo.regions())
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    account: Account | None
+    candidates: list[Account] = field(default_factory=list)
+
+
+async def find_account(repo: DirectoryRepository, viewer: Person | None, text: str) -> Found:
+    """By id, exact name, substring, then a forgiving fuzzy match; public sector hidden from others."""
+    text = text.strip()
+    if not text or viewer is None:
+        return Found(None)
+
+    def visible(account: Account | None) -> bool:
+        return account is not None and rules.can_view(viewer, account)
+
+    exact = await repo.account(text)
+    if visible(exact):
+        return Found(exact)
+    like = [a for a in await repo.accounts_named_like(text) if visible(a)]
+    for account in like:
+        if account.name.casefold() == text.casefold():
+            return Found(account)
+    if len(like) == 1:
+        return Found(like[0])
+    if like:
+        return Found(None, like[:5])
+    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+    names = {a: n for a, n, public in await repo.account_names() if sees_public or not public}
+    scored = process.extract(text, names, scorer=fuzz.WRatio, limit=5, score_cutoff=70)
+    candidates = [acc for _n, _s, key in scored if visible(acc := await repo.account(key))]
+    if candidates and scored[0][1] >= 90 and (len(scored) == 1 or scored[0][1] - scored[1][1] >= 5):
+        return Found(candidates[0])
+    return Found(None, candidates)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerFacts:
+    view: rules.AccountView
+    owner: Person | None
+    opportunities: list[Opportunity]
+    may_reassign: Any
+    people: dict[str, Person]
+
+
+async def owner_facts(session: AsyncSession, viewer: Person, account: Account) -> OwnerFacts | None:
+    repo = DirectoryRepository(session)
+    view = await load_view(repo, account.account_id)
+    if view is None:
+        return None
+    opportunities = [o for o in await repo.opportunities_for([account.account_id]) if _is_open(o.stage)]
+    ids = {account.owner, view.ultimate_parent.owner} - {None}
+    people = await repo.people([i for i in ids if i])
+    return OwnerFacts(
+        view, people.get(account.owner or ""), opportunities, rules.may_reassign(viewer, view), people
+    )
+
+
+def _is_open(stage: str) -> bool:
+    match = parse_stage(stage)
+    return match is None or match.stage.open
+
+
+# ---- claiming --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClaimPreview:
+    routing: rules.Routing
+    new_owner: Person
+    view: rules.AccountView
+
+
+async def preview(
+    session: AsyncSession, requester: Person, account_id: str, new_owner_id: str
+) -> ClaimPreview | Refused:
+    repo = DirectoryRepository(session)
+    view = await load_view(repo, account_id)
+    if view is None or not rules.can_view(requester, view.account):
+        return Refused(NOT_FOUND)
+    new_owner = await repo.person(new_owner_id)
+    if new_owner is None:
+        return Refused("the new owner isn't in the sales directory")
+    people = list((await repo.people()).values())
+    named = await repo.named_count(new_owner.slack_id)
+    return ClaimPreview(rules.route_request(requester, new_owner, view, people, named), new_owner, view)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    applied: bool
+    request_id: int | None
+    explanation: str
+    approvers: list[str]
+
+
+async def claim(
+    deps: Deps, *, requester_id: str, account_id: str, new_owner_id: str, reason: str
+) -> Claimed | Refused:
+    """Apply at once when the rules allow it, else open a request routed to the approver."""
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        return Refused(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), requester_id)
+        requester = await ctx.directory.person(requester_id)
+        if requester is None:
+            return Refused("you aren't in the sales directory yet; ask Sales Ops to add you")
+        found = await preview(session, requester, account_id, new_owner_id)
+        if isinstance(found, Refused):
+            return found
+        routing, view = found.routing, found.view
+        if routing.mode is rules.Mode.BLOCKED:
+            return Refused(routing.explanation)
+        if routing.needs_override and routing.auto_apply and not reason:
+            return Refused("the new owner breaks a rule: write an override reason to apply it")
+        if await ctx.repo.open_for_subject(KIND, account_id):
+            return Refused(f"{view.account.name} already has an open ownership request; see /gtm requests")
+        payload = {
+            "account_id": account_id,
+            "account_name": view.account.name,
+            "old_owner": view.account.owner,
+            "new_owner": new_owner_id,
+            "reason": reason,
+            "routing": routing.mode.value,
+            "explanation": routing.explanation,
+            "failed": [f"{c.name}: {c.reason}" for c in routing.criteria if not c.passed],
+        }
+        summary = f"{found.new_owner.name} to own {view.account.name}"
+        if routing.auto_apply:
+            request = await service.open_request(
+                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=None
+            )
+            await apply_transfer(ctx, request)
+            return Claimed(True, request.id, routing.explanation, [])
+        if not routing.approvers:
+            return Refused("nobody in the directory can approve this; ask Sales Ops")
+        mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
+        step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
+        request = await service.open_request(
+            ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=step
+        )
+        await ctx.notify(
+            requester_id,
+            f"note:{request.id}:opened",
+            "ownership/requested.json.j2",
+            request_id=request.id,
+            summary=summary,
+            explanation=routing.explanation,
+            approvers=list((await ctx.names(routing.approvers)).values()),
+        )
+    deps.outbox.kick()
+    return Claimed(False, request.id, routing.explanation, routing.approvers)
+
+
+def _step_name(mode: rules.Mode) -> str:
+    return {
+        rules.Mode.OWNER: "current owner",
+        rules.Mode.REGION: "regional approver",
+        rules.Mode.OVERRIDE: "RD override",
+        rules.Mode.ADMIN_ONLY: "admin",
+    }.get(mode, "approver")
+
+
+async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
+    """Move the account (and the children that follow the global owner) and tell everyone affected."""
+    payload = request.payload
+    view = await load_view(ctx.directory, payload["account_id"])
+    if view is None:
+        await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
+        return
+    old_owner, new_owner = view.account.owner, payload["new_owner"]
+    moved = [view.account.account_id]
+    if view.account.account_id == view.ultimate_parent.account_id:
+        moved += [a.account_id for a in rules.children_following_global_owner(view.hierarchy, old_owner)]
+    await ctx.directory.set_owner(moved, new_owner)
+    await ctx.finish(request, Status.APPLIED, accounts=moved, old_owner=old_owner, new_owner=new_owner)
+    actor = await ctx.directory.person(ctx.actor)
+    notify = rules.notify_on_change(actor, old_owner, new_owner) if actor else {old_owner, new_owner}
+    names = await ctx.names([old_owner, new_owner, ctx.actor])
+    holdovers = await _holdovers(ctx, moved, old_owner, new_owner)
+    for user in sorted({u for u in notify if u} | {request.requester}):
+        await ctx.notify(
+            user,
+            f"note:{request.id}:applied:{user}",
+            "ownership/changed.json.j2",
+            request_id=request.id,
+            account=view.account.name,
+            children=len(moved) - 1,
+            old_owner=names.get(old_owner or "", "nobody"),
+            new_owner=names.get(new_owner, new_owner),
+            by=names.get(ctx.actor, ctx.actor),
+            holdovers=holdovers,
+        )
+
+
+async def _holdovers(
+    ctx: service.Context, account_ids: list[str], old_owner: str | None, new_owner: str
+) -> list[dict[str, str]]:
+    """Open opportunities that stay with their original owner for now (Rules of Engagement 5)."""
+    from bot.handbook.holdover import holdovers_on_transfer
+
+    opportunities = await ctx.directory.opportunities_for(account_ids)
+    if not old_owner:
+        return []
+    found = holdovers_on_transfer(opportunities, old_owner, new_owner, ctx.now.date())
+    return [{"name": h.opportunity.name, "ends_on": h.ends_on.isoformat()} for h in found]
+
+
+class OwnershipFlow:
+    kind = KIND
+    label = "Ownership request"
+
+    def card(self, request: RequestRow) -> service.Card:
+        p = request.payload
+        fields = [
+            ("Account", p.get("account_name", "")),
+            ("Reason", p.get("reason") or "(none given)"),
+            ("Why you", p.get("explanation", "")),
+        ]
+        if p.get("failed"):
+            fields.append(("Rules broken", "; ".join(p["failed"])))
+        return service.Card(
+            title=request.summary,
+            fields=fields,
+            note="Approving moves the account now and tells both owners.",
+        )
+
+    async def on_settled(
+        self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
+    ) -> None:
+        if state is StepState.APPROVED:
+            await apply_transfer(ctx, request)
+            return
+        decisions = await ctx.repo.decisions(step.id)
+        reason = decisions[-1].reason if decisions else ""
+        names = await ctx.names([ctx.actor])
+        await ctx.finish(request, Status.REJECTED, reason=reason)
+        await ctx.notify(
+            request.requester,
+            f"note:{request.id}:rejected",
+            "ownership/rejected.json.j2",
+            request_id=request.id,
+            summary=request.summary,
+            by=names.get(ctx.actor, ctx.actor),
+            reason=reason,
+        )

@@ -1,0 +1,208 @@
+"""/gtm owner, /gtm segment, /gtm claim and the Request ownership button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ownership
+from bot.deps import Deps
+from bot.handbook import ownership as rules
+from bot.handbook.results import Refused
+from bot.handbook.segments import segment_for
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from storage.directory import DirectoryRepository
+
+CLAIM_CALLBACK = "ownership.claim"
+
+
+def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    deps.flows[ownership.KIND] = ownership.OwnershipFlow()
+    render = deps.renderer
+
+    def not_found(query: str, candidates: list[Any]) -> Reply:
+        return render.message("ownership/not_found.json.j2", query=query, candidates=candidates)
+
+    def refused(reason: str) -> Reply:
+        return render.message(
+            "approvals/outcome.json.j2", text=reason[:1].upper() + reason[1:] + ".", icon=":no_entry:"
+        )
+
+    async def owner(inv: Invocation) -> Reply:
+        if not inv.text:
+            return refused("tell me which account: /gtm owner ACCOUNT (an id or a name)")
+        async with deps.db.sessions() as session:
+            repo = DirectoryRepository(session)
+            viewer = await repo.person(inv.user_id)
+            found = await ownership.find_account(repo, viewer, inv.text)
+            if found.account is None or viewer is None:
+                return not_found(inv.text, found.candidates)
+            facts = await ownership.owner_facts(session, viewer, found.account)
+        if facts is None:
+            return not_found(inv.text, [])
+        return render.message(
+            "ownership/owner_card.json.j2",
+            view=facts.view,
+            opportunities=facts.opportunities,
+            owner_name=facts.owner.name if facts.owner else (found.account.owner or "nobody"),
+            may_reassign=facts.may_reassign,
+            segment_summary=facts.view.segment.summary(found.account.account_id),
+            section_url=rules.section("account_ownership"),
+        )
+
+    async def segment(inv: Invocation) -> Reply:
+        text = inv.text.replace(",", "").strip()
+        url = rules.section("segmentation")
+        if text.isdigit():
+            found = segment_for(int(text))
+            return render.message(
+                "ownership/segment.json.j2",
+                headline=f"{int(text):,} employees is {found}.",
+                detail="",
+                section_url=url,
+            )
+        if not text:
+            return refused("give an employee count or an account: /gtm segment 250, /gtm segment Initech")
+        async with deps.db.sessions() as session:
+            repo = DirectoryRepository(session)
+            viewer = await repo.person(inv.user_id)
+            match = await ownership.find_account(repo, viewer, text)
+            view = await ownership.load_view(repo, match.account.account_id) if match.account else None
+        if view is None:
+            return not_found(inv.text, match.candidates)
+        headline = f"{view.account.name} is {view.segment.segment or 'unsegmented'}"
+        return render.message(
+            "ownership/segment.json.j2",
+            headline=headline,
+            detail=view.segment.summary(view.account.account_id),
+            section_url=url,
+        )
+
+    async def claim_modal(user_id: str, account_id: str, new_owner_id: str) -> dict[str, Any] | str:
+        async with deps.db.sessions() as session:
+            repo = DirectoryRepository(session)
+            requester = await repo.person(user_id)
+            if requester is None:
+                return "you aren't in the sales directory yet; ask Sales Ops to add you"
+            found = await ownership.preview(session, requester, account_id, new_owner_id)
+            if isinstance(found, Refused):
+                return found.reason
+            names = await repo.people([found.view.account.owner or ""])
+        routing = found.routing
+        owner = names.get(found.view.account.owner or "")
+        return render.render(
+            "ownership/claim_modal.json.j2",
+            account_id=account_id,
+            account_name=found.view.account.name,
+            owner_name=owner.name if owner else "nobody",
+            new_owner=new_owner_id,
+            criteria=routing.criteria,
+            explanation=routing.explanation,
+            auto_apply=routing.auto_apply,
+            needs_reason=routing.needs_override and routing.auto_apply,
+        )
+
+    async def open_claim(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        async with deps.db.sessions() as session:
+            repo = DirectoryRepository(session)
+            viewer = await repo.person(inv.user_id)
+            found = await ownership.find_account(repo, viewer, inv.text)
+        if found.account is None:
+            await respond(response_type="ephemeral", **not_found(inv.text or "(nothing)", found.candidates))
+            return
+        view = await claim_modal(inv.user_id, found.account.account_id, inv.user_id)
+        if isinstance(view, str):
+            await respond(response_type="ephemeral", **refused(view))
+            return
+        await client.views_open(trigger_id=inv.trigger_id, view=view)
+
+    async def just_ack(ack: AsyncAck) -> None:
+        await ack()
+
+    async def claim_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+        user = body["user"]["id"]
+        view = await claim_modal(user, str(body["actions"][0].get("value", ""))[:64], user)
+        if isinstance(view, str):
+            await respond(replace_original=False, response_type="ephemeral", **refused(view))
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def new_owner_changed(body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The modal shows which rules pass and fail for whoever is picked, before submit."""
+        view = body["view"]
+        picked = body["actions"][0].get("selected_user") or body["user"]["id"]
+        updated = await claim_modal(body["user"]["id"], view.get("private_metadata", ""), picked)
+        if isinstance(updated, str):
+            return
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+
+    async def claim_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        values = view["state"]["values"]
+        new_owner = (values.get("new_owner", {}).get("ownership.new_owner", {}) or {}).get("selected_user")
+        reason = (values.get("reason", {}).get("value", {}) or {}).get("value") or ""
+        if not new_owner:
+            await ack(response_action="errors", errors={"new_owner": "Pick the new owner."})
+            return
+        if len(reason) > ownership.MAX_REASON:
+            await ack(
+                response_action="errors",
+                errors={"reason": f"Keep it under {ownership.MAX_REASON} characters."},
+            )
+            return
+        result = await ownership.claim(
+            deps,
+            requester_id=body["user"]["id"],
+            account_id=view.get("private_metadata", ""),
+            new_owner_id=new_owner,
+            reason=reason,
+        )
+        if isinstance(result, Refused):
+            block = "reason" if "reason" in result.reason else "new_owner"
+            await ack(
+                response_action="errors",
+                errors={block: (result.reason[:1].upper() + result.reason[1:])[:150]},
+            )
+            return
+        async with deps.db.sessions() as session:
+            names = await DirectoryRepository(session).people(result.approvers)
+        await ack(
+            response_action="update",
+            view=render.render(
+                "ownership/claim_result.json.j2",
+                applied=result.applied,
+                request_id=result.request_id,
+                approvers=[names[a].name if a in names else a for a in result.approvers],
+                explanation=result.explanation,
+            ),
+        )
+
+    router.add(
+        Subcommand(
+            "owner",
+            "/gtm owner ACCOUNT",
+            "Who owns an account, its segment and territory, and who may reassign it",
+            answer=owner,
+        )
+    )
+    router.add(
+        Subcommand(
+            "segment",
+            "/gtm segment N|ACCOUNT",
+            "The segment for an employee count, or how an account's was reached",
+            answer=segment,
+        )
+    )
+    router.add(
+        Subcommand(
+            "claim",
+            "/gtm claim ACCOUNT",
+            "Ask to own an account (or give it to someone); routed to the right approver",
+            lazy=open_claim,
+        )
+    )
+    app.action("ownership.claim_button")(ack=just_ack, lazy=[claim_button])
+    app.action("ownership.new_owner")(ack=just_ack, lazy=[new_owner_changed])
+    app.view(CLAIM_CALLBACK)(claim_submitted)

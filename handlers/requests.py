@@ -1,0 +1,73 @@
+"""/gtm requests (and a request's timeline), Cancel, and the App Home tab: the same lists for every kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.approvals import service
+from bot.approvals.engine import Status
+from bot.deps import Deps
+from bot.handbook.results import Refused
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+
+
+def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    render = deps.renderer
+
+    async def requests(inv: Invocation) -> Reply:
+        text = inv.text.strip().lstrip("#")
+        if text.isdigit():
+            found = await service.timeline(deps, int(text), inv.user_id)
+            if isinstance(found, Refused):
+                return render.message(
+                    "approvals/outcome.json.j2", text=f"No request #{text} that you can see.", icon=":mag:"
+                )
+            request, events = found
+            can_cancel = request.requester == inv.user_id and Status(request.status).open
+            return render.message(
+                "approvals/timeline.json.j2", request=request, events=events, can_cancel=can_cancel
+            )
+        return render.message(
+            "approvals/overview.json.j2", overview=await service.overview(deps, inv.user_id)
+        )
+
+    async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        value = str(body["actions"][0].get("value", ""))
+        if not value.isdigit():
+            result: Any = Refused("that button isn't one I made")
+        else:
+            result = await service.cancel(deps, request_id=int(value), actor=body["user"]["id"])
+        text = (
+            f"Nothing changed: {result.reason}."
+            if isinstance(result, Refused)
+            else f"Request #{result.id} is cancelled; the approvers' cards say so."
+        )
+        deps.spawn(
+            respond(
+                replace_original=False,
+                response_type="ephemeral",
+                **render.message("approvals/outcome.json.j2", text=text, icon=""),
+            )
+        )
+
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        user = event.get("user", "")
+        message = render.message("approvals/overview.json.j2", overview=await service.overview(deps, user))
+        await client.views_publish(
+            user_id=user, view=render.render("approvals/home.json.j2", overview_message=message)
+        )
+
+    router.add(
+        Subcommand(
+            "requests",
+            "/gtm requests [ID]",
+            "What waits on you, your requests, a request's timeline",
+            answer=requests,
+        )
+    )
+    app.action("approval.cancel")(cancel)
+    app.event("app_home_opened")(home_opened)

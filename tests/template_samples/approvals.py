@@ -1,0 +1,86 @@
+"""Samples for templates/approvals."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bot.approvals.service import Card, Overview
+from bot.render import Renderer
+from bot.settings import PROJECT_ROOT
+from tests.template_samples import HOSTILE
+
+CARD = Card(
+    title=f"Ava to own {HOSTILE}", fields=[("Account", HOSTILE), ("Reason", "x" * 5000)], note=HOSTILE
+)
+BASE = {
+    "request_id": 12,
+    "step_id": 34,
+    "kind": "Ownership request",
+    "card": CARD,
+    "requester": HOSTILE,
+    "approver": "U0SAL1",
+    "step": "current owner",
+    "status": "pending",
+}
+
+SAMPLES = {
+    "approvals/card.json.j2": [
+        {**BASE, "state": "pending", "needs_override": False, "decisions": []},
+        {**BASE, "state": "pending", "needs_override": True, "decisions": []},
+        {
+            **BASE,
+            "state": "rejected",
+            "needs_override": False,
+            "status": "rejected",
+            "decisions": [
+                {"by": HOSTILE, "verdict": "reject", "reason": HOSTILE, "at": "2026-11-24 15:00 UTC"}
+            ],
+        },
+    ],
+    "approvals/reminder.json.j2": [
+        {"card": CARD, "request_id": 3, "days": 1},
+        {"card": CARD, "request_id": 3, "days": 4},
+    ],
+    "approvals/reject_modal.json.j2": [
+        {
+            "callback_id": "approval.reject_reason",
+            "request_id": 1,
+            "step_id": 2,
+            "summary": HOSTILE,
+            "title": "Reject request",
+            "label": "Why?",
+            "submit": "Reject",
+        }
+    ],
+    "approvals/outcome.json.j2": [{"text": HOSTILE, "icon": ":no_entry:"}, {"text": "ok", "icon": ""}],
+}
+
+OVERVIEW = Overview(
+    waiting=[
+        {
+            "id": 1,
+            "summary": HOSTILE,
+            "status": "pending",
+            "step": "current owner",
+            "since": "2026-11-24",
+            "step_id": 2,
+            "needs_override": False,
+        }
+    ]
+    * 20,
+    mine=[{"id": 3, "summary": HOSTILE, "status": "applied", "since": "2026-11-20"}],
+    decided=[{"id": 4, "summary": HOSTILE, "status": "rejected", "verdict": "reject", "at": "2026-11-21"}],
+)
+EMPTY = Overview([], [], [])
+RENDERED = Renderer(PROJECT_ROOT / "templates").message("approvals/overview.json.j2", overview=OVERVIEW)
+REQUEST = SimpleNamespace(id=7, summary=HOSTILE, status="pending")
+EVENTS = [{"at": "2026-11-24 15:00 UTC", "actor": HOSTILE, "action": "requested", "detail": HOSTILE}] * 40
+
+SAMPLES |= {
+    "approvals/overview.json.j2": [{"overview": OVERVIEW}, {"overview": EMPTY}],
+    "approvals/timeline.json.j2": [
+        {"request": REQUEST, "events": EVENTS, "can_cancel": True},
+        {"request": REQUEST, "events": [], "can_cancel": False},
+    ],
+    "approvals/home.json.j2": [{"overview_message": RENDERED}],
+}

@@ -1,0 +1,93 @@
+"""Samples for templates/ownership, built from real rule results over hostile directory data."""
+
+from __future__ import annotations
+
+from bot.handbook import ownership as rules
+from bot.handbook.directory import Account, Address, Opportunity, Person, Region, Role, Segment
+from tests.template_samples import HOSTILE
+
+PARENT = Account("A1", HOSTILE, owner="U0SAL1", employees_datafox=80, datafox_address=Address("US", "NY"))
+CHILD = Account("A2", "Child " + HOSTILE, parent_id="A1", employees_zoominfo=2400, named=True)
+VIEW = rules.build_view("A2", {"A1": PARENT, "A2": CHILD}, [Region("US-East", ("US",), ("NY",))])
+ME = Person("U0AE1", HOSTILE, role=Role.AE, region="US-East", segment=Segment.MID_MARKET)
+ROUTING = rules.route_request(ME, ME, VIEW, [ME])
+OPPS = [Opportunity(f"O{i}", HOSTILE, "A2", "U0SAL1", "3-Technical Evaluation") for i in range(15)]
+
+SAMPLES = {
+    "ownership/owner_card.json.j2": [
+        {
+            "view": VIEW,
+            "opportunities": OPPS,
+            "owner_name": HOSTILE,
+            "may_reassign": rules.may_reassign(ME, VIEW),
+            "segment_summary": VIEW.segment.summary("A2"),
+            "section_url": rules.section("account_ownership"),
+        },
+        {
+            "view": VIEW,
+            "opportunities": [],
+            "owner_name": "nobody",
+            "may_reassign": rules.may_reassign(ME, VIEW),
+            "segment_summary": "",
+            "section_url": rules.section("account_ownership"),
+        },
+    ],
+    "ownership/not_found.json.j2": [
+        {"query": HOSTILE, "candidates": [PARENT, CHILD]},
+        {"query": "x", "candidates": []},
+    ],
+    "ownership/segment.json.j2": [
+        {"headline": HOSTILE, "detail": HOSTILE, "section_url": "https://x.example/#s"},
+        {"headline": "250 employees is Mid-Market.", "detail": "", "section_url": "u"},
+    ],
+    "ownership/claim_modal.json.j2": [
+        {
+            "account_id": "A2",
+            "account_name": HOSTILE,
+            "owner_name": HOSTILE,
+            "new_owner": "U0AE1",
+            "criteria": ROUTING.criteria,
+            "explanation": ROUTING.explanation,
+            "auto_apply": False,
+            "needs_reason": False,
+        },
+        {
+            "account_id": "A2",
+            "account_name": "a",
+            "owner_name": "b",
+            "new_owner": "U0AE1",
+            "criteria": ROUTING.criteria,
+            "explanation": HOSTILE,
+            "auto_apply": True,
+            "needs_reason": True,
+        },
+    ],
+    "ownership/claim_result.json.j2": [
+        {"applied": True, "request_id": 1, "approvers": [], "explanation": HOSTILE},
+        {"applied": False, "request_id": 2, "approvers": [HOSTILE, "Dana"], "explanation": HOSTILE},
+    ],
+    "ownership/requested.json.j2": [
+        {"request_id": 4, "summary": HOSTILE, "explanation": HOSTILE, "approvers": [HOSTILE]}
+    ],
+    "ownership/changed.json.j2": [
+        {
+            "request_id": 4,
+            "account": HOSTILE,
+            "children": 2,
+            "old_owner": HOSTILE,
+            "new_owner": HOSTILE,
+            "by": HOSTILE,
+            "holdovers": [{"name": HOSTILE, "ends_on": "2027-01-30"}],
+        },
+        {
+            "request_id": 4,
+            "account": "a",
+            "children": 0,
+            "old_owner": "b",
+            "new_owner": "c",
+            "by": "d",
+            "holdovers": [],
+        },
+    ],
+    "ownership/rejected.json.j2": [{"request_id": 4, "summary": HOSTILE, "by": HOSTILE, "reason": HOSTILE}],
+}

@@ -1,0 +1,341 @@
+"""Account ownership end to end: signed requests in, the stand-in's Web API calls and the database out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.approvals import service
+from bot.deps import Deps
+from bot.standin.web_api import Fault, SlackStandIn
+from storage.db import Database
+from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, RequestRow
+from tests.conftest import FakeClock
+from tests.slack.client import SlackClient, visible_text
+
+
+async def owner_of(db: Database, account_id: str) -> str | None:
+    async with db.sessions() as session:
+        return await session.scalar(select(AccountRow.owner).where(AccountRow.account_id == account_id))
+
+
+def claim_values(new_owner: str, reason: str = "") -> dict:
+    return {
+        "new_owner": {"ownership.new_owner": {"type": "users_select", "selected_user": new_owner}},
+        "reason": {"value": {"type": "plain_text_input", "value": reason}},
+    }
+
+
+def dm_to(standin: SlackStandIn, user: str) -> list[dict]:
+    return standin.messages.get("D" + user[1:], [])
+
+
+def buttons(message: dict) -> list[dict]:
+    return [e for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+async def request_hooli(slack: SlackClient, standin: SlackStandIn) -> dict:
+    """Ava (AE) asks for Hooli, owned by Ben: she fits but may not reassign it (no DataFox count)."""
+    reply = await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "I run their renewal"), private_metadata="A-HOOLI"
+    )
+    assert reply.json["response_action"] == "update", reply.body
+    assert "Request sent" in visible_text(reply.json)
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0AE2")
+    card = dm_to(standin, "U0AE2")[-1]
+    return {"card": card, "approve": next(b for b in buttons(card) if b["action_id"] == "approval.approve")}
+
+
+async def test_owner_card_explains_owner_segment_territory_and_rights(slack: SlackClient, directory) -> None:
+    reply = await slack.command("owner Initech", "U0AE1")
+    text = reply.text
+    assert "Sally Park" in text
+    assert "Large" in text and "Initech GmbH" in text  # the child raised the hierarchy's segment
+    assert "US-East" in text
+    assert "may not reassign" in text
+    assert "Technical Evaluation" in text  # open opportunity listed
+
+
+async def test_owner_lookup_forgives_typos_and_offers_candidates(slack: SlackClient, directory) -> None:
+    assert "Globex Corporation" in (await slack.command("owner globex corp", "U0AE1")).text
+    reply = await slack.command("owner Initek", "U0AE1")
+    assert "Initech" in reply.text
+
+
+async def test_public_sector_accounts_are_hidden_from_everyone_else(slack: SlackClient, directory) -> None:
+    for text in ("owner Stark Federal Systems", "owner A-STARK", "segment Stark Federal Systems"):
+        hidden = await slack.command(text, "U0AE1")
+        assert "No account matches" in hidden.text and "Stark Federal" not in hidden.text.replace(
+            text.split(" ", 1)[1], ""
+        )
+    assert "Paula Almeida" in (await slack.command("owner Stark Federal Systems", "U0PUB1")).text
+    assert "Paula Almeida" in (await slack.command("owner A-STARK", "U0ADM1")).text
+
+
+async def test_segment_for_a_count_and_for_an_account(slack: SlackClient, directory) -> None:
+    assert "Mid-Market" in (await slack.command("segment 1,999", "U0AE1")).text
+    assert "Large" in (await slack.command("segment 2000", "U0AE1")).text
+    reply = await slack.command("segment Initech", "U0AE1")
+    assert "Initech is Large" in reply.text and "Initech GmbH" in reply.text
+
+
+async def test_claim_opens_a_modal_that_shows_the_rules(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    await slack.command("claim Hooli", "U0AE1")
+    call = (await standin.wait_for("views.open"))[0]
+    view = call.args["view"]
+    assert view["callback_id"] == "ownership.claim"
+    assert view["private_metadata"] == "A-HOOLI"
+    text = visible_text(view)
+    assert "The current owner, Ben Ito, decides" in text, text
+    assert "territory" in text
+
+
+async def test_a_request_goes_to_the_owner_who_approves_and_the_account_moves(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"
+    updates = await standin.wait_for("chat.update", lambda c: c.args["channel"] == "D0AE2")
+    assert buttons(standin.messages["D0AE2"][0]) == []  # decided card has no buttons left
+    assert "approved" in visible_text(updates[-1].args)
+    await standin.wait_for("chat.postMessage", lambda c: "moved from" in visible_text(c.args), count=2)
+    told = {
+        c.args["channel"]
+        for c in standin.calls_to("chat.postMessage")
+        if "moved from" in visible_text(c.args)
+    }
+    assert told == {"U0AE1", "U0AE2"}  # both owners (Ava is also the requester: told once)
+
+
+async def test_a_bystander_cannot_approve_someone_elses_request(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    for user in ("U0SAL1", "U0AE1"):  # a bystander, and the requester herself
+        await slack.click(user, "approval.approve", sent["approve"]["value"])
+    replies = await standin.wait_for("response_url", lambda c: c.args["key"] in ("U0SAL1", "U0AE1"), count=2)
+    texts = {c.args["key"]: visible_text(c.args) for c in replies}
+    assert "isn't yours" in texts["U0SAL1"]
+    assert "your own request" in texts["U0AE1"]
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 0
+        refused = await session.scalar(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action == "refused_decision")
+        )
+    assert refused == 2
+
+
+async def test_a_double_click_counts_once(
+    slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    value = sent["approve"]["value"]
+    await asyncio.gather(*(slack.click("U0AE2", "approval.approve", value) for _ in range(10)))
+    await deps.outbox.drain()
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 1
+        notes = await session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.dedupe_key.like("note:%:applied:%"))
+        )
+    assert notes == 2
+    await standin.wait_for("response_url", lambda c: c.args["key"] == "U0AE2", count=10)
+    texts = [visible_text(c.args) for c in standin.calls_to("response_url")]
+    assert sum("You approved" in t for t in texts) == 1
+    assert sum("Nothing changed" in t for t in texts) == 9
+
+
+async def test_rejecting_needs_a_reason_and_tells_the_requester(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await slack.click("U0AE2", "approval.reject", sent["approve"]["value"])
+    modal = (await standin.wait_for("views.open"))[0].args["view"]
+    assert modal["callback_id"] == "approval.reject_reason"
+    empty = await slack.submit(
+        "U0AE2",
+        "approval.reject_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": ""}}},
+        private_metadata=modal["private_metadata"],
+    )
+    assert empty.json["response_action"] == "errors" and "reason" in empty.json["errors"]
+    done = await slack.submit(
+        "U0AE2",
+        "approval.reject_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": "Ben has a live deal <!channel>"}}},
+        private_metadata=modal["private_metadata"],
+    )
+    assert done.status == 200 and done.body == ""
+    note = (await standin.wait_for("chat.postMessage", lambda c: "was rejected" in visible_text(c.args)))[0]
+    assert note.args["channel"] == "U0AE1"
+    assert "Ben has a live deal" in visible_text(note.args) and "<!channel>" not in json.dumps(note.args)
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
+
+
+async def test_someone_who_may_reassign_gets_it_at_once(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    # Umbrella Labs: no parent, US-East, DataFox 150 (Mid-Market) -> rule 4 lets an East Mid-Market AE take it.
+    reply = await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1"), private_metadata="A-UMBRELLA"
+    )
+    assert "Ownership changed" in visible_text(reply.json)
+    assert await owner_of(db, "A-UMBRELLA") == "U0AE1"
+
+
+async def test_an_owner_who_breaks_a_rule_needs_an_rd_override(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    # Ava (Mid-Market, US-East) asks for Globex (Large, US-West): only a US-West RD may approve, with a reason.
+    await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
+    )
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0RD2")
+    card = dm_to(standin, "U0RD2")[-1]
+    button = buttons(card)[0]
+    assert button["action_id"] == "approval.approve_override"
+    assert "Rules broken" in visible_text(card)
+    plain = await slack.click("U0RD2", "approval.approve", button["value"])  # a forged plain approve
+    assert plain.status == 200
+    reply = (await standin.wait_for("response_url", lambda c: c.args["key"] == "U0RD2"))[0]
+    assert "override reason" in visible_text(reply.args)
+    assert await owner_of(db, "A-GLOBEX") == "U0SAL3"
+    ok = await slack.submit(
+        "U0RD2",
+        "approval.override_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": "Exec relationship, agreed with Wen"}}},
+        private_metadata=button["value"],
+    )
+    assert ok.body == ""
+    assert await owner_of(db, "A-GLOBEX") == "U0AE1"
+
+
+async def test_forged_and_unknown_buttons_change_nothing_and_are_audited(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    await slack.click("U0AE2", "approval.approve", "1; DROP TABLE requests")
+    await slack.click("U0AE2", "approval.approve", "999:999")
+    replies = await standin.wait_for("response_url", count=2)
+    texts = " ".join(visible_text(c.args) for c in replies)
+    assert "isn't one I made" in texts and "doesn't exist" in texts
+    async with db.sessions() as session:
+        actions = set(await session.scalars(select(AuditRow.action)))
+    assert {"refused_tampered_action", "refused_unknown_request"} <= actions
+
+
+async def test_the_requester_can_cancel_and_the_cards_say_so(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    request_id = sent["approve"]["value"].split(":")[0]
+    await slack.click("U0SAL1", "approval.cancel", request_id)
+    await slack.click("U0AE1", "approval.cancel", request_id)
+    replies = await standin.wait_for("response_url", count=2)
+    texts = {c.args["key"]: visible_text(c.args) for c in replies}
+    assert "only the person who asked" in texts["U0SAL1"] and "cancelled" in texts["U0AE1"]
+    await standin.wait_for("chat.update", lambda c: "cancelled" in visible_text(c.args))
+    late = await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert late.status == 200
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
+
+
+async def test_notifications_survive_slack_failing_after_the_decision(
+    slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, clock: FakeClock, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    standin.fail_next("chat.update", Fault(500), times=2)
+    standin.fail_next("chat.postMessage", Fault(429, retry_after=1), times=1)
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"  # the decision is committed whatever Slack does
+    for _ in range(6):
+        clock.advance(timedelta(seconds=30))
+        await deps.outbox.drain()
+    async with db.sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.status != "sent")
+        )
+    assert pending == 0
+    ok_updates = [c for c in standin.calls_to("chat.update") if "_fault" not in c.args]
+    assert len(ok_updates) == 1
+    moved = [
+        c
+        for c in standin.calls_to("chat.postMessage")
+        if "_fault" not in c.args and "moved from" in visible_text(c.args)
+    ]
+    assert len(moved) == 2
+
+
+async def test_buttons_work_after_a_restart(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory, deps: Deps
+) -> None:
+    sent = await request_hooli(slack, standin)
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import build_app
+    from bot.server import create_web_app
+    from tests.conftest import SIGNING_SECRET
+
+    fresh = Deps.build(deps.settings, clock=deps.clock)  # a new process: nothing carried over in memory
+    await fresh.db.dispose()
+    fresh.db = fresh.outbox.db = db
+    web_app = create_web_app(fresh, build_app(fresh), migrate=False)
+    web_app.on_cleanup.clear()
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        other = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+        await other.click("U0AE2", "approval.approve", sent["approve"]["value"])
+        assert await owner_of(db, "A-HOOLI") == "U0AE1"
+    finally:
+        await fresh.outbox.stop()
+        await server.close()
+
+
+async def test_pending_requests_are_reminded_each_business_day(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, clock: FakeClock, directory
+) -> None:
+    await request_hooli(slack, standin)
+    assert await service.send_reminders(deps) == 0
+    clock.advance(timedelta(days=1, minutes=1))  # Wednesday
+    assert await service.send_reminders(deps) == 1
+    assert await service.send_reminders(deps) == 0  # claimed once
+    clock.advance(timedelta(days=2))  # Friday 2026-11-27... the day after Thanksgiving is a business day
+    assert await service.send_reminders(deps) == 1
+    await deps.outbox.drain()
+    reminders = [c for c in standin.calls_to("chat.postMessage") if "Reminder" in c.args.get("text", "")]
+    assert {c.args["channel"] for c in reminders} == {"U0AE2"} and len(reminders) == 2
+
+
+async def test_requests_lists_and_timeline_and_app_home(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    request_id = sent["approve"]["value"].split(":")[0]
+    assert "Waiting on you (1)" in (await slack.command("requests", "U0AE2")).text
+    mine = await slack.command("requests", "U0AE1")
+    assert f"#{request_id}" in mine.text and "pending" in mine.text
+    timeline = await slack.command(f"requests {request_id}", "U0AE1")
+    assert "requested" in timeline.text and "step opened" in timeline.text
+    assert "No request" in (await slack.command(f"requests {request_id}", "U0SAL2")).text
+    event = {
+        "type": "event_callback",
+        "team_id": "T0GTMBOT1",
+        "api_app_id": "A0GTMBOT1",
+        "event_id": "Ev1",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U0AE2", "tab": "home", "channel": "D0AE2"},
+    }
+    await slack.post(json.dumps(event), "application/json")
+    published = (await standin.wait_for("views.publish"))[0]
+    assert published.args["user_id"] == "U0AE2" and "Waiting on you (1)" in visible_text(
+        published.args["view"]
+    )
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(RequestRow)) == 1
