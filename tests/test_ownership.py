@@ -182,7 +182,7 @@ async def test_rejecting_needs_a_reason_and_tells_the_requester(
 async def test_someone_who_may_reassign_gets_it_at_once(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
-    # Umbrella Labs: no parent, US-East, DataFox 150 (Mid-Market) -> rule 4 lets an East Mid-Market AE take it.
+    # Umbrella Labs: no parent, US-East, DataFox 150 (Mid-Market): rule 4 lets an East MM AE take it.
     reply = await slack.submit(
         "U0AE1", "ownership.claim", claim_values("U0AE1"), private_metadata="A-UMBRELLA"
     )
@@ -193,7 +193,7 @@ async def test_someone_who_may_reassign_gets_it_at_once(
 async def test_an_owner_who_breaks_a_rule_needs_an_rd_override(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
-    # Ava (Mid-Market, US-East) asks for Globex (Large, US-West): only a US-West RD may approve, with a reason.
+    # Ava (Mid-Market, US-East) asks for Globex (Large, US-West): a US-West RD approves with a reason.
     await slack.submit(
         "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
     )
