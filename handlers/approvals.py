@@ -81,7 +81,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if ids is None:
             await refuse_tampered(body, respond)
             return
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             request = await RequestRepository(session).get(ids[0])
         summary = request.summary if request else "(unknown request)"
         view = deps.renderer.render(

@@ -33,7 +33,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def owner(inv: Invocation) -> Reply:
         if not inv.text:
             return refused("tell me which account: /gtm owner ACCOUNT (an id or a name)")
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             repo = DirectoryRepository(session)
             viewer = await repo.person(inv.user_id)
             found = await ownership.find_account(repo, viewer, inv.text)
@@ -65,7 +65,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             )
         if not text:
             return refused("give an employee count or an account: /gtm segment 250, /gtm segment Initech")
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             repo = DirectoryRepository(session)
             viewer = await repo.person(inv.user_id)
             match = await ownership.find_account(repo, viewer, text)
@@ -81,7 +81,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def claim_modal(user_id: str, account_id: str, new_owner_id: str) -> dict[str, Any] | str:
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             repo = DirectoryRepository(session)
             requester = await repo.person(user_id)
             if requester is None:
@@ -105,7 +105,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def open_claim(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             repo = DirectoryRepository(session)
             viewer = await repo.person(inv.user_id)
             found = await ownership.find_account(repo, viewer, inv.text)
@@ -166,7 +166,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                 errors={block: (result.reason[:1].upper() + result.reason[1:])[:150]},
             )
             return
-        async with deps.db.sessions() as session:
+        async with deps.db.reads() as session:
             names = await DirectoryRepository(session).people(result.approvers)
         await ack(
             response_action="update",

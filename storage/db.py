@@ -18,19 +18,29 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
+    """An engine; on SQLite, `immediate` makes every transaction take the write lock when it begins.
+
+    SQLite's default (deferred) transactions fail at once with "database is locked" when two of them
+    read and then both try to write. BEGIN IMMEDIATE makes writers queue on busy_timeout instead.
+    Read-only work uses a second, deferred engine so readers never wait for writers (WAL).
+    """
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -43,11 +53,16 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        # Read-only sessions: a deferred engine on SQLite (readers don't queue behind writers).
+        self.read_engine = create_engine(url, immediate=False) if is_sqlite(url) else self.engine
+        self.reads: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.read_engine, expire_on_commit=False
+        )
 
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(2):
-                async with self.engine.connect() as conn:
+                async with self.read_engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
             return True
         except Exception:  # any driver error means "not answering"; /healthz reports it
@@ -59,6 +74,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def alembic_config(url: str) -> Config:

@@ -359,7 +359,7 @@ class Overview:
 
 async def overview(deps: Deps, user: str) -> Overview:
     """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
-    async with deps.db.sessions() as session:
+    async with deps.db.reads() as session:
         repo = RequestRepository(session)
         waiting = [
             {
@@ -394,7 +394,7 @@ async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
     """Every step of a request: who acted, the reasons and the time. Visible to the people involved."""
-    async with deps.db.sessions() as session:
+    async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), viewer)
         request = await ctx.repo.get(request_id)
         if request is None:
