@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import help
+from handlers import help, stages
 
-FEATURES = [help]
+FEATURES = [help, stages]
