@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import approvals, help, ownership, requests
+from handlers import approvals, help, ownership, requests, stages
 
-FEATURES = [help, approvals, requests, ownership]
+FEATURES = [help, approvals, requests, stages, ownership]

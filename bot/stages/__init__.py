@@ -1,0 +1,1 @@
+"""Use-cases for `/gtm stage`, `/gtm sao`, `/gtm name` and `/gtm type`."""

@@ -1,0 +1,128 @@
+"""`/gtm stage`, `/gtm sao`, `/gtm name` and `/gtm type`: stages, the SAO checklist, names and types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.handbook.stages import thresholds
+from bot.stages import forms, lookup
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+
+ANSWER_TEMPLATES: dict[type, str] = {
+    lookup.StageList: "stages/list.json.j2",
+    lookup.StageDetail: "stages/detail.json.j2",
+    lookup.MoveAnswer: "stages/move.json.j2",
+    lookup.OpportunityAnswer: "stages/opportunity.json.j2",
+    lookup.Choices: "stages/choices.json.j2",
+    lookup.NotFound: "stages/not_found.json.j2",
+}
+
+
+def form_values(view: dict[str, Any]) -> forms.Form:
+    """Slack's view state as {block_id: text or None}, whatever the input element."""
+    values: forms.Form = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for action in actions.values():
+            option = action.get("selected_option") or {}
+            values[block_id] = (
+                option.get("value") or action.get("selected_date") or action.get("value") or None
+            )
+    return values
+
+
+def name_modal(deps: Deps, kind: forms.NameKind) -> dict[str, Any]:
+    return deps.renderer.render(
+        "stages/name_modal.json.j2",
+        kind=kind.value,
+        kinds=[(k.value, label) for k, label in forms.NAME_KINDS.items()],
+        fields=forms.name_fields(kind),
+        editions=forms.EDITIONS,
+    )
+
+
+def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    async def stage(inv: Invocation) -> Reply:
+        answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
+        return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+
+    async def open_sao(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+        view = deps.renderer.render("stages/sao_modal.json.j2", next_step_days=thresholds().next_step_days)
+        await client.views_open(trigger_id=inv.trigger_id, view=view)
+
+    async def open_name(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+        kind = forms.name_kind(inv.text.strip().lower().replace(" ", "_").replace("-", "_"))
+        await client.views_open(trigger_id=inv.trigger_id, view=name_modal(deps, kind))
+
+    async def open_type(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+        view = deps.renderer.render("stages/type_modal.json.j2", parent_types=forms.PARENT_TYPES)
+        await client.views_open(trigger_id=inv.trigger_id, view=view)
+
+    router.add(
+        Subcommand(
+            "stage",
+            "/gtm stage [STAGE | FROM -> TO | OPPORTUNITY]",
+            "Opportunity stages, moves between them, and where an opportunity stands",
+            answer=stage,
+            aliases=("stages",),
+        )
+    )
+    router.add(
+        Subcommand(
+            "sao", "/gtm sao", "Check the Sales Accepted Opportunity criteria (a checklist)", lazy=open_sao
+        )
+    )
+    router.add(
+        Subcommand("name", "/gtm name", "Build an opportunity name by the naming convention", lazy=open_name)
+    )
+    router.add(
+        Subcommand(
+            "type", "/gtm type", "An opportunity's type, add-on parent rules and Upside IACV", lazy=open_type
+        )
+    )
+
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    async def switch_name_kind(body: dict[str, Any], client: AsyncWebClient) -> None:
+        action = body["actions"][0]
+        picked = (action.get("selected_option") or {}).get("value") or action.get("value")
+        view = body.get("view") or {}
+        await client.views_update(
+            view_id=view.get("id"), hash=view.get("hash"), view=name_modal(deps, forms.name_kind(picked))
+        )
+
+    app.action("stages.name_kind")(ack=ack_only, lazy=[switch_name_kind])
+
+    @app.view("stages.sao")
+    async def submit_sao(ack: AsyncAck, view: dict[str, Any]) -> None:
+        outcome = forms.check_sao_form(form_values(view), deps.clock().date())
+        if outcome.errors:
+            await ack(response_action="errors", errors=outcome.errors)
+            return
+        result = deps.renderer.render("stages/sao_result.json.j2", outcome=outcome)
+        await ack(response_action="update", view=result)
+
+    @app.view("stages.name")
+    async def submit_name(ack: AsyncAck, view: dict[str, Any]) -> None:
+        form = form_values(view)
+        if not form.get(forms.NAME_KIND):  # the select is always set; the metadata is a fallback
+            form[forms.NAME_KIND] = view.get("private_metadata") or None
+        outcome = forms.build_name_form(form)
+        if outcome.errors:
+            await ack(response_action="errors", errors=outcome.errors)
+            return
+        result = deps.renderer.render("stages/name_result.json.j2", outcome=outcome)
+        await ack(response_action="update", view=result)
+
+    @app.view("stages.type")
+    async def submit_type(ack: AsyncAck, view: dict[str, Any]) -> None:
+        outcome = forms.check_type_form(form_values(view))
+        if outcome.errors:
+            await ack(response_action="errors", errors=outcome.errors)
+            return
+        result = deps.renderer.render("stages/type_result.json.j2", outcome=outcome)
+        await ack(response_action="update", view=result)
