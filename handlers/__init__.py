@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import help
+from handlers import glossary, help
 
-FEATURES = [help]
+FEATURES = [help, glossary]
