@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +29,19 @@ class Deps:
     client: AsyncWebClient
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
+    flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run non-durable Slack I/O (an ephemeral reply) after the ack without holding the response."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger(__name__).warning("background reply failed", exc_info=task.exception())
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:

@@ -179,6 +179,14 @@ class StepRow(Base):
     __table_args__ = (UniqueConstraint("request_id", "position"),)
 
 
+class StepApproverRow(Base):
+    """Who may decide a step, one row each, so "waiting on me" is an indexed lookup."""
+
+    __tablename__ = "step_approvers"
+    step_id: Mapped[int] = mapped_column(ForeignKey("request_steps.id", ondelete="CASCADE"), primary_key=True)
+    approver: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
 class DecisionRow(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

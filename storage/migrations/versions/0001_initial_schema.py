@@ -245,6 +245,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_request_steps_state"), ["state"], unique=False)
 
     op.create_table(
+        "step_approvers",
+        sa.Column("step_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("approver", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(["step_id"], ["request_steps.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("step_id", "approver"),
+    )
+    with op.batch_alter_table("step_approvers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_step_approvers_approver"), ["approver"], unique=False)
+
+    op.create_table(
         "decisions",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -271,6 +281,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_decisions_step_id"))
 
     op.drop_table("decisions")
+    op.drop_table("step_approvers")
     with op.batch_alter_table("request_steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_request_steps_state"))
         batch_op.drop_index(batch_op.f("ix_request_steps_request_id"))

@@ -1,0 +1,349 @@
+"""Approval use-cases over the database: open a request, decide a step, cancel, remind.
+
+Each use-case is one transaction. Slack messages are written to the outbox in that same transaction and
+sent after the commit, so a decision and its notifications can't diverge. What a settled step *means* is
+the flow's business (ownership, escalation, review...): flows register by request kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.approvals import outbox
+from bot.approvals.engine import Status, StepMode, StepSpec, StepState, Verdict, may_decide, settle
+from bot.handbook.calendar import BusinessCalendar
+from bot.handbook.directory import Role
+from bot.handbook.results import Refused
+from storage.directory import DirectoryRepository
+from storage.models import DecisionRow, RequestRow, StepRow
+from storage.requests import RequestRepository
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """How a request reads on a card and in lists: a title and label/value lines (plain text)."""
+
+    title: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+
+class Flow(Protocol):
+    kind: str
+    label: str
+
+    def card(self, request: RequestRow) -> Card: ...
+
+    async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
+        """Called inside the deciding transaction once a step is approved or rejected."""
+
+
+@dataclass
+class Context:
+    """One use-case's transaction plus the helpers flows need; everything it writes commits together."""
+
+    deps: Deps
+    session: AsyncSession
+    now: datetime
+    actor: str
+    repo: RequestRepository = field(init=False)
+    directory: DirectoryRepository = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repo = RequestRepository(self.session)
+        self.directory = DirectoryRepository(self.session)
+
+    async def names(self, ids: Iterable[str | None]) -> dict[str, str]:
+        wanted = {i for i in ids if i}
+        people = await self.directory.people(wanted) if wanted else {}
+        return {i: (people[i].name if i in people else i) for i in wanted}
+
+    async def audit(self, request: RequestRow | None, action: str, **detail: Any) -> None:
+        await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
+
+    async def notify(self, user: str | None, key: str, template: str, **context: Any) -> None:
+        """A durable DM, sent after commit; the same key twice is one message."""
+        if not user:
+            return
+        message = self.deps.renderer.message(template, **context)
+        await outbox.enqueue(
+            self.session,
+            key=key,
+            method="chat.postMessage",
+            payload={"channel": user, **message},
+            now=self.now,
+        )
+
+    async def open_step(self, request: RequestRow, spec: StepSpec) -> StepRow:
+        steps = await self.repo.steps(request.id)
+        step = StepRow(
+            request_id=request.id,
+            position=len(steps),
+            name=spec.name,
+            mode=spec.mode.value,
+            approvers=list(spec.approvers),
+            state=StepState.PENDING.value,
+            needs_override=spec.needs_override,
+            created_at=self.now,
+            remind_at=reminder_after(self.deps, self.now),
+        )
+        await self.repo.add_step(step, spec.approvers)
+        await self.audit(
+            request, "step_opened", step=spec.name, approvers=list(spec.approvers), mode=spec.mode.value
+        )
+        for approver in dict.fromkeys(spec.approvers):
+            await self.post_card(request, step, approver)
+        return step
+
+    async def card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
+        flow = flow_for(self.deps, request.kind)
+        decisions = await self.repo.decisions(step.id)
+        names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        return {
+            "request_id": request.id,
+            "step_id": step.id,
+            "kind": flow.label,
+            "card": flow.card(request),
+            "requester": names.get(request.requester, request.requester),
+            "approver": approver,
+            "step": step.name,
+            "state": step.state,
+            "needs_override": step.needs_override,
+            "status": request.status,
+            "decisions": [
+                {
+                    "by": names.get(d.actor, d.actor),
+                    "verdict": d.decision,
+                    "reason": d.reason,
+                    "at": d.at.strftime("%Y-%m-%d %H:%M UTC"),
+                }
+                for d in decisions
+            ],
+        }
+
+    async def post_card(self, request: RequestRow, step: StepRow, approver: str) -> None:
+        message = self.deps.renderer.message(
+            "approvals/card.json.j2", **await self.card_context(request, step, approver)
+        )
+        ref = f"card:{step.id}:{approver}"
+        await outbox.enqueue(
+            self.session,
+            key=ref,
+            method="chat.postMessage",
+            payload={"channel": approver, **message},
+            ref_key=ref,
+            now=self.now,
+        )
+
+    async def update_cards(self, request: RequestRow, step: StepRow, *, only: str | None = None) -> None:
+        """Rewrite the step's cards in place (no buttons once decided); keyed by state so it happens once."""
+        approvers = [only] if only else await self.repo.approvers(step.id)
+        decisions = len(await self.repo.decisions(step.id))
+        for approver in approvers:
+            message = self.deps.renderer.message(
+                "approvals/card.json.j2", **await self.card_context(request, step, approver)
+            )
+            ref = f"card:{step.id}:{approver}"
+            await outbox.enqueue(
+                self.session,
+                key=f"{ref}:{step.state}:{decisions}",
+                method="chat.update",
+                payload=message,
+                ref_key=ref,
+                now=self.now,
+            )
+
+    async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
+        request.status = status.value
+        request.updated_at = self.now
+        await self.audit(request, status.value, **detail)
+
+
+def reminder_after(deps: Deps, now: datetime) -> datetime:
+    """Pending approvals are reminded after one business day, then each business day."""
+    settings = deps.settings
+    calendar = BusinessCalendar(country=settings.holiday_country, subdivision=settings.holiday_subdivision)
+    return calendar.add_business_days(now, 1)
+
+
+def flow_for(deps: Deps, kind: str) -> Flow:
+    try:
+        return deps.flows[kind]
+    except KeyError:
+        raise LookupError(f"no flow registered for request kind {kind!r}") from None
+
+
+# ---- use-cases -------------------------------------------------------------------------------------
+async def open_request(
+    ctx: Context,
+    *,
+    kind: str,
+    subject_id: str | None,
+    summary: str,
+    payload: dict[str, Any],
+    first_step: StepSpec | None,
+) -> RequestRow:
+    """Create a request (and its first step with approval cards) inside the caller's transaction."""
+    request = RequestRow(
+        kind=kind,
+        status=Status.PENDING.value,
+        requester=ctx.actor,
+        subject_id=subject_id,
+        summary=summary[:300],
+        payload=payload,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        version=0,
+    )
+    await ctx.repo.add_request(request)
+    await ctx.audit(request, "requested", summary=summary[:300])
+    if first_step is not None:
+        await ctx.open_step(request, first_step)
+    return request
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    request: RequestRow
+    step: StepRow
+    verdict: Verdict
+    state: StepState  # the step's state after this decision
+
+
+async def decide(
+    deps: Deps,
+    *,
+    request_id: int,
+    step_id: int,
+    actor: str,
+    verdict: Verdict,
+    reason: str = "",
+    override_reason: str = "",
+) -> Decided | Refused:
+    """Record one decision; a double click, a retry or a second approver racing it changes nothing."""
+    reason, override_reason = reason.strip()[:MAX_REASON], override_reason.strip()[:MAX_REASON]
+    if verdict is Verdict.REJECT and not reason:
+        return Refused("a rejection needs a reason")
+    try:
+        async with deps.db.sessions.begin() as session:
+            ctx = Context(deps, session, deps.clock(), actor)
+            request = await ctx.repo.lock(request_id)
+            step = await ctx.repo.step(step_id) if request else None
+            if request is None or step is None or step.request_id != request.id:
+                await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
+                return Refused("that request doesn't exist (any more)")
+            person = await ctx.directory.person(actor)
+            approvers = await ctx.repo.approvers(step.id)
+            decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
+            allowed = may_decide(
+                actor,
+                requester=request.requester,
+                approvers=approvers,
+                decided=decided,
+                step_state=StepState(step.state),
+                actor_is_admin=person is not None and person.role is Role.ADMIN,
+            )
+            if not allowed:
+                await ctx.audit(request, "refused_decision", step=step.name, reason=allowed.reason)
+                return allowed
+            if step.needs_override and verdict is Verdict.APPROVE and not override_reason:
+                return Refused("approving this needs a written override reason: the new owner breaks a rule")
+            on_behalf = None if actor in approvers else next((a for a in approvers if a not in decided), None)
+            await ctx.repo.add_decision(
+                DecisionRow(
+                    step_id=step.id,
+                    actor=actor,
+                    on_behalf_of=on_behalf,
+                    decision=verdict.value,
+                    reason=override_reason or reason,
+                    at=ctx.now,
+                )
+            )
+            decided[actor] = verdict
+            state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
+            await ctx.audit(
+                request,
+                verdict.value + "d" if verdict is Verdict.APPROVE else "rejected_step",
+                step=step.name,
+                reason=reason,
+                override_reason=override_reason,
+                on_behalf_of=on_behalf,
+            )
+            if state is StepState.PENDING:
+                await ctx.update_cards(request, step, only=actor)
+            else:
+                step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
+                await flow_for(deps, request.kind).on_settled(ctx, request, step, state)
+                await ctx.update_cards(request, step)
+            request.updated_at = ctx.now
+    except IntegrityError:
+        return Refused("you have already decided this step")
+    deps.outbox.kick()
+    return Decided(request, step, verdict, state)
+
+
+async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Refused:
+    async with deps.db.sessions.begin() as session:
+        ctx = Context(deps, session, deps.clock(), actor)
+        request = await ctx.repo.lock(request_id)
+        if request is None:
+            return Refused("that request doesn't exist (any more)")
+        if request.requester != actor:
+            await ctx.audit(request, "refused_cancel")
+            return Refused("only the person who asked can cancel a request")
+        if not Status(request.status).open:
+            return Refused(f"this request is already {request.status}")
+        for step in await ctx.repo.steps(request.id):
+            if step.state == StepState.PENDING.value:
+                step.state, step.decided_at, step.remind_at = StepState.CANCELLED.value, ctx.now, None
+                await ctx.update_cards(request, step)
+        await ctx.finish(request, Status.CANCELLED)
+    deps.outbox.kick()
+    return request
+
+
+async def send_reminders(deps: Deps) -> int:
+    """Remind approvers of steps pending past their reminder time; each reminder is claimed once."""
+    now = deps.clock()
+    sent = 0
+    async with deps.db.sessions.begin() as session:
+        due = await RequestRepository(session).due_reminders(now)
+    for step in due:
+        async with deps.db.sessions.begin() as session:
+            ctx = Context(deps, session, now, "gtm-bot")
+            seen = step.remind_at
+            if seen is None or not await ctx.repo.claim_reminder(step.id, seen, reminder_after(deps, now)):
+                continue
+            request = await ctx.repo.get(step.request_id)
+            if request is None:
+                continue
+            card = flow_for(deps, request.kind).card(request)
+            waited = max(1, (now - step.created_at) // timedelta(days=1))
+            decided = {d.actor for d in await ctx.repo.decisions(step.id)}
+            for approver in await ctx.repo.approvers(step.id):
+                if approver in decided:
+                    continue
+                await ctx.notify(
+                    approver,
+                    f"remind:{step.id}:{approver}:{seen.isoformat()}",
+                    "approvals/reminder.json.j2",
+                    card=card,
+                    request_id=request.id,
+                    days=waited,
+                )
+            await ctx.audit(request, "reminded", step=step.name)
+            sent += 1
+    if sent:
+        deps.outbox.kick()
+    return sent

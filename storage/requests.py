@@ -1,0 +1,148 @@
+"""RequestRepository: requests, steps, approvers, decisions and the audit trail. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import desc, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditRow, DecisionRow, RequestRow, StepApproverRow, StepRow
+
+
+class RequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, request_id: int) -> RequestRow | None:
+        """Take the request's write lock first (a version bump), so decisions on it run one at a time
+        on PostgreSQL (row lock) and SQLite (the writer lock, taken before anything is read)."""
+        result = await self.session.execute(
+            update(RequestRow).where(RequestRow.id == request_id).values(version=RequestRow.version + 1)
+        )
+        if not result.rowcount:
+            return None
+        return await self.session.get(RequestRow, request_id, populate_existing=True)
+
+    async def get(self, request_id: int) -> RequestRow | None:
+        return await self.session.get(RequestRow, request_id)
+
+    async def add_request(self, row: RequestRow) -> RequestRow:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def add_step(self, step: StepRow, approvers: Sequence[str]) -> StepRow:
+        self.session.add(step)
+        await self.session.flush()
+        self.session.add_all(StepApproverRow(step_id=step.id, approver=a) for a in dict.fromkeys(approvers))
+        await self.session.flush()
+        return step
+
+    async def step(self, step_id: int) -> StepRow | None:
+        return await self.session.get(StepRow, step_id, populate_existing=True)
+
+    async def steps(self, request_id: int) -> list[StepRow]:
+        rows = await self.session.scalars(
+            select(StepRow).where(StepRow.request_id == request_id).order_by(StepRow.position)
+        )
+        return list(rows)
+
+    async def current_step(self, request_id: int) -> StepRow | None:
+        return await self.session.scalar(
+            select(StepRow)
+            .where(StepRow.request_id == request_id, StepRow.state == "pending")
+            .order_by(StepRow.position)
+            .limit(1)
+        )
+
+    async def decisions(self, step_id: int) -> list[DecisionRow]:
+        rows = await self.session.scalars(
+            select(DecisionRow).where(DecisionRow.step_id == step_id).order_by(DecisionRow.id)
+        )
+        return list(rows)
+
+    async def add_decision(self, decision: DecisionRow) -> None:
+        self.session.add(decision)
+        await self.session.flush()
+
+    async def audit(
+        self, request_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        self.session.add(AuditRow(request_id=request_id, actor=actor, action=action, detail=detail, at=at))
+
+    async def timeline(self, request_id: int) -> list[AuditRow]:
+        rows = await self.session.scalars(
+            select(AuditRow).where(AuditRow.request_id == request_id).order_by(AuditRow.id)
+        )
+        return list(rows)
+
+    # ---- lists --------------------------------------------------------------------------------------
+    async def waiting_on(self, approver: str, limit: int = 20) -> list[tuple[RequestRow, StepRow]]:
+        """Open steps this person may decide, oldest first."""
+        rows = await self.session.execute(
+            select(RequestRow, StepRow)
+            .join(StepRow, StepRow.request_id == RequestRow.id)
+            .join(StepApproverRow, StepApproverRow.step_id == StepRow.id)
+            .where(StepApproverRow.approver == approver, StepRow.state == "pending")
+            .order_by(StepRow.created_at)
+            .limit(limit)
+        )
+        return [(r, s) for r, s in rows.tuples()]
+
+    async def by_requester(self, requester: str, limit: int = 20) -> list[RequestRow]:
+        rows = await self.session.scalars(
+            select(RequestRow)
+            .where(RequestRow.requester == requester)
+            .order_by(desc(RequestRow.updated_at), desc(RequestRow.id))
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def recent_decided_by(self, actor: str, limit: int = 10) -> list[tuple[RequestRow, DecisionRow]]:
+        rows = await self.session.execute(
+            select(RequestRow, DecisionRow)
+            .join(StepRow, StepRow.request_id == RequestRow.id)
+            .join(DecisionRow, DecisionRow.step_id == StepRow.id)
+            .where(DecisionRow.actor == actor)
+            .order_by(desc(DecisionRow.at), desc(DecisionRow.id))
+            .limit(limit)
+        )
+        return [(r, d) for r, d in rows.tuples()]
+
+    async def open_for_subject(self, kind: str, subject_id: str) -> list[RequestRow]:
+        rows = await self.session.scalars(
+            select(RequestRow).where(
+                RequestRow.kind == kind,
+                RequestRow.subject_id == subject_id,
+                or_(RequestRow.status == "pending", RequestRow.status == "escalated"),
+            )
+        )
+        return list(rows)
+
+    async def approvers(self, step_id: int) -> list[str]:
+        rows = await self.session.scalars(
+            select(StepApproverRow.approver).where(StepApproverRow.step_id == step_id)
+        )
+        return list(rows)
+
+    # ---- reminders ----------------------------------------------------------------------------------
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[StepRow]:
+        rows = await self.session.scalars(
+            select(StepRow)
+            .where(StepRow.state == "pending", StepRow.remind_at.is_not(None), StepRow.remind_at <= now)
+            .order_by(StepRow.remind_at)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def claim_reminder(self, step_id: int, seen: datetime, next_at: datetime) -> bool:
+        """Move the reminder on only if nobody else did (several replicas may look at once)."""
+        result = await self.session.execute(
+            update(StepRow)
+            .where(StepRow.id == step_id, StepRow.remind_at == seen, StepRow.state == "pending")
+            .values(remind_at=next_at)
+        )
+        return bool(result.rowcount)
