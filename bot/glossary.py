@@ -11,10 +11,14 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.approvals import outbox
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.approvals import service as approvals
+from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import (
@@ -33,12 +37,11 @@ from bot.handbook.glossary_admin import (
     may_edit,
     merge,
     validate,
-    validate_reason,
 )
-from bot.handbook.results import Allowed, Outcome, Refused
+from bot.handbook.results import Outcome, Refused
 from bot.handbook.sections import Answer, HandbookIndex, default_handbook_path
 from storage.directory import DirectoryRepository
-from storage.glossary import GlossaryRepository
+from storage.glossary import SUGGESTION, GlossaryRepository
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +73,6 @@ class Invalid:
     errors: dict[str, str]  # modal block id -> message
 
 
-@dataclass(frozen=True, slots=True)
-class Decided:
-    request_id: int
-    approved: bool
-    term: str
-
-
 @dataclass
 class GlossaryService:
     deps: Deps
@@ -91,6 +87,7 @@ class GlossaryService:
     _pending: Counter[tuple[str, bool]] = field(default_factory=Counter)
     _flushing: asyncio.Task[None] | None = None
     _handbook: HandbookIndex | None = None
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     # ---- the in-memory index ----------------------------------------------------------------------
     async def index(self) -> GlossaryIndex:
@@ -231,122 +228,48 @@ class GlossaryService:
         await self.reload()
         return Saved(old, "retire")
 
-    # ---- suggestions ------------------------------------------------------------------------------
-    async def suggest(self, user_id: str, draft: Draft) -> int | Invalid:
-        """Store a suggestion as a pending request and DM every Sales Ops person an approval card."""
+    # ---- suggestions (through the approval engine) ------------------------------------------------
+    async def suggest(self, user_id: str, draft: Draft) -> int | Invalid | Refused:
+        """Open a glossary_suggestion request: each Sales Ops person gets a card, and any one decides."""
         errors = validate(draft)
         if errors:
             return Invalid(errors)
         entry = entry_from_draft(draft)
-        now = self.deps.clock()
         async with self.deps.db.sessions.begin() as session:
-            row = await GlossaryRepository(session).add_suggestion(
-                requester=user_id,
-                subject=entry.id,
-                summary=f"Glossary suggestion: {entry.term}",
-                payload={"entry": entry_snapshot(entry), "approvers": []},
-                now=now,
+            ctx = approvals.Context(self.deps, session, self.deps.clock(), user_id)
+            reviewers = [p.slack_id for p in await ctx.directory.people_with_roles([Role.SALES_OPS])]
+            reviewers = [r for r in reviewers if r != user_id] or [
+                p.slack_id
+                for p in await ctx.directory.people_with_roles([Role.ADMIN])
+                if p.slack_id != user_id
+            ]
+            if not reviewers:
+                return Refused("There is nobody in Sales Ops to review a suggestion yet.")
+            request = await approvals.open_request(
+                ctx,
+                kind=SUGGESTION,
+                subject_id=entry.id,
+                summary=f"Glossary: add {entry.term}",
+                payload={"entry": entry_snapshot(entry)},
+                first_step=StepSpec(
+                    "Sales Ops",
+                    tuple(reviewers),
+                    StepMode.ONE if len(reviewers) == 1 else StepMode.ANY,
+                ),
             )
-            approvers = await DirectoryRepository(session).people_with_roles([Role.SALES_OPS])
-            row.payload = {**row.payload, "approvers": [p.slack_id for p in approvers]}
-            card = self._card(row.id, user_id, entry, state="pending")
-            for person in approvers:
-                await outbox.enqueue(
-                    session,
-                    key=f"glossary-suggestion:{row.id}:card:{person.slack_id}",
-                    method="chat.postMessage",
-                    payload={"channel": person.slack_id, **card},
-                    ref_key=f"glossary-suggestion:{row.id}:{person.slack_id}",
-                    now=now,
-                )
-            request_id = row.id
+            request_id = request.id
         self.deps.outbox.kick()
         return request_id
 
-    def _card(self, request_id: int, requester: str, entry: GlossaryEntry, **state: Any) -> dict[str, Any]:
-        return self.deps.renderer.message(
-            "glossary/suggestion_card.json.j2",
-            request_id=request_id,
-            requester=requester,
-            entry=entry_view(entry),
-            decided_by=state.get("decided_by", ""),
-            reason=state.get("reason", ""),
-            state=state["state"],
-        )
+    def reload_after_commit(self, session: AsyncSession) -> None:
+        """Rebuild the index once `session` commits (an approval applied inside the engine's transaction)."""
 
-    async def decide(
-        self, actor: str, request_id: int, *, approve: bool, reason: str = ""
-    ) -> Decided | Refused | Invalid:
-        """Approve (the entry goes live) or reject (with a reason) a suggestion; the suggester hears why."""
-        if not approve:
-            problem = validate_reason(reason)
-            if problem:
-                return Invalid({"reason": problem})
-        now = self.deps.clock()
-        await self.index()
-        async with self.deps.db.sessions.begin() as session:
-            allowed = may_edit(await DirectoryRepository(session).person(actor))
-            if not allowed:
-                return allowed
-            repo = GlossaryRepository(session)
-            row = await repo.suggestion(request_id)
-            if row is None:
-                return Refused("That suggestion no longer exists.")
-            if row.status != "pending":
-                return Refused(f"That suggestion was already {row.status}.")
-            snapshot = row.payload["entry"]
-            suggested = entry_from_draft(
-                Draft(
-                    term=snapshot["term"],
-                    definition=snapshot["definition"],
-                    expansion=snapshot.get("expansion") or "",
-                    aliases=", ".join(snapshot.get("aliases") or ()),
-                )
-            )
-            status = "approved" if approve else "rejected"
-            payload = {
-                **row.payload,
-                "decided_by": actor,
-                "reason": reason.strip(),
-                "decided_at": now.isoformat(),
-            }
-            if not await repo.close_suggestion(row, status=status, payload=payload, now=now):
-                return Refused("Someone else decided that suggestion a moment ago.")
-            entry = suggested
-            if approve:
-                old = self._by_id.get(suggested.id)
-                entry = replace(suggested, section=old.section) if old else suggested
-                await repo.save(entry, action="edit" if old else "add", actor=actor, now=now, old=old)
-            card = self._card(
-                row.id, row.requester, entry, state=status, decided_by=actor, reason=reason.strip()
-            )
-            for approver in row.payload.get("approvers") or []:
-                await outbox.enqueue(
-                    session,
-                    key=f"glossary-suggestion:{row.id}:update:{approver}",
-                    method="chat.update",
-                    payload=card,
-                    ref_key=f"glossary-suggestion:{row.id}:{approver}",
-                    now=now,
-                )
-            outcome = self.deps.renderer.message(
-                "glossary/suggestion_outcome.json.j2",
-                entry=entry_view(entry),
-                approved=approve,
-                decided_by=actor,
-                reason=reason.strip(),
-            )
-            await outbox.enqueue(
-                session,
-                key=f"glossary-suggestion:{row.id}:outcome",
-                method="chat.postMessage",
-                payload={"channel": row.requester, **outcome},
-                now=now,
-            )
-        if approve:
-            await self.reload()
-        self.deps.outbox.kick()
-        return Decided(request_id, approve, entry.term)
+        def schedule(_session: object) -> None:
+            task = asyncio.get_running_loop().create_task(self._refresh())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        event.listen(session.sync_session, "after_commit", schedule, once=True)
 
     # ---- /gtm ask ---------------------------------------------------------------------------------
     def ask(self, question: str) -> list[Answer]:
@@ -355,6 +278,3 @@ class GlossaryService:
                 self.deps.settings.handbook_path or default_handbook_path()
             )
         return self._handbook.ask(question, k=3)
-
-
-__all__ = ["Allowed", "Decided", "GlossaryService", "Invalid", "Saved", "entry_view"]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import glossary, help
+from handlers import approvals, glossary, help
 
-FEATURES = [help, glossary]
+FEATURES = [help, approvals, glossary]

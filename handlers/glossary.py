@@ -14,7 +14,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.glossary import Decided, GlossaryService, Invalid, Saved, entry_view
+from bot.glossary import GlossaryService, Invalid, Saved, entry_view
+from bot.glossary_suggestions import SuggestionFlow
 from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused
@@ -25,7 +26,9 @@ BROWSE_LIMIT = 30  # entries per browse page; each is one section block, well un
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    Glossary(deps, GlossaryService(deps)).register(app, router)
+    service = GlossaryService(deps)
+    deps.flows[SuggestionFlow.kind] = SuggestionFlow(service)  # Approve/Reject: handlers/approvals.py
+    Glossary(deps, service).register(app, router)
 
 
 def _value(values: dict[str, Any], block: str) -> str:
@@ -88,15 +91,12 @@ class Glossary:
             ("glossary.add", self.open_add),
             ("glossary.edit", self.open_edit),
             ("glossary.retire", self.open_retire),
-            ("glossary.approve", self.approve),
-            ("glossary.reject", self.open_reject),
         ):
             # Several buttons of one kind in a block need distinct ids: "glossary.show:1", ":2"...
             app.action(re.compile(rf"^{re.escape(action_id)}(:\w+)?$"))(ack=_just_ack, lazy=[work])
         app.view("glossary.entry_modal")(self.submit_entry)
         app.view("glossary.retire_modal")(self.submit_retire)
         app.view("glossary.suggest_modal")(self.submit_suggestion)
-        app.view("glossary.reject_modal")(self.submit_reject)
 
     # ---- lookups ----------------------------------------------------------------------------------
     async def define(self, inv: Invocation) -> Reply | None:
@@ -286,37 +286,10 @@ class Glossary:
         outcome = await self.service.suggest(body["user"]["id"], _draft(body))
         if isinstance(outcome, Invalid):
             await ack(response_action="errors", errors=outcome.errors)
-            return
-        await ack(response_action="update", view=self._done("suggested"))
-
-    async def approve(self, body: dict[str, Any], respond: AsyncRespond) -> None:
-        request_id = int(_action_value(body) or 0)
-        outcome = await self.service.decide(body["user"]["id"], request_id, approve=True)
-        if isinstance(outcome, Refused):
-            await respond(replace_original=False, **self._denied_or_notice(outcome))
-
-    def _denied_or_notice(self, refused: Refused) -> Reply:
-        return self.render.message("glossary/denied.json.j2", reason=refused.reason)
-
-    async def open_reject(self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        if not await self._editor_or_denied(body, respond):
-            return
-        view = self.render.render(
-            "glossary/reject_modal.json.j2", metadata=json.dumps({"request": int(_action_value(body) or 0)})
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    async def submit_reject(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        request_id = int(_metadata(body).get("request") or 0)
-        reason = _value(body["view"]["state"]["values"], "reason")
-        outcome = await self.service.decide(body["user"]["id"], request_id, approve=False, reason=reason)
-        if isinstance(outcome, Invalid):
-            await ack(response_action="errors", errors=outcome.errors)
         elif isinstance(outcome, Refused):
-            await ack(response_action="errors", errors={"reason": outcome.reason})
+            await ack(response_action="update", view=self._done("refused", reason=outcome.reason))
         else:
-            assert isinstance(outcome, Decided)
-            await ack()
+            await ack(response_action="update", view=self._done("suggested"))
 
     # ---- /gtm ask ---------------------------------------------------------------------------------
     async def ask(self, inv: Invocation) -> Reply:

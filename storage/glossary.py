@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.glossary import GlossaryEntry
 from bot.handbook.glossary_admin import StoredEntry, entry_snapshot
-from storage.models import GlossaryChangeRow, GlossaryEntryRow, GlossaryStatRow, RequestRow
+from storage.models import GlossaryChangeRow, GlossaryEntryRow, GlossaryStatRow
 
 SUGGESTION = "glossary_suggestion"
 
@@ -113,38 +112,3 @@ class GlossaryRepository:
             .limit(limit)
         )
         return [(query, int(count)) for query, count in result]
-
-    # ---- suggestions (request rows of kind glossary_suggestion) ------------------------------------
-    async def add_suggestion(
-        self, *, requester: str, subject: str, summary: str, payload: dict[str, Any], now: datetime
-    ) -> RequestRow:
-        row = RequestRow(
-            kind=SUGGESTION,
-            status="pending",
-            requester=requester,
-            subject_id=subject,
-            summary=summary[:300],
-            payload=payload,
-            created_at=now,
-            updated_at=now,
-            version=0,
-        )
-        self.session.add(row)
-        await self.session.flush()
-        return row
-
-    async def suggestion(self, request_id: int) -> RequestRow | None:
-        row = await self.session.get(RequestRow, request_id)
-        return row if row is not None and row.kind == SUGGESTION else None
-
-    async def close_suggestion(
-        self, row: RequestRow, *, status: str, payload: dict[str, Any], now: datetime
-    ) -> bool:
-        """Move a pending suggestion to `status`; False when someone else decided it first."""
-        result = await self.session.execute(
-            update(RequestRow)
-            .where(RequestRow.id == row.id, RequestRow.status == "pending", RequestRow.version == row.version)
-            .values(status=status, payload=payload, updated_at=now, version=row.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)

@@ -112,33 +112,6 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"action": "refused", "entry": {}, "reason": HOSTILE * 100},
     ],
     "glossary/suggest_modal.json.j2": [{"term": ""}, {"term": '!channel @U123 " quote'}],
-    "glossary/reject_modal.json.j2": [{"metadata": json.dumps({"request": 7})}],
-    "glossary/suggestion_card.json.j2": [
-        {
-            "request_id": 7,
-            "requester": "U0AE1",
-            "entry": SAO,
-            "state": "pending",
-            "decided_by": "",
-            "reason": "",
-        },
-        {
-            "request_id": 7,
-            "requester": HOSTILE,
-            "entry": EVIL,
-            "state": "rejected",
-            "decided_by": HOSTILE,
-            "reason": HOSTILE * 30,
-        },
-        {
-            "request_id": 7,
-            "requester": "U0AE1",
-            "entry": LONG,
-            "state": "approved",
-            "decided_by": "U0OPS1",
-            "reason": "",
-        },
-    ],
     "glossary/suggestion_outcome.json.j2": [
         {"entry": SAO, "approved": True, "decided_by": "U0OPS1", "reason": ""},
         {"entry": EVIL, "approved": False, "decided_by": HOSTILE, "reason": HOSTILE * 30},
