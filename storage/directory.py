@@ -125,6 +125,12 @@ class DirectoryRepository:
             stmt = stmt.where(PersonRow.slack_id.in_(list(slack_ids)))
         return {row.slack_id: to_person(row) for row in await self.session.scalars(stmt)}
 
+    async def people_with_roles(self, roles: Iterable[Role]) -> list[Person]:
+        rows = await self.session.scalars(
+            select(PersonRow).where(PersonRow.role.in_([r.value for r in roles])).order_by(PersonRow.slack_id)
+        )
+        return [to_person(row) for row in rows]
+
     async def regions(self) -> list[Region]:
         return [
             to_region(r) for r in await self.session.scalars(select(RegionRow).order_by(RegionRow.position))

@@ -1,0 +1,69 @@
+"""A suggested glossary entry as an approval flow: Sales Ops approves it (live at once) or rejects it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.approvals.engine import Status, StepState, Verdict
+from bot.approvals.service import Card, Context
+from bot.glossary import GlossaryService, entry_view
+from bot.handbook.glossary import GlossaryEntry
+from storage.glossary import SUGGESTION, GlossaryRepository
+from storage.models import RequestRow, StepRow
+
+
+def suggested_entry(request: RequestRow) -> GlossaryEntry:
+    snapshot = request.payload.get("entry") or {}
+    return GlossaryEntry(
+        id=request.subject_id or "",
+        term=str(snapshot.get("term") or ""),
+        definition=str(snapshot.get("definition") or ""),
+        section=str(snapshot.get("section") or "glossary"),
+        expansion=snapshot.get("expansion") or None,
+        aliases=tuple(str(a) for a in snapshot.get("aliases") or ()),
+    )
+
+
+class SuggestionFlow:
+    kind = SUGGESTION
+    label = "Glossary suggestion"
+
+    def __init__(self, glossary: GlossaryService) -> None:
+        self.glossary = glossary
+
+    def card(self, request: RequestRow) -> Card:
+        entry = suggested_entry(request)
+        fields = [("Term", entry.term)]
+        if entry.expansion:
+            fields.append(("Expansion", entry.expansion))
+        fields.append(("Definition", entry.definition))
+        return Card(
+            title=f"Add “{entry.term}” to the glossary",
+            fields=fields,
+            note="Approving puts it in /glossary at once; every change is logged with the old value.",
+        )
+
+    async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
+        entry = suggested_entry(request)
+        reason = ""
+        if state is StepState.APPROVED:
+            old = await self.glossary.entry(entry.id)
+            entry = replace(entry, section=old.section) if old else entry
+            await GlossaryRepository(ctx.session).save(
+                entry, action="edit" if old else "add", actor=ctx.actor, now=ctx.now, old=old
+            )
+            await ctx.finish(request, Status.APPLIED)
+            self.glossary.reload_after_commit(ctx.session)
+        else:
+            decisions = await ctx.repo.decisions(step.id)
+            reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")
+            await ctx.finish(request, Status.REJECTED)
+        await ctx.notify(
+            request.requester,
+            f"glossary-suggestion:{request.id}:outcome",
+            "glossary/suggestion_outcome.json.j2",
+            entry=entry_view(entry),
+            approved=state is StepState.APPROVED,
+            decided_by=ctx.actor,
+            reason=reason,
+        )
