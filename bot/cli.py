@@ -68,9 +68,7 @@ def _serve_playground(host: str, port: int) -> int:
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
     print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
-    web.run_app(
-        create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None
-    )
+    web.run_app(create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None)
     return 0
 
 

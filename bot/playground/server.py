@@ -35,7 +35,11 @@ log = logging.getLogger("gtm_bot.playground")
 
 async def import_samples(deps: Deps) -> None:
     """The sample org, accounts and opportunities (upserted by id, so a restart changes nothing new)."""
-    for kind, name in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("opportunities", "opportunities.csv")):
+    for kind, name in (
+        ("org", "org.yaml"),
+        ("accounts", "accounts.csv"),
+        ("opportunities", "opportunities.csv"),
+    ):
         await import_file(deps.db, kind, SAMPLES / name)
 
 

@@ -224,7 +224,9 @@ class Playground:
     def _timeline(self, user: str, channel: str) -> list[dict[str, Any]]:
         items = [{**m, "kind": "message"} for m in self.standin.messages.get(channel, [])]
         items += [
-            {**e, "kind": "ephemeral"} for e in self._all_ephemerals() if e["channel"] == channel and e["user"] == user
+            {**e, "kind": "ephemeral"}
+            for e in self._all_ephemerals()
+            if e["channel"] == channel and e["user"] == user
         ]
         return sorted(items, key=lambda m: float(m["ts"]))
 
