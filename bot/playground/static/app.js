@@ -62,7 +62,8 @@
   function currentChannel() { return ui.conv === "app" ? ui.data.dm : ui.conv; }
 
   function drawMessage(m, channel) {
-    const person = ui.data.people.find((p) => p.id === m.user);
+    // ephemerals carry the id of the person who sees them; like every message here, they come from the bot
+    const person = m.kind === "ephemeral" ? null : ui.data.people.find((p) => p.id === m.user);
     const isBot = !person;
     const time = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     const surface = m.kind === "ephemeral" ? "ephemeral" : "message";
