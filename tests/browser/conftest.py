@@ -1,6 +1,6 @@
 """A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against the playground.
 
-Set GTM_SCREENSHOTS=docs/screenshots (Playwright creates the folder) to write the README's screenshots while the tests run.
+Set GTM_SCREENSHOTS=docs/screenshots to write the README's screenshots while the tests run.
 """
 
 from __future__ import annotations
