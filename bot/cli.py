@@ -11,6 +11,8 @@ from pathlib import Path
 
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
+PLAYGROUND_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot-playground.db"
+
 
 def _database_url() -> str:
     return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
@@ -21,16 +23,52 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _serve(host: str, port: int) -> int:
+def _local_mode() -> bool:
+    """No Slack tokens at all: run the playground. One of the two alone is a mistake, reported as before."""
+    return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
+
+
+def _serve(host: str | None, port: int) -> int:
     from aiohttp import web
 
     from bot.app import build_app
     from bot.deps import Deps
     from bot.server import create_web_app
 
+    if _local_mode():
+        return _serve_playground(host or "127.0.0.1", port)
     settings = Settings.from_env()
     deps = Deps.build(settings)
-    web.run_app(create_web_app(deps, build_app(deps)), host=host, port=port, print=None)
+    web.run_app(create_web_app(deps, build_app(deps)), host=host or "0.0.0.0", port=port, print=None)
+    return 0
+
+
+def _serve_playground(host: str, port: int) -> int:
+    import secrets
+
+    from aiohttp import web
+
+    from bot.app import build_app
+    from bot.deps import Deps
+    from bot.playground.server import create_playground_app
+    from bot.playground.world import Playground
+    from bot.standin.web_api import SlackStandIn
+
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    origin = f"http://{reach}:{port}"
+    local = {
+        **os.environ,
+        "SLACK_SIGNING_SECRET": secrets.token_hex(16),  # new every start: only this process signs requests
+        "SLACK_BOT_TOKEN": "xoxb-playground",
+        "SLACK_API_URL": f"{origin}/playground/slack/api/",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL,
+    }
+    settings = Settings.from_env(local)
+    deps = Deps.build(settings)
+    playground = Playground(SlackStandIn(), settings.signing_secret)
+    playground.bind(origin)
+    print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
+    web.run_app(create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None)
     return 0
 
 
@@ -68,8 +106,11 @@ async def _import(kind: str, path: Path) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gtm-bot", description="The go-to-market handbook, in Slack.")
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve = sub.add_parser(
+        "serve",
+        help="HTTP mode: POST /slack/events, GET /healthz; with no Slack tokens, the local playground",
+    )
+    serve.add_argument("--host", default=None, help="default 0.0.0.0; 127.0.0.1 for the playground")
     serve.add_argument("--port", type=int, default=3000)
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     db = sub.add_parser("db", help="database maintenance")

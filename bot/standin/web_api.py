@@ -46,6 +46,11 @@ class SlackStandIn:
         self.responses: list[dict[str, Any]] = []  # response_url posts
         self.views: dict[str, dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
+        # The playground's additions: who holds which trigger_id, each user's modal stack, and hooks that
+        # hear every recorded call. The tests leave them empty, and nothing else changes for them.
+        self.triggers: dict[str, str] = {}  # trigger_id -> user id
+        self.modal_stacks: dict[str, list[str]] = {}  # user id -> view ids, top last
+        self.hooks: list[Callable[[Call], None]] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
@@ -85,6 +90,8 @@ class SlackStandIn:
         self.responses.clear()
         self.views.clear()
         self.home.clear()
+        self.triggers.clear()
+        self.modal_stacks.clear()
         self.faults.clear()
 
     # ---- the HTTP surface ---------------------------------------------------------------------------
@@ -98,6 +105,8 @@ class SlackStandIn:
     async def _record(self, call: Call) -> None:
         async with self._changed:
             self.calls.append(call)
+            for hook in self.hooks:
+                hook(call)
             self._changed.notify_all()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
@@ -138,6 +147,10 @@ class SlackStandIn:
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
+    def next_ts(self) -> str:
+        """A message timestamp after every one handed out so far (the playground's messages use it too)."""
+        return self._next_ts()
+
     def _answer(self, method: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
         if not auth.startswith("Bearer "):
             return {"ok": False, "error": "not_authed"}
@@ -175,6 +188,13 @@ class SlackStandIn:
                         message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
                         return {"ok": True, "channel": channel, "ts": ts}
                 return {"ok": False, "error": "message_not_found"}
+            case "chat.delete":
+                channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+                kept = [m for m in self.messages.get(channel, []) if m["ts"] != ts]
+                if len(kept) == len(self.messages.get(channel, [])):
+                    return {"ok": False, "error": "message_not_found"}
+                self.messages[channel] = kept
+                return {"ok": True, "channel": channel, "ts": ts}
             case "chat.postEphemeral":
                 entry = {
                     "channel": args.get("channel"),
@@ -189,9 +209,16 @@ class SlackStandIn:
                 view_id = f"V{next(self._view_ids):08d}"
                 view = {**args.get("view", {}), "id": view_id}
                 self.views[view_id] = view
+                user = self.triggers.get(str(args.get("trigger_id", "")))
+                if user is not None:
+                    stack = self.modal_stacks.get(user, []) if method == "views.push" else []
+                    self.modal_stacks[user] = [*stack, view_id][-3:]  # Slack keeps at most 3
                 return {"ok": True, "view": view}
             case "views.update":
                 view_id = str(args.get("view_id", ""))
+                if not view_id and args.get("external_id"):
+                    found = [k for k, v in self.views.items() if v.get("external_id") == args["external_id"]]
+                    view_id = found[0] if found else ""
                 if view_id not in self.views:
                     return {"ok": False, "error": "not_found"}
                 self.views[view_id] = {**args.get("view", {}), "id": view_id}

@@ -1,0 +1,3 @@
+from tests.playground.fixtures import playground_server
+
+__all__ = ["playground_server"]
