@@ -161,7 +161,7 @@ async def test_opening_the_home_tab_sends_app_home_opened_and_shows_the_publishe
     assert answer["status"] == 200
     await playground_server.standin.wait_for("views.publish")
     home = (await playground_server.state(REP))["home"]
-    assert home["blocks"][0]["text"]["text"] == "Your accounts"
+    assert home["blocks"][0]["text"]["text"] == "Go-to-market requests"
     assert (await playground_server.state(RD))["home"] is None
 
 
