@@ -14,9 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.approvals import service as approvals
 from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
@@ -94,11 +91,12 @@ class GlossaryService:
         if self._index is None:
             await self.reload()
         elif time.monotonic() - self._loaded_at > self.refresh_seconds and not self._refreshing:
-            self._refreshing = asyncio.create_task(self._refresh())
+            self._refreshing = asyncio.create_task(self.refresh())
         assert self._index is not None
         return self._index
 
-    async def _refresh(self) -> None:
+    async def refresh(self) -> None:
+        """Reload; on failure keep answering from the index we have."""
         try:
             await self.reload()
         except Exception:  # keep answering from the index we have; the next lookup tries again
@@ -109,7 +107,7 @@ class GlossaryService:
     async def reload(self) -> None:
         """Rebuild the index from the shipped entries and the stored ones (one query)."""
         async with self._lock:
-            async with self.deps.db.sessions() as session:
+            async with self.deps.db.reads() as session:
                 stored = await GlossaryRepository(session).stored_entries()
             entries = merge(self._shipped, stored)
             self._index = GlossaryIndex(entries, load_shipped_undefined())
@@ -260,16 +258,6 @@ class GlossaryService:
             request_id = request.id
         self.deps.outbox.kick()
         return request_id
-
-    def reload_after_commit(self, session: AsyncSession) -> None:
-        """Rebuild the index once `session` commits (an approval applied inside the engine's transaction)."""
-
-        def schedule(_session: object) -> None:
-            task = asyncio.get_running_loop().create_task(self._refresh())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-        event.listen(session.sync_session, "after_commit", schedule, once=True)
 
     # ---- /gtm ask ---------------------------------------------------------------------------------
     def ask(self, question: str) -> list[Answer]:

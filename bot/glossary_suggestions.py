@@ -53,7 +53,7 @@ class SuggestionFlow:
                 entry, action="edit" if old else "add", actor=ctx.actor, now=ctx.now, old=old
             )
             await ctx.finish(request, Status.APPLIED)
-            self.glossary.reload_after_commit(ctx.session)
+            ctx.after_commit.append(self.glossary.refresh)
         else:
             decisions = await ctx.repo.decisions(step.id)
             reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")

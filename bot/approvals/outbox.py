@@ -80,6 +80,7 @@ class Outbox:
         self.poll_seconds = poll_seconds
         self.worker_id = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
+        self._inflight = 0  # rows claimed by this process and not yet settled
         self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -134,15 +135,21 @@ class Outbox:
     async def dispatch_once(self, limit: int = 50) -> int:
         """Send what is due; returns how many rows were attempted."""
         rows = await self._claim(self.clock(), limit)
+        self._inflight += len(rows)
         for row in rows:
-            await self._send(row)
+            try:
+                await self._send(row)
+            finally:
+                self._inflight -= 1
         return len(rows)
 
-    async def drain(self, rounds: int = 20) -> None:
-        """Send everything due now (tests and shutdown)."""
+    async def drain(self, rounds: int = 500) -> None:
+        """Send everything due now, including what this process's dispatcher is sending (tests, shutdown)."""
         for _ in range(rounds):
             if not await self.dispatch_once():
-                return
+                if not self._inflight:
+                    return
+                await asyncio.sleep(0.01)
 
     async def _send(self, row: OutboxRow) -> None:
         payload = dict(row.payload)

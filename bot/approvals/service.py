@@ -7,7 +7,7 @@ the flow's business (ownership, escalation, review...): flows register by reques
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -59,6 +59,7 @@ class Context:
     actor: str
     repo: RequestRepository = field(init=False)
     directory: DirectoryRepository = field(init=False)
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
@@ -289,6 +290,8 @@ async def decide(
             request.updated_at = ctx.now
     except IntegrityError:
         return Refused("you have already decided this step")
+    for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
+        await hook()
     deps.outbox.kick()
     return Decided(request, step, verdict, state)
 
