@@ -77,14 +77,19 @@ async def _socket() -> None:
 
     from bot.app import build_app
     from bot.deps import Deps
+    from bot.scheduler import Scheduler
 
     settings = Settings.from_env(need_app_token=True)
     deps = Deps.build(settings)
+    bolt = build_app(deps)  # features register their flows and jobs here
     await deps.db.upgrade()
+    scheduler = Scheduler(deps, settings.scheduler_poll_seconds)
     deps.outbox.start()
+    scheduler.start()
     try:
-        await AsyncSocketModeHandler(build_app(deps), settings.app_token).start_async()
+        await AsyncSocketModeHandler(bolt, settings.app_token).start_async()
     finally:
+        await scheduler.stop()
         await deps.outbox.stop()
         await deps.db.dispose()
 

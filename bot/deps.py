@@ -30,6 +30,7 @@ class Deps:
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
+    jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

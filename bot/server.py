@@ -7,15 +7,19 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from bot.scheduler import Scheduler
 
 MAX_BODY = 256 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
 
 DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
 
 
-def create_web_app(deps: Deps, bolt: AsyncApp, *, migrate: bool = True) -> web.Application:
+def create_web_app(
+    deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True
+) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[DEPS] = deps
+    jobs = Scheduler(deps, deps.settings.scheduler_poll_seconds) if scheduler else None
 
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
@@ -30,8 +34,12 @@ def create_web_app(deps: Deps, bolt: AsyncApp, *, migrate: bool = True) -> web.A
         if migrate:
             await deps.db.upgrade()
         deps.outbox.start()
+        if jobs is not None:
+            jobs.start()
 
     async def on_cleanup(_app: web.Application) -> None:
+        if jobs is not None:
+            await jobs.stop()
         await deps.outbox.stop()
         await deps.db.dispose()
 

@@ -107,7 +107,7 @@ async def deps(db: Database, standin: SlackStandIn, clock: FakeClock) -> AsyncIt
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def slack(deps: Deps, standin: SlackStandIn) -> AsyncIterator[SlackClient]:
-    web_app = create_web_app(deps, build_app(deps), migrate=False)
+    web_app = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # tests tick it
     web_app.on_cleanup.clear()  # the db fixture owns the engine
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

@@ -285,7 +285,7 @@ async def test_buttons_work_after_a_restart(
     fresh = Deps.build(deps.settings, clock=deps.clock)  # a new process: nothing carried over in memory
     await fresh.db.dispose()
     fresh.db = fresh.outbox.db = db
-    web_app = create_web_app(fresh, build_app(fresh), migrate=False)
+    web_app = create_web_app(fresh, build_app(fresh), migrate=False, scheduler=False)
     web_app.on_cleanup.clear()
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

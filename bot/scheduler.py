@@ -1,0 +1,165 @@
+"""The scheduler inside the app: due jobs are claimed in the database, so several replicas can run it.
+
+A job is a row (`jobs`) with a unique key, a kind, a due time and a payload. Each replica polls; a due job
+is claimed with a lease by one of them, its handler runs inside a transaction that also marks it done, so
+its writes (and the outbox rows it adds) commit together with "done". A job missed while every replica
+was down is simply due when one comes back, and runs once. Handlers register by kind in `deps.jobs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.approvals import service
+from storage.models import JobRow
+from storage.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the engine's Context (session, clock, notify...) and the job itself."""
+
+    ctx: service.Context
+    job: JobRow
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.job.payload
+
+
+JobHandler = Callable[[JobContext], Awaitable[None]]
+
+
+async def schedule(
+    session: AsyncSession, *, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
+) -> bool:
+    """Add a job unless one with this key exists (so scheduling twice is harmless); True if added."""
+    return await insert_ignore(
+        session,
+        JobRow,
+        {
+            "key": key,
+            "kind": kind,
+            "payload": payload or {},
+            "due_at": due_at,
+            "status": "pending",
+            "attempts": 0,
+        },
+        ["key"],
+    )
+
+
+async def cancel(session: AsyncSession, key_prefix: str) -> None:
+    await session.execute(
+        update(JobRow)
+        .where(JobRow.key.like(key_prefix + "%"), JobRow.status == "pending")
+        .values(status="cancelled")
+    )
+
+
+class Scheduler:
+    def __init__(self, deps: Deps, poll_seconds: float = 30.0) -> None:
+        self.deps = deps
+        self.poll_seconds = poll_seconds
+        self.worker = uuid.uuid4().hex[:12]
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # the database may be away; try again next tick
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def tick(self) -> int:
+        """One pass: approval reminders, then every due job. Returns how many jobs ran."""
+        await service.send_reminders(self.deps)
+        ran = 0
+        while True:
+            job = await self._claim()
+            if job is None:
+                break
+            await self._run_one(job)
+            ran += 1
+        if ran:
+            self.deps.outbox.kick()
+        return ran
+
+    async def _claim(self) -> JobRow | None:
+        now = self.deps.clock()
+        async with self.deps.db.sessions.begin() as session:
+            candidates = (
+                await session.scalars(
+                    select(JobRow.id)
+                    .where(JobRow.status == "pending", JobRow.due_at <= now)
+                    .where(or_(JobRow.claimed_until.is_(None), JobRow.claimed_until < now))
+                    .order_by(JobRow.due_at)
+                    .limit(5)
+                )
+            ).all()
+            for job_id in candidates:
+                claimed = await session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == "pending")
+                    .where(or_(JobRow.claimed_until.is_(None), JobRow.claimed_until < now))
+                    .values(claimed_by=self.worker, claimed_until=now + LEASE, attempts=JobRow.attempts + 1)
+                )
+                if claimed.rowcount:
+                    return await session.get_one(JobRow, job_id, populate_existing=True)
+        return None
+
+    async def _run_one(self, job: JobRow) -> None:
+        handler = self.deps.jobs.get(job.kind)
+        now = self.deps.clock()
+        try:
+            async with self.deps.db.sessions.begin() as session:
+                row = await session.get_one(JobRow, job.id)
+                if row.status != "pending" or row.claimed_by != self.worker:
+                    return  # someone else took it over after our lease lapsed
+                if handler is None:
+                    row.status, row.last_error = "dead", f"no handler for {job.kind!r}"
+                    return
+                await handler(JobContext(service.Context(self.deps, session, now, "gtm-bot"), row))
+                row.status, row.done_at, row.claimed_until = "done", now, None
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.key, job.kind)
+            backoff = timedelta(minutes=min(60, 2 ** min(job.attempts, 6)))
+            async with self.deps.db.sessions.begin() as session:
+                await session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job.id)
+                    .values(
+                        claimed_until=None,
+                        due_at=now + backoff,
+                        last_error=f"{type(exc).__name__}: {exc}"[:500],
+                        status="dead" if job.attempts >= 10 else "pending",
+                    )
+                )
