@@ -35,3 +35,42 @@ def test_every_url_points_at_the_one_events_endpoint() -> None:
         MANIFEST["settings"]["event_subscriptions"]["request_url"],
     ]
     assert all(u.endswith("/slack/events") for u in urls)
+
+
+# The Web API methods the bot may call, and the bot scope each needs (views need none).
+SCOPE_OF = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.delete": "chat:write",
+    "views.open": None,
+    "views.update": None,
+    "views.push": None,
+    "views.publish": None,
+    "auth.test": None,
+}
+
+
+def _methods_the_code_calls() -> set[str]:
+    import re
+
+    found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            if "standin" in path.parts or "playground" in path.parts:
+                continue  # the stand-in answers these methods; it does not call them
+            text = path.read_text()
+            found.update(
+                m.replace("_", ".", 1)
+                for m in re.findall(r"client\.((?:chat|views|users|conversations|files)_\w+)\(", text)
+            )
+            found.update(re.findall(r'method="([a-z]+\.[A-Za-z]+)"', text))
+    return found
+
+
+def test_every_method_the_code_calls_has_its_scope_and_no_scope_is_unused() -> None:
+    methods = _methods_the_code_calls()
+    unknown = methods - set(SCOPE_OF)
+    assert not unknown, f"add these methods and their scopes to SCOPE_OF: {unknown}"
+    needed = {SCOPE_OF[m] for m in methods} - {None} | {"commands"}
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
