@@ -9,7 +9,6 @@ was down is simply due when one comes back, and runs once. Handlers register by 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.approvals import service
+from bot.background import BackgroundTask
 from storage.models import JobRow
 from storage.upsert import insert_ignore
 
@@ -73,23 +73,14 @@ async def cancel(session: AsyncSession, key_prefix: str) -> None:
     )
 
 
-class Scheduler:
+class Scheduler(BackgroundTask):
+    name = "scheduler"
+
     def __init__(self, deps: Deps, poll_seconds: float = 30.0) -> None:
+        super().__init__()
         self.deps = deps
         self.poll_seconds = poll_seconds
         self.worker = uuid.uuid4().hex[:12]
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.background import BackgroundTask
 from storage.db import Database
 from storage.models import MessageRefRow, OutboxRow
 from storage.upsert import insert_ignore, upsert_many
@@ -70,10 +71,13 @@ async def enqueue(
     )
 
 
-class Outbox:
+class Outbox(BackgroundTask):
+    name = "outbox"
+
     def __init__(
         self, db: Database, client: AsyncWebClient, clock: Callable[[], datetime], poll_seconds: float = 5.0
     ) -> None:
+        super().__init__()
         self.db = db
         self.client = client
         self.clock = clock
@@ -81,22 +85,10 @@ class Outbox:
         self.worker_id = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
         self._inflight = 0  # rows claimed by this process and not yet settled
-        self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
         self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:
