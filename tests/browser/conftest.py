@@ -31,6 +31,9 @@ ARGS = [
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
+    assert Path(CHROMIUM).exists(), (
+        f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium"
+    )
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield launched
