@@ -70,4 +70,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
     )
     app.action("approval.cancel")(cancel)
-    app.event("app_home_opened")(home_opened)
+    async def ack_event(ack: AsyncAck) -> None:
+        await ack()
+
+    # Slack retries an event that isn't answered in 3 seconds: answer first, publish after.
+    app.event("app_home_opened")(ack=ack_event, lazy=[home_opened])
