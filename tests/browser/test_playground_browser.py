@@ -5,6 +5,7 @@ The claim flow (modals, inline errors, the confirm prompt, DMs) is in test_playg
 
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import screenshot
@@ -66,3 +67,43 @@ async def test_the_home_tab_shows_what_the_bot_published(
     await expect(page.locator("#home")).to_contain_text("Waiting on you (0)")
     await expect(page.locator("#home")).to_contain_text("Your recent decisions")
     await expect(page.locator("#home")).to_contain_text("Nothing. 🎉")
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "html"),
+    [
+        ("*bold*, _italic_ and ~gone~", "<b>bold</b>, <i>italic</i> and <s>gone</s>"),
+        ("named_cap and record_ownership", "named_cap and record_ownership"),
+        ("2*3*4 and a * b * c", "2*3*4 and a * b * c"),
+        ("`*not bold*` and ```a_b\nc```", "<code>*not bold*</code> and <pre>a_b\nc</pre>"),
+        (
+            ":white_check_mark: done :x: :no_such_emoji:",
+            '<span class="emoji" title=":white_check_mark:">✅</span> done'
+            ' <span class="emoji" title=":x:">❌</span> :no_such_emoji:',
+        ),
+        ("line one\nline two", "line one<br>line two"),
+        ("&gt; quoted\nafter", "<blockquote>quoted</blockquote>after"),
+        (
+            "<@U0AE1> and <!here>",
+            '<span class="mention">@Ava Cole</span> and <span class="mention">@here</span>',
+        ),
+        ("&lt;!channel&gt; &amp; co", "&lt;!channel&gt; &amp; co"),
+        (
+            "<https://h.example/a_b_c*d*|the _handbook_>",
+            '<a href="https://h.example/a_b_c*d*" target="_blank" rel="noopener">the _handbook_</a>',
+        ),
+        ("<javascript:alert(1)|click>", '<a href="#" target="_blank" rel="noopener">click</a>'),
+        (
+            'x <img src=x onerror="alert(1)"> y',
+            'x <a href="#" target="_blank" rel="noopener">img src=x onerror=&quot;alert(1)&quot;</a> y',
+        ),
+    ],
+)
+async def test_mrkdwn_renders_like_slack_and_never_as_raw_html(
+    page: Page, playground_server: PlaygroundServer, mrkdwn: str, html: str
+) -> None:
+    await page.goto("/?user=U0AE1")
+    rendered = await page.evaluate(
+        "([text]) => BlockKit.mrkdwn(text, { people: [{ id: 'U0AE1', name: 'Ava Cole' }] })", [mrkdwn]
+    )
+    assert rendered == html
