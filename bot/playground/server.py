@@ -65,8 +65,9 @@ def create_playground_app(
     *,
     migrate: bool = True,
     samples: bool = True,
+    scheduler: bool = True,
 ) -> web.Application:
-    web_app = create_web_app(deps, bolt, migrate=migrate)
+    web_app = create_web_app(deps, bolt, migrate=migrate, scheduler=scheduler)
     web_app[PLAYGROUND] = playground
     web_app.add_subapp("/playground/slack/", playground.standin.app())
 

@@ -166,7 +166,12 @@ class Playground:
         outcome = await self._interact(payload)
         if outcome.status != 200:
             return outcome
-        answer = outcome.json
+        self.apply_answer(user, view_id, outcome.json)
+        return outcome
+
+    def apply_answer(self, user: str, view_id: str, answer: dict[str, Any]) -> None:
+        """What Slack does with a view_submission's ack: errors inline, update in place, push, clear, or
+        (an empty ack) close the submitted view and show the one under it."""
         stack = self.standin.modal_stacks.setdefault(user, [])
         self.errors.pop(view_id, None)
         match answer.get("response_action"):
@@ -178,12 +183,14 @@ class Playground:
                 new_id = f"V{next(self.standin._view_ids):08d}"
                 self.standin.views[new_id] = {**answer.get("view", {}), "id": new_id}
                 stack.append(new_id)
+                del stack[:-3]  # Slack keeps at most 3
             case "clear":
+                for closed in stack:
+                    self.errors.pop(closed, None)
                 stack.clear()
             case _:
                 if view_id in stack:
                     stack.remove(view_id)
-        return outcome
 
     async def close_modal(self, user: str, view_id: str) -> Outcome | None:
         view = self._view(user, view_id)
@@ -259,7 +266,9 @@ class Playground:
         )
 
     def _heard(self, call: Call) -> None:
-        """Apply a response_url post the way Slack's client would show it."""
+        """Apply a response_url post the way Slack's client would show it; views.update clears old errors."""
+        if call.method == "views.update":
+            self.errors.pop(str(call.args.get("view_id", "")), None)
         if call.method != "response_url":
             return
         user, channel, ts = (call.args["key"].split("~") + ["", "", ""])[:3]

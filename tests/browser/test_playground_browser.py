@@ -1,7 +1,11 @@
-"""The playground in a real browser: slash commands, buttons, modals with inline errors, DMs, Home."""
+"""The playground in a real browser: slash commands, the glossary, the Home tab.
+
+The claim flow (modals, inline errors, the confirm prompt, DMs) is in test_playground_claim.py.
+"""
 
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import screenshot
@@ -40,45 +44,18 @@ async def test_text_that_is_not_a_slash_command_is_not_sent(
     assert playground_server.standin.calls == []
 
 
-async def test_a_rep_requests_the_rd_approves_from_the_dm_and_the_owner_card_changes(
+async def test_glossary_renders_the_answer_like_slack(
     page: Page, playground_server: PlaygroundServer
 ) -> None:
-    await playground_server.post_card()
-    await page.goto("/?user=U0AE1&conv=C0GENERAL1")
-    card = page.locator(".msg").filter(has_text="Initech").first
-    await expect(card).to_contain_text("Sally Park")
-
-    await card.get_by_role("button", name="Request ownership").click()
-    modal = page.get_by_role("dialog")
-    await expect(modal).to_contain_text("Request ownership")
-    await modal.get_by_label("Account").fill("Acme")
-    await modal.get_by_role("button", name="Send request").click()
-    await expect(modal.get_by_role("alert").first).to_have_text(
-        "Pick an account the directory knows, e.g. Initech"
-    )
-    await expect(modal.get_by_role("alert").nth(1)).to_have_text("Say why")
-    await expect(modal.get_by_label("Account")).to_have_value("Acme")  # what was typed survives the redraw
-    await screenshot(page, "modal-errors")
-
-    await modal.get_by_label("Account").fill("Initech")
-    await modal.locator("select[data-action-id=reason]").select_option(label="Named account")
-    await modal.get_by_role("button", name="Send request").click()
-    await expect(modal).to_be_hidden()
-
-    await be(page, "Dana Reyes — RD, US-East")
-    await page.get_by_role("button", name="gtm-bot").click()
-    await page.get_by_role("tab", name="Messages").click()
-    dm = page.locator(".msg").filter(has_text="asks to own").last
-    await expect(dm).to_contain_text("@Ava Cole asks to own Initech")
-    await screenshot(page, "rd-dm")
-    await dm.get_by_role("button", name="Approve").click()
-    await expect(page.locator("#timeline")).to_contain_text("Approved: @Ava Cole now owns Initech")
-
-    await be(page, "Ava Cole — AE, US-East")
-    await page.get_by_role("button", name="# general").click()
-    await expect(card).to_contain_text("Ava Cole")
-    await expect(card).not_to_contain_text("Sally Park")
-    await screenshot(page, "owner-card-after")
+    await page.goto("/?user=U0AE1")
+    await page.get_by_label("Message").fill("/glossary SAO")
+    await page.get_by_label("Message").press("Enter")
+    answer = page.locator(".msg.ephemeral").last
+    await expect(answer).to_contain_text("Only visible to you · /glossary SAO")
+    await expect(answer.locator("b").first).to_contain_text("SAO")
+    await expect(answer.get_by_role("link", name="Handbook section").first).to_be_visible()
+    await expect(answer.get_by_role("button", name="Share in channel").first).to_be_visible()
+    await screenshot(page, "glossary")
 
 
 async def test_the_home_tab_shows_what_the_bot_published(
@@ -89,4 +66,44 @@ async def test_the_home_tab_shows_what_the_bot_published(
     await expect(page.get_by_role("tab", name="Home")).to_have_class("active")
     await expect(page.locator("#home")).to_contain_text("Waiting on you (0)")
     await expect(page.locator("#home")).to_contain_text("Your recent decisions")
-    await screenshot(page, "home")
+    await expect(page.locator("#home")).to_contain_text("Nothing. 🎉")
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "html"),
+    [
+        ("*bold*, _italic_ and ~gone~", "<b>bold</b>, <i>italic</i> and <s>gone</s>"),
+        ("named_cap and record_ownership", "named_cap and record_ownership"),
+        ("2*3*4 and a * b * c", "2*3*4 and a * b * c"),
+        ("`*not bold*` and ```a_b\nc```", "<code>*not bold*</code> and <pre>a_b\nc</pre>"),
+        (
+            ":white_check_mark: done :x: :no_such_emoji:",
+            '<span class="emoji" title=":white_check_mark:">✅</span> done'
+            ' <span class="emoji" title=":x:">❌</span> :no_such_emoji:',
+        ),
+        ("line one\nline two", "line one<br>line two"),
+        ("&gt; quoted\nafter", "<blockquote>quoted</blockquote>after"),
+        (
+            "<@U0AE1> and <!here>",
+            '<span class="mention">@Ava Cole</span> and <span class="mention">@here</span>',
+        ),
+        ("&lt;!channel&gt; &amp; co", "&lt;!channel&gt; &amp; co"),
+        (
+            "<https://h.example/a_b_c*d*|the _handbook_>",
+            '<a href="https://h.example/a_b_c*d*" target="_blank" rel="noopener">the _handbook_</a>',
+        ),
+        ("<javascript:alert(1)|click>", '<a href="#" target="_blank" rel="noopener">click</a>'),
+        (
+            'x <img src=x onerror="alert(1)"> y',
+            'x <a href="#" target="_blank" rel="noopener">img src=x onerror=&quot;alert(1)&quot;</a> y',
+        ),
+    ],
+)
+async def test_mrkdwn_renders_like_slack_and_never_as_raw_html(
+    page: Page, playground_server: PlaygroundServer, mrkdwn: str, html: str
+) -> None:
+    await page.goto("/?user=U0AE1")
+    rendered = await page.evaluate(
+        "([text]) => BlockKit.mrkdwn(text, { people: [{ id: 'U0AE1', name: 'Ava Cole' }] })", [mrkdwn]
+    )
+    assert rendered == html

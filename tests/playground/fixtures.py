@@ -1,4 +1,4 @@
-"""The playground served on a real port, on the test database, with the demo flow registered."""
+"""The playground served on a real port, on the test database with the sample org, running the real bot."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from bot.settings import Settings
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from tests.conftest import SIGNING_SECRET, FakeClock
-from tests.playground.demo import CHANNEL, card, register_demo
 
 
 def free_port() -> int:
@@ -49,11 +48,6 @@ class PlaygroundServer:
             assert r.status == status, await r.text()
             return await r.json() if status == 200 else {"text": await r.text()}
 
-    async def post_card(self) -> str:
-        """The bot posts the demo owner card in #general (through its real Web API client); returns its ts."""
-        answer = await self.deps.client.chat_postMessage(channel=CHANNEL, **card("U0SAL1"))
-        return str(answer["ts"])
-
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def playground_server(
@@ -77,8 +71,7 @@ async def playground_server(
     playground = Playground(SlackStandIn(), SIGNING_SECRET)
     playground.bind(origin)
     bolt = build_app(deps)
-    register_demo(bolt)
-    web_app = create_playground_app(deps, bolt, playground, migrate=False, samples=False)
+    web_app = create_playground_app(deps, bolt, playground, migrate=False, samples=False, scheduler=False)
     web_app.on_cleanup.clear()  # the db fixture owns the engine
     server = TestServer(web_app, host="127.0.0.1", port=port)
     await server.start_server()

@@ -42,15 +42,28 @@
     who.value = ui.user;
   }
 
-  function drawSidebar() {
+  // the newest DM each person has seen (by ts), for the unread badge
+  const seen = JSON.parse(localStorage.getItem("gtm.seen") || "{}");
+
+  function unread() {
     const dm = ui.data.conversations[ui.data.dm] || [];
-    const key = JSON.stringify([ui.data.channels, ui.conv, dm.length]);
+    const newest = dm.length ? parseFloat(dm[dm.length - 1].ts) : 0;
+    if (ui.conv === "app" && ui.tab === "messages" && (seen[ui.user] || 0) < newest) {
+      seen[ui.user] = newest;
+      localStorage.setItem("gtm.seen", JSON.stringify(seen));
+    }
+    return dm.filter((m) => parseFloat(m.ts) > (seen[ui.user] || 0)).length;
+  }
+
+  function drawSidebar() {
+    const fresh = unread();
+    const key = JSON.stringify([ui.data.channels, ui.conv, fresh]);
     if (ui.drawn.sidebar === key) return;
     ui.drawn.sidebar = key;
     $("channels").replaceChildren(...ui.data.channels.map((c) => h("li", {},
       h("button", { class: ui.conv === c.id ? "active" : "", "data-conv": c.id, onclick: () => go(c.id) }, `# ${c.name}`))));
     $("apps").replaceChildren(h("li", {}, h("button", { class: ui.conv === "app" ? "active" : "", "data-conv": "app", onclick: () => go("app", "home") },
-      h("span", {}, "gtm-bot"), dm.length && ui.conv !== "app" ? h("span", { class: "badge", title: "messages from the bot" }, String(dm.length)) : null)));
+      h("span", {}, "gtm-bot"), fresh ? h("span", { class: "badge", title: "unread messages from the bot" }, String(fresh)) : null)));
   }
 
   function channelName(id) {
@@ -125,7 +138,7 @@
     form.replaceChildren(
       h("div", { class: "title" }, h("span", { id: "modal-title" }, (modal.title && modal.title.text) || ""),
         h("button", { type: "button", "aria-label": "Close", onclick: () => closeModal(modal.id) }, "×")),
-      h("div", { class: "content" }, content),
+      h("div", { class: "modal-body" }, content),
       h("div", { class: "footer" },
         h("button", { type: "button", class: "btn", onclick: () => closeModal(modal.id) }, (modal.close && modal.close.text) || "Cancel"),
         modal.submit ? h("button", { type: "submit", class: "btn primary" }, modal.submit.text) : null));

@@ -15,49 +15,104 @@ const BlockKit = (() => {
   const escapeHtml = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   const unescapeSlack = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
-  function inline(html) {
-    return html
-      .replace(/```([\s\S]*?)```/g, (_m, c) => `<pre>${c}</pre>`)
-      .replace(/`([^`\n]+)`/g, (_m, c) => `<code>${c}</code>`)
-      .replace(/(^|[\s(>])\*([^*\n]+)\*(?=[\s).,:;!?<]|$)/g, "$1<b>$2</b>")
-      .replace(/(^|[\s(>])_([^_\n]+)_(?=[\s).,:;!?<]|$)/g, "$1<i>$2</i>")
-      .replace(/(^|[\s(>])~([^~\n]+)~(?=[\s).,:;!?<]|$)/g, "$1<s>$2</s>")
-      .replace(/(^|\n)&gt; ?([^\n]*)/g, "$1<blockquote>$2</blockquote>")
-      .replace(/\n/g, "<br>");
+  /* Slack's standard emoji for the shortcodes gtm-bot's templates use, and some common ones; others stay as typed. */
+  const EMOJI = {
+    white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", no_entry: "⛔", no_entry_sign: "🚫", lock: "🔒",
+    unlock: "🔓", key: "🔑", office: "🏢", outbox_tray: "📤", inbox_tray: "📥", arrows_counterclockwise: "🔄",
+    hourglass: "⌛", hourglass_flowing_sand: "⏳", information_source: "ℹ️", tada: "🎉", warning: "⚠️",
+    mag: "🔍", mag_right: "🔎", bulb: "💡", memo: "📝", pencil: "📝", pencil2: "✏️", calendar: "📆", date: "📅",
+    spiral_calendar_pad: "🗓️", clipboard: "📋", pushpin: "📌", round_pushpin: "📍", link: "🔗", bell: "🔔",
+    books: "📚", book: "📖", bookmark: "🔖", briefcase: "💼", moneybag: "💰", chart_with_upwards_trend: "📈",
+    chart_with_downwards_trend: "📉", bar_chart: "📊", handshake: "🤝", busts_in_silhouette: "👥",
+    bust_in_silhouette: "👤", eyes: "👀", wave: "👋", "+1": "👍", thumbsup: "👍", "-1": "👎", thumbsdown: "👎",
+    raised_hands: "🙌", clap: "👏", point_right: "👉", arrow_right: "➡️", arrow_left: "⬅️", arrow_up: "⬆️",
+    arrow_down: "⬇️", rocket: "🚀", star: "⭐", sparkles: "✨", fire: "🔥", zap: "⚡", question: "❓",
+    grey_question: "❔", exclamation: "❗", heavy_exclamation_mark: "❗", speech_balloon: "💬", email: "📧",
+    envelope: "✉️", gear: "⚙️", hammer_and_wrench: "🛠️", wrench: "🔧", construction: "🚧", stopwatch: "⏱️",
+    alarm_clock: "⏰", trophy: "🏆", shield: "🛡️", globe_with_meridians: "🌐", earth_americas: "🌎",
+    large_green_circle: "🟢", large_yellow_circle: "🟡", red_circle: "🔴", white_circle: "⚪",
+    large_blue_circle: "🔵", heavy_plus_sign: "➕", heavy_minus_sign: "➖", repeat: "🔁", smile: "😄",
+    slightly_smiling_face: "🙂", thinking_face: "🤔", robot_face: "🤖", card_index: "📇", label: "🏷️",
+    dart: "🎯", money_with_wings: "💸", calling: "📲", telephone_receiver: "📞", crown: "👑",
+  };
+  const emojify = (s) => String(s || "").replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+
+  /* A <...> token: <@U1>, <#C1|name>, <!here>, <!date^...|fallback>, <url|label>. */
+  function special(part, ctx) {
+    const bar = part.indexOf("|");
+    const target = bar < 0 ? part : part.slice(0, bar);
+    const label = bar < 0 ? "" : unescapeSlack(part.slice(bar + 1));
+    if (target.startsWith("@")) {
+      const person = (ctx.people || []).find((p) => p.id === target.slice(1));
+      return `<span class="mention">@${escapeHtml(person ? person.name : label || target.slice(1))}</span>`;
+    }
+    if (target.startsWith("#")) {
+      const channel = (ctx.channels || []).find((c) => c.id === target.slice(1));
+      return `<span class="mention">#${escapeHtml(label || (channel ? channel.name : target.slice(1)))}</span>`;
+    }
+    if (target.startsWith("!date^")) return escapeHtml(label);
+    if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHtml(label || "@group")}</span>`;
+    if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(label || target.slice(1).split("^")[0])}</span>`;
+    const url = unescapeSlack(target);
+    const safe = /^(https?:|mailto:)/i.test(url) ? url : "#";
+    return `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener">${escapeHtml(label || url)}</a>`;
   }
 
-  /* Slack mrkdwn: <@U1>, <#C1|name>, <!here>, <url|label>, *bold*, _italic_, ~strike~, `code`, ```pre```. */
-  function mrkdwn(text, ctx) {
-    const parts = String(text || "").split(/<([^<>]+)>/);
-    let html = "";
-    parts.forEach((part, i) => {
-      if (i % 2 === 0) { html += escapeHtml(unescapeSlack(part)); return; }
-      const [target, label] = part.split("|");
-      if (target.startsWith("@")) {
-        const person = (ctx.people || []).find((p) => p.id === target.slice(1));
-        html += `<span class="mention">@${escapeHtml(person ? person.name : target.slice(1))}</span>`;
-      } else if (target.startsWith("#")) {
-        html += `<span class="mention">#${escapeHtml(label || target.slice(1))}</span>`;
-      } else if (target.startsWith("!")) {
-        html += `<span class="mention">@${escapeHtml(label || target.slice(1).split("^")[0])}</span>`;
-      } else {
-        const url = unescapeSlack(target);
-        const safe = /^(https?:|mailto:)/i.test(url) ? url : "#";
-        html += `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener">${escapeHtml(unescapeSlack(label || url))}</a>`;
-      }
-    });
-    // formatting applies to the escaped text; tags we produced contain no * _ ~ ` markers that matter
-    return inline(html);
+  /* Slack mrkdwn -> HTML: tokens and code are set aside first, so formatting never reaches into a URL,
+     a mention or code; then *bold*, _italic_, ~strike~ (only at word boundaries, as Slack does),
+     :emoji:, > quotes and line breaks. */
+  function mrkdwn(source, ctx) {
+    const kept = [];
+    const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
+    let s = String(source || "");
+    s = s.replace(/<([^<>]+)>/g, (_m, part) => keep(special(part, ctx)));
+    s = s.replace(/```\n?([\s\S]*?)```/g, (_m, c) => keep(`<pre>${escapeHtml(unescapeSlack(c))}</pre>`));
+    s = s.replace(/`([^`\n]+)`/g, (_m, c) => keep(`<code>${escapeHtml(unescapeSlack(c))}</code>`));
+    s = escapeHtml(unescapeSlack(s));
+    s = s.replace(/:([a-z0-9_+-]+):/g, (m, name) => (EMOJI[name] ? keep(`<span class="emoji" title=":${name}:">${EMOJI[name]}</span>`) : m));
+    const mark = (ch, tag) => {
+      const c = `\\${ch}`;
+      const re = new RegExp(`(^|[^\\w${c}])${c}(?=\\S)([^${c}\\n]*?[^\\s${c}])?${c}(?![\\w${c}])`, "g");
+      s = s.replace(re, (m, before, inner) => (inner === undefined ? m : `${before}<${tag}>${inner}</${tag}>`));
+    };
+    mark("*", "b");
+    mark("_", "i");
+    mark("~", "s");
+    s = s.replace(/(^|\n)&gt; ?([^\n]*)(\n?)/g, "$1<blockquote>$2</blockquote>");
+    s = s.replace(/\n/g, "<br>");
+    while (/\u0000\d+\u0000/.test(s)) s = s.replace(/\u0000(\d+)\u0000/g, (_m, i) => kept[Number(i)]);
+    return s;
   }
 
   function text(obj, ctx) {
     const span = h("span", { class: "text" });
     if (!obj) return span;
     if (obj.type === "mrkdwn") span.innerHTML = mrkdwn(obj.text, ctx);
-    else span.textContent = obj.text || "";
+    else span.textContent = obj.emoji === false ? obj.text || "" : emojify(obj.text);
     return span;
   }
-  const plain = (obj) => (obj && obj.text) || "";
+  const plain = (obj) => (obj ? (obj.emoji === false ? obj.text || "" : emojify(obj.text)) : "");
+
+  /* A confirm object ({title, text, confirm, deny, style}) as Slack's client shows it: a small dialog over
+     everything; resolves true when the person confirms. */
+  function confirmDialog(c, ctx) {
+    return new Promise((resolve) => {
+      const done = (yes) => { backdrop.remove(); document.removeEventListener("keydown", onKey, true); resolve(yes); };
+      const onKey = (e) => { if (e.key === "Escape") { e.stopPropagation(); done(false); } };
+      const yes = h("button", { type: "button", class: `btn ${c.style === "danger" ? "danger" : "primary"}` }, plain(c.confirm) || "Yes");
+      const no = h("button", { type: "button", class: "btn" }, plain(c.deny) || "Cancel");
+      yes.addEventListener("click", () => done(true));
+      no.addEventListener("click", () => done(false));
+      const backdrop = h("div", { class: "backdrop confirm-backdrop" },
+        h("div", { class: "modal confirm", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "confirm-title" },
+          h("div", { class: "title" }, h("span", { id: "confirm-title" }, plain(c.title) || "Are you sure?")),
+          h("div", { class: "modal-body" }, text(c.text, ctx)),
+          h("div", { class: "footer" }, no, yes)));
+      document.addEventListener("keydown", onKey, true);
+      document.body.append(backdrop);
+      yes.focus();
+    });
+  }
 
   function options(el) {
     const all = [...(el.options || [])];
@@ -72,24 +127,29 @@ const BlockKit = (() => {
     switch (el.type) {
       case "button": {
         const b = h("button", { ...a, type: "button", class: `btn ${el.style || ""}`.trim() }, plain(el.text));
-        b.addEventListener("click", () => {
-          if (el.confirm && !window.confirm(`${plain(el.confirm.title)}\n\n${plain(el.confirm.text)}`)) return;
+        b.addEventListener("click", async () => {
+          if (el.confirm && !(await confirmDialog(el.confirm, ctx))) return;
           if (el.url) window.open(el.url, "_blank", "noopener");
-          fire(null, b);
+          if (fire) fire(null, b);
         });
         return b;
       }
       case "static_select": case "external_select": case "overflow": {
-        const s = h("select", { ...a, "aria-label": placeholder || el.action_id || "choose" },
+        const s = h("select", { ...a, "aria-label": ref.label || placeholder || el.action_id || "choose" },
           h("option", { value: "" }, el.type === "overflow" ? "⋯" : (placeholder || "Select an item")));
         for (const o of options(el)) s.append(h("option", { value: o.value }, plain(o.text)));
         if (el.initial_option) s.value = el.initial_option.value;
-        s.addEventListener("change", () => { if (s.value && fire) fire(s.value, s); });
+        let last = s.value;
+        s.addEventListener("change", async () => {
+          if (el.confirm && !(await confirmDialog(el.confirm, ctx))) { s.value = last; return; }
+          last = s.value;
+          if (s.value && fire) fire(s.value, s);
+        });
         return s;
       }
       case "multi_static_select": case "multi_users_select": {
         const choices = el.type === "multi_users_select" ? (ctx.people || []).map((p) => ({ value: p.id, text: { text: p.name } })) : options(el);
-        const s = h("select", { ...a, multiple: true, "aria-label": placeholder || el.action_id });
+        const s = h("select", { ...a, multiple: true, "aria-label": ref.label || placeholder || el.action_id });
         for (const o of choices) s.append(h("option", { value: o.value }, plain(o.text)));
         const initial = new Set([...(el.initial_options || []).map((o) => o.value), ...(el.initial_users || [])]);
         for (const o of s.options) o.selected = initial.has(o.value);
@@ -97,10 +157,13 @@ const BlockKit = (() => {
         return s;
       }
       case "users_select": case "conversations_select": case "channels_select": {
+        // a users_select lists the sample org by name (role and region as a hint, which Slack shows as a profile)
         const list = el.type === "users_select"
-          ? (ctx.people || []).map((p) => ({ id: p.id, name: `${p.name} (${p.role})` }))
+          ? [...(ctx.people || [])].sort((x, y) => x.name.localeCompare(y.name))
+              .map((p) => ({ id: p.id, name: `${p.name} (${p.role}${p.region ? ", " + p.region : ""})` }))
           : (ctx.channels || []).map((c) => ({ id: c.id, name: `#${c.name}` }));
-        const s = h("select", { ...a, "aria-label": placeholder || el.action_id }, h("option", { value: "" }, placeholder || "Select"));
+        const s = h("select", { ...a, "aria-label": ref.label || placeholder || el.action_id },
+          h("option", { value: "" }, placeholder || (el.type === "users_select" ? "Select a person" : "Select a channel")));
         for (const o of list) s.append(h("option", { value: o.id }, o.name));
         s.value = el.initial_user || el.initial_conversation || el.initial_channel || "";
         s.addEventListener("change", () => { if (s.value && fire) fire(s.value, s); });
@@ -194,7 +257,7 @@ const BlockKit = (() => {
           const dispatch = block.dispatch_action ? fire(0) : null;
           const el = element(block.element, ctx, { block: i, element: 0, label }, dispatch);
           const err = (ctx.errors || {})[id];
-          root.append(h("div", { class: "block input-block", "data-block-id": id },
+          root.append(h("div", { class: `block input-block${err ? " has-error" : ""}`, "data-block-id": id },
             h("label", { class: "label" }, label, block.optional ? h("span", { class: "optional" }, " (optional)") : null),
             el,
             block.hint ? h("div", { class: "hint" }, plain(block.hint)) : null,
@@ -216,5 +279,5 @@ const BlockKit = (() => {
     return root;
   }
 
-  return { render, collect, mrkdwn, h };
+  return { render, collect, mrkdwn, emojify, confirmDialog, h };
 })();
