@@ -179,13 +179,24 @@ MAX_STATE = 16
 MAX_ZIP = 16
 
 
-def normalize_address(zip_code: str, state: str, country: str) -> tuple[str, str, str] | Refused:
-    """Trimmed and upper-cased; the country as a two-letter ISO code, the way regions list countries."""
-    zip_code, state, country = zip_code.strip(), state.strip().upper(), country.strip().upper()
+def address_errors(zip_code: str, state: str, country: str) -> dict[str, str]:
+    """Per-field problems with a proposed HQ address (`Account Zip/State/Country - Manual - User`).
+
+    The country is a two-letter ISO code, the way regions list countries; codes are compared upper-case.
+    """
+    errors: dict[str, str] = {}
+    zip_code, state, country = zip_code.strip(), state.strip(), country.strip()
+    for field, value, what in (
+        ("zip", zip_code, "zip"),
+        ("state", state, "state"),
+        ("country", country, "country"),
+    ):
+        if not value:
+            errors[field] = f"Fill in the Global Account HQ's {what}."
     if country and (len(country) != 2 or not country.isalpha()):
-        return Refused(f"Give the country as a two-letter code (US, DE, GB...), not {country!r}.", _section())
+        errors["country"] = "Give the country as a two-letter code (US, DE, GB...)."
     if len(state) > MAX_STATE:
-        return Refused(f"Give the state as its code (NY, CA...), at most {MAX_STATE} characters.", _section())
+        errors["state"] = f"Give the state as its code (NY, CA...), at most {MAX_STATE} characters."
     if len(zip_code) > MAX_ZIP:
-        return Refused(f"A zip or postal code has at most {MAX_ZIP} characters.", _section())
-    return zip_code, state, country
+        errors["zip"] = f"A zip or postal code has at most {MAX_ZIP} characters."
+    return errors
