@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 # Spreadsheet apps run cells starting with these as formulas ("CSV injection"); a quote defuses them.
@@ -35,7 +35,13 @@ class Chunks:
     rows_left_out: int
 
 
-def split_csv(text: str, *, chunk_chars: int = CHUNK_CHARS, max_chunks: int = MAX_CHUNKS) -> Chunks:
+def split_csv(
+    text: str,
+    *,
+    chunk_chars: int = CHUNK_CHARS,
+    max_chunks: int = MAX_CHUNKS,
+    measure: Callable[[str], int] = len,
+) -> Chunks:
     """Whole lines per chunk; the header repeats in every chunk so each pastes on its own.
 
     Rows that don't fit in `max_chunks` are left out and counted (the message says so). A single row
@@ -45,17 +51,19 @@ def split_csv(text: str, *, chunk_chars: int = CHUNK_CHARS, max_chunks: int = MA
     header, rows = lines[0], lines[1:]
     parts: list[str] = []
     current = [header]
-    size = len(header) + 1
+    size = measure(header) + 1
+    room = chunk_chars - size - 1
     shown = 0
     for row in rows:
-        row = row[: chunk_chars - len(header) - 2]
-        if size + len(row) + 1 > chunk_chars:
+        while measure(row) > room:
+            row = row[: max(0, len(row) - max(1, measure(row) - room))]
+        if size + measure(row) + 1 > chunk_chars:
             parts.append("\n".join(current))
             if len(parts) == max_chunks:
                 return Chunks(parts, shown, len(rows) - shown)
-            current, size = [header], len(header) + 1
+            current, size = [header], measure(header) + 1
         current.append(row)
-        size += len(row) + 1
+        size += measure(row) + 1
         shown += 1
     parts.append("\n".join(current))
     return Chunks(parts, shown, 0)
