@@ -136,7 +136,7 @@ async def test_a_count_that_keeps_the_segment_is_refused_at_the_door(slack: Slac
     reply = await slack.submit("U0AE2", "review.submit", count_values("80"), private_metadata=meta("A-TINY"))
     error = reply.json["errors"]["count"]
     assert "do not change the segment are not reviewed" in error and "stays SMB" in error
-    # Initech's own 1,500 is Mid-Market, but its hierarchy is Large (Initech GmbH 2,400): 1,800 changes nothing.
+    # Initech's own 1,500 is Mid-Market, its hierarchy Large (Initech GmbH 2,400): 1,800 changes nothing.
     reply = await slack.submit(
         "U0AE1", "review.submit", count_values("1,800"), private_metadata=meta("A-INITECH")
     )
@@ -243,7 +243,7 @@ async def test_apply_now_by_sales_ops_recomputes_the_hierarchy_and_flags_misfits
         "chat.postMessage", lambda c: "Your accounts changed" in visible_text(c.args), count=2
     )
     by_owner = {c.args["channel"]: visible_text(c.args) for c in notes}
-    # Sally (SAL, Large) owns Initech and Initech GmbH, Tom (SAL EMEA, Large) owns Initech UK: both no longer fit.
+    # Sally (SAL, Large) owns Initech and Initech GmbH, Tom (SAL EMEA) Initech UK: neither fits any more.
     assert set(by_owner) == {"U0SAL1", "U0SAL2"}
     assert "segment Large → Mid-Market" in by_owner["U0SAL1"] and "no longer fit" in by_owner["U0SAL1"]
     assert "no longer fit" in by_owner["U0SAL2"]
