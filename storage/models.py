@@ -256,3 +256,43 @@ class JobRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)
+
+
+# ---- reviews, sponsorship and contact SLAs ----
+class SponsorshipRow(Base):
+    """A confirmed executive sponsorship; its nomination is a request ("Executive Account Sponsorship")."""
+
+    __tablename__ = "sponsorships"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    account_name: Mapped[str] = mapped_column(String(255))
+    sponsor: Mapped[str] = mapped_column(String(32), index=True)
+    nominated_by: Mapped[str] = mapped_column(String(32))
+    confirmed_by: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[int] = mapped_column(BigId, unique=True)
+    why: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime]
+
+
+class SlaRequestRow(Base):
+    """A Contact Us or professional-service request with a one-business-day SLA ("Contact Requests")."""
+
+    __tablename__ = "sla_requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    account_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))  # contact-us | professional-services
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    manager: Mapped[str | None] = mapped_column(String(32))
+    logged_by: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | done
+    escalated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]

@@ -125,3 +125,8 @@ def can_nominate(nominator: Person) -> Allowed | Refused:
     if nominator.role.value in _facts()["nominator_roles"]:
         return Allowed("", _section())
     return Refused("Only Sales VPs can nominate an account for executive sponsorship.", _section())
+
+
+def max_accounts() -> int:
+    """ "Limited to 10 accounts at any given time"."""
+    return int(_facts()["max_accounts"])

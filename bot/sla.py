@@ -1,0 +1,214 @@
+"""Contact Us and professional-service requests: log one for the account owner, remind, escalate, close.
+
+The SLA (one business day, weekends and holidays skipped) is bot/handbook/contact_requests.py; the
+reminder and the escalation are scheduler jobs, cancelled when the owner closes the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot import ownership
+from bot.approvals import service
+from bot.handbook import contact_requests as sla_rules
+from bot.handbook import ownership as rules
+from bot.handbook.calendar import BusinessCalendar
+from bot.handbook.directory import Role
+from bot.handbook.results import Refused
+from bot.scheduler import JobContext, cancel, schedule
+from storage.models import SlaRequestRow
+from storage.sla import SlaRepository
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+REMIND_JOB = "sla.remind"
+ESCALATE_JOB = "sla.escalate"
+MAX_NOTE = 1000
+STAFF = (Role.SALES_OPS, Role.ADMIN)
+
+
+def calendar(deps: Deps) -> BusinessCalendar:
+    return BusinessCalendar(
+        country=deps.settings.holiday_country, subdivision=deps.settings.holiday_subdivision
+    )
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%a %d %b %H:%M UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    sla_id: int
+    account_name: str
+    owner_name: str
+    due_at: datetime
+
+
+async def log_request(
+    deps: Deps, *, logger_id: str, account_id: str, kind: str, received_at: datetime | None, note: str
+) -> Logged | dict[str, str] | Refused:
+    """Record the request for the account's owner and schedule the reminder and the escalation.
+
+    Returns inline errors by block id for what the person can fix in the modal.
+    """
+    now = deps.clock()
+    errors: dict[str, str] = {}
+    try:
+        sla_kind = sla_rules.SlaKind(kind)
+    except ValueError:
+        errors["kind"] = "Pick Contact Us or professional services."
+    if received_at is None:
+        errors["received"] = "Pick when the request came in."
+    else:
+        checked = sla_rules.check_received_at(received_at, now)
+        if isinstance(checked, Refused):
+            errors["received"] = checked.reason
+    if len(note.strip()) > MAX_NOTE:
+        errors["note"] = f"Keep the note under {MAX_NOTE} characters."
+    if errors or received_at is None:
+        return errors
+    times = sla_rules.sla_times(calendar(deps), received_at)
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, now, logger_id)
+        logger = await ctx.directory.person(logger_id)
+        view = await ownership.load_view(ctx.directory, account_id)
+        if logger is None or view is None or not rules.can_view(logger, view.account):
+            return Refused(ownership.NOT_FOUND)
+        owner = await ctx.directory.person(view.account.owner or "")
+        if owner is None:
+            return Refused(f"{view.account.name} has no owner in the directory; ask Sales Ops to assign one")
+        row = await SlaRepository(session).add(
+            SlaRequestRow(
+                account_id=account_id,
+                account_name=view.account.name,
+                kind=sla_kind.value,
+                owner=owner.slack_id,
+                manager=owner.manager,
+                logged_by=logger_id,
+                note=note.strip(),
+                received_at=times.received_at,
+                remind_at=times.remind_at,
+                due_at=times.due_at,
+                status="open",
+                created_at=now,
+            )
+        )
+        for job, due in ((REMIND_JOB, times.remind_at), (ESCALATE_JOB, times.due_at)):
+            await schedule(
+                session, key=f"sla:{row.id}:{job}", kind=job, due_at=due, payload={"sla_id": row.id}
+            )
+        await ctx.audit(
+            None, "sla_logged", sla_id=row.id, account=view.account.name, owner=owner.slack_id, kind=row.kind
+        )
+        names = await ctx.names([logger_id])
+        await ctx.notify(
+            owner.slack_id,
+            f"sla:{row.id}:logged",
+            "sla/notice.json.j2",
+            what="logged",
+            sla=_row(row),
+            by=names.get(logger_id, logger_id),
+            owner_name=owner.name,
+        )
+    deps.outbox.kick()
+    return Logged(row.id, view.account.name, owner.name, times.due_at)
+
+
+def _row(row: SlaRequestRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "account": row.account_name,
+        "kind": sla_rules.SlaKind(row.kind).label,
+        "received": when(row.received_at),
+        "due": when(row.due_at),
+        "note": row.note,
+        "escalated": row.escalated_at is not None,
+    }
+
+
+async def close(deps: Deps, *, sla_id: int, actor: str) -> SlaRequestRow | Refused:
+    """The owner marks it followed up: no reminder and no escalation go out after this."""
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), actor)
+        row = await SlaRepository(session).lock(sla_id)
+        if row is None:
+            return Refused(f"there is no request #{sla_id}")
+        if row.owner != actor:
+            await ctx.audit(None, "refused_sla_done", sla_id=sla_id)
+            return Refused("only the account owner closes it")
+        if row.status != "open":
+            return Refused(f"request #{sla_id} is already {row.status}")
+        row.status, row.closed_at, row.closed_by = "done", ctx.now, actor
+        await cancel(session, f"sla:{row.id}:")
+        late = ctx.now > row.due_at
+        await ctx.audit(None, "sla_done", sla_id=row.id, late=late)
+    return row
+
+
+async def _job_row(job: JobContext) -> SlaRequestRow | None:
+    row = await SlaRepository(job.ctx.session).lock(int(job.payload["sla_id"]))
+    return row if row is not None and row.status == "open" else None
+
+
+async def remind(job: JobContext) -> None:
+    row = await _job_row(job)
+    if row is None:
+        return
+    names = await job.ctx.names([row.owner])
+    await job.ctx.notify(
+        row.owner,
+        f"sla:{row.id}:remind",
+        "sla/notice.json.j2",
+        what="reminder",
+        sla=_row(row),
+        by="",
+        owner_name=names.get(row.owner, row.owner),
+    )
+    await job.ctx.audit(None, "sla_reminded", sla_id=row.id)
+
+
+async def escalate(job: JobContext) -> None:
+    """The SLA ran out: tell the owner's manager (and the owner)."""
+    row = await _job_row(job)
+    if row is None:
+        return
+    row.escalated_at = job.ctx.now
+    names = await job.ctx.names([row.owner])
+    for user, what in ((row.manager, "escalated"), (row.owner, "overdue")):
+        await job.ctx.notify(
+            user,
+            f"sla:{row.id}:{what}",
+            "sla/notice.json.j2",
+            what=what,
+            sla=_row(row),
+            by="",
+            owner_name=names.get(row.owner, row.owner),
+        )
+    await job.ctx.audit(None, "sla_escalated", sla_id=row.id, manager=row.manager)
+
+
+async def open_requests(deps: Deps, viewer_id: str) -> list[dict[str, Any]]:
+    """Open requests the viewer owns, manages or logged (Sales Ops and admins see all)."""
+    async with deps.db.reads() as session:
+        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+        viewer = await ctx.directory.person(viewer_id)
+        everyone = viewer is not None and viewer.role in STAFF
+        rows = await SlaRepository(session).open_for(None if everyone else viewer_id)
+        names = await ctx.names(r.owner for r in rows)
+    now = deps.clock()
+    listed = []
+    for row in rows:
+        times = sla_rules.SlaTimes(row.received_at, row.remind_at, row.due_at)
+        listed.append(
+            _row(row)
+            | {
+                "owner": names.get(row.owner, row.owner),
+                "state": sla_rules.sla_status(times, now, done=False),
+                "mine": row.owner == viewer_id,
+            }
+        )
+    return listed

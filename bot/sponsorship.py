@@ -1,0 +1,321 @@
+"""Executive sponsorship: a Sales VP nominates, the named sponsor agrees, the CRO confirms; one year each.
+
+The rules (who nominates, the 10-account cap, the term, the reminder) are bot/handbook/sponsorship.py.
+The nomination is a request on the approval engine with two steps; a confirmed one is a SponsorshipRow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from bot import ownership
+from bot.approvals import service
+from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.handbook import ownership as rules
+from bot.handbook import sponsorship as program
+from bot.handbook.directory import Role
+from bot.handbook.results import Refused
+from bot.scheduler import JobContext, schedule
+from storage.models import RequestRow, SponsorshipRow, StepRow
+from storage.sponsorships import SponsorshipRepository
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+KIND = "sponsorship"
+REMIND_JOB = "sponsorship.remind"
+END_JOB = "sponsorship.end"
+MAX_WHY = 1000
+REMIND_HOUR = time(14, 0)  # mid-morning in the Americas, afternoon in Europe
+
+
+def _current(rows: list[SponsorshipRow]) -> list[program.Sponsorship]:
+    return [
+        program.Sponsorship(r.account_id, r.account_name, r.sponsor, r.starts_on, r.ends_on) for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Full:
+    """The program is full: the refusal and who holds the places."""
+
+    reason: str
+    running: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Nominee:
+    account_id: str
+    account_name: str
+
+
+async def may_open(deps: Deps, user_id: str, text: str) -> Nominee | ownership.Found | Refused | Full:
+    """Checks before the modal opens: a VP, a visible account, a free place."""
+    today = deps.clock().date()
+    async with deps.db.reads() as session:
+        repo = ownership.DirectoryRepository(session)
+        viewer = await repo.person(user_id)
+        if viewer is None:
+            return Refused("you aren't in the sales directory yet; ask Sales Ops to add you")
+        allowed = program.can_nominate(viewer)
+        if isinstance(allowed, Refused):
+            return allowed
+        found = await ownership.find_account(repo, viewer, text)
+        if found.account is None:
+            return found
+        running = await SponsorshipRepository(session).running(today)
+    account = found.account
+    outcome = program.nominate(account.account_id, account.name, viewer, viewer, _current(running), today)
+    if isinstance(outcome, Refused):
+        return _full(outcome, running)
+    return Nominee(account.account_id, account.name)
+
+
+def _full(refused: Refused, running: list[SponsorshipRow]) -> Full | Refused:
+    """A refusal because every place is taken comes with the list of who holds them."""
+    if len(running) < program.max_accounts():
+        return refused
+    listed = [{"account": r.account_name, "ends_on": r.ends_on.isoformat()} for r in running]
+    return Full(refused.reason, listed)
+
+
+@dataclass(frozen=True, slots=True)
+class Nominated:
+    request_id: int
+    sponsor_name: str
+    account_name: str
+
+
+async def nominate(
+    deps: Deps, *, nominator_id: str, account_id: str, sponsor_id: str, why: str
+) -> Nominated | Refused | Full:
+    why = why.strip()
+    if len(why) > MAX_WHY:
+        return Refused(f"keep the why under {MAX_WHY} characters")
+    today = deps.clock().date()
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), nominator_id)
+        nominator = await ctx.directory.person(nominator_id)
+        sponsor = await ctx.directory.person(sponsor_id)
+        view = await ownership.load_view(ctx.directory, account_id)
+        if nominator is None or view is None or not rules.can_view(nominator, view.account):
+            return Refused(ownership.NOT_FOUND)
+        if sponsor is None:
+            return Refused("the sponsor isn't in the sales directory; pick an executive who is")
+        if sponsor.slack_id == nominator_id:
+            return Refused("name someone else as sponsor: they agree to it, and you can't agree to your own")
+        running = await SponsorshipRepository(session).running(today)
+        outcome = program.nominate(
+            account_id, view.account.name, nominator, sponsor, _current(running), today
+        )
+        if isinstance(outcome, Refused):
+            return _full(outcome, running)
+        if await ctx.repo.open_for_subject(KIND, account_id):
+            return Refused(f"{view.account.name} already has an open nomination; see /gtm requests")
+        summary = f"{sponsor.name} to sponsor {view.account.name}"
+        payload = {
+            "account_id": account_id,
+            "account_name": view.account.name,
+            "sponsor": sponsor_id,
+            "sponsor_name": sponsor.name,
+            "why": why,
+            "watchers": [sponsor_id],
+        }
+        request = await service.open_request(
+            ctx,
+            kind=KIND,
+            subject_id=account_id,
+            summary=summary,
+            payload=payload,
+            first_step=StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE),
+        )
+    deps.outbox.kick()
+    return Nominated(request.id, sponsor.name, view.account.name)
+
+
+class SponsorshipFlow:
+    kind = KIND
+    label = "Executive sponsorship"
+
+    def card(self, request: RequestRow) -> service.Card:
+        p = request.payload
+        return service.Card(
+            title=request.summary,
+            fields=[
+                ("Account", p.get("account_name", "")),
+                ("Sponsor", p.get("sponsor_name", "")),
+                ("Why", p.get("why") or "(none given)"),
+            ],
+            note="The named sponsor agrees first, then the CRO confirms. A sponsorship lasts one year; "
+            "at most 10 accounts have one at any time.",
+        )
+
+    async def on_settled(
+        self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
+    ) -> None:
+        decisions = await ctx.repo.decisions(step.id)
+        note = decisions[-1].reason if decisions else ""
+        p = request.payload
+        if state is not StepState.APPROVED:
+            who = "the named sponsor declined" if step.position == 0 else "the CRO did not confirm"
+            await ctx.finish(request, Status.REJECTED, why=who, reason=note)
+            await self._tell(ctx, request, "declined", f"{who.capitalize()}: {note}", [request.requester])
+            return
+        if step.position == 0:
+            nomination = program.Nomination(
+                p["account_id"], p["account_name"], p["sponsor"], request.requester
+            )
+            last = decisions[-1]
+            answered = program.sponsor_answers(nomination, last.on_behalf_of or last.actor, agrees=True)
+            if isinstance(answered, Refused):
+                await ctx.finish(request, Status.CANCELLED, why=answered.reason)
+                return
+            cros = await ctx.directory.people_with_roles([Role.CRO])
+            if not cros:
+                await ctx.finish(request, Status.CANCELLED, why="there is no CRO in the directory to confirm")
+                return
+            await ctx.open_step(
+                request, StepSpec("CRO confirms", tuple(c.slack_id for c in cros), StepMode.ANY)
+            )
+            await self._tell(
+                ctx, request, "agreed", "The sponsor agreed; the CRO confirms next.", [request.requester]
+            )
+            return
+        await self._confirm(ctx, request, decisions)
+
+    async def _confirm(self, ctx: service.Context, request: RequestRow, decisions: list[Any]) -> None:
+        p = request.payload
+        today = ctx.now.date()
+        repo = SponsorshipRepository(ctx.session)
+        await repo.lock_program()
+        running = await repo.running(today)
+        last = decisions[-1]
+        confirmer = await ctx.directory.person(last.on_behalf_of or last.actor)
+        nomination = program.Nomination(
+            p["account_id"],
+            p["account_name"],
+            p["sponsor"],
+            request.requester,
+            program.NominationStatus.SPONSOR_AGREED,
+        )
+        if confirmer is None:
+            result: program.Sponsorship | Refused = Refused("the confirmer isn't in the directory")
+        else:
+            result = program.confirm(nomination, confirmer, _current(running), today)
+        if isinstance(result, Refused):
+            await ctx.finish(request, Status.REJECTED, why=result.reason)
+            await self._tell(ctx, request, "declined", result.reason, [request.requester, p["sponsor"]])
+            return
+        row = await repo.add(
+            SponsorshipRow(
+                account_id=result.account_id,
+                account_name=result.account_name,
+                sponsor=result.sponsor,
+                nominated_by=request.requester,
+                confirmed_by=last.actor,
+                request_id=request.id,
+                why=p.get("why", ""),
+                starts_on=result.starts_on,
+                ends_on=result.ends_on,
+                created_at=ctx.now,
+            )
+        )
+        remind_on = program.reminder_on(result)
+        await schedule(
+            ctx.session,
+            key=f"{REMIND_JOB}:{row.id}",
+            kind=REMIND_JOB,
+            due_at=datetime.combine(remind_on, REMIND_HOUR, UTC),
+            payload={"sponsorship_id": row.id},
+        )
+        await schedule(
+            ctx.session,
+            key=f"{END_JOB}:{row.id}",
+            kind=END_JOB,
+            due_at=datetime.combine(result.ends_on, time(0), UTC),
+            payload={"sponsorship_id": row.id},
+        )
+        await ctx.finish(request, Status.APPLIED, why=f"sponsored until {result.ends_on}", sponsorship=row.id)
+        text = f"Confirmed: {p['sponsor_name']} sponsors {p['account_name']} until {result.ends_on}."
+        await self._tell(ctx, request, "confirmed", text, [request.requester, p["sponsor"]])
+
+    async def _tell(
+        self, ctx: service.Context, request: RequestRow, what: str, text: str, users: list[str]
+    ) -> None:
+        for user in dict.fromkeys(users):
+            await ctx.notify(
+                user,
+                f"sponsorship:{request.id}:{what}:{user}",
+                "sponsorship/notice.json.j2",
+                request_id=request.id,
+                summary=request.summary,
+                text=text,
+            )
+
+
+async def _sponsorship_notice(job: JobContext, what: str) -> None:
+    row = await SponsorshipRepository(job.ctx.session).get(int(job.payload["sponsorship_id"]))
+    if row is None:
+        return
+    if what == "ending":
+        text = (
+            f"{row.account_name}'s executive sponsorship ends on {row.ends_on}. "
+            "Nominate it again (/gtm sponsor) if it should go on."
+        )
+    else:
+        text = f"{row.account_name}'s executive sponsorship ended today; its place in the program is free."
+    for user in dict.fromkeys([row.sponsor, row.nominated_by]):
+        await job.ctx.notify(
+            user,
+            f"sponsorship:{row.id}:{what}:{user}",
+            "sponsorship/notice.json.j2",
+            request_id=row.request_id,
+            summary=f"Executive sponsorship of {row.account_name}",
+            text=text,
+        )
+    await job.ctx.repo.audit(row.request_id, "gtm-bot", f"sponsorship_{what}", {"why": text}, job.ctx.now)
+
+
+async def remind_before_end(job: JobContext) -> None:
+    await _sponsorship_notice(job, "ending")
+
+
+async def end(job: JobContext) -> None:
+    await _sponsorship_notice(job, "ended")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    running: list[dict[str, str]]
+    nominations: list[dict[str, Any]]
+    cap: int
+
+
+async def listing(deps: Deps, viewer_id: str) -> Listing:
+    today = deps.clock().date()
+    async with deps.db.reads() as session:
+        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+        viewer = await ctx.directory.person(viewer_id)
+        repo = SponsorshipRepository(session)
+        rows = await repo.running(today)
+        nominations = await repo.open_nominations(KIND)
+        ids = {r.account_id for r in rows} | {n.subject_id or "" for n in nominations}
+        accounts = {a: await ctx.directory.account(a) for a in ids}
+        names = await ctx.names(r.sponsor for r in rows)
+
+    def hidden(account_id: str | None) -> bool:
+        account = accounts.get(account_id or "")
+        return account is not None and (viewer is None or not rules.can_view(viewer, account))
+
+    running = [
+        {
+            "account": "(a public sector account)" if hidden(r.account_id) else r.account_name,
+            "sponsor": names.get(r.sponsor, r.sponsor),
+            "ends_on": r.ends_on.isoformat(),
+        }
+        for r in rows
+    ]
+    pending = [{"id": n.id, "summary": n.summary} for n in nominations if not hidden(n.subject_id)]
+    return Listing(running, pending, program.max_accounts())
