@@ -18,6 +18,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
+from bot.render import capfirst
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
 
@@ -258,7 +259,7 @@ class OwnershipFlow:
         fields = [
             ("Account", p.get("account_name", "")),
             ("Reason", p.get("reason") or "(none given)"),
-            ("Why you", p.get("explanation", "")),
+            ("Why you", capfirst(p.get("explanation", ""))),
         ]
         if p.get("failed"):
             fields.append(("Rules broken", "; ".join(p["failed"])))

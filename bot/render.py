@@ -25,6 +25,12 @@ def truncate(value: object, length: int) -> str:
     return text if len(text) <= length else text[: max(0, length - 1)] + "…"
 
 
+def capfirst(value: object) -> str:
+    """Start a sentence with a capital, whatever the rule text began with."""
+    text = "" if value is None else str(value)
+    return text[:1].upper() + text[1:]
+
+
 def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -41,6 +47,7 @@ class Renderer:
         )
         self.env.filters["mrkdwn_escape"] = mrkdwn_escape
         self.env.filters["truncate_to"] = truncate
+        self.env.filters["capfirst"] = capfirst
         self.env.filters["tojson"] = _tojson
         self.env.policies["json.dumps_function"] = json.dumps
 

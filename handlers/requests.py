@@ -70,6 +70,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
     )
     app.action("approval.cancel")(cancel)
+
     async def ack_event(ack: AsyncAck) -> None:
         await ack()
 

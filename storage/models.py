@@ -229,7 +229,7 @@ class OutboxRow(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     method: Mapped[str] = mapped_column(String(48))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    ref_key: Mapped[str | None] = mapped_column(String(160))  # post: save ts under it; update: read it
+    ref_key: Mapped[str | None] = mapped_column(String(160), index=True)  # post: saves ts; update: reads it
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

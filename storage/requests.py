@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import desc, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditRow, DecisionRow, RequestRow, StepApproverRow, StepRow
+from storage.models import AuditRow, DecisionRow, OutboxRow, RequestRow, StepApproverRow, StepRow
 
 
 class RequestRepository:
@@ -121,6 +121,11 @@ class RequestRepository:
             )
         )
         return list(rows)
+
+    async def has_outbox_ref(self, ref_key: str) -> bool:
+        """Whether a message was (or will be) posted under `ref_key`, so it can be updated."""
+        found = await self.session.scalar(select(OutboxRow.id).where(OutboxRow.ref_key == ref_key).limit(1))
+        return found is not None
 
     async def approvers(self, step_id: int) -> list[str]:
         rows = await self.session.scalars(

@@ -169,6 +169,17 @@ class Context:
         request.status = status.value
         request.updated_at = self.now
         await self.audit(request, status.value, **detail)
+        ref = f"requested:{request.id}"
+        if await self.repo.has_outbox_ref(ref):
+            message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
+            await outbox.enqueue(
+                self.session,
+                key=f"{ref}:{status.value}",
+                method="chat.update",
+                payload=message,
+                ref_key=ref,
+                now=self.now,
+            )
 
 
 def reminder_after(deps: Deps, now: datetime) -> datetime:

@@ -84,3 +84,4 @@ SAMPLES |= {
     ],
     "approvals/home.json.j2": [{"overview_message": RENDERED}],
 }
+SAMPLES["approvals/closed_note.json.j2"] = [{"request": REQUEST}]
