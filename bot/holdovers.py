@@ -207,7 +207,9 @@ async def report(job: scheduler.JobContext) -> None:
     names = await ctx.names({r.original_owner for r in rows} | {owner})
     held = [
         rules.Holdover(
-            Opportunity(r.opportunity_id, r.opportunity_name, r.account_id, r.original_owner, "", r.opportunity_type),
+            Opportunity(
+                r.opportunity_id, r.opportunity_name, r.account_id, r.original_owner, "", r.opportunity_type
+            ),
             names[r.original_owner],
             owner,
             r.ends_on,
@@ -280,7 +282,10 @@ async def detail(deps: Deps, user: str, text: str) -> Detail | Refused:
     elif row.extension_decision == "granted":
         view["extension_why"] = "An extension was already granted."
     may_extend = (
-        user == row.original_owner and row.status == "running" and not row.extension_decision and bool(allowed)
+        user == row.original_owner
+        and row.status == "running"
+        and not row.extension_decision
+        and bool(allowed)
     )
     return Detail(view, may_extend)
 
@@ -301,7 +306,9 @@ async def extension_form(deps: Deps, user: str, holdover_id: int) -> ExtensionFo
     if isinstance(checked, Refused) or row is None:
         return checked if isinstance(checked, Refused) else Refused("no such holdover")
     close = opportunity.close_date.isoformat() if opportunity and opportunity.close_date else ""
-    return ExtensionForm(row.id, row.opportunity_name, close, rules.extension_deadline(row.created_on).isoformat())
+    return ExtensionForm(
+        row.id, row.opportunity_name, close, rules.extension_deadline(row.created_on).isoformat()
+    )
 
 
 def _may_extend(row: HoldoverRow | None, user: str, today: date) -> Allowed | Refused:
@@ -336,7 +343,11 @@ async def request_extension(
                 return check
         assert row is not None
         row.status, row.updated_at = "extension_requested", ctx.now
-        row.extension_requested_on, row.extension_close_date, row.extension_evidence = today, close_date, evidence
+        row.extension_requested_on, row.extension_close_date, row.extension_evidence = (
+            today,
+            close_date,
+            evidence,
+        )
         request = await service.open_request(
             ctx,
             kind=KIND,
@@ -396,7 +407,9 @@ class ExtensionFlow:
             reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")
             row.extension_decision = "refused"
             await ctx.finish(request, Status.REJECTED, reason=reason)
-            await _transfer_now(ctx, row, f"the new owner found the extension evidence insufficient: {reason}")
+            await _transfer_now(
+                ctx, row, f"the new owner found the extension evidence insufficient: {reason}"
+            )
             return
         row.extension_decision, row.status, row.updated_at = "granted", "running", ctx.now
         row.ends_on = date.fromisoformat(p["extended_to"])

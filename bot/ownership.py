@@ -13,12 +13,12 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.approvals import service
-from bot.holdovers import record as record_holdovers
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
+from bot.holdovers import record as record_holdovers
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers import approvals, glossary, help, ownership, requests, stages
+from handlers import approvals, escalations, glossary, help, holdovers, ownership, requests, stages
 
-FEATURES = [help, approvals, requests, glossary, stages, ownership]
+FEATURES = [help, approvals, requests, glossary, stages, ownership, escalations, holdovers]

@@ -27,9 +27,7 @@ class HoldoverRepository:
     async def lock(self, holdover_id: int) -> HoldoverRow | None:
         """Take the row's write lock before reading it, so two jobs or clicks on it run one at a time."""
         result = await self.session.execute(
-            update(HoldoverRow)
-            .where(HoldoverRow.id == holdover_id)
-            .values(updated_at=HoldoverRow.updated_at)
+            update(HoldoverRow).where(HoldoverRow.id == holdover_id).values(updated_at=HoldoverRow.updated_at)
         )
         if not result.rowcount:
             return None

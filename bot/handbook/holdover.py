@@ -68,7 +68,7 @@ def check_extension(expected_close: date, today: date, evidence_text: str) -> Al
 
 
 def extended_end(ends_on: date, asked_on: date) -> date:
-    """A granted extension runs to the end of the 90 days the evidence covers, never before `ends_on` (rule 5)."""
+    """A granted extension runs to the end of the 90 days the evidence covers, never before `ends_on`."""
     return max(ends_on, asked_on + timedelta(days=_facts()["extension_close_within_days"]))
 
 
