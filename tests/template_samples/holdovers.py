@@ -44,7 +44,7 @@ SAMPLES = {
     ],
     "holdovers/extension_sent.json.j2": [{"request_id": 9, "new_owner": HOSTILE}],
     "holdovers/notice.json.j2": [
-        {"icon": ":hourglass:", "headline": HOSTILE, "body": HOSTILE, "opportunity_id": "O-1", "request_id": 4},
+        {"icon": ":x:", "headline": HOSTILE, "body": HOSTILE, "opportunity_id": "O-1", "request_id": 4},
         {"icon": "", "headline": "h", "body": "", "opportunity_id": "O-1", "request_id": None},
     ],
     "holdovers/report.json.j2": [
