@@ -163,16 +163,28 @@ async def remind(job: scheduler.JobContext) -> None:
     if row is None or row.status != "running":
         return
     names = await ctx.names([row.new_owner])
+    deadline = rules.extension_deadline(row.created_on)
+    day = (ctx.now.date() - row.created_on).days
+    late = ctx.now.date() > deadline  # the app was down on the day: say so rather than "today"
     await ctx.notify(
         row.original_owner,
         f"holdover:{row.id}:reminder",
         "holdovers/notice.json.j2",
         icon=":hourglass:",
-        headline=f"Last day to ask for an extension on {row.opportunity_name}",
+        headline=(
+            f"The extension window for {row.opportunity_name} closed on {deadline.isoformat()}"
+            if late
+            else f"Last day to ask for an extension on {row.opportunity_name}"
+        ),
         body=(
-            f"Today is day {(ctx.now.date() - row.created_on).days} of the holdover. It moves to "
-            f"{names[row.new_owner]} after {row.ends_on.isoformat()} unless they grant an extension; "
-            "ask today with evidence that the deal closes within 90 days."
+            f"Today is day {day} of the holdover. It moves to {names[row.new_owner]} after "
+            f"{row.ends_on.isoformat()}"
+            + (
+                "."
+                if late
+                else " unless they grant an extension; ask today with evidence that the deal closes "
+                "within 90 days."
+            )
         ),
         opportunity_id=row.opportunity_id,
         request_id=None,
