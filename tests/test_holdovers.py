@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.deps import Deps
 from bot.scheduler import Scheduler
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
-from storage.models import HoldoverRow, OpportunityRow
+from storage.models import HoldoverRow, OpportunityRow, RequestRow
 from tests.conftest import FakeClock
 from tests.slack.client import SlackClient, visible_text
 from tests.test_escalations import SALLY, TOM, buttons, card_button, escalate, text_value, told
@@ -164,7 +164,10 @@ async def test_a_claim_through_ownership_also_records_holdovers(
         "reason": {"value": {"type": "plain_text_input", "value": "I run their renewal"}},
     }
     await slack.submit("U0AE1", "ownership.claim", values, private_metadata="A-HOOLI")
-    value = await card_button(standin, "U0AE2", "approval.approve", 1)
+    async with db.sessions() as session:
+        request_id = await session.scalar(select(func.max(RequestRow.id)))
+    assert request_id is not None
+    value = await card_button(standin, "U0AE2", "approval.approve", request_id)
     await slack.click("U0AE2", "approval.approve", value)
     row = await holdover(db, "O-1005")
     assert (row.original_owner, row.new_owner, row.ends_on.isoformat()) == ("U0AE2", "U0AE1", "2027-05-09")
