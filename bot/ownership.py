@@ -18,6 +18,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
+from bot.holdovers import record as record_holdovers
 from bot.render import capfirst
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
@@ -206,7 +207,10 @@ def _step_name(mode: rules.Mode) -> str:
 
 
 async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
-    """Move the account (and the children that follow the global owner) and tell everyone affected."""
+    """Move the account (and the children that follow the global owner) and tell everyone affected.
+
+    Open opportunities the old owner keeps become holdovers, stored and scheduled in this transaction.
+    """
     payload = request.payload
     view = await load_view(ctx.directory, payload["account_id"])
     if view is None:
@@ -221,7 +225,13 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
     actor = await ctx.directory.person(ctx.actor)
     notify = rules.notify_on_change(actor, old_owner, new_owner) if actor else {old_owner, new_owner}
     names = await ctx.names([old_owner, new_owner, ctx.actor])
-    holdovers = await _holdovers(ctx, moved, old_owner, new_owner)
+    holdovers = await record_holdovers(
+        ctx,
+        request_id=request.id,
+        opportunities=await ctx.directory.opportunities_for(moved),
+        old_owner=old_owner,
+        new_owner=new_owner,
+    )
     for user in sorted({u for u in notify if u} | {request.requester}):
         await ctx.notify(
             user,
@@ -235,19 +245,6 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
             by=names.get(ctx.actor, ctx.actor),
             holdovers=holdovers,
         )
-
-
-async def _holdovers(
-    ctx: service.Context, account_ids: list[str], old_owner: str | None, new_owner: str
-) -> list[dict[str, str]]:
-    """Open opportunities that stay with their original owner for now (Rules of Engagement 5)."""
-    from bot.handbook.holdover import holdovers_on_transfer
-
-    opportunities = await ctx.directory.opportunities_for(account_ids)
-    if not old_owner:
-        return []
-    found = holdovers_on_transfer(opportunities, old_owner, new_owner, ctx.now.date())
-    return [{"name": h.opportunity.name, "ends_on": h.ends_on.isoformat()} for h in found]
 
 
 class OwnershipFlow:

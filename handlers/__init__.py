@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
-from handlers import approvals, glossary, help, ownership, requests, reviews, sla, sponsorship, stages
+from handlers import (
+    approvals,
+    escalations,
+    glossary,
+    help,
+    holdovers,
+    ownership,
+    requests,
+    reviews,
+    sla,
+    sponsorship,
+    stages,
+)
 
-FEATURES = [help, approvals, requests, glossary, stages, ownership, reviews, sponsorship, sla]
+FEATURES = [
+    help,
+    approvals,
+    requests,
+    glossary,
+    stages,
+    ownership,
+    escalations,
+    holdovers,
+    reviews,
+    sponsorship,
+    sla,
+]

@@ -296,3 +296,29 @@ class SlaRequestRow(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+# ---- escalations and holdovers ----
+class HoldoverRow(Base):
+    """An open opportunity kept by its original owner after its account moved (Rules of Engagement 5)."""
+
+    __tablename__ = "holdovers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    opportunity_id: Mapped[str] = mapped_column(String(64), index=True)
+    opportunity_name: Mapped[str] = mapped_column(String(255), default="")
+    opportunity_type: Mapped[str | None] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    original_owner: Mapped[str] = mapped_column(String(32), index=True)
+    new_owner: Mapped[str] = mapped_column(String(32), index=True)
+    request_id: Mapped[int | None] = mapped_column(BigId)  # the transfer that started it
+    created_on: Mapped[date] = mapped_column(Date)  # the opportunity's creation (day 0)
+    transferred_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24), index=True)  # running | extension_requested | transferred
+    extension_request_id: Mapped[int | None] = mapped_column(BigId)
+    extension_requested_on: Mapped[date | None] = mapped_column(Date)
+    extension_close_date: Mapped[date | None] = mapped_column(Date)
+    extension_evidence: Mapped[str | None] = mapped_column(Text)
+    extension_decision: Mapped[str | None] = mapped_column(String(16))  # granted | refused
+    transferred_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

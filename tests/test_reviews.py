@@ -234,7 +234,7 @@ async def test_apply_now_by_sales_ops_recomputes_the_hierarchy_and_flags_misfits
             "response_url", lambda c: f"Review #{request_id} applied" in visible_text(c.args)
         )
     )[0]
-    assert "3 account(s) changed" in visible_text(done.args)
+    assert "4 account(s) changed" in visible_text(done.args)
     assert (await account(db, "A-INITECH-DE")).employees_override == 500
     assert (await request_row(db, request_id)).status == "applied"
     again = await slack.command(f"review apply {request_id}", "U0OPS1")
@@ -243,7 +243,7 @@ async def test_apply_now_by_sales_ops_recomputes_the_hierarchy_and_flags_misfits
         "chat.postMessage", lambda c: "Your accounts changed" in visible_text(c.args), count=2
     )
     by_owner = {c.args["channel"]: visible_text(c.args) for c in notes}
-    # Sally (SAL, Large) owns Initech and Initech GmbH, Tom (SAL EMEA) Initech UK: neither fits any more.
+    # Sally (SAL, Large) owns Initech, GmbH and France; Tom (SAL EMEA) Initech UK: neither fits any more.
     assert set(by_owner) == {"U0SAL1", "U0SAL2"}
     assert "segment Large → Mid-Market" in by_owner["U0SAL1"] and "no longer fit" in by_owner["U0SAL1"]
     assert "no longer fit" in by_owner["U0SAL2"]
@@ -253,7 +253,7 @@ async def test_apply_now_by_sales_ops_recomputes_the_hierarchy_and_flags_misfits
             select(AuditRow).where(AuditRow.request_id == request_id, AuditRow.action == "applied")
         )
     assert job is not None and job.status == "cancelled"
-    assert applied is not None and applied.detail["accounts_changed"] == 3
+    assert applied is not None and applied.detail["accounts_changed"] == 4  # with the named Initech France
 
 
 async def test_an_address_review_moves_the_territory_when_applied(

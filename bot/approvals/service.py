@@ -37,6 +37,8 @@ class Card:
     title: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
+    # Buttons instead of Approve/Reject: (action_id, label, style); each gets the value "REQUEST:STEP".
+    actions: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Flow(Protocol):
@@ -44,6 +46,8 @@ class Flow(Protocol):
     label: str
 
     def card(self, request: RequestRow) -> Card: ...
+
+    # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them).
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -258,9 +262,11 @@ async def decide(
             person = await ctx.directory.person(actor)
             approvers = await ctx.repo.approvers(step.id)
             decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
+            flow = flow_for(deps, request.kind)
+            own_step = step.name in getattr(flow, "requester_steps", ())
             allowed = may_decide(
                 actor,
-                requester=request.requester,
+                requester="" if own_step else request.requester,
                 approvers=approvers,
                 decided=decided,
                 step_state=StepState(step.state),
@@ -296,7 +302,7 @@ async def decide(
                 await ctx.update_cards(request, step, only=actor)
             else:
                 step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
-                await flow_for(deps, request.kind).on_settled(ctx, request, step, state)
+                await flow.on_settled(ctx, request, step, state)
                 await ctx.update_cards(request, step)
             request.updated_at = ctx.now
     except IntegrityError:

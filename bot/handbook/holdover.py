@@ -67,6 +67,11 @@ def check_extension(expected_close: date, today: date, evidence_text: str) -> Al
     return Allowed(f"Expected to close by {expected_close.isoformat()}, within the window.", _section())
 
 
+def extended_end(ends_on: date, asked_on: date) -> date:
+    """A granted extension runs to the end of the 90 days the evidence covers, never before `ends_on`."""
+    return max(ends_on, asked_on + timedelta(days=_facts()["extension_close_within_days"]))
+
+
 _STAGE_PREFIX = re.compile(r"^\s*\d+\s*[-.:)]?\s*")
 _NON_WORD = re.compile(r"[^a-z]+")
 

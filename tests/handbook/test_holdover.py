@@ -12,6 +12,7 @@ from bot.handbook.holdover import (
     Holdover,
     check_extension,
     due_events,
+    extended_end,
     extension_deadline,
     holdover_end,
     holdovers_on_transfer,
@@ -169,3 +170,15 @@ def test_weekly_reports_split_running_holdovers_soonest_first() -> None:
         ("renewals", ["renew"]),
     ]
     assert reports[1].url.endswith("00O61000004hmUy")
+
+
+@pytest.mark.parametrize(
+    ("ends_on", "asked_on", "extended"),
+    [
+        (date(2027, 3, 30), date(2027, 1, 29), date(2027, 4, 29)),  # asked on day 120: 90 days on
+        (date(2027, 3, 30), date(2026, 11, 24), date(2027, 3, 30)),  # asked early: never shorter
+        (date(2027, 3, 30), date(2026, 12, 31), date(2027, 3, 31)),
+    ],
+)
+def test_a_granted_extension_covers_the_next_90_days(ends_on: date, asked_on: date, extended: date) -> None:
+    assert extended_end(ends_on, asked_on) == extended

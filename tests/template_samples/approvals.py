@@ -29,6 +29,16 @@ SAMPLES = {
         {**BASE, "state": "pending", "needs_override": True, "decisions": []},
         {
             **BASE,
+            "card": Card(
+                title=HOSTILE,
+                actions=[("approval.approve", HOSTILE * 3, "primary"), ("escalation.reason", "Keep…", "")],
+            ),
+            "state": "pending",
+            "needs_override": False,
+            "decisions": [],
+        },
+        {
+            **BASE,
             "state": "rejected",
             "needs_override": False,
             "status": "rejected",
