@@ -124,6 +124,8 @@ async def test_a_bystander_cannot_approve_someone_elses_request(
     texts = {c.args["key"]: visible_text(c.args) for c in replies}
     assert "isn't yours" in texts["U0SAL1"]
     assert "your own request" in texts["U0AE1"]
+    request_id = sent["approve"]["value"].split(":")[0]
+    assert "No request" in (await slack.command(f"requests {request_id}", "U0SAL1")).text  # still a bystander
     assert await owner_of(db, "A-HOOLI") == "U0AE2"
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 0

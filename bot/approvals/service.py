@@ -420,7 +420,8 @@ async def timeline(
         if request is None:
             return Refused("no such request")
         events = await ctx.repo.timeline(request_id)
-        involved = {request.requester, *(e.actor for e in events)}
+        # A refused click (someone else's button) doesn't make a bystander one of the people involved.
+        involved = {request.requester, *(e.actor for e in events if not e.action.startswith("refused"))}
         for step in await ctx.repo.steps(request_id):
             involved.update(await ctx.repo.approvers(step.id))
         person = await ctx.directory.person(viewer)
