@@ -1,0 +1,125 @@
+"""The escalation request's people, stored state and the rule-13 choices (Rules of Engagement 4-13)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.approvals import service
+from bot.handbook import escalation as chain
+from bot.handbook import facts
+from bot.handbook.directory import Person, Role
+from bot.handbook.escalation import EscalationState as S
+from bot.handbook.ownership import can_view
+from bot.handbook.results import Refused
+from bot.ownership import load_view
+
+if TYPE_CHECKING:
+    pass
+
+
+KIND = "escalation"
+APPLY_JOB = "escalation.apply"
+GLOBAL, TIME_FRAME, REP, MANAGERS, CRO = "global owner", "time frame", "territory rep", "managers", "CRO"
+REPS = (Role.SAL, Role.AE, Role.AM)
+MAX_TEXT = 1000
+
+
+def considerations() -> dict[str, str]:
+    return dict(facts.load("processes")["escalation"]["rule_13_considerations"])
+
+
+def stand_alone_reasons() -> dict[str, str]:
+    return dict(facts.load("processes")["escalation"]["stand_alone_child_reasons"])
+
+
+# ---- who plays which part --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Parties:
+    account_id: str
+    account_name: str
+    current_owner: str | None
+    global_owner: Person
+    rep: Person
+    managers: list[Person]
+    cro: Person | None
+    named: bool
+
+    def payload(self) -> dict[str, Any]:
+        people = [self.global_owner, self.rep, *self.managers, *([self.cro] if self.cro else [])]
+        return {
+            "account_id": self.account_id,
+            "account_name": self.account_name,
+            "global_owner": self.global_owner.slack_id,
+            "territory_rep": self.rep.slack_id,
+            "new_owner": self.rep.slack_id,  # what apply_transfer moves the account to
+            "managers": [m.slack_id for m in self.managers],
+            "cro": self.cro.slack_id if self.cro else None,
+            "named": self.named,
+            "previous_owner": self.current_owner,
+            "names": {p.slack_id: p.name for p in people},
+            "votes": {},
+            "watchers": list(dict.fromkeys(p.slack_id for p in people)),
+        }
+
+
+async def parties(
+    ctx: service.Context, account_id: str, rep_id: str, viewer: Person | None
+) -> Parties | Refused:
+    """The child account, its global owner (the ultimate parent's owner), the rep, managers and CRO."""
+    view = await load_view(ctx.directory, account_id)
+    if view is None or viewer is None or not can_view(viewer, view.account):
+        return Refused("no such account")
+    if not view.has_parent:
+        return Refused(f"{view.account.name} is not a child account; rules 6 and 7 are about child accounts")
+    everyone = await ctx.directory.people()
+    global_owner = everyone.get(view.ultimate_parent.owner or "")
+    rep = everyone.get(rep_id)
+    if global_owner is None:
+        return Refused(f"{view.ultimate_parent.name} has no global account owner in the directory")
+    if rep is None or rep.role not in REPS:
+        return Refused("the territory rep must be a SAL, AE or AM in the sales directory")
+    if rep.slack_id == global_owner.slack_id:
+        return Refused(f"{rep.name} is the global account owner of {view.ultimate_parent.name}")
+    if view.account.owner == rep.slack_id:
+        return Refused(f"{rep.name} already owns {view.account.name}")
+    managers = chain.managers_for(global_owner, rep, everyone)
+    cro = chain.cro_of(everyone.values())
+    return Parties(
+        account_id,
+        view.account.name,
+        view.account.owner,
+        global_owner,
+        rep,
+        managers,
+        cro,
+        view.account.named,
+    )
+
+
+def _state(p: dict[str, Any]) -> S | None:
+    return S(p["state"]) if p.get("state") else None
+
+
+async def _context(ctx: service.Context, p: dict[str, Any]) -> chain.EscalationContext:
+    return chain.EscalationContext(
+        global_owner=p["global_owner"],
+        territory_rep=p["territory_rep"],
+        managers=tuple(p["managers"]),
+        cro=p.get("cro"),
+        named=bool(p.get("named")),
+        rep_named_count=await ctx.directory.named_count(p["territory_rep"]),
+        votes=dict(p.get("votes") or {}),
+    )
+
+
+def _everyone_agreed(p: dict[str, Any]) -> frozenset[str]:
+    return frozenset({p["global_owner"], p["territory_rep"], *p["managers"]})
+
+
+# ---- the rep asks (rule 7) ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Opened:
+    request_id: int
+    applied: bool
+    waiting_on: list[str]  # names

@@ -1,0 +1,229 @@
+"""Use-cases that open or move an escalation: escalate, hand off, give a reason, propose a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.approvals import service
+from bot.approvals.engine import StepMode, StepSpec, Verdict
+from bot.handbook import escalation as chain
+from bot.handbook.results import Refused
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+from bot.escalations.common import (
+    GLOBAL,
+    KIND,
+    MAX_TEXT,
+    TIME_FRAME,
+    Opened,
+    _context,
+    _everyone_agreed,
+    _state,
+    parties,
+)
+from bot.escalations.steps import _announce, _settle
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationForm:
+    account_id: str
+    account_name: str
+    global_owner: str
+    rep_id: str
+    rep_name: str
+    named: bool
+
+
+async def form(deps: Deps, *, user: str, account_id: str, rep_id: str) -> EscalationForm | Refused:
+    async with deps.db.reads() as session:
+        ctx = service.Context(deps, session, deps.clock(), user)
+        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(user))
+    if isinstance(found, Refused):
+        return found
+    return EscalationForm(
+        found.account_id,
+        found.account_name,
+        found.global_owner.name,
+        found.rep.slack_id,
+        found.rep.name,
+        found.named,
+    )
+
+
+async def escalate(
+    deps: Deps,
+    *,
+    rep_id: str,
+    account_id: str,
+    explanation: str,
+    picked: list[str],
+    stand_alone: str | None,
+) -> Opened | Refused:
+    """Rule 7: the territory rep asks the global owner for a child account, with rule 13's considerations."""
+    explanation = explanation.strip()
+    if len(explanation) > MAX_TEXT:
+        return Refused(f"keep the explanation under {MAX_TEXT} characters")
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), rep_id)
+        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
+        if isinstance(found, Refused):
+            return found
+        if await ctx.repo.open_for_subject(KIND, account_id):
+            return Refused(f"{found.account_name} already has an open escalation; see /gtm requests")
+        p = found.payload()
+        event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
+        moved = chain.advance(None, event, await _context(ctx, p))
+        if isinstance(moved, Refused):
+            return moved
+        p.update(
+            state=moved.new_state.value,
+            origin="request",
+            explanation=explanation,
+            considerations=sorted(picked),
+            stand_alone=stand_alone or None,
+        )
+        request = await service.open_request(
+            ctx,
+            kind=KIND,
+            subject_id=account_id,
+            summary=f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}",
+            payload=p,
+            first_step=StepSpec(GLOBAL, (found.global_owner.slack_id,)),
+        )
+        await _announce(
+            ctx,
+            request,
+            "requested",
+            f"{found.rep.name} asked {found.global_owner.name} to reassign {found.account_name}",
+            f"Explanation: {explanation}",
+            [rep_id],
+            skip_actor=False,
+        )
+    deps.outbox.kick()
+    return Opened(request.id, False, [found.global_owner.name])
+
+
+# ---- the global owner hands it off (rule 6) -----------------------------------------------------------
+async def hand_off(
+    deps: Deps,
+    *,
+    owner_id: str,
+    account_id: str,
+    rep_id: str,
+    explanation: str,
+    effective_on: date | None,
+) -> Opened | Refused:
+    """Rule 6: the global owner reassigns a child account; a named one needs the time frame agreed."""
+    explanation = explanation.strip()
+    if len(explanation) > MAX_TEXT:
+        return Refused(f"keep the explanation under {MAX_TEXT} characters")
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), owner_id)
+        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(owner_id))
+        if isinstance(found, Refused):
+            return found
+        if found.global_owner.slack_id != owner_id:
+            return Refused(f"only the global account owner, {found.global_owner.name}, can hand it off")
+        if effective_on is not None and effective_on < ctx.now.date():
+            return Refused("the transfer date is in the past")
+        if await ctx.repo.open_for_subject(KIND, account_id):
+            return Refused(f"{found.account_name} already has an open escalation; see /gtm requests")
+        p = found.payload()
+        p.update(state=None, origin="handoff", explanation=explanation, effective_on=_iso(effective_on))
+        ectx = await _context(ctx, p)
+        agreed = _everyone_agreed(p) if found.named else frozenset()
+        moved = chain.advance(None, chain.HandOff(owner_id, explanation, effective_on, agreed), ectx)
+        if isinstance(moved, Refused):
+            return moved
+        summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
+        if found.named:  # both reps and their managers agree the time frame first
+            approvers = (rep_id, *p["managers"])
+            request = await service.open_request(
+                ctx,
+                kind=KIND,
+                subject_id=account_id,
+                summary=summary,
+                payload=p,
+                first_step=StepSpec(
+                    TIME_FRAME, approvers, StepMode.ALL if len(approvers) > 1 else StepMode.ONE
+                ),
+            )
+            await _announce(
+                ctx,
+                request,
+                "handoff",
+                summary,
+                f"Named account: transfer on {p['effective_on']} once everyone agrees. Why: {explanation}",
+                [owner_id],
+                skip_actor=False,
+            )
+            waiting = [p["names"][a] for a in approvers]
+        else:
+            request = await service.open_request(
+                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=p, first_step=None
+            )
+            await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
+            await _settle(ctx, request, p, moved, "")
+            waiting = []
+    deps.outbox.kick()
+    return Opened(request.id, not found.named, waiting)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+# ---- buttons beyond approve: keep/disagree reasons, a named account's date -------------------------------
+async def give_reason(
+    deps: Deps, *, request_id: int, step_id: int, actor: str, reason: str
+) -> Refused | None:
+    """Keep, disagree or vote keep: a reason the others read; keeping must be compelling (rule 7)."""
+    reason = reason.strip()
+    if len(reason) > MAX_TEXT:
+        return Refused(f"keep it under {MAX_TEXT} characters")
+    async with deps.db.reads() as session:
+        ctx = service.Context(deps, session, deps.clock(), actor)
+        step = await ctx.repo.step(step_id)
+    if step is not None and step.name == GLOBAL:
+        compelling = chain.is_compelling_reason(reason)
+        if isinstance(compelling, Refused):
+            return compelling
+    if len(reason.split()) < 2:
+        return Refused("say why in a sentence; everyone in the chain reads it")
+    result = await service.decide(
+        deps, request_id=request_id, step_id=step_id, actor=actor, verdict=Verdict.REJECT, reason=reason
+    )
+    return result if isinstance(result, Refused) else None
+
+
+async def propose_date(
+    deps: Deps, *, request_id: int, step_id: int, actor: str, effective_on: date | None
+) -> Refused | None:
+    """A named account (rule 4): the global owner proposes the transfer date; reps and managers agree."""
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), actor)
+        request = await ctx.repo.lock(request_id)
+        step = await ctx.repo.step(step_id) if request else None
+        if request is None or step is None or step.request_id != request.id or step.name != GLOBAL:
+            return Refused("that request doesn't exist (any more)")
+        if effective_on is None or effective_on < ctx.now.date():
+            return Refused("pick a transfer date from today on")
+        p = dict(request.payload)
+        agreed = _everyone_agreed(p)
+        check = chain.advance(
+            _state(p), chain.Reassign(p["global_owner"], effective_on, agreed), await _context(ctx, p)
+        )
+        if isinstance(check, Refused):
+            return check
+        request.payload = {**p, "effective_on": effective_on.isoformat()}
+    result = await service.decide(
+        deps, request_id=request_id, step_id=step_id, actor=actor, verdict=Verdict.APPROVE
+    )
+    return result if isinstance(result, Refused) else None
+
+
+# ---- the flow: what each settled step means ------------------------------------------------------------
