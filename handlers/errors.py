@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from handlers.router import is_database_error
 
 log = logging.getLogger("gtm_bot.errors")
 
@@ -27,14 +28,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if not user or not channel:
             return
-        message = deps.renderer.message("common/error.json.j2", unavailable=_is_database_error(error))
+        message = deps.renderer.message("common/error.json.j2", unavailable=is_database_error(error))
         try:
             await client.chat_postEphemeral(channel=channel, user=user, **message)
         except Exception:  # Slack itself may be the problem; the log above has the details
             log.warning("could not tell %s about the error", user)
-
-
-def _is_database_error(error: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -137,8 +137,10 @@ class DirectoryRepository:
         ]
 
     # ---- accounts ---------------------------------------------------------------------------------
-    async def upsert_accounts(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_many(self.session, AccountRow, rows, ["account_id"])
+    async def upsert_accounts(
+        self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
+    ) -> None:
+        await upsert_many(self.session, AccountRow, rows, ["account_id"], on_batch=on_batch)
 
     async def existing_account_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(set(ids))
@@ -213,8 +215,10 @@ class DirectoryRepository:
         )
 
     # ---- opportunities -----------------------------------------------------------------------------
-    async def upsert_opportunities(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_many(self.session, OpportunityRow, rows, ["opportunity_id"])
+    async def upsert_opportunities(
+        self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
+    ) -> None:
+        await upsert_many(self.session, OpportunityRow, rows, ["opportunity_id"], on_batch=on_batch)
 
     async def opportunity(self, opportunity_id: str) -> Opportunity | None:
         row = await self.session.get(OpportunityRow, opportunity_id)
