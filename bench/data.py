@@ -33,7 +33,7 @@ PLACES = [
     ("JP", ""),
     ("BR", ""),
 ]
-SYLLABLES = "ka lo mi ne ra ti vo zu be da fe gi ho ju ke la mo ni pa qu re so tu va we xi ya ze".split(" ")
+SYLLABLES = [a + b for a in "kmnrtvzbdfghjlps" for b in "aeiou"]
 SUFFIXES = ["Inc", "Corp", "Systems", "Labs", "Group", "Holdings", "Partners", "Logistics", "Foods", "Bank"]
 CHILD_SUFFIXES = ["GmbH", "UK Ltd", "Japan KK", "Brasil Ltda", "West", "East", "Services", "Research"]
 
