@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
@@ -49,6 +49,21 @@ class Found:
     candidates: list[Account] = field(default_factory=list)
 
 
+_names: tuple[str, AccountNameIndex] | None = None  # (accounts version, index), shared by the process
+
+
+async def name_index(repo: DirectoryRepository) -> AccountNameIndex:
+    """The account-name index, rebuilt when an import changed the accounts (one PK read to check)."""
+    global _names
+    version = await repo.version("accounts")
+    if _names is not None and version is not None and _names[0] == version:
+        return _names[1]
+    index = AccountNameIndex(await repo.account_names())
+    if version is not None:  # accounts written without a version (by hand) are never cached
+        _names = (version, index)
+    return index
+
+
 async def find_account(repo: DirectoryRepository, viewer: Person | None, text: str) -> Found:
     """By id, exact name, substring, then a forgiving fuzzy match; public sector hidden from others."""
     text = text.strip()
@@ -58,22 +73,27 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
     def visible(account: Account | None) -> bool:
         return account is not None and rules.can_view(viewer, account)
 
-    exact = await repo.account(text)
+    exact = await repo.account(text[:64])
     if visible(exact):
         return Found(exact)
-    like = [a for a in await repo.accounts_named_like(text) if visible(a)]
-    for account in like:
-        if account.name.casefold() == text.casefold():
-            return Found(account)
+    index = await name_index(repo)
+    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+
+    async def load(matches: list[NameMatch]) -> list[Account]:
+        accounts = await repo.accounts([m.account_id for m in matches]) if matches else {}
+        return [a for m in matches if visible(a := accounts.get(m.account_id))]
+
+    named = await load(index.exactly(text, public=sees_public))
+    if named:
+        return Found(named[0])
+    like = await load(index.containing(text, public=sees_public))
     if len(like) == 1:
         return Found(like[0])
     if like:
         return Found(None, like[:5])
-    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
-    names = {a: n for a, n, public in await repo.account_names() if sees_public or not public}
-    scored = process.extract(text, names, scorer=fuzz.WRatio, limit=5, score_cutoff=70)
-    candidates = [acc for _n, _s, key in scored if visible(acc := await repo.account(key))]
-    if candidates and scored[0][1] >= 90 and (len(scored) == 1 or scored[0][1] - scored[1][1] >= 5):
+    scored = index.fuzzy(text, public=sees_public)
+    candidates = await load(scored)
+    if candidates and scored[0].score >= 90 and (len(scored) == 1 or scored[0].score - scored[1].score >= 5):
         return Found(candidates[0])
     return Found(None, candidates)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
-from storage.models import AccountRow, OpportunityRow, PersonRow, RegionRow
+from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
 from storage.upsert import upsert_many
 
 
@@ -141,6 +142,24 @@ class DirectoryRepository:
         self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
     ) -> None:
         await upsert_many(self.session, AccountRow, rows, ["account_id"], on_batch=on_batch)
+        await self.bump_version("accounts")
+
+    async def bump_version(self, name: str) -> None:
+        """Tell every process that this part of the directory changed (their name indexes are stale)."""
+        await upsert_many(
+            self.session, DirectoryVersionRow, [{"name": name, "token": uuid.uuid4().hex}], ["name"]
+        )
+
+    async def version(self, name: str) -> str | None:
+        return await self.session.scalar(
+            select(DirectoryVersionRow.token).where(DirectoryVersionRow.name == name)
+        )
+
+    async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        rows = await self.session.scalars(
+            select(AccountRow).where(AccountRow.account_id.in_(list(account_ids)))
+        )
+        return {r.account_id: to_account(r) for r in rows}
 
     async def existing_account_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(set(ids))
@@ -181,16 +200,6 @@ class DirectoryRepository:
         return await self.session.scalar(
             select(AccountRow.root_id).where(AccountRow.account_id == account_id)
         )
-
-    async def accounts_named_like(self, text: str, limit: int = 20) -> list[Account]:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self.session.scalars(
-            select(AccountRow)
-            .where(func.lower(AccountRow.name).like(pattern.lower(), escape="\\"))
-            .order_by(func.length(AccountRow.name))
-            .limit(limit)
-        )
-        return [to_account(r) for r in rows]
 
     async def account_names(self) -> list[tuple[str, str, bool]]:
         """(account_id, name, public_sector) of every account, for the forgiving name matcher."""

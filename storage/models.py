@@ -256,3 +256,13 @@ class JobRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)
+
+
+# ---- hardening ----
+class DirectoryVersionRow(Base):
+    """A token that changes whenever a part of the directory is rewritten (e.g. "accounts" on import), so
+    every process can tell that its in-memory index is stale with one primary-key read."""
+
+    __tablename__ = "directory_versions"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
