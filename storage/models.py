@@ -266,3 +266,8 @@ class DirectoryVersionRow(Base):
     __tablename__ = "directory_versions"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+
+
+# "My recent decisions" and "my requests" at scale: indexed lookups that also give the order.
+Index("ix_decisions_actor_at", DecisionRow.actor, DecisionRow.at)
+Index("ix_requests_requester_updated", RequestRow.requester, RequestRow.updated_at)

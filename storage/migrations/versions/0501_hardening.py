@@ -22,7 +22,11 @@ def upgrade() -> None:
         sa.Column("token", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_index("ix_decisions_actor_at", "decisions", ["actor", "at"])
+    op.create_index("ix_requests_requester_updated", "requests", ["requester", "updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_requests_requester_updated", table_name="requests")
+    op.drop_index("ix_decisions_actor_at", table_name="decisions")
     op.drop_table("directory_versions")
