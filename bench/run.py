@@ -176,8 +176,9 @@ async def fill_history(url: str, scale: data.Scale, actors: list[str]) -> dict[s
     start = time.perf_counter()
     await bulk(url, "requests", ["id", "kind", "status", "requester", "subject_id", "summary", "payload",
                                  "created_at", "updated_at", "version"], requests)  # fmt: skip
-    await bulk(url, "request_steps", ["id", "request_id", "position", "name", "mode", "approvers", "state",
-                                      "needs_override", "created_at", "decided_at", "remind_at"], steps)  # fmt: skip
+    step_columns = ["id", "request_id", "position", "name", "mode", "approvers", "state", "needs_override",
+                    "created_at", "decided_at", "remind_at"]  # fmt: skip
+    await bulk(url, "request_steps", step_columns, steps)
     await bulk(url, "step_approvers", ["step_id", "approver"], approvers)
     await bulk(
         url, "decisions", ["id", "step_id", "actor", "on_behalf_of", "decision", "reason", "at"], decisions
@@ -500,7 +501,8 @@ def main() -> None:
         import_s = run_import(url, "accounts", work / "accounts.csv")
         fills = asyncio.run(fill_history(url, scale, actors))
         print(f"\n## Scale: {scale.accounts:,} accounts in {scale.hierarchies:,} hierarchies, "
-              f"{scale.people:,} people, {scale.opportunities:,} opportunities, {scale.audit_events // 50:,} requests, "
+              f"{scale.people:,} people, {scale.opportunities:,} opportunities, "
+              f"{scale.audit_events // 50:,} requests, "
               f"{scale.audit_events:,} audit events\n")  # fmt: skip
         print(f"- `gtm-bot import accounts` ({scale.accounts:,} rows, one transaction): **{import_s:.1f} s**")
         print("- bulk inserts (setup, not the product): "

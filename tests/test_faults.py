@@ -224,7 +224,7 @@ async def test_killed_after_the_decision_the_chain_continues_after_restart_witho
         "LOG_LEVEL": "WARNING",
     }
     argv = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)  # noqa: ASYNC220 (a server)
     try:
         await wait_until_listening(port, proc)
         async with aiohttp.ClientSession() as session:
