@@ -38,6 +38,7 @@ class AccountNameIndex:
         self.names = [r[1] for r in ordered]
         self.public = [bool(r[2]) for r in ordered]
         self.folded = [n.casefold() for n in self.names]
+        self.by_id = set(self.ids)
         self.exact: dict[str, list[int]] = defaultdict(list)
         for i, name in enumerate(self.folded):
             self.exact[name].append(i)

@@ -15,7 +15,7 @@ from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
-from bot.handbook.directory import Account, Opportunity, Person
+from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from storage.directory import DirectoryRepository
@@ -30,38 +30,51 @@ NOT_FOUND = "no such account"
 
 
 # ---- finding and explaining an account -----------------------------------------------------------
+@dataclass
+class _Cache:
+    """What this process keeps of the directory between requests, keyed by the directory's versions
+    (read once per request): the account-name index (rebuilt after an accounts import) and the regions
+    (after an org import)."""
+
+    names: tuple[str, AccountNameIndex] | None = None
+    regions: tuple[str, list[Region]] | None = None
+
+
+_cache = _Cache()
+
+
+async def name_index(repo: DirectoryRepository) -> AccountNameIndex:
+    """The account-name index, rebuilt when an import changed the accounts."""
+    version = (await repo.versions()).get("accounts")
+    if _cache.names is not None and version is not None and _cache.names[0] == version:
+        return _cache.names[1]
+    index = AccountNameIndex(await repo.account_names())
+    if version is not None:  # accounts written without a version (by hand) are never cached
+        _cache.names = (version, index)
+    return index
+
+
+async def regions(repo: DirectoryRepository) -> list[Region]:
+    version = (await repo.versions()).get("org")
+    if _cache.regions is not None and version is not None and _cache.regions[0] == version:
+        return _cache.regions[1]
+    found = await repo.regions()
+    if version is not None:
+        _cache.regions = (version, found)
+    return found
+
+
 async def load_view(repo: DirectoryRepository, account_id: str) -> rules.AccountView | None:
-    root = await repo.root_of(account_id)
-    if root is None:
+    members = {a.account_id: a for a in await repo.hierarchy_of(account_id)}
+    if not members:  # no such account, or its hierarchy isn't computed
         return None
-    members = {a.account_id: a for a in await repo.hierarchy(root)}
-    if account_id not in members:  # roots not computed yet for this row
-        account = await repo.account(account_id)
-        if account is None:
-            return None
-        members[account_id] = account
-    return rules.build_view(account_id, members, await repo.regions())
+    return rules.build_view(account_id, members, await regions(repo))
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
     account: Account | None
     candidates: list[Account] = field(default_factory=list)
-
-
-_names: tuple[str, AccountNameIndex] | None = None  # (accounts version, index), shared by the process
-
-
-async def name_index(repo: DirectoryRepository) -> AccountNameIndex:
-    """The account-name index, rebuilt when an import changed the accounts (one PK read to check)."""
-    global _names
-    version = await repo.version("accounts")
-    if _names is not None and version is not None and _names[0] == version:
-        return _names[1]
-    index = AccountNameIndex(await repo.account_names())
-    if version is not None:  # accounts written without a version (by hand) are never cached
-        _names = (version, index)
-    return index
 
 
 async def find_account(repo: DirectoryRepository, viewer: Person | None, text: str) -> Found:
@@ -73,10 +86,11 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
     def visible(account: Account | None) -> bool:
         return account is not None and rules.can_view(viewer, account)
 
-    exact = await repo.account(text[:64])
-    if visible(exact):
-        return Found(exact)
     index = await name_index(repo)
+    if text in index.by_id:
+        exact = await repo.account(text)
+        if visible(exact):
+            return Found(exact)
     sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
 
     async def load(matches: list[NameMatch]) -> list[Account]:

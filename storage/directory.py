@@ -96,11 +96,13 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 class DirectoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._versions: dict[str, str] | None = None
 
     # ---- people and regions ------------------------------------------------------------------------
     async def replace_regions(self, regions: list[dict[str, Any]]) -> None:
         names = [r["name"] for r in regions]
         await upsert_many(self.session, RegionRow, regions, ["name"])
+        await self.bump_version("org")
         for row in await self.session.scalars(select(RegionRow).where(RegionRow.name.not_in(names))):
             await self.session.delete(row)
 
@@ -149,11 +151,14 @@ class DirectoryRepository:
         await upsert_many(
             self.session, DirectoryVersionRow, [{"name": name, "token": uuid.uuid4().hex}], ["name"]
         )
+        self._versions = None
 
-    async def version(self, name: str) -> str | None:
-        return await self.session.scalar(
-            select(DirectoryVersionRow.token).where(DirectoryVersionRow.name == name)
-        )
+    async def versions(self) -> dict[str, str]:
+        """Every directory version, read once per repository (one request or transaction)."""
+        if self._versions is None:
+            rows = await self.session.execute(select(DirectoryVersionRow.name, DirectoryVersionRow.token))
+            self._versions = {name: token for name, token in rows}
+        return self._versions
 
     async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
         rows = await self.session.scalars(
@@ -194,6 +199,12 @@ class DirectoryRepository:
 
     async def hierarchy(self, root_id: str) -> list[Account]:
         rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root_id))
+        return [to_account(r) for r in rows]
+
+    async def hierarchy_of(self, account_id: str) -> list[Account]:
+        """Every account under the same ultimate parent as this one (one indexed query)."""
+        root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
+        rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root))
         return [to_account(r) for r in rows]
 
     async def root_of(self, account_id: str) -> str | None:
