@@ -328,6 +328,9 @@ class Cell:
     extra: str = ""
 
 
+RESPOND = ""  # the stand-in's response_url, set once it runs (the bot posts click outcomes there)
+
+
 def bodies(workload: str, n: int, names: list[str], clicks: list[tuple[int, int]]) -> list[tuple[str, str]]:
     rng = random.Random(hash(workload) & 0xFFFF)
     out: list[tuple[str, str]] = []
@@ -524,6 +527,8 @@ def main() -> None:
             names = [name for _id, name in roots[: len(roots) // 2]]
             workloads = ["glossary", "stage", "owner", "click"]
             standin_url = f"http://127.0.0.1:{standin_port}/"
+            global RESPOND
+            RESPOND = standin_url + "respond/bench"
             cells: list[Cell] = []
             for label, extra in (
                 ("bare Bolt (default)", []),
