@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
@@ -94,15 +95,58 @@ async def _socket() -> None:
         await deps.db.dispose()
 
 
+class ProgressBar:
+    """`writing [#########.........]  45,000/100,000` on stderr, redrawn in place (a line per phase when
+    stderr is not a terminal, so logs stay readable)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+        self.label, self.stream = label, stream
+        self.tty = stream.isatty()
+        self.phase, self.total, self.done, self.shown = "", 0, 0, -1
+
+    def start(self, phase: str, total: int) -> None:
+        self.end()
+        self.phase, self.total, self.done, self.shown = phase, total, 0, -1
+        self._draw(force=True)
+
+    def advance(self, done: int) -> None:
+        self.done += done
+        self._draw()
+
+    def _draw(self, force: bool = False) -> None:
+        if self.total:
+            filled = self.WIDTH * min(self.done, self.total) // self.total
+            step = 100 * self.done // self.total
+            if not force and step == self.shown or (not self.tty and self.done < self.total and not force):
+                return
+            self.shown = step
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"{self.label} {self.phase:<12}[{bar}] {self.done:>9,}/{self.total:,}"
+        else:
+            line = f"{self.label} {self.phase}..."
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.phase and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.phase = ""
+
+
 async def _import(kind: str, path: Path) -> int:
     from bot.importer import import_file
     from storage.db import Database
 
     db = Database(_database_url())
+    bar = ProgressBar(f"import {kind}")
     try:
         await db.upgrade()
-        count = await import_file(db, kind, path)
+        count = await import_file(db, kind, path, bar)
     finally:
+        bar.end()
         await db.dispose()
     print(f"imported {count} {kind} rows from {path}", file=sys.stderr)
     return 0

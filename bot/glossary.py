@@ -156,7 +156,7 @@ class GlossaryService:
     async def stats(self, limit: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(most asked found terms, most asked missing terms)."""
         await self.flush()
-        async with self.deps.db.sessions() as session:
+        async with self.deps.db.reads() as session:
             repo = GlossaryRepository(session)
             return await repo.top_lookups(found=True, limit=limit), await repo.top_lookups(
                 found=False, limit=limit
@@ -164,7 +164,7 @@ class GlossaryService:
 
     # ---- who may edit -----------------------------------------------------------------------------
     async def person(self, user_id: str) -> Person | None:
-        async with self.deps.db.sessions() as session:
+        async with self.deps.db.reads() as session:
             return await DirectoryRepository(session).person(user_id)
 
     async def may_edit(self, user_id: str) -> Outcome:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -333,9 +333,31 @@ def parse_opportunities(path: Path, people: Mapping[str, str]) -> list[dict[str,
 
 
 # ---- the use-case: parse, check references, write in one transaction -------------------------------
-async def import_file(db: Any, kind: str, path: Path) -> int:
-    """Import one file; returns rows written. Raises ImportFailed and writes nothing on a bad row."""
+class Progress(Protocol):
+    """Hears how an import goes: a phase starts with its total, then advances by rows done."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+
+class _Silent:
+    def start(self, phase: str, total: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+
+async def import_file(db: Any, kind: str, path: Path, progress: Progress | None = None) -> int:
+    """Import one file; returns rows written. Raises ImportFailed and writes nothing on a bad row.
+
+    One transaction: parsing and every check happen before the first write, and a failure at any
+    point rolls everything back.
+    """
     from storage.directory import DirectoryRepository
+
+    progress = progress or _Silent()
 
     async with db.sessions.begin() as session:
         repo = DirectoryRepository(session)
@@ -346,6 +368,7 @@ async def import_file(db: Any, kind: str, path: Path) -> int:
             return len(org.people) + len(org.regions)
         people = await repo.person_keys()
         if kind == "accounts":
+            progress.start("checking", 0)
             rows = parse_accounts(path, people)
             in_file = {r["account_id"] for r in rows}
             missing = {r["parent_id"] for r in rows if r["parent_id"] and r["parent_id"] not in in_file}
@@ -355,10 +378,15 @@ async def import_file(db: Any, kind: str, path: Path) -> int:
                     raise ImportFailed(
                         path, row["__line__"], f"parent_id {row['parent_id']} is not a known account"
                     )
-            await repo.upsert_accounts([{k: v for k, v in r.items() if k != "__line__"} for r in rows])
+            progress.start("writing", len(rows))
+            for row in rows:
+                del row["__line__"]
+            await repo.upsert_accounts(rows, on_batch=progress.advance)
+            progress.start("hierarchies", 0)
             await repo.recompute_roots()
             return len(rows)
         if kind == "opportunities":
+            progress.start("checking", 0)
             rows = parse_opportunities(path, people)
             in_file = {r["opportunity_id"] for r in rows}
             known = await repo.existing_account_ids(r["account_id"] for r in rows)
@@ -370,6 +398,9 @@ async def import_file(db: Any, kind: str, path: Path) -> int:
                 parent = row["parent_opportunity_id"]
                 if parent and parent not in in_file and await repo.opportunity(parent) is None:
                     raise ImportFailed(path, row["__line__"], f"parent_opportunity_id {parent} is not known")
-            await repo.upsert_opportunities([{k: v for k, v in r.items() if k != "__line__"} for r in rows])
+            progress.start("writing", len(rows))
+            for row in rows:
+                del row["__line__"]
+            await repo.upsert_opportunities(rows, on_batch=progress.advance)
             return len(rows)
         raise ValueError(f"unknown import kind {kind!r}")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
-from bot.handbook.directory import Account, Opportunity, Person
+from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from bot.holdovers import record as record_holdovers
@@ -32,17 +32,45 @@ NOT_FOUND = "no such account"
 
 
 # ---- finding and explaining an account -----------------------------------------------------------
+@dataclass
+class _Cache:
+    """What this process keeps of the directory between requests, keyed by the directory's versions
+    (read once per request): the account-name index (rebuilt after an accounts import) and the regions
+    (after an org import)."""
+
+    names: tuple[str, AccountNameIndex] | None = None
+    regions: tuple[str, list[Region]] | None = None
+
+
+_cache = _Cache()
+
+
+async def name_index(repo: DirectoryRepository) -> AccountNameIndex:
+    """The account-name index, rebuilt when an import changed the accounts."""
+    version = (await repo.versions()).get("accounts")
+    if _cache.names is not None and version is not None and _cache.names[0] == version:
+        return _cache.names[1]
+    index = AccountNameIndex(await repo.account_names())
+    if version is not None:  # accounts written without a version (by hand) are never cached
+        _cache.names = (version, index)
+    return index
+
+
+async def regions(repo: DirectoryRepository) -> list[Region]:
+    version = (await repo.versions()).get("org")
+    if _cache.regions is not None and version is not None and _cache.regions[0] == version:
+        return _cache.regions[1]
+    found = await repo.regions()
+    if version is not None:
+        _cache.regions = (version, found)
+    return found
+
+
 async def load_view(repo: DirectoryRepository, account_id: str) -> rules.AccountView | None:
-    root = await repo.root_of(account_id)
-    if root is None:
+    members = {a.account_id: a for a in await repo.hierarchy_of(account_id)}
+    if not members:  # no such account, or its hierarchy isn't computed
         return None
-    members = {a.account_id: a for a in await repo.hierarchy(root)}
-    if account_id not in members:  # roots not computed yet for this row
-        account = await repo.account(account_id)
-        if account is None:
-            return None
-        members[account_id] = account
-    return rules.build_view(account_id, members, await repo.regions())
+    return rules.build_view(account_id, members, await regions(repo))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +88,28 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
     def visible(account: Account | None) -> bool:
         return account is not None and rules.can_view(viewer, account)
 
-    exact = await repo.account(text)
-    if visible(exact):
-        return Found(exact)
-    like = [a for a in await repo.accounts_named_like(text) if visible(a)]
-    for account in like:
-        if account.name.casefold() == text.casefold():
-            return Found(account)
+    index = await name_index(repo)
+    if text in index.by_id:
+        exact = await repo.account(text)
+        if visible(exact):
+            return Found(exact)
+    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+
+    async def load(matches: list[NameMatch]) -> list[Account]:
+        accounts = await repo.accounts([m.account_id for m in matches]) if matches else {}
+        return [a for m in matches if visible(a := accounts.get(m.account_id))]
+
+    named = await load(index.exactly(text, public=sees_public))
+    if named:
+        return Found(named[0])
+    like = await load(index.containing(text, public=sees_public))
     if len(like) == 1:
         return Found(like[0])
     if like:
         return Found(None, like[:5])
-    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
-    names = {a: n for a, n, public in await repo.account_names() if sees_public or not public}
-    scored = process.extract(text, names, scorer=fuzz.WRatio, limit=5, score_cutoff=70)
-    candidates = [acc for _n, _s, key in scored if visible(acc := await repo.account(key))]
-    if candidates and scored[0][1] >= 90 and (len(scored) == 1 or scored[0][1] - scored[1][1] >= 5):
+    scored = index.fuzzy(text, public=sees_public)
+    candidates = await load(scored)
+    if candidates and scored[0].score >= 90 and (len(scored) == 1 or scored[0].score - scored[1].score >= 5):
         return Found(candidates[0])
     return Found(None, candidates)
 

@@ -65,7 +65,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         result = await service.decide(
             deps, request_id=ids[0], step_id=ids[1], actor=body["user"]["id"], verdict=Verdict.APPROVE
         )
-        deps.spawn(respond(replace_original=False, response_type="ephemeral", **outcome(result)))
+        if body.get("response_url"):  # a card in App Home has none: the home view shows the outcome
+            deps.spawn(respond(replace_original=False, response_type="ephemeral", **outcome(result)))
 
     async def open_reason_modal(
         body: dict[str, Any],

@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from handlers.router import is_database_error
 
 log = logging.getLogger("gtm_bot.errors")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse | None:
         user = body.get("user_id") or (body.get("user") or {}).get("id")
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
         log.error(
@@ -26,15 +28,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             exc_info=error,
         )
         if not user or not channel:
-            return
-        message = deps.renderer.message("common/error.json.j2", unavailable=_is_database_error(error))
+            return None
+        message = deps.renderer.message("common/error.json.j2", unavailable=is_database_error(error))
         try:
             await client.chat_postEphemeral(channel=channel, user=user, **message)
         except Exception:  # Slack itself may be the problem; the log above has the details
             log.warning("could not tell %s about the error", user)
-
-
-def _is_database_error(error: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)
+            return None
+        if body.get("type") == "block_actions":
+            # A click is acknowledged: the user has been told privately, so Slack needn't flag a failure too.
+            return BoltResponse(status=200, body="")
+        return None

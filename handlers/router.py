@@ -3,6 +3,10 @@
 A feature adds a Subcommand. `answer` subcommands compute their reply inside the ack (in-memory or a
 few indexed queries), so the user's answer rides on the HTTP response with no second round trip.
 `lazy` subcommands ack at once and do their work afterwards (modals, Slack calls, slow queries).
+
+The listener is a plain Bolt listener, not ack=/lazy=: Bolt deep-copies the whole request for every lazy
+listener whether or not the subcommand has lazy work, which costs more than most answers. Here the lazy
+part is spawned (deps.spawn) only for the subcommands that have one, after the ack is set.
 """
 
 from __future__ import annotations
@@ -86,27 +90,56 @@ class CommandRouter:
             subcommand=sub,
         )
 
-    async def ack(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def handle(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         sub, rest, typed = self.resolve(body.get("command", ""), body.get("text", ""))
         if sub is None:
             unknown = typed if typed and typed.lower() != "help" else None
             await ack(response_type="ephemeral", **self.help_reply(unknown))
             return
-        if sub.answer is None:
-            await ack()
+        inv = self.invocation(body, sub.name, rest)
+        try:
+            reply = await sub.answer(inv) if sub.answer is not None else None
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise  # the app's error handler logs it and tells the user
+            # The answer rides on the ack: say so there, privately, rather than a bare Slack failure.
+            log.warning("database unavailable for %s %s", inv.command, inv.subcommand, exc_info=exc)
+            message = self.deps.renderer.message("common/error.json.j2", unavailable=True)
+            await ack(response_type="ephemeral", **message)
             return
-        reply = await sub.answer(self.invocation(body, sub.name, rest))
         if reply is None:
             await ack()
         else:
             await ack(response_type="ephemeral", **reply)
+        if sub.lazy is not None:
+            self.deps.spawn(self._run_lazy(sub.lazy, inv, client, respond))
 
-    async def lazy(self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        sub, rest, _ = self.resolve(body.get("command", ""), body.get("text", ""))
-        if sub is not None and sub.lazy is not None:
-            await sub.lazy(self.invocation(body, sub.name, rest), client, respond)
+    async def _run_lazy(
+        self, lazy: Lazy, inv: Invocation, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        try:
+            await lazy(inv, client, respond)
+        except Exception as exc:  # after the ack nobody else will tell the user; say it privately
+            log.error(
+                "%s %s failed after the ack for %s", inv.command, inv.subcommand, inv.user_id, exc_info=exc
+            )
+            message = self.deps.renderer.message("common/error.json.j2", unavailable=is_database_error(exc))
+            if inv.response_url:
+                try:
+                    await respond(response_type="ephemeral", replace_original=False, **message)
+                except Exception:  # Slack itself may be the problem; the log above has the details
+                    log.warning("could not tell %s about the error", inv.user_id)
+
+
+def is_database_error(error: BaseException) -> bool:
+    """The database (or the network to it) is away: a moment's outage, not a bug."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)
 
 
 def register(app: AsyncApp, router: CommandRouter) -> None:
     for command in ("/gtm", "/glossary"):
-        app.command(command)(ack=router.ack, lazy=[router.lazy])
+        app.command(command)(router.handle)

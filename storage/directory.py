@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
-from storage.models import AccountRow, OpportunityRow, PersonRow, RegionRow
+from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
 from storage.upsert import upsert_many
 
 
@@ -95,11 +96,13 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 class DirectoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._versions: dict[str, str] | None = None
 
     # ---- people and regions ------------------------------------------------------------------------
     async def replace_regions(self, regions: list[dict[str, Any]]) -> None:
         names = [r["name"] for r in regions]
         await upsert_many(self.session, RegionRow, regions, ["name"])
+        await self.bump_version("org")
         for row in await self.session.scalars(select(RegionRow).where(RegionRow.name.not_in(names))):
             await self.session.delete(row)
 
@@ -137,8 +140,31 @@ class DirectoryRepository:
         ]
 
     # ---- accounts ---------------------------------------------------------------------------------
-    async def upsert_accounts(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_many(self.session, AccountRow, rows, ["account_id"])
+    async def upsert_accounts(
+        self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
+    ) -> None:
+        await upsert_many(self.session, AccountRow, rows, ["account_id"], on_batch=on_batch)
+        await self.bump_version("accounts")
+
+    async def bump_version(self, name: str) -> None:
+        """Tell every process that this part of the directory changed (their name indexes are stale)."""
+        await upsert_many(
+            self.session, DirectoryVersionRow, [{"name": name, "token": uuid.uuid4().hex}], ["name"]
+        )
+        self._versions = None
+
+    async def versions(self) -> dict[str, str]:
+        """Every directory version, read once per repository (one request or transaction)."""
+        if self._versions is None:
+            rows = await self.session.execute(select(DirectoryVersionRow.name, DirectoryVersionRow.token))
+            self._versions = {name: token for name, token in rows}
+        return self._versions
+
+    async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        rows = await self.session.scalars(
+            select(AccountRow).where(AccountRow.account_id.in_(list(account_ids)))
+        )
+        return {r.account_id: to_account(r) for r in rows}
 
     async def existing_account_ids(self, ids: Iterable[str]) -> set[str]:
         ids = list(set(ids))
@@ -175,20 +201,16 @@ class DirectoryRepository:
         rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root_id))
         return [to_account(r) for r in rows]
 
+    async def hierarchy_of(self, account_id: str) -> list[Account]:
+        """Every account under the same ultimate parent as this one (one indexed query)."""
+        root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
+        rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root))
+        return [to_account(r) for r in rows]
+
     async def root_of(self, account_id: str) -> str | None:
         return await self.session.scalar(
             select(AccountRow.root_id).where(AccountRow.account_id == account_id)
         )
-
-    async def accounts_named_like(self, text: str, limit: int = 20) -> list[Account]:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self.session.scalars(
-            select(AccountRow)
-            .where(func.lower(AccountRow.name).like(pattern.lower(), escape="\\"))
-            .order_by(func.length(AccountRow.name))
-            .limit(limit)
-        )
-        return [to_account(r) for r in rows]
 
     async def account_names(self) -> list[tuple[str, str, bool]]:
         """(account_id, name, public_sector) of every account, for the forgiving name matcher."""
@@ -213,8 +235,10 @@ class DirectoryRepository:
         )
 
     # ---- opportunities -----------------------------------------------------------------------------
-    async def upsert_opportunities(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_many(self.session, OpportunityRow, rows, ["opportunity_id"])
+    async def upsert_opportunities(
+        self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
+    ) -> None:
+        await upsert_many(self.session, OpportunityRow, rows, ["opportunity_id"], on_batch=on_batch)
 
     async def opportunity(self, opportunity_id: str) -> Opportunity | None:
         row = await self.session.get(OpportunityRow, opportunity_id)

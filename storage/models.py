@@ -322,3 +322,18 @@ class HoldoverRow(Base):
     extension_decision: Mapped[str | None] = mapped_column(String(16))  # granted | refused
     transferred_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+# ---- hardening ----
+class DirectoryVersionRow(Base):
+    """A token that changes whenever a part of the directory is rewritten (e.g. "accounts" on import), so
+    every process can tell that its in-memory index is stale with one primary-key read."""
+
+    __tablename__ = "directory_versions"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+# "My recent decisions" and "my requests" at scale: indexed lookups that also give the order.
+Index("ix_decisions_actor_at", DecisionRow.actor, DecisionRow.at)
+Index("ix_requests_requester_updated", RequestRow.requester, RequestRow.updated_at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,16 +24,30 @@ async def insert_ignore(
 
 
 async def upsert_many(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], keys: Sequence[str]
+    session: AsyncSession,
+    model: type[Any],
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
+    *,
+    on_batch: Callable[[int], None] | None = None,
 ) -> None:
-    """Insert or update by primary key, in batches small enough for SQLite's variable limit."""
+    """Insert or update by primary key: one statement, executed for many rows (the driver batches them).
+
+    Every row must have the same keys. `on_batch(n)` hears how many rows each batch wrote (progress bars).
+    A multi-row VALUES statement is avoided on purpose: SQLAlchemy compiles it anew for every batch,
+    which cost more than the database's own work at 100,000 rows.
+    """
     if not rows:
         return
+    table = model.__table__
     columns = [c for c in rows[0] if c not in keys]
-    batch = max(1, 30000 // max(1, len(rows[0])))
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+    )
+    batch = 5000
     for start in range(0, len(rows), batch):
-        stmt = _insert(session, model).values(rows[start : start + batch])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
-        )
-        await session.execute(stmt)
+        chunk = rows[start : start + batch]
+        await session.execute(stmt, chunk)
+        if on_batch is not None:
+            on_batch(len(chunk))

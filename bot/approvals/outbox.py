@@ -147,7 +147,7 @@ class Outbox(BackgroundTask):
         payload = dict(row.payload)
         try:
             if row.method == "chat.update":
-                async with self.db.sessions() as session:
+                async with self.db.reads() as session:  # read-only: not behind the writers' lock
                     ref = await session.get(MessageRefRow, row.ref_key) if row.ref_key else None
                 if ref is None:
                     await self._retry(row, "card not posted yet", timedelta(seconds=2))

@@ -130,7 +130,7 @@ async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
     found = parse_stage(typed)
     if found is not None:
         return StageDetail(found, next_stages(found.stage))
-    async with deps.db.sessions.begin() as session:
+    async with deps.db.reads() as session:  # read-only: never queue behind writers for the lock
         return await _answer_opportunity(DirectoryRepository(session), user_id, typed, deps.clock().date())
 
 

@@ -1,0 +1,631 @@
+"""All the benchmarks in one run, printed as tables (Markdown, ready for bench/RESULTS.md).
+
+    python -m bench.run --db sqlite            # a fresh SQLite file in a temp dir
+    python -m bench.run --db postgres          # $GTM_BENCH_DATABASE_URL (its schema is dropped!)
+    python -m bench.run --db sqlite --quick    # 10x smaller, to check the harness
+
+1. Scale: generate 1,000 people and 100,000 accounts in 10,000 hierarchies, import them with
+   `gtm-bot import` (timed, its progress bar on stderr), bulk-insert 50,000 opportunities, 20,000
+   requests and 1,000,000 audit events; time the owner, segment and requests queries in-process and
+   show the plan of every SQL statement they run (EXPLAIN QUERY PLAN / EXPLAIN).
+2. Load: `gtm-bot serve` in its own process against that database, the Slack stand-in in another, and
+   the load generator in a third (so it doesn't take the server's core). `/glossary SAO`,
+   `/gtm stage Technical Evaluation`, `/gtm owner NAME` and an approval click, at 1, 10 and 50
+   concurrent senders, signed requests over HTTP; the same against bare Bolt apps that only ack (Bolt's
+   default, which polls for the ack every 10 ms, and process_before_response=True), in the same run.
+3. Memory: the resident size of `gtm-bot serve` after the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import event, text
+
+from bench import data
+from bench.processes import SECRET
+from bot.standin import signer
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/gtm_hardening"
+LEVELS = (1, 10, 50)
+
+
+# ---- small helpers ---------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def env_for(url: str, standin_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_API_URL": f"http://127.0.0.1:{standin_port}/api/",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"{args} exited with {proc.returncode}")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+# ---- 1. scale ---------------------------------------------------------------------------------------
+async def reset(url: str) -> None:
+    from storage.db import Database, is_sqlite, upgrade
+
+    if not is_sqlite(url):
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await db.dispose()
+    await asyncio.to_thread(upgrade, url)
+
+
+def run_import(url: str, kind: str, path: Path) -> float:
+    start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "import", kind, str(path)], env=env, cwd=ROOT, check=True
+    )
+    return time.perf_counter() - start
+
+
+async def bulk(url: str, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """COPY on PostgreSQL, executemany on SQLite: the fastest honest way in for generated rows."""
+    from storage.db import Database, is_sqlite
+
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            if is_sqlite(url):
+                marks = ", ".join("?" for _ in columns)
+                sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 (our names)
+                for start in range(0, len(rows), 50_000):
+                    await driver.executemany(sql, rows[start : start + 50_000])
+            else:
+                await driver.copy_records_to_table(table, records=rows, columns=columns)
+    finally:
+        await db.dispose()
+
+
+def naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+async def fill_history(url: str, scale: data.Scale, actors: list[str]) -> dict[str, float]:
+    """Opportunities, decided requests (with steps, approvers, decisions) and the audit trail."""
+    sqlite = url.startswith("sqlite")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    opps = [tuple(o.values()) for o in data.opportunities(scale, actors)]
+    columns = list(next(data.opportunities(data.Scale(opportunities=1), actors)).keys())
+    await bulk(url, "opportunities", columns, opps)
+    timings["opportunities"] = time.perf_counter() - start
+
+    n = scale.audit_events // 50
+    rng = random.Random(11)
+    at = naive(datetime(2025, 6, 1, tzinfo=UTC))
+    payload = json.dumps({}) if sqlite else "{}"
+    requests, steps, approvers, decisions = [], [], [], []
+    for i in range(1, n + 1):
+        requester = data.VIEWER if i % 40 == 0 else rng.choice(actors)
+        approver = data.APPROVER if i % 40 == 1 else rng.choice(actors)
+        requests.append((i, "ownership", "applied", requester, f"A{i % scale.hierarchies:05d}",
+                         f"history {i}", payload, at, at, 1))  # fmt: skip
+        steps.append(
+            (i, i, 0, "current owner", "one", json.dumps([approver]), "approved", False, at, at, None)
+        )
+        approvers.append((i, approver))
+        decisions.append((i, i, approver, None, "approve", "", at))
+    start = time.perf_counter()
+    await bulk(url, "requests", ["id", "kind", "status", "requester", "subject_id", "summary", "payload",
+                                 "created_at", "updated_at", "version"], requests)  # fmt: skip
+    step_columns = ["id", "request_id", "position", "name", "mode", "approvers", "state", "needs_override",
+                    "created_at", "decided_at", "remind_at"]  # fmt: skip
+    await bulk(url, "request_steps", step_columns, steps)
+    await bulk(url, "step_approvers", ["step_id", "approver"], approvers)
+    await bulk(
+        url, "decisions", ["id", "step_id", "actor", "on_behalf_of", "decision", "reason", "at"], decisions
+    )
+    timings["requests"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    events = [
+        (e["request_id"], e["actor"], e["action"], json.dumps(e["detail"]), naive(e["at"]))
+        for e in data.audit_events(scale.audit_events, n, actors)
+    ]
+    await bulk(url, "audit_events", ["request_id", "actor", "action", "detail", "at"], events)
+    timings["audit_events"] = time.perf_counter() - start
+    if not sqlite:  # ids were given explicitly: move the sequences past them, and refresh statistics
+        from storage.db import Database
+
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            for table in ("requests", "request_steps", "decisions"):
+                await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n})"))
+            await conn.execute(text("ANALYZE"))
+        await db.dispose()
+    else:
+        from storage.db import Database
+
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+        await db.dispose()
+    return timings
+
+
+@dataclass
+class QueryTiming:
+    name: str
+    p50: float
+    p99: float
+    worst: float
+
+
+async def time_queries(
+    url: str, roots: list[tuple[str, str]], rounds: int
+) -> tuple[list[QueryTiming], list[str]]:
+    """The use-cases behind /gtm owner, /gtm segment and /gtm requests, in-process, against the big directory;
+    and the plan of every distinct SQL statement they ran."""
+    from bot import ownership
+    from bot.app import build_app
+    from bot.approvals import service
+    from bot.deps import Deps
+    from bot.settings import Settings
+    from storage.directory import DirectoryRepository
+
+    settings = Settings.from_env(
+        {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "x", "DATABASE_URL": url}
+    )
+    deps = Deps.build(settings)
+    build_app(deps)
+    statements: dict[str, Any] = {}
+
+    def capture(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.setdefault(statement, parameters)
+
+    rng = random.Random(12)
+
+    async def owner() -> None:
+        name = rng.choice(roots)[1]
+        async with deps.db.reads() as session:
+            repo = DirectoryRepository(session)
+            viewer = await repo.person(data.VIEWER)
+            found = await ownership.find_account(repo, viewer, name)
+            assert found.account is not None or found.candidates is not None
+            if found.account is not None and viewer is not None:
+                await ownership.owner_facts(session, viewer, found.account)
+
+    async def owner_typo() -> None:
+        name = rng.choice(roots)[1]
+        typo = name[:3] + name[4:]  # one letter dropped: the fuzzy pass
+        async with deps.db.reads() as session:
+            repo = DirectoryRepository(session)
+            await ownership.find_account(repo, await repo.person(data.VIEWER), typo)
+
+    async def segment() -> None:
+        account_id = rng.choice(roots)[0] + f"-{rng.randint(1, 9):03d}"
+        async with deps.db.reads() as session:
+            repo = DirectoryRepository(session)
+            found = await ownership.find_account(repo, await repo.person(data.VIEWER), account_id)
+            if found.account is not None:
+                await ownership.load_view(repo, found.account.account_id)
+
+    async def requests() -> None:
+        await service.overview(deps, rng.choice([data.VIEWER, data.APPROVER]))
+
+    async def timeline() -> None:
+        await service.timeline(deps, rng.randint(1, 20_000), data.VIEWER)
+
+    cases = [
+        ("owner NAME (find + facts)", owner),
+        ("owner N4ME (fuzzy)", owner_typo),
+        ("segment ACCOUNT_ID", segment),
+        ("requests (overview)", requests),
+        ("requests ID (timeline)", timeline),
+    ]
+    results: list[QueryTiming] = []
+    await owner()  # builds the account-name index (once per import)
+    for name, case in cases:
+        times: list[float] = []
+        for i in range(rounds):
+            if i == 0:
+                event.listen(deps.db.read_engine.sync_engine, "before_cursor_execute", capture)
+            start = time.perf_counter()
+            await case()
+            times.append((time.perf_counter() - start) * 1000)
+            if i == 0:
+                event.remove(deps.db.read_engine.sync_engine, "before_cursor_execute", capture)
+        results.append(QueryTiming(name, percentile(times, 50), percentile(times, 99), max(times)))
+    plans = await explain(deps.db, statements)
+    await deps.db.dispose()
+    return results, plans
+
+
+async def explain(db: Any, statements: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    sqlite = db.url.startswith("sqlite")
+    async with db.read_engine.connect() as conn:
+        for statement, params in statements.items():
+            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            rows = (await conn.exec_driver_sql(prefix + statement, params)).all()
+            plan = [str(r[-1]) for r in rows] if sqlite else [str(r[0]).strip() for r in rows]
+            short = " ".join(statement.split())
+            out.append(f"- `{short[:150]}{'...' if len(short) > 150 else ''}`")
+            out += [f"    - {line}" for line in plan]
+    return out
+
+
+# ---- 2. load -----------------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    app: str
+    workload: str
+    concurrency: int
+    p50: float
+    p99: float
+    throughput: float
+    extra: str = ""
+
+
+RESPOND = ""  # the stand-in's response_url, set once it runs (the bot posts click outcomes there)
+
+
+def bodies(workload: str, n: int, names: list[str], clicks: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    rng = random.Random(hash(workload) & 0xFFFF)
+    out: list[tuple[str, str]] = []
+    for i in range(n):
+        if workload == "glossary":
+            out.append(signer.command_body("/glossary", "SAO", data.VIEWER))
+        elif workload == "stage":
+            out.append(signer.command_body("/gtm", "stage Technical Evaluation", data.VIEWER))
+        elif workload == "owner":
+            out.append(signer.command_body("/gtm", "owner " + rng.choice(names), data.VIEWER))
+        else:
+            request_id, step_id = clicks[i]
+            payload = signer.block_action_payload(
+                data.APPROVER, "approval.approve", f"{request_id}:{step_id}"
+            )
+            out.append(signer.interaction_body(payload))
+    return out
+
+
+async def _send(
+    url: str, work: list[tuple[str, str]], concurrency: int
+) -> tuple[list[float], list[float], float]:
+    """(latencies in s, send wall times, elapsed s); every answer must be a 200."""
+    queue = list(reversed(list(enumerate(work))))
+    latencies: list[float] = [0.0] * len(work)
+    sent: list[float] = [0.0] * len(work)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while queue:
+            i, (body, content_type) = queue.pop()
+            headers = {"Content-Type": content_type, **signer.signed_headers(SECRET, body)}
+            sent[i] = time.time()
+            start = time.perf_counter()
+            async with session.post(url, data=body.encode(), headers=headers) as response:
+                answer = await response.read()
+            latencies[i] = time.perf_counter() - start
+            if response.status != 200:
+                raise RuntimeError(f"{response.status}: {answer[:200]!r}")
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return latencies, sent, elapsed
+
+
+def _load_process(url: str, work: list[tuple[str, str]], concurrency: int, out: Any) -> None:
+    try:
+        out.put(asyncio.run(_send(url, work, concurrency)))
+    except Exception as exc:  # reported to the parent, which raises
+        out.put(exc)
+
+
+def load(url: str, work: list[tuple[str, str]], concurrency: int) -> tuple[list[float], list[float], float]:
+    """Run the senders in their own process (spawned), so they don't take the server's core."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_load_process, args=(url, work, concurrency, out))
+    proc.start()
+    result = out.get(timeout=600)
+    proc.join()
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def make_pending(
+    url: str, roots: list[tuple[str, str]], n: int, standin_port: int
+) -> list[tuple[int, int]]:
+    """`n` ownership requests waiting on the APPROVER, their cards already 'posted' (seeded refs)."""
+    from sqlalchemy import update
+
+    from bot import ownership
+    from bot.app import build_app
+    from bot.approvals import service
+    from bot.approvals.engine import StepMode, StepSpec
+    from bot.deps import Deps
+    from bot.settings import Settings
+    from storage.models import MessageRefRow, OutboxRow
+
+    settings = Settings.from_env(
+        {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "x", "DATABASE_URL": url,
+         "SLACK_API_URL": f"http://127.0.0.1:{standin_port}/api/"}
+    )  # fmt: skip
+    deps = Deps.build(settings)
+    build_app(deps)
+    out: list[tuple[int, int]] = []
+    chosen = roots[len(roots) // 2 :][:n]
+    for start in range(0, len(chosen), 100):
+        async with deps.db.sessions.begin() as session:
+            for account_id, name in chosen[start : start + 100]:
+                ctx = service.Context(deps, session, deps.clock(), data.VIEWER)
+                request = await service.open_request(
+                    ctx,
+                    kind=ownership.KIND,
+                    subject_id=account_id,
+                    summary=f"Bench to own {name}",
+                    payload={"account_id": account_id, "account_name": name, "old_owner": None,
+                             "new_owner": data.VIEWER, "reason": "bench", "routing": "owner",
+                             "explanation": "benchmark", "failed": []},
+                    first_step=StepSpec("current owner", (data.APPROVER,), StepMode.ONE),
+                )  # fmt: skip
+                step = (await ctx.repo.steps(request.id))[0]
+                ref = f"card:{step.id}:{data.APPROVER}"
+                session.add(MessageRefRow(key=ref, channel="D" + data.APPROVER[1:], ts=f"{step.id}.000100"))
+                out.append((request.id, step.id))
+            await session.execute(update(OutboxRow).values(status="sent"))
+    await deps.db.dispose()
+    return out
+
+
+def run_cells(
+    name: str,
+    url: str,
+    workloads: list[str],
+    names: list[str],
+    clicks: list[tuple[int, int]],
+    quick: bool,
+    standin_port: int,
+) -> tuple[list[Cell], dict[int, float]]:
+    """Read-only requests first, at every level; then clicks, each level starting once the outbox has
+    gone quiet (a click's notifications would otherwise load the server during the next cell)."""
+    cells: list[Cell] = []
+    click_sent: dict[int, float] = {}
+    used = 0
+    reads = [w for w in workloads if w != "click"]
+    for workload in reads:  # warm up: connection pools, auth.test, indexes, templates
+        load(url, bodies(workload, 100, names, []), 5)
+    plan = [(c, w) for c in LEVELS for w in reads] + [(c, "click") for c in LEVELS if "click" in workloads]
+    if "click" in workloads:
+        load(url, bodies("click", 20, names, clicks[:20]), 5)
+        used = 20
+    for concurrency, workload in plan:
+        if workload == "click":
+            asyncio.run(quiet(standin_port))
+        n = {1: 200, 10: 500, 50: 800}[concurrency] // (10 if quick else 1)
+        batch = clicks[used : used + n] if workload == "click" else []
+        used += len(batch)
+        latencies, sent, elapsed = load(url, bodies(workload, n, names, batch), concurrency)
+        if workload == "click":
+            for (request_id, _step), at in zip(batch, sent, strict=True):
+                click_sent[request_id] = at
+        ms = [t * 1000 for t in latencies]
+        cells.append(Cell(name, workload, concurrency, percentile(ms, 50), percentile(ms, 99), n / elapsed))
+    return cells, click_sent
+
+
+async def quiet(standin_port: int, within: float = 120) -> None:
+    """Wait until the stand-in has heard nothing new for a second (the outbox has caught up)."""
+    url = f"http://127.0.0.1:{standin_port}/bench/updates"
+    last: Any = None
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            async with session.get(url) as response:
+                counts = (await response.json())["counts"]
+            if counts == last:
+                return
+            last = counts
+            await asyncio.sleep(1)
+
+
+async def card_updates(standin_port: int) -> dict[str, float]:
+    url = f"http://127.0.0.1:{standin_port}/bench/updates"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return (await response.json())["updates"]
+
+
+# ---- the run --------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description="gtm-bot benchmarks")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--url", default=os.environ.get("GTM_BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data and requests")
+    args = parser.parse_args()
+    factor = 10 if args.quick else 1
+    scale = data.Scale(
+        accounts=100_000 // factor,
+        hierarchies=10_000 // factor,
+        people=1_000,
+        audit_events=1_000_000 // factor,
+        opportunities=50_000 // factor,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        url = f"sqlite+aiosqlite:///{work / 'bench.db'}" if args.db == "sqlite" else args.url
+        print(f"# gtm-bot benchmarks: {args.db}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, {platform.platform()}")  # fmt: skip
+        asyncio.run(reset(url))
+        people = data.write_org(work / "org.yaml", scale.people)
+        actors = data.owners(people)
+        roots = data.write_accounts(work / "accounts.csv", scale, actors)
+        run_import(url, "org", work / "org.yaml")
+        import_s = run_import(url, "accounts", work / "accounts.csv")
+        fills = asyncio.run(fill_history(url, scale, actors))
+        print(f"\n## Scale: {scale.accounts:,} accounts in {scale.hierarchies:,} hierarchies, "
+              f"{scale.people:,} people, {scale.opportunities:,} opportunities, "
+              f"{scale.audit_events // 50:,} requests, "
+              f"{scale.audit_events:,} audit events\n")  # fmt: skip
+        print(f"- `gtm-bot import accounts` ({scale.accounts:,} rows, one transaction): **{import_s:.1f} s**")
+        print("- bulk inserts (setup, not the product): "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in fills.items()))  # fmt: skip
+        timings, plans = asyncio.run(time_queries(url, roots, 50 if args.quick else 300))
+        print("\n| query (in-process, warm) | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|")
+        for t in timings:
+            print(f"| {t.name} | {t.p50:.2f} | {t.p99:.2f} | {t.worst:.2f} |")
+        print("\nQuery plans of every SELECT those ran:\n")
+        print("\n".join(plans))
+
+        standin_port, bot_port, bare_port, pbr_port = (free_port() for _ in range(4))
+        env = env_for(url, standin_port)
+        total_clicks = sum({1: 200, 10: 500, 50: 800}.values()) // factor + 20
+        with process(
+            [sys.executable, "-m", "bench.processes", "standin", str(standin_port)], env, standin_port
+        ):
+            clicks = asyncio.run(make_pending(url, roots, total_clicks, standin_port))
+            names = [name for _id, name in roots[: len(roots) // 2]]
+            workloads = ["glossary", "stage", "owner", "click"]
+            standin_url = f"http://127.0.0.1:{standin_port}/"
+            global RESPOND
+            RESPOND = standin_url + "respond/bench"
+            cells: list[Cell] = []
+            for label, extra in (
+                ("bare Bolt (default)", []),
+                ("bare Bolt (before-response)", ["--before-response"]),
+            ):
+                port = bare_port if not extra else pbr_port
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "bench.processes",
+                    "bare",
+                    str(port),
+                    "--standin-url",
+                    standin_url,
+                ]
+                with process(argv + extra, env, port):
+                    fake = [(i, i) for i in range(1, 3000)]  # the bare apps only ack; any value does
+                    events = f"http://127.0.0.1:{port}/slack/events"
+                    found, _ = run_cells(label, events, workloads, names, fake, args.quick, standin_port)
+                    cells += found
+            serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(bot_port)]
+            with process(serve, env, bot_port) as server:
+                before = rss_mb(server.pid)
+                found, click_sent = run_cells(
+                    "gtm-bot",
+                    f"http://127.0.0.1:{bot_port}/slack/events",
+                    workloads,
+                    names,
+                    clicks,
+                    args.quick,
+                    standin_port,
+                )
+                cells += found
+                asyncio.run(quiet(standin_port))  # let the outbox finish the last card updates
+                after = rss_mb(server.pid)
+                updates = asyncio.run(card_updates(standin_port))
+        report_load(cells, clicks, click_sent, updates)
+        print(f"\n## Memory\n\n`gtm-bot serve` resident size: {before[0]:.0f} MB after start, "
+              f"{after[0]:.0f} MB after the load (peak {after[1]:.0f} MB).")  # fmt: skip
+
+
+def report_load(
+    cells: list[Cell], clicks: list[tuple[int, int]], click_sent: dict[int, float], updates: dict[str, float]
+) -> None:
+    print("\n## Ack latency and throughput (signed requests over HTTP; load generator in its own process)\n")
+    print("| app | request | senders | p50 ms | p99 ms | req/s |\n|---|---|---:|---:|---:|---:|")
+    for c in cells:
+        print(
+            f"| {c.app} | {c.workload} | {c.concurrency} | {c.p50:.2f} | {c.p99:.2f} | {c.throughput:,.0f} |"
+        )
+    by = {(c.app, c.workload, c.concurrency): c for c in cells}
+    print("\nRatios gtm-bot / bare (throughput: higher is better; p99: lower is better)\n")
+    print("| request | senders | req/s vs default | p99 vs default | req/s vs before-response | "
+          "p99 vs before-response |\n|---|---:|---:|---:|---:|---:|")  # fmt: skip
+    for c in (c for c in cells if c.app == "gtm-bot"):
+        d = by[("bare Bolt (default)", c.workload, c.concurrency)]
+        b = by[("bare Bolt (before-response)", c.workload, c.concurrency)]
+        print(f"| {c.workload} | {c.concurrency} | {c.throughput / d.throughput:.2f} | {c.p99 / d.p99:.2f} | "
+              f"{c.throughput / b.throughput:.2f} | {c.p99 / b.p99:.2f} |")  # fmt: skip
+    steps = {request_id: step_id for request_id, step_id in clicks}
+    waits = []
+    for request_id, at in click_sent.items():
+        key = f"D{data.APPROVER[1:]}:{steps[request_id]}.000100"
+        if key in updates:
+            waits.append((updates[key] - at) * 1000)
+    if waits:
+        print(f"\nClick to card updated in Slack (decision committed, chat.update via the outbox): "
+              f"{len(waits)}/{len(click_sent)} updated, p50 {percentile(waits, 50):.1f} ms, "
+              f"p99 {percentile(waits, 99):.1f} ms, max {max(waits):.1f} ms")  # fmt: skip
+    else:
+        print("\nno card updates recorded")
+
+
+if __name__ == "__main__":
+    main()
