@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -22,6 +23,7 @@ from bot.handbook.results import Refused
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
 
 UNSAFE = re.compile(r"[<>&]")  # never part of a term; keeps a prefilled modal free of mentions
+ANSWER_CACHE = 1024  # rendered lookup answers kept (an edited entry is a new key)
 BROWSE_LIMIT = 30  # entries per browse page; each is one section block, well under 100 per view
 
 
@@ -54,6 +56,7 @@ class Glossary:
         self.deps = deps
         self.service = service
         self.render = deps.renderer
+        self._answers: OrderedDict[tuple[Any, ...], Reply] = OrderedDict()
 
     def register(self, app: AsyncApp, router: CommandRouter) -> None:
         router.add(
@@ -105,6 +108,18 @@ class Glossary:
         return self._answer(await self.service.lookup(inv.text))
 
     def _answer(self, found: Lookup) -> Reply:
+        """Rendered once per distinct answer: the same question asked again skips the template."""
+        key = (found.query, tuple(found.matches), found.fuzzy, tuple(found.suggestions), found.undefined)
+        reply = self._answers.get(key)
+        if reply is None:
+            reply = self._answers[key] = self._render_answer(found)
+            if len(self._answers) > ANSWER_CACHE:
+                self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(key)
+        return reply
+
+    def _render_answer(self, found: Lookup) -> Reply:
         undefined = found.undefined
         return self.render.message(
             "glossary/answer.json.j2",
