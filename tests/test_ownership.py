@@ -342,3 +342,26 @@ async def test_requests_lists_and_timeline_and_app_home(
     )
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(RequestRow)) == 1
+
+
+async def test_slacks_retry_of_a_click_makes_no_second_decision_or_notification(
+    slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
+) -> None:
+    from bot.standin import signer
+
+    sent = await request_hooli(slack, standin)
+    payload = signer.block_action_payload(
+        "U0AE2", "approval.approve", sent["approve"]["value"], response_url=standin.response_url("U0AE2")
+    )
+    body, content_type = signer.interaction_body(payload)
+    first = await slack.post(body, content_type)
+    retry = await slack.post(
+        body, content_type, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    assert first.status == retry.status == 200
+    await deps.outbox.drain()
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 1
+    moved = [c for c in standin.calls_to("chat.postMessage") if "moved from" in visible_text(c.args)]
+    assert len(moved) == 2  # one per owner, not two each
+    assert len([c for c in standin.calls_to("chat.update") if c.args["channel"] == "D0AE2"]) == 1
