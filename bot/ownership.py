@@ -222,6 +222,7 @@ async def claim(
             requester_id,
             f"note:{request.id}:opened",
             "ownership/requested.json.j2",
+            ref=True,
             request_id=request.id,
             summary=summary,
             explanation=routing.explanation,

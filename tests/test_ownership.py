@@ -112,6 +112,9 @@ async def test_a_request_goes_to_the_owner_who_approves_and_the_account_moves(
         if "moved from" in visible_text(c.args)
     }
     assert told == {"U0AE1", "U0AE2"}  # both owners (Ava is also the requester: told once)
+    await standin.wait_for("chat.update", lambda c: c.args["channel"] == "D0AE1")
+    [requested] = [m for m in dm_to(standin, "U0AE1") if "sent:" in m["text"] or "is applied" in m["text"]]
+    assert buttons(requested) == [] and "applied" in visible_text(requested)  # no stale Cancel button
 
 
 async def test_a_bystander_cannot_approve_someone_elses_request(
@@ -265,7 +268,7 @@ async def test_notifications_survive_slack_failing_after_the_decision(
         )
     assert pending == 0
     ok_updates = [c for c in standin.calls_to("chat.update") if "_fault" not in c.args]
-    assert len(ok_updates) == 1
+    assert sorted(c.args["channel"] for c in ok_updates) == ["D0AE1", "D0AE2"]  # the card, the request note
     moved = [
         c
         for c in standin.calls_to("chat.postMessage")

@@ -38,9 +38,8 @@ PERMANENT_ERRORS = {
     "msg_too_long",
     "no_text",
     "cant_update_message",
-    "invalid_auth",
-    "account_inactive",
-}
+    "message_not_found",
+}  # token problems (invalid_auth, account_inactive) are retried: every message would fail, not just one
 MAX_ATTEMPTS = 20
 
 
@@ -130,10 +129,26 @@ class Outbox(BackgroundTask):
         self._inflight += len(rows)
         for row in rows:
             try:
-                await self._send(row)
+                if await self._renew(row):
+                    await self._send(row)
             finally:
                 self._inflight -= 1
         return len(rows)
+
+    async def _renew(self, row: OutboxRow) -> bool:
+        """Extend our lease right before sending, only if it is still ours: rows claimed in a batch wait
+        their turn, and a lease that lapsed meanwhile may have been taken by another replica."""
+        token, renewed = row.claimed_until, self.clock() + LEASE
+        async with self.db.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.claimed_until == token
+                )
+                .values(claimed_until=renewed)
+            )
+        row.claimed_until = renewed
+        return bool(result.rowcount)
 
     async def drain(self, rounds: int = 500) -> None:
         """Send everything due now, including what this process's dispatcher is sending (tests, shutdown)."""
@@ -149,8 +164,21 @@ class Outbox(BackgroundTask):
             if row.method == "chat.update":
                 async with self.db.reads() as session:  # read-only: not behind the writers' lock
                     ref = await session.get(MessageRefRow, row.ref_key) if row.ref_key else None
-                if ref is None:
-                    await self._retry(row, "card not posted yet", timedelta(seconds=2))
+                    newer = await session.scalar(
+                        select(OutboxRow.id)
+                        .where(
+                            OutboxRow.ref_key == row.ref_key,
+                            OutboxRow.method == "chat.update",
+                            OutboxRow.id > row.id,
+                            OutboxRow.status == "sent",
+                        )
+                        .limit(1)
+                    )
+                if newer is not None:  # a later state of this card is already shown: never roll it back
+                    await self._sent(row, {})
+                    return
+                if ref is None:  # waiting for the post is not a failed attempt
+                    await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
             response = await self.client.api_call(row.method, json=payload)
@@ -189,8 +217,10 @@ class Outbox(BackgroundTask):
                 )
             )
 
-    async def _retry(self, row: OutboxRow, error: str, delay: timedelta | None) -> None:
-        attempts = row.attempts + 1
+    async def _retry(
+        self, row: OutboxRow, error: str, delay: timedelta | None, *, count: bool = True
+    ) -> None:
+        attempts = row.attempts + (1 if count else 0)
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)

@@ -77,8 +77,11 @@ class Context:
     async def audit(self, request: RequestRow | None, action: str, **detail: Any) -> None:
         await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
 
-    async def notify(self, user: str | None, key: str, template: str, **context: Any) -> None:
-        """A durable DM, sent after commit; the same key twice is one message."""
+    async def notify(
+        self, user: str | None, key: str, template: str, *, ref: bool = False, **context: Any
+    ) -> None:
+        """A durable DM, sent after commit; the same key twice is one message. With `ref`, it is the
+        requester's copy of a request, rewritten when the request finishes (so no stale buttons)."""
         if not user:
             return
         message = self.deps.renderer.message(template, **context)
@@ -87,6 +90,7 @@ class Context:
             key=key,
             method="chat.postMessage",
             payload={"channel": user, **message},
+            ref_key=f"requested:{context['request_id']}" if ref else None,
             now=self.now,
         )
 
