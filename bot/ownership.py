@@ -192,8 +192,10 @@ async def claim(
             return Refused(routing.explanation)
         if routing.needs_override and routing.auto_apply and not reason:
             return Refused("the new owner breaks a rule: write an override reason to apply it")
-        if await ctx.repo.open_for_subject(KIND, account_id):
-            return Refused(f"{view.account.name} already has an open ownership request; see /gtm requests")
+        if await ctx.repo.in_flight_for_account(account_id):
+            return Refused(
+                f"{view.account.name} already has an open ownership request or escalation; see /gtm requests"
+            )
         payload = {
             "account_id": account_id,
             "account_name": view.account.name,
@@ -210,25 +212,41 @@ async def claim(
                 ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=None
             )
             await apply_transfer(ctx, request)
-            return Claimed(True, request.id, routing.explanation, [])
-        if not routing.approvers:
-            return Refused("nobody in the directory can approve this; ask Sales Ops")
-        mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
-        step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
-        request = await service.open_request(
-            ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=step
-        )
-        await ctx.notify(
-            requester_id,
-            f"note:{request.id}:opened",
-            "ownership/requested.json.j2",
-            ref=True,
-            request_id=request.id,
-            summary=summary,
-            explanation=routing.explanation,
-            approvers=list((await ctx.names(routing.approvers)).values()),
-        )
+            outcome = Claimed(True, request.id, routing.explanation, [])
+        else:
+            outcome = await _route(ctx, requester_id, routing, account_id, summary, payload)
+        if isinstance(outcome, Refused):
+            return outcome
     deps.outbox.kick()
+    return outcome
+
+
+async def _route(
+    ctx: service.Context,
+    requester_id: str,
+    routing: rules.Routing,
+    account_id: str,
+    summary: str,
+    payload: dict[str, Any],
+) -> Claimed | Refused:
+    """Open the request with its first step, routed to the approvers the rules name."""
+    if not routing.approvers:
+        return Refused("nobody in the directory can approve this; ask Sales Ops")
+    mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
+    step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
+    request = await service.open_request(
+        ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=step
+    )
+    await ctx.notify(
+        requester_id,
+        f"note:{request.id}:opened",
+        "ownership/requested.json.j2",
+        ref=True,
+        request_id=request.id,
+        summary=summary,
+        explanation=routing.explanation,
+        approvers=list((await ctx.names(routing.approvers)).values()),
+    )
     return Claimed(False, request.id, routing.explanation, routing.approvers)
 
 

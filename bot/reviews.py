@@ -288,7 +288,7 @@ class ReviewFlow:
         await ctx.finish(request, Status.APPROVED, why=f"takes effect on {effective} (start of fiscal Q1)")
         await schedule(
             ctx.session,
-            key=f"{APPLY_JOB}:{request.id}",
+            key=f"{APPLY_JOB}:{request.id}:",
             kind=APPLY_JOB,
             due_at=start_of(effective),
             payload={"request_id": request.id},
@@ -378,7 +378,7 @@ async def apply_review(
         misfits=misfits,
     )
     if not by_job:
-        await cancel(ctx.session, f"{APPLY_JOB}:{request.id}")
+        await cancel(ctx.session, f"{APPLY_JOB}:{request.id}:")  # ":" so #1 never matches #10
     await ctx.notify(
         request.requester,
         f"review:{request.id}:applied",

@@ -92,7 +92,10 @@ class Scheduler(BackgroundTask):
 
     async def tick(self) -> int:
         """One pass: approval reminders, then every due job. Returns how many jobs ran."""
-        await service.send_reminders(self.deps)
+        try:
+            await service.send_reminders(self.deps)
+        except Exception:  # a broken reminder must not stop holdover transfers and dated jobs
+            log.exception("approval reminders failed; running the due jobs anyway")
         ran = 0
         while True:
             job = await self._claim()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import desc, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditRow, DecisionRow, OutboxRow, RequestRow, StepApproverRow, StepRow
+from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, RequestRow, StepApproverRow, StepRow
 
 
 class RequestRepository:
@@ -118,6 +118,22 @@ class RequestRepository:
                 RequestRow.kind == kind,
                 RequestRow.subject_id == subject_id,
                 or_(RequestRow.status == "pending", RequestRow.status == "escalated"),
+            )
+        )
+        return list(rows)
+
+    async def in_flight_for_account(self, account_id: str) -> list[RequestRow]:
+        """Ownership and escalation requests on an account that may still move it (pending, escalated, or
+        approved and waiting for its date). Takes the account's row lock first (PostgreSQL; SQLite's writer
+        lock already serializes), so two requests for one account can't both pass this check."""
+        await self.session.execute(
+            select(AccountRow.account_id).where(AccountRow.account_id == account_id).with_for_update()
+        )
+        rows = await self.session.scalars(
+            select(RequestRow).where(
+                RequestRow.kind.in_(("ownership", "escalation")),
+                RequestRow.subject_id == account_id,
+                RequestRow.status.in_(("pending", "escalated", "approved")),
             )
         )
         return list(rows)

@@ -255,7 +255,13 @@ async def test_a_named_account_moves_on_the_date_reps_and_managers_agree(
     async with db.sessions.begin() as session:
         for i in range(30):
             await session.delete(await session.get(AccountRow, f"A-N{i}"))
+    forged = {"date": {"value": {"type": "datepicker", "selected_date": "2027-06-30"}}}
+    bystander = await slack.submit(ALEX, "escalation.date", forged, private_metadata=value)
+    assert "only the global account owner" in bystander.json["errors"]["date"].lower()
     assert (await slack.submit(SALLY, "escalation.date", when, private_metadata=value)).body == ""
+    late = await slack.submit(ALEX, "escalation.date", forged, private_metadata=value)
+    assert "already" in late.json["errors"]["date"]
+    assert (await request_row(db)).payload["effective_on"] == "2026-12-01"  # nobody else moved the date
     for user in (TOM, ALEX, PRIYA):
         agree = await card_button(standin, user, "approval.approve", request_id)
         await slack.click(user, "approval.approve", agree)

@@ -79,6 +79,8 @@ async def parties(
         return Refused(f"{view.ultimate_parent.name} has no global account owner in the directory")
     if rep is None or rep.role not in REPS:
         return Refused("the territory rep must be a SAL, AE or AM in the sales directory")
+    if not can_view(rep, view.account):  # "Record Ownership and Record Visibility"
+        return Refused("public sector accounts stay with the public sector team")
     if rep.slack_id == global_owner.slack_id:
         return Refused(f"{rep.name} is the global account owner of {view.ultimate_parent.name}")
     if view.account.owner == rep.slack_id:

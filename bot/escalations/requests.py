@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.approvals import service
-from bot.approvals.engine import StepMode, StepSpec, Verdict
+from bot.approvals.engine import StepMode, StepSpec, StepState, Verdict
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
 
@@ -72,8 +72,10 @@ async def escalate(
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
         if isinstance(found, Refused):
             return found
-        if await ctx.repo.open_for_subject(KIND, account_id):
-            return Refused(f"{found.account_name} already has an open escalation; see /gtm requests")
+        if await ctx.repo.in_flight_for_account(account_id):
+            return Refused(
+                f"{found.account_name} already has an open escalation or request; see /gtm requests"
+            )
         p = found.payload()
         event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
         moved = chain.advance(None, event, await _context(ctx, p))
@@ -130,8 +132,10 @@ async def hand_off(
             return Refused(f"only the global account owner, {found.global_owner.name}, can hand it off")
         if effective_on is not None and effective_on < ctx.now.date():
             return Refused("the transfer date is in the past")
-        if await ctx.repo.open_for_subject(KIND, account_id):
-            return Refused(f"{found.account_name} already has an open escalation; see /gtm requests")
+        if await ctx.repo.in_flight_for_account(account_id):
+            return Refused(
+                f"{found.account_name} already has an open escalation or request; see /gtm requests"
+            )
         p = found.payload()
         p.update(state=None, origin="handoff", explanation=explanation, effective_on=_iso(effective_on))
         ectx = await _context(ctx, p)
@@ -210,6 +214,12 @@ async def propose_date(
         step = await ctx.repo.step(step_id) if request else None
         if request is None or step is None or step.request_id != request.id or step.name != GLOBAL:
             return Refused("that request doesn't exist (any more)")
+        if step.state != StepState.PENDING.value:
+            return Refused(f"this step was already {step.state}")
+        if actor not in await ctx.repo.approvers(step.id):
+            # Checked here, not only in decide(): the date is stored before the decision is recorded.
+            await ctx.audit(request, "refused_decision", step=step.name, reason="not the global owner")
+            return Refused("only the global account owner proposes the transfer date")
         if effective_on is None or effective_on < ctx.now.date():
             return Refused("pick a transfer date from today on")
         p = dict(request.payload)
