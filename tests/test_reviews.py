@@ -192,7 +192,7 @@ async def test_approved_review_applies_at_the_start_of_q1_and_tells_the_owners(
     await standin.wait_for("chat.postMessage", lambda c: "applies on 2027-02-01" in visible_text(c.args))
     assert (await account(db, "A-TINY")).employees_override is None  # not before Q1
     async with db.reads() as session:
-        job = await session.scalar(select(JobRow).where(JobRow.key == f"review.apply:{request_id}"))
+        job = await session.scalar(select(JobRow).where(JobRow.key == f"review.apply:{request_id}:"))
     assert job is not None and job.due_at == datetime(2027, 2, 1, tzinfo=UTC)
     clock.advance(timedelta(days=30))
     await Scheduler(deps).tick()
@@ -248,7 +248,7 @@ async def test_apply_now_by_sales_ops_recomputes_the_hierarchy_and_flags_misfits
     assert "segment Large → Mid-Market" in by_owner["U0SAL1"] and "no longer fit" in by_owner["U0SAL1"]
     assert "no longer fit" in by_owner["U0SAL2"]
     async with db.reads() as session:
-        job = await session.scalar(select(JobRow).where(JobRow.key == f"review.apply:{request_id}"))
+        job = await session.scalar(select(JobRow).where(JobRow.key == f"review.apply:{request_id}:"))
         applied = await session.scalar(
             select(AuditRow).where(AuditRow.request_id == request_id, AuditRow.action == "applied")
         )
