@@ -15,7 +15,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
 from bot.handbook import sponsorship as program
-from bot.handbook.directory import Role
+from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.scheduler import JobContext, schedule
 from storage.models import RequestRow, SponsorshipRow, StepRow
@@ -31,10 +31,33 @@ MAX_WHY = 1000
 REMIND_HOUR = time(14, 0)  # mid-morning in the Americas, afternoon in Europe
 
 
-def _current(rows: list[SponsorshipRow]) -> list[program.Sponsorship]:
+HIDDEN_NAME = "a public-sector account"
+
+
+def _current(rows: list[SponsorshipRow], hidden: frozenset[str] = frozenset()) -> list[program.Sponsorship]:
+    """The running sponsorships as the rules see them; accounts the reader may not see are not named."""
     return [
-        program.Sponsorship(r.account_id, r.account_name, r.sponsor, r.starts_on, r.ends_on) for r in rows
+        program.Sponsorship(
+            r.account_id,
+            HIDDEN_NAME if r.account_id in hidden else r.account_name,
+            r.sponsor,
+            r.starts_on,
+            r.ends_on,
+        )
+        for r in rows
     ]
+
+
+async def _hidden_from(
+    directory: ownership.DirectoryRepository, viewer: Person | None, rows: list[SponsorshipRow]
+) -> frozenset[str]:
+    """Sponsored accounts `viewer` may not see (public sector): their names stay out of refusals."""
+    hidden = set()
+    for row in rows:
+        account = await directory.account(row.account_id)
+        if account is not None and (viewer is None or not rules.can_view(viewer, account)):
+            hidden.add(row.account_id)
+    return frozenset(hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +89,27 @@ async def may_open(deps: Deps, user_id: str, text: str) -> Nominee | ownership.F
         if found.account is None:
             return found
         running = await SponsorshipRepository(session).running(today)
+        hidden = await _hidden_from(repo, viewer, running)
     account = found.account
-    outcome = program.nominate(account.account_id, account.name, viewer, viewer, _current(running), today)
+    outcome = program.nominate(
+        account.account_id, account.name, viewer, viewer, _current(running, hidden), today
+    )
     if isinstance(outcome, Refused):
-        return _full(outcome, running)
+        return _full(outcome, running, hidden)
     return Nominee(account.account_id, account.name)
 
 
-def _full(refused: Refused, running: list[SponsorshipRow]) -> Full | Refused:
+def _full(refused: Refused, running: list[SponsorshipRow], hidden: frozenset[str]) -> Full | Refused:
     """A refusal because every place is taken comes with the list of who holds them."""
     if len(running) < program.max_accounts():
         return refused
-    listed = [{"account": r.account_name, "ends_on": r.ends_on.isoformat()} for r in running]
+    listed = [
+        {
+            "account": HIDDEN_NAME if r.account_id in hidden else r.account_name,
+            "ends_on": r.ends_on.isoformat(),
+        }
+        for r in running
+    ]
     return Full(refused.reason, listed)
 
 
@@ -107,11 +139,12 @@ async def nominate(
         if sponsor.slack_id == nominator_id:
             return Refused("name someone else as sponsor: they agree to it, and you can't agree to your own")
         running = await SponsorshipRepository(session).running(today)
+        hidden = await _hidden_from(ctx.directory, nominator, running)
         outcome = program.nominate(
-            account_id, view.account.name, nominator, sponsor, _current(running), today
+            account_id, view.account.name, nominator, sponsor, _current(running, hidden), today
         )
         if isinstance(outcome, Refused):
-            return _full(outcome, running)
+            return _full(outcome, running, hidden)
         if await ctx.repo.open_for_subject(KIND, account_id):
             return Refused(f"{view.account.name} already has an open nomination; see /gtm requests")
         summary = f"{sponsor.name} to sponsor {view.account.name}"
@@ -203,7 +236,9 @@ class SponsorshipFlow:
         if confirmer is None:
             result: program.Sponsorship | Refused = Refused("the confirmer isn't in the directory")
         else:
-            result = program.confirm(nomination, confirmer, _current(running), today)
+            requester = await ctx.directory.person(request.requester)  # the refusal is DMed to them
+            hidden = await _hidden_from(ctx.directory, requester, running)
+            result = program.confirm(nomination, confirmer, _current(running, hidden), today)
         if isinstance(result, Refused):
             await ctx.finish(request, Status.REJECTED, why=result.reason)
             await self._tell(ctx, request, "declined", result.reason, [request.requester, p["sponsor"]])

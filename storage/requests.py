@@ -86,7 +86,9 @@ class RequestRepository:
             select(RequestRow, StepRow)
             .join(StepRow, StepRow.request_id == RequestRow.id)
             .join(StepApproverRow, StepApproverRow.step_id == StepRow.id)
+            .outerjoin(DecisionRow, (DecisionRow.step_id == StepRow.id) & (DecisionRow.actor == approver))
             .where(StepApproverRow.approver == approver, StepRow.state == "pending")
+            .where(DecisionRow.id.is_(None))  # an all-must-agree step I already approved isn't waiting on me
             .order_by(StepRow.created_at)
             .limit(limit)
         )
