@@ -399,11 +399,17 @@ def is_sales_ops(person: Person | None) -> bool:
 async def apply_now(deps: Deps, *, request_id: int, actor: str) -> Applied | Refused:
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), actor)
-        if not is_sales_ops(await ctx.directory.person(actor)):
+        person = await ctx.directory.person(actor)
+        if not is_sales_ops(person):
             await ctx.audit(None, "refused_review_apply", request_id=request_id)
             return Refused("only Sales Ops apply reviews")
         request = await ctx.repo.lock(request_id)
-        if request is None or request.kind != KIND:
+        hidden = (
+            request is not None
+            and request.payload.get("public_sector")
+            and not rules.can_view(person, PUBLIC)
+        )
+        if request is None or request.kind != KIND or hidden:  # public sector: as if it didn't exist
             return Refused(f"there is no review #{request_id}")
         result = await apply_review(ctx, request)
     deps.outbox.kick()
