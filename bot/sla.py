@@ -178,7 +178,12 @@ async def escalate(job: JobContext) -> None:
         return
     row.escalated_at = job.ctx.now
     names = await job.ctx.names([row.owner])
-    for user, what in ((row.manager, "escalated"), (row.owner, "overdue")):
+    told = [row.manager] if row.manager else []
+    if not told:  # nobody above the owner in the directory: Sales Ops hear it instead, never nobody
+        ops = await job.ctx.directory.people_with_roles([Role.SALES_OPS])
+        ops = ops or await job.ctx.directory.people_with_roles([Role.ADMIN])
+        told = [p.slack_id for p in ops]
+    for user, what in [*((u, "escalated") for u in told), (row.owner, "overdue")]:
         await job.ctx.notify(
             user,
             f"sla:{row.id}:{what}",
@@ -188,7 +193,7 @@ async def escalate(job: JobContext) -> None:
             by="",
             owner_name=names.get(row.owner, row.owner),
         )
-    await job.ctx.audit(None, "sla_escalated", sla_id=row.id, manager=row.manager)
+    await job.ctx.audit(None, "sla_escalated", sla_id=row.id, manager=row.manager, told=told)
 
 
 async def open_requests(deps: Deps, viewer_id: str) -> list[dict[str, Any]]:
