@@ -129,10 +129,15 @@ def parse_count(text: str) -> int | None:
     return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
 
 
-def _reviewers(people: list[Person], view: rules.AccountView) -> list[str]:
-    """Everyone in Sales Ops who may see the account; admins for a public-sector one nobody there sees."""
-    ops = [p.slack_id for p in people if p.role is Role.SALES_OPS and rules.can_view(p, view.account)]
-    return ops or [p.slack_id for p in people if p.role is Role.ADMIN]
+def _reviewers(people: list[Person], view: rules.AccountView, requester: str) -> list[str]:
+    """Everyone in Sales Ops who may see the account, never the requester (nobody approves their own
+    request); admins when that leaves nobody."""
+    ops = [
+        p.slack_id
+        for p in people
+        if p.role is Role.SALES_OPS and p.slack_id != requester and rules.can_view(p, view.account)
+    ]
+    return ops or [p.slack_id for p in people if p.role is Role.ADMIN and p.slack_id != requester]
 
 
 async def submit_review(
@@ -171,7 +176,7 @@ async def submit_review(
                     {"source": f"{view.account.name} already has this review open: #{other.id}."}
                 )
         payload = _payload(view, form, count, url)
-        reviewers = _reviewers(list((await ctx.directory.people()).values()), view)
+        reviewers = _reviewers(list((await ctx.directory.people()).values()), view, requester_id)
         if not reviewers:
             return Refused("nobody in Sales Ops is in the directory to review it")
         payload["reviewers"] = reviewers
