@@ -93,6 +93,9 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
     return result
 
 
+OVERRIDES = ("employees_override", "override_country", "override_state")
+
+
 class DirectoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -143,7 +146,11 @@ class DirectoryRepository:
     async def upsert_accounts(
         self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
     ) -> None:
-        await upsert_many(self.session, AccountRow, rows, ["account_id"], on_batch=on_batch)
+        # Overrides come from Sales Ops' applied reviews as well as from the file: an empty cell in a
+        # re-import keeps the stored override instead of silently undoing the review.
+        await upsert_many(
+            self.session, AccountRow, rows, ["account_id"], on_batch=on_batch, keep_when_null=OVERRIDES
+        )
         await self.bump_version("accounts")
 
     async def bump_version(self, name: str) -> None:

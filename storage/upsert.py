@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,7 @@ async def upsert_many(
     keys: Sequence[str],
     *,
     on_batch: Callable[[int], None] | None = None,
+    keep_when_null: Sequence[str] = (),
 ) -> None:
     """Insert or update by primary key: one statement, executed for many rows (the driver batches them).
 
@@ -42,8 +44,15 @@ async def upsert_many(
     table = model.__table__
     columns = [c for c in rows[0] if c not in keys]
     stmt = _insert(session, table)
+    # `keep_when_null` columns keep the stored value when the new row leaves them empty.
     stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+        index_elements=list(keys),
+        set_={
+            c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
+            if c in keep_when_null
+            else getattr(stmt.excluded, c)
+            for c in columns
+        },
     )
     batch = 5000
     for start in range(0, len(rows), batch):

@@ -1,0 +1,141 @@
+"""`gtm-bot import` through the real CLI: FILE:LINE errors, exit 2, nothing half-written, idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from storage.db import Database
+from storage.models import AccountRow, OpportunityRow, PersonRow
+from tests.conftest import SAMPLES
+
+HEADER = (SAMPLES / "accounts.csv").read_text().splitlines()[0]
+
+
+async def gtm_bot(db: Database, *args: str) -> tuple[int, str]:
+    """Run `gtm-bot ARGS` in its own process against the test database; (exit status, stderr)."""
+    env = {**os.environ, "DATABASE_URL": db.url}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    _, stderr = await proc.communicate()
+    return proc.returncode or 0, stderr.decode()
+
+
+async def snapshot(db: Database) -> list[tuple]:
+    async with db.reads() as session:
+        accounts = (await session.execute(select(AccountRow).order_by(AccountRow.account_id))).scalars()
+        return [tuple(getattr(a, c.key) for c in AccountRow.__table__.columns) for a in accounts]
+
+
+async def import_samples(db: Database) -> None:
+    for kind, name in (
+        ("org", "org.yaml"),
+        ("accounts", "accounts.csv"),
+        ("opportunities", "opportunities.csv"),
+    ):
+        status, stderr = await gtm_bot(db, "import", kind, str(SAMPLES / name))
+        assert status == 0, stderr
+
+
+async def test_re_importing_the_same_files_changes_nothing(db: Database) -> None:
+    await import_samples(db)
+    before = await snapshot(db)
+    await import_samples(db)
+    assert await snapshot(db) == before
+    assert len(before) >= 10
+
+
+def accounts_file(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "accounts.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+GOOD = "A-NEW,New Co,,U0AE1,Prospect,false,new.example,150,,,,,US,NY,,,,,,,false,"
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "message"),
+    [
+        ((GOOD, GOOD), 3, "account_id A-NEW already on line 3"),
+        (
+            (GOOD, GOOD.replace("A-NEW,New Co", "A-TWO,Two")[:-1].replace(",150,", ",lots,") + ","),
+            3,
+            "employees_datafox must be a whole number",
+        ),
+        ((GOOD.replace("U0AE1", "nobody@example.com"),), 2, "owner 'nobody@example.com' is not a slack_id"),
+        ((GOOD.replace("Prospect", "Customerish"),), 2, "type 'Customerish' must be one of"),
+        ((GOOD.replace(",,U0AE1", ",A-MISSING,U0AE1"),), 2, "parent_id A-MISSING is not a known account"),
+        ((GOOD.replace("false,new", "maybe,new"),), 2, "named must be true or false"),
+        ((GOOD + ",extra",), 2, "expected 22 columns, found 23"),
+    ],
+)
+async def test_a_bad_row_is_refused_with_file_and_line_and_nothing_is_written(
+    db: Database, directory: Database, tmp_path: Path, rows: tuple[str, ...], line: int, message: str
+) -> None:
+    before = await snapshot(db)
+    path = accounts_file(tmp_path, GOOD.replace("A-NEW", "A-FIRST"), *rows)
+    status, stderr = await gtm_bot(db, "import", "accounts", str(path))
+    assert status == 2
+    first = stderr.strip().splitlines()[-1]
+    assert first.startswith(f"{path}:{line + 1}: ") and message in first, stderr
+    assert "Traceback" not in stderr
+    assert await snapshot(db) == before  # not even the good first row
+
+
+async def test_a_wrong_header_and_bad_org_yaml_name_their_line(db: Database, tmp_path: Path) -> None:
+    bad_csv = tmp_path / "a.csv"
+    bad_csv.write_text("account_id,name\nA1,x\n")
+    status, stderr = await gtm_bot(db, "import", "accounts", str(bad_csv))
+    assert status == 2 and f"{bad_csv}:1: header must be exactly" in stderr
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        "regions:\n  - {name: EMEA, countries: [GB]}\npeople:\n  - {slack_id: U0X1, name: X, role: WIZARD}\n"
+    )
+    status, stderr = await gtm_bot(db, "import", "org", str(org))
+    assert status == 2 and f"{org}:4: role 'WIZARD' must be one of" in stderr
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(PersonRow)) == 0
+
+
+async def test_stage_spellings_are_stored_canonically(
+    db: Database, directory: Database, tmp_path: Path
+) -> None:
+    header = (SAMPLES / "opportunities.csv").read_text().splitlines()[0]
+    path = tmp_path / "opps.csv"
+    path.write_text(
+        f"{header}\nO-9,Acme- 5 Premium,A-ACME,U0AE1,6-Closed Won,New Business,2026-01-05,100,,,\n"
+    )
+    status, stderr = await gtm_bot(db, "import", "opportunities", str(path))
+    assert status == 0, stderr
+    async with db.reads() as session:
+        assert (
+            await session.scalar(select(OpportunityRow.stage).where(OpportunityRow.opportunity_id == "O-9"))
+            == "7-Closed Won"
+        )
+
+
+async def test_a_re_import_keeps_an_override_that_an_applied_review_set(db: Database) -> None:
+    await import_samples(db)
+    async with db.sessions.begin() as session:  # what applying an approved segment review writes
+        await session.execute(
+            update(AccountRow).where(AccountRow.account_id == "A-HOOLI").values(employees_override=2500)
+        )
+    await import_samples(db)
+    async with db.reads() as session:
+        kept = await session.scalar(
+            select(AccountRow.employees_override).where(AccountRow.account_id == "A-HOOLI")
+        )
+    assert kept == 2500
