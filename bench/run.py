@@ -45,7 +45,7 @@ from bench.processes import SECRET
 from bot.standin import signer
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/gtm_hardening"
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/gtm_bench"  # created if missing
 LEVELS = (1, 10, 50)
 
 
@@ -103,10 +103,31 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 
 # ---- 1. scale ---------------------------------------------------------------------------------------
+async def create_database_if_missing(url: str) -> None:
+    """The benchmark's own PostgreSQL database, made on first use (through the server's `postgres` db)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database):
+            await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await admin.close()
+
+
 async def reset(url: str) -> None:
     from storage.db import Database, is_sqlite, upgrade
 
     if not is_sqlite(url):
+        await create_database_if_missing(url)
         db = Database(url)
         async with db.engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
