@@ -142,8 +142,11 @@ async def outage_ready(deps: Deps, db: Database) -> AsyncIterator[tuple[Callable
         away = path.parent.with_name(path.parent.name + "-away")
 
         async def cut() -> None:
-            await deps.db.dispose()  # open connections would keep the old file; new ones must open it
+            # Move the file away first, then drop pooled connections: a connection opened while dispose()
+            # awaited (the outbox polls) would otherwise keep the old file open and the "outage" would
+            # quietly succeed.
             path.parent.rename(away)
+            await deps.db.dispose()
 
         async def restore() -> None:
             away.rename(path.parent)
