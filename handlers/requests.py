@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals import service
-from bot.approvals.engine import Status
+from bot.approvals.engine import Status, may_cancel
 from bot.deps import Deps
 from bot.handbook.results import Refused
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
@@ -26,7 +26,9 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                     "approvals/outcome.json.j2", text=f"No request #{text} that you can see.", icon=":mag:"
                 )
             request, events = found
-            can_cancel = request.requester == inv.user_id and Status(request.status).open
+            can_cancel = bool(
+                may_cancel(inv.user_id, requester=request.requester, status=Status(request.status))
+            )
             return render.message(
                 "approvals/timeline.json.j2", request=request, events=events, can_cancel=can_cancel
             )

@@ -91,6 +91,15 @@ def may_decide(
     return Refused("this approval isn't yours: it waits on someone else")
 
 
+def may_cancel(actor: str, *, requester: str, status: Status) -> Allowed | Refused:
+    """Only the person who asked cancels, and only while the request is still open."""
+    if actor != requester:
+        return Refused("only the person who asked can cancel a request")
+    if not status.open:
+        return Refused(f"this request is already {status.value}")
+    return Allowed()
+
+
 def settle(
     mode: StepMode, approvers: Sequence[str], decided: Mapping[str, Verdict], *, admin_acted: bool
 ) -> StepState:

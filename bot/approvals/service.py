@@ -16,7 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.approvals import outbox
-from bot.approvals.engine import Status, StepMode, StepSpec, StepState, Verdict, may_decide, settle
+from bot.approvals.engine import (
+    Status,
+    StepMode,
+    StepSpec,
+    StepState,
+    Verdict,
+    may_cancel,
+    may_decide,
+    settle,
+)
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
 from bot.handbook.results import Refused
@@ -323,11 +332,10 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
         request = await ctx.repo.lock(request_id)
         if request is None:
             return Refused("that request doesn't exist (any more)")
-        if request.requester != actor:
-            await ctx.audit(request, "refused_cancel")
-            return Refused("only the person who asked can cancel a request")
-        if not Status(request.status).open:
-            return Refused(f"this request is already {request.status}")
+        allowed = may_cancel(actor, requester=request.requester, status=Status(request.status))
+        if not allowed:
+            await ctx.audit(request, "refused_cancel", reason=allowed.reason)
+            return allowed
         for step in await ctx.repo.steps(request.id):
             if step.state == StepState.PENDING.value:
                 step.state, step.decided_at, step.remind_at = StepState.CANCELLED.value, ctx.now, None

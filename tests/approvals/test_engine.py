@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.approvals.engine import StepMode, StepSpec, StepState, Verdict, may_decide, settle
+from bot.approvals.engine import (
+    Status,
+    StepMode,
+    StepSpec,
+    StepState,
+    Verdict,
+    may_cancel,
+    may_decide,
+    settle,
+)
 
 A, R = Verdict.APPROVE, Verdict.REJECT
 
@@ -51,3 +60,19 @@ def test_when_a_step_is_settled(mode, approvers, decided, admin, expected) -> No
 def test_a_step_needs_the_right_number_of_approvers(approvers, mode) -> None:
     with pytest.raises(ValueError):
         StepSpec("x", approvers, mode)
+
+
+@pytest.mark.parametrize(
+    ("actor", "status", "allowed", "why"),
+    [
+        ("U1", Status.PENDING, True, ""),
+        ("U1", Status.ESCALATED, True, ""),
+        ("U2", Status.PENDING, False, "only the person who asked"),
+        ("U1", Status.APPLIED, False, "already applied"),
+        ("U1", Status.CANCELLED, False, "already cancelled"),
+    ],
+)
+def test_who_may_cancel(actor, status, allowed, why) -> None:
+    outcome = may_cancel(actor, requester="U1", status=status)
+    assert bool(outcome) is allowed
+    assert why in outcome.reason

@@ -39,3 +39,14 @@ def test_serve_with_one_token_stops_with_one_line_naming_the_other(
     assert cli.main(["serve"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"gtm-bot: error: {missing} is not set; see README.md, 'Configuration'"]
+
+
+def test_socket_mode_without_an_app_token_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    assert cli.main(["socket"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["gtm-bot: error: SLACK_APP_TOKEN is not set; see README.md, 'Configuration'"]
