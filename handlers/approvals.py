@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import service
 from bot.approvals.engine import Verdict
 from bot.deps import Deps
-from handlers.router import CommandRouter
+from handlers.router import CommandRouter, just_ack
 from storage.requests import RequestRepository
 
 REJECT_CALLBACK = "approval.reject_reason"
@@ -96,9 +96,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             submit=submit,
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    async def just_ack(ack: AsyncAck) -> None:
-        await ack()
 
     async def reject(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await open_reason_modal(

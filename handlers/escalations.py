@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.handbook.results import Refused
 from bot.ownership import find_account
 from handlers.approvals import parse_ids
-from handlers.router import CommandRouter, Invocation, Subcommand
+from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
 from storage.directory import DirectoryRepository
 from storage.requests import RequestRepository
 
@@ -46,10 +46,6 @@ REASON_MODALS = {
         "The global owner proposes another date or keeps the account.",
     ),
 }
-
-
-def _value(values: dict[str, Any], block: str, key: str) -> Any:
-    return (values.get(block, {}).get("value", {}) or {}).get(key)
 
 
 def _date(text: str | None) -> date | None:
@@ -132,13 +128,13 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def request_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         values = view["state"]["values"]
-        picked = [o["value"] for o in (_value(values, "considerations", "selected_options") or [])]
-        stand_alone = (_value(values, "stand_alone", "selected_option") or {}).get("value")
+        picked = [o["value"] for o in (field_value(values, "considerations", "selected_options") or [])]
+        stand_alone = (field_value(values, "stand_alone", "selected_option") or {}).get("value")
         result = await escalations.escalate(
             deps,
             rep_id=body["user"]["id"],
             account_id=str(view.get("private_metadata", ""))[:64],
-            explanation=_value(values, "explanation", "value") or "",
+            explanation=field_value(values, "explanation", "value") or "",
             picked=picked,
             stand_alone=stand_alone,
         )
@@ -162,7 +158,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def handoff_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         values = view["state"]["values"]
-        rep = _value(values, "rep", "selected_user")
+        rep = field_value(values, "rep", "selected_user")
         if not rep:
             await ack(response_action="errors", errors={"rep": "Pick the territory rep."})
             return
@@ -171,8 +167,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             owner_id=body["user"]["id"],
             account_id=str(view.get("private_metadata", ""))[:64],
             rep_id=rep,
-            explanation=_value(values, "explanation", "value") or "",
-            effective_on=_date(_value(values, "date", "selected_date")),
+            explanation=field_value(values, "explanation", "value") or "",
+            effective_on=_date(field_value(values, "date", "selected_date")),
         )
         if isinstance(result, Refused):
             words = result.reason.lower()
@@ -186,9 +182,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             await ack(response_action="errors", errors={block: _error(result.reason)})
             return
         await ack(response_action="update", view=sent(result))
-
-    async def just_ack(ack: AsyncAck) -> None:
-        await ack()
 
     async def step_of(value: str) -> tuple[int, int, str, str] | None:
         ids = parse_ids(value)
@@ -250,7 +243,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             request_id=ids[0],
             step_id=ids[1],
             actor=body["user"]["id"],
-            reason=_value(view["state"]["values"], "reason", "value") or "",
+            reason=field_value(view["state"]["values"], "reason", "value") or "",
         )
         if isinstance(result, Refused):
             await ack(response_action="errors", errors={"reason": _error(result.reason)})
@@ -270,7 +263,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             request_id=ids[0],
             step_id=ids[1],
             actor=body["user"]["id"],
-            effective_on=_date(_value(view["state"]["values"], "date", "selected_date")),
+            effective_on=_date(field_value(view["state"]["values"], "date", "selected_date")),
         )
         if isinstance(result, Refused):
             await ack(response_action="errors", errors={"date": _error(result.reason)})

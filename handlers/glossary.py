@@ -20,7 +20,7 @@ from bot.glossary_suggestions import SuggestionFlow
 from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack, text_value
 
 UNSAFE = re.compile(r"[<>&]")  # never part of a term; keeps a prefilled modal free of mentions
 ANSWER_CACHE = 1024  # rendered lookup answers kept (an edited entry is a new key)
@@ -33,17 +33,13 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     Glossary(deps, service).register(app, router)
 
 
-def _value(values: dict[str, Any], block: str) -> str:
-    return str(((values.get(block) or {}).get("value") or {}).get("value") or "")
-
-
 def _draft(body: dict[str, Any]) -> Draft:
     values = body["view"]["state"]["values"]
     return Draft(
-        term=_value(values, "term"),
-        definition=_value(values, "definition"),
-        expansion=_value(values, "expansion"),
-        aliases=_value(values, "aliases"),
+        term=text_value(values, "term"),
+        definition=text_value(values, "definition"),
+        expansion=text_value(values, "expansion"),
+        aliases=text_value(values, "aliases"),
     )
 
 
@@ -96,7 +92,7 @@ class Glossary:
             ("glossary.retire", self.open_retire),
         ):
             # Several buttons of one kind in a block need distinct ids: "glossary.show:1", ":2"...
-            app.action(re.compile(rf"^{re.escape(action_id)}(:\w+)?$"))(ack=_just_ack, lazy=[work])
+            app.action(re.compile(rf"^{re.escape(action_id)}(:\w+)?$"))(ack=just_ack, lazy=[work])
         app.view("glossary.entry_modal")(self.submit_entry)
         app.view("glossary.retire_modal")(self.submit_retire)
         app.view("glossary.suggest_modal")(self.submit_suggestion)
@@ -315,10 +311,6 @@ class Glossary:
             question=question,
             answers=[{"title": a.section.title, "url": a.section.url, "excerpt": a.excerpt} for a in answers],
         )
-
-
-async def _just_ack(ack: AsyncAck) -> None:
-    await ack()
 
 
 def _metadata(body: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import holdovers
 from bot.deps import Deps
 from bot.handbook.results import Refused
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 from storage.directory import DirectoryRepository
 
 
@@ -32,9 +32,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if isinstance(found, Refused):
             return refused(found.reason)
         return render.message("holdovers/detail.json.j2", detail=found)
-
-    async def just_ack(ack: AsyncAck) -> None:
-        await ack()
 
     async def extend_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         value = str(body["actions"][0].get("value", ""))

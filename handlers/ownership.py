@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 from storage.directory import DirectoryRepository
 
 CLAIM_CALLBACK = "ownership.claim"
@@ -26,9 +26,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         return render.message("ownership/not_found.json.j2", query=query, candidates=candidates)
 
     def refused(reason: str) -> Reply:
-        return render.message(
-            "approvals/outcome.json.j2", text=reason[:1].upper() + reason[1:] + ".", icon=":no_entry:"
-        )
+        return router.say(reason + ".")
 
     async def owner(inv: Invocation) -> Reply:
         if not inv.text:
@@ -117,9 +115,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             await respond(response_type="ephemeral", **refused(view))
             return
         await client.views_open(trigger_id=inv.trigger_id, view=view)
-
-    async def just_ack(ack: AsyncAck) -> None:
-        await ack()
 
     async def claim_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         user = body["user"]["id"]

@@ -11,7 +11,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, may_cancel
 from bot.deps import Deps
 from bot.handbook.results import Refused
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
@@ -73,8 +73,5 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     )
     app.action("approval.cancel")(cancel)
 
-    async def ack_event(ack: AsyncAck) -> None:
-        await ack()
-
     # Slack retries an event that isn't answered in 3 seconds: answer first, publish after.
-    app.event("app_home_opened")(ack=ack_event, lazy=[home_opened])
+    app.event("app_home_opened")(ack=just_ack, lazy=[home_opened])

@@ -13,14 +13,10 @@ from bot.deps import Deps
 from bot.handbook.results import Refused
 from bot.render import mrkdwn_escape
 from bot.reviews_export import split_csv
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack, text_value
 
 SUBMIT_CALLBACK = "review.submit"
 VERBS = ("queue", "export", "apply")
-
-
-def _value(values: dict[str, Any], block: str) -> str:
-    return str(((values.get(block) or {}).get("value") or {}).get("value") or "")
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
@@ -29,8 +25,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     deps.jobs[reviews.APPLY_JOB] = reviews.apply_at_q1
     render = deps.renderer
 
-    def say(text: str, icon: str = ":no_entry:") -> Reply:
-        return render.message("approvals/outcome.json.j2", text=text[:1].upper() + text[1:], icon=icon)
+    say = router.say
 
     async def queue_reply(user_id: str) -> Reply:
         found = await reviews.queue(deps, user_id)
@@ -114,9 +109,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         else:
             await client.views_open(trigger_id=inv.trigger_id, view=modal(found, reviews.EMPLOYEES))
 
-    async def just_ack(ack: AsyncAck) -> None:
-        await ack()
-
     async def kind_changed(body: dict[str, Any], client: AsyncWebClient) -> None:
         """Switching between employee count and HQ address swaps the modal's fields."""
         view = body["view"]
@@ -140,11 +132,11 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         picked = ((values.get("review") or {}).get("review.kind") or {}).get("selected_option") or {}
         form = reviews.ReviewForm(
             review=str(picked.get("value") or meta.get("review") or ""),
-            count=_value(values, "count"),
-            zip=_value(values, "zip"),
-            state=_value(values, "state"),
-            country=_value(values, "country"),
-            source_url=_value(values, "source"),
+            count=text_value(values, "count"),
+            zip=text_value(values, "zip"),
+            state=text_value(values, "state"),
+            country=text_value(values, "country"),
+            source_url=text_value(values, "source"),
         )
         result = await reviews.submit_review(
             deps, requester_id=body["user"]["id"], account_id=str(meta["account_id"]), form=form

@@ -75,6 +75,12 @@ class CommandRouter:
         name = self._by_alias.get(key, key)
         return self.subcommands.get(name), rest.strip(), word
 
+    def say(self, text: str, icon: str = ":no_entry:") -> Reply:
+        """A one-line private answer (a refusal by default), starting with a capital."""
+        return self.deps.renderer.message(
+            "approvals/outcome.json.j2", text=text[:1].upper() + text[1:], icon=icon
+        )
+
     def help_reply(self, unknown: str | None = None) -> Reply:
         subs = sorted(self.subcommands.values(), key=lambda s: s.name)
         return self.deps.renderer.message("common/help.json.j2", subcommands=subs, unknown=unknown or "")
@@ -143,3 +149,18 @@ def is_database_error(error: BaseException) -> bool:
 def register(app: AsyncApp, router: CommandRouter) -> None:
     for command in ("/gtm", "/glossary"):
         app.command(command)(router.handle)
+
+
+# ---- small pieces every feature's listeners share -------------------------------------------------------
+async def just_ack(ack: AsyncAck) -> None:
+    """The ack half of an action whose work runs after it (lazy)."""
+    await ack()
+
+
+def field_value(values: dict[str, Any], block: str, key: str = "value") -> Any:
+    """One input's value from a view's state: `values[block]["value"][key]` (the action id is "value")."""
+    return ((values.get(block) or {}).get("value") or {}).get(key)
+
+
+def text_value(values: dict[str, Any], block: str) -> str:
+    return str(field_value(values, block) or "")

@@ -30,8 +30,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     deps.jobs[sla.ESCALATE_JOB] = sla.escalate
     render = deps.renderer
 
-    def say(text: str, icon: str = ":no_entry:") -> Reply:
-        return render.message("approvals/outcome.json.j2", text=text[:1].upper() + text[1:], icon=icon)
+    say = router.say
 
     async def done_reply(user_id: str, text: str) -> Reply:
         text = text.strip().lstrip("#")

@@ -22,8 +22,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     deps.jobs[sponsorship.END_JOB] = sponsorship.end
     render = deps.renderer
 
-    def say(text: str, icon: str = ":no_entry:") -> Reply:
-        return render.message("approvals/outcome.json.j2", text=text[:1].upper() + text[1:], icon=icon)
+    say = router.say
 
     async def answer(inv: Invocation) -> Reply | None:
         if inv.text.lower() in ("list", ""):

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.handbook.stages import thresholds
 from bot.stages import forms, lookup
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 
 ANSWER_TEMPLATES: dict[type, str] = {
     lookup.StageList: "stages/list.json.j2",
@@ -84,9 +84,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
     )
 
-    async def ack_only(ack: AsyncAck) -> None:
-        await ack()
-
     async def switch_name_kind(body: dict[str, Any], client: AsyncWebClient) -> None:
         action = body["actions"][0]
         picked = (action.get("selected_option") or {}).get("value") or action.get("value")
@@ -95,7 +92,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             view_id=view.get("id"), hash=view.get("hash"), view=name_modal(deps, forms.name_kind(picked))
         )
 
-    app.action("stages.name_kind")(ack=ack_only, lazy=[switch_name_kind])
+    app.action("stages.name_kind")(ack=just_ack, lazy=[switch_name_kind])
 
     @app.view("stages.sao")
     async def submit_sao(ack: AsyncAck, view: dict[str, Any]) -> None:
