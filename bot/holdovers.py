@@ -385,6 +385,8 @@ async def request_extension(
 class ExtensionFlow:
     kind = KIND
     label = "Holdover extension"
+    step_roles = {"new owner": "the opportunity's new owner"}
+    verdict_words = {"new owner": ("granted", "called the evidence insufficient")}
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

@@ -19,7 +19,6 @@ from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from bot.holdovers import record as record_holdovers
-from bot.render import capfirst
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
 
@@ -300,16 +299,39 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         )
 
 
+def _why_you(mode: str, failed: list[str]) -> str:
+    """The approver's card says why *they* decide ("Changing Account Ownership in Salesforce")."""
+    match mode:
+        case rules.Mode.OWNER.value:
+            return "You own the account, and the requester may not reassign it themselves (rules 1-5)."
+        case rules.Mode.REGION.value:
+            return "The owner is unknown or gone, so an RD or team lead of the account's region decides."
+        case rules.Mode.OVERRIDE.value:
+            return (
+                "The new owner breaks a rule (below): only an RD of the region or an admin may approve, "
+                "with a written override reason."
+            )
+        case rules.Mode.ADMIN_ONLY.value:
+            return "Only an admin may assign the Sales Admin user (Default Ownership)."
+    return "You are this request's approver."
+
+
 class OwnershipFlow:
     kind = KIND
     label = "Ownership request"
+    step_roles = {
+        "current owner": "the account's owner",
+        "regional approver": "an RD or team lead of the account's region",
+        "RD override": "an RD of the account's region, overriding a rule",
+        "admin": "an admin",
+    }
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload
         fields = [
             ("Account", p.get("account_name", "")),
             ("Reason", p.get("reason") or "(none given)"),
-            ("Why you", capfirst(p.get("explanation", ""))),
+            ("Why you", _why_you(p.get("routing", ""), p.get("failed") or [])),
         ]
         if p.get("failed"):
             fields.append(("Rules broken", "; ".join(p["failed"])))

@@ -171,6 +171,7 @@ async def nominate(
 class SponsorshipFlow:
     kind = KIND
     label = "Executive sponsorship"
+    step_roles = {"named sponsor agrees": "the proposed sponsor", "CRO confirms": "the CRO"}
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

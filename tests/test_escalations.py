@@ -175,7 +175,11 @@ async def test_reassign_moves_the_account_records_holdovers_and_tells_everyone(
     assert held["O-1002"].ends_on == date(2027, 3, 30) and held["O-1002"].new_owner == TOM
     assert {"holdover.reminder", "holdover.transfer", "holdover.weekly_report"} <= jobs
     steps = await timeline(slack, TOM, request_id)
-    assert "requested" in steps and "reassigned" in steps and "Sally Park" in steps and "applied" in steps
+    assert f"<@{TOM}> asked: Tom Becker asks Sally Park for Initech GmbH" in steps
+    assert f"<@{SALLY}> Sally Park reassigns Initech GmbH to Tom Becker." in steps
+    assert f"The account moved from <@{SALLY}> to <@{TOM}>" in steps
+    assert "<!date^1795532400^{date_short_pretty} {time}|2026-11-24 15:00 UTC>" in steps
+    assert "U0SAL1 " not in steps and "UTC`" not in steps and "step opened" not in steps
 
 
 async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
@@ -190,7 +194,9 @@ async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     assert (await request_row(db)).status == "rejected"
     steps = await timeline(slack, SALLY, request_id)
-    assert "kept" in steps and KEEP[:40] in steps and "accepted keep" in steps
+    assert f"<@{SALLY}> Sally Park keeps Initech GmbH with the global account: {KEEP}" in steps
+    assert f"<@{TOM}> Tom Becker accepts: Initech GmbH stays with Sally Park." in steps
+    assert "rejected step" not in steps and "accepted keep" not in steps and "rejectd" not in steps
 
 
 async def test_keep_disagree_and_both_managers_agree_to_transfer(
@@ -206,7 +212,8 @@ async def test_keep_disagree_and_both_managers_agree_to_transfer(
     assert await owner_of(db, "A-INITECH-DE") == TOM
     assert "managers agree" in (await told(standin, ALEX, "moves to Tom Becker")).lower()
     steps = await timeline(slack, PRIYA, request_id)
-    assert "disputed" in steps and "managers agreed transfer" in steps and "Priya Nair" in steps
+    assert "Tom Becker disagrees: Nobody in New York talks to them" in steps
+    assert f"<@{PRIYA}> The managers agree: Initech GmbH moves to Tom Becker." in steps
 
 
 async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
@@ -234,7 +241,22 @@ async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
     assert await owner_of(db, "A-INITECH-DE") == TOM
     assert "final" in await told(standin, ALEX, "rules (final)")
     steps = await timeline(slack, CASEY, request_id)
-    assert "managers split" in steps and "cro transfer" in steps and "Global pricing depends on it" in steps
+    assert f"<@{ALEX}> Votes so far: Alex Stone: keep." in steps and "Reason: Global pricing depends on it" in steps
+    assert f"<@{PRIYA}> The managers disagree" in steps
+    assert f"<@{CASEY}> Casey Rivers rules (final): Initech GmbH moves to Tom Becker." in steps
+    assert "cro transfer" not in steps and "managers split" not in steps
+    # Every card of the request, of every step and person, now shows the outcome and has no buttons.
+    for user in (SALLY, TOM, ALEX, PRIYA, CASEY):
+        cards = [m for m in standin.messages["D" + user[1:]] if f"escalation #{request_id}:" in m["text"]]
+        assert cards, user
+        for card in cards:
+            shown = visible_text(card)
+            assert not buttons(card), (user, shown)
+            assert "This request is over: *approved and done*" in shown, (user, shown)
+            assert "is *pending*" not in shown and "your ruling is final" not in shown and "rejectd" not in shown
+    assert "you decide as one of both reps' managers" in visible_text(
+        next(m for m in standin.messages["D" + ALEX[1:]] if f"escalation #{request_id}:" in m["text"])
+    )
 
 
 async def test_a_named_account_moves_on_the_date_reps_and_managers_agree(

@@ -7,6 +7,7 @@ the flow's business (ownership, escalation, review...): flows register by reques
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,7 +57,8 @@ class Flow(Protocol):
 
     def card(self, request: RequestRow) -> Card: ...
 
-    # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them).
+    # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them);
+    # `step_roles` (step -> whom its card speaks to) and `verdict_words` (step -> past tenses of yes/no).
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -73,6 +75,7 @@ class Context:
     repo: RequestRepository = field(init=False)
     directory: DirectoryRepository = field(init=False)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    cards_final: bool = False  # finish() rewrote every card of the request: no other update needed
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
@@ -128,6 +131,7 @@ class Context:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
         names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        status = Status(request.status)
         return {
             "request_id": request.id,
             "step_id": step.id,
@@ -136,15 +140,19 @@ class Context:
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
+            "role": step_role(flow, step.name),
             "state": step.state,
             "needs_override": step.needs_override,
             "status": request.status,
+            "finished": not status.open,
+            "outcome": STATUS_WORDS.get(status, status.value),
             "decisions": [
                 {
                     "by": names.get(d.actor, d.actor),
-                    "verdict": d.decision,
+                    "verb": past_tense(flow, step.name, Verdict(d.decision)),
+                    "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,
-                    "at": d.at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "at": d.at,
                 }
                 for d in decisions
             ],
@@ -183,9 +191,28 @@ class Context:
             )
 
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
+        """Close the request; every card of it (each step, each approver) and the requester's copy are
+        rewritten to show the outcome, without buttons."""
         request.status = status.value
         request.updated_at = self.now
         await self.audit(request, status.value, **detail)
+        self.cards_final = True
+        for step in await self.repo.steps(request.id):
+            for approver in await self.repo.approvers(step.id):
+                ref = f"card:{step.id}:{approver}"
+                if not await self.repo.has_outbox_ref(ref):
+                    continue
+                message = self.deps.renderer.message(
+                    "approvals/card.json.j2", **await self.card_context(request, step, approver)
+                )
+                await outbox.enqueue(
+                    self.session,
+                    key=f"{ref}:final:{status.value}",
+                    method="chat.update",
+                    payload=message,
+                    ref_key=ref,
+                    now=self.now,
+                )
         ref = f"requested:{request.id}"
         if await self.repo.has_outbox_ref(ref):
             message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
@@ -197,6 +224,33 @@ class Context:
                 ref_key=ref,
                 now=self.now,
             )
+
+
+# What a finished request's cards say, and how a decision reads ("Sally kept it", never "rejectd").
+STATUS_WORDS = {
+    Status.PENDING: "pending",
+    Status.ESCALATED: "escalated",
+    Status.APPROVED: "approved (it takes effect on the agreed date)",
+    Status.APPLIED: "approved and done",
+    Status.REJECTED: "closed without the change",
+    Status.CANCELLED: "cancelled by the requester",
+    Status.EXPIRED: "expired",
+    Status.OVERRULED: "overruled",
+}
+_PAST = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected"}
+
+
+def past_tense(flow: Flow, step_name: str, verdict: Verdict) -> str:
+    """The decision as a past-tense phrase; flows name their own (`verdict_words`: step -> (yes, no))."""
+    words = getattr(flow, "verdict_words", {}).get(step_name)
+    if words:
+        return words[0] if verdict is Verdict.APPROVE else words[1]
+    return _PAST[verdict]
+
+
+def step_role(flow: Flow, step_name: str) -> str:
+    """Whom a step's card speaks to: "you decide as {role}" (`step_roles`: step -> phrase)."""
+    return getattr(flow, "step_roles", {}).get(step_name, f"the {step_name}")
 
 
 def reminder_after(deps: Deps, now: datetime) -> datetime:
@@ -316,7 +370,8 @@ async def decide(
             else:
                 step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
                 await flow.on_settled(ctx, request, step, state)
-                await ctx.update_cards(request, step)
+                if not ctx.cards_final:
+                    await ctx.update_cards(request, step)
             request.updated_at = ctx.now
     except IntegrityError:
         return Refused("you have already decided this step")
@@ -339,8 +394,7 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
         for step in await ctx.repo.steps(request.id):
             if step.state == StepState.PENDING.value:
                 step.state, step.decided_at, step.remind_at = StepState.CANCELLED.value, ctx.now, None
-                await ctx.update_cards(request, step)
-        await ctx.finish(request, Status.CANCELLED)
+        await ctx.finish(request, Status.CANCELLED)  # rewrites every card of it
     deps.outbox.kick()
     return request
 
@@ -399,33 +453,46 @@ async def overview(deps: Deps, user: str) -> Overview:
                 "summary": r.summary,
                 "status": r.status,
                 "step": s.name,
-                "since": s.created_at.strftime("%Y-%m-%d"),
+                "role": step_role(flow_for(deps, r.kind), s.name),
+                "since": s.created_at,
                 "step_id": s.id,
                 "needs_override": s.needs_override,
+                "card": flow_for(deps, r.kind).card(r),
             }
             for r, s in await repo.waiting_on(user)
         ]
         mine = [
-            {"id": r.id, "summary": r.summary, "status": r.status, "since": r.created_at.strftime("%Y-%m-%d")}
-            for r in await repo.by_requester(user)
-        ]
-        decided = [
             {
                 "id": r.id,
                 "summary": r.summary,
                 "status": r.status,
-                "verdict": d.decision,
-                "at": d.at.strftime("%Y-%m-%d"),
+                "since": r.created_at,
+                "open": Status(r.status).open,
             }
-            for r, d in await repo.recent_decided_by(user)
+            for r in await repo.by_requester(user)
         ]
+        decided = []
+        for r, d in await repo.recent_decided_by(user):
+            step = await repo.step(d.step_id)
+            decided.append(
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "verb": past_tense(
+                        flow_for(deps, r.kind), step.name if step else "", Verdict(d.decision)
+                    ),
+                    "at": d.at,
+                }
+            )
     return Overview(waiting, mine, decided)
 
 
 async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
-    """Every step of a request: who acted, the reasons and the time. Visible to the people involved."""
+    """A request's story, one row per human act (one actor, one moment): who, when, what in plain words.
+    Visible to the people involved."""
     async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), viewer)
         request = await ctx.repo.get(request_id)
@@ -440,25 +507,84 @@ async def timeline(
         staff = person is not None and person.role in (Role.ADMIN, Role.SALES_OPS, Role.CRO)
         if viewer not in involved and not staff and viewer not in request.payload.get("watchers", []):
             return Refused("no such request")
-        names = await ctx.names(e.actor for e in events)
-    rows = [
-        {
-            "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
-            "actor": names.get(e.actor, e.actor),
-            "action": e.action.replace("_", " "),
-            "detail": _detail(e.detail),
-        }
-        for e in events
-    ]
+    flow = flow_for(deps, request.kind)
+    rows: list[dict[str, Any]] = []
+    for (actor, at), group in itertools.groupby(events, key=lambda e: (e.actor, e.at)):
+        acts = list(group)
+        told = any(e.detail.get("why") and e.action not in _STATUS_ACTIONS for e in acts)
+        parts: list[dict[str, str]] = []
+        extra: list[dict[str, str]] = []
+        for e in acts:
+            if told and e.action in _DECISIONS and e.detail.get("step"):
+                # the flow's own sentence ("Sally keeps it: ...") says it better; keep a reason it omits
+                reason = e.detail.get("override_reason") or e.detail.get("reason") or ""
+                if reason and not any(reason in str(x.detail.get("why", "")) for x in acts):
+                    extra.append(_t(f" Reason: {reason}."))
+                continue
+            said = _sentence(flow, e.action, e.detail)
+            if said:
+                parts += ([{"text": " "}] if parts else []) + said
+        if parts:
+            rows.append({"at": at, "actor": actor, "parts": parts + extra})
     return request, rows
 
 
-def _detail(detail: dict[str, Any]) -> str:
-    parts = []
-    for key in ("step", "reason", "override_reason", "why", "summary"):
-        value = detail.get(key)
-        if value:
-            parts.append(f"{key.replace('_', ' ')}: {value}")
-    if detail.get("approvers"):
-        parts.append("approvers: " + ", ".join(detail["approvers"]))
-    return "; ".join(parts)[:500]
+_DECISIONS = {"approved", "rejected_step"}
+_STATUS_ACTIONS = {s.value for s in Status} - {"approved"}
+
+
+def _t(text: str) -> dict[str, str]:
+    return {"text": text}
+
+
+def _people(ids: Iterable[str]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for i, user in enumerate(dict.fromkeys(ids)):
+        out += ([_t(", ")] if i else []) + [{"user": user}]
+    return out
+
+
+def _sentence(flow: Flow, action: str, d: dict[str, Any]) -> list[dict[str, str]]:
+    """One audit event in plain words, people as mentions; [] for what nobody needs to read."""
+    reason = d.get("override_reason") or d.get("reason") or ""
+    because = f": {reason}" if reason else "."
+    if action == "requested":
+        return [_t(f"asked: {d.get('summary', '')}.")]
+    if action == "step_opened":
+        return [
+            _t("Now waiting on "),
+            *_people(d.get("approvers") or []),
+            _t(f" ({step_role(flow, d['step'])})."),
+        ]
+    if action in _DECISIONS and d.get("step"):
+        verdict = Verdict.APPROVE if action == "approved" else Verdict.REJECT
+        words = past_tense(flow, d["step"], verdict)
+        if d.get("override_reason"):
+            words += " with an override"
+        behalf = (
+            [_t(" for "), {"user": d["on_behalf_of"]}, _t(" (as an admin)")] if d.get("on_behalf_of") else []
+        )
+        return [_t(words), *behalf, _t(because)]
+    if action == Status.APPLIED.value and d.get("new_owner"):
+        moved = (
+            [_t("The account moved from "), {"user": d["old_owner"]}]
+            if d.get("old_owner")
+            else [_t("The account moved")]
+        )
+        return [*moved, _t(" to "), {"user": d["new_owner"]}, _t(".")]
+    if action == "cancelled":
+        return [_t("cancelled the request.")]
+    if action in _STATUS_ACTIONS or action == "approved":
+        why = d.get("why") or reason
+        return [
+            _t(f"The request is {STATUS_WORDS.get(Status(action), action)}" + (f": {why}." if why else "."))
+        ]
+    if action == "reminded":
+        return [_t(f"reminded {step_role(flow, d.get('step', ''))}.")]
+    if action == "refused_by_rules":
+        return [_t(f"That decision breaks a rule: {d.get('why', '')}.")]
+    if action.startswith("refused"):
+        return []  # a bystander's click or a retry: kept in the audit, not the story
+    if d.get("why"):
+        return [_t(str(d["why"]).rstrip(".") + ".")]
+    return [_t(action.replace("_", " ") + because)]
