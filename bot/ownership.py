@@ -203,7 +203,7 @@ async def claim(
             "reason": reason,
             "routing": routing.mode.value,
             "explanation": routing.explanation,
-            "failed": [f"{c.name}: {c.reason}" for c in routing.criteria if not c.passed],
+            "failed": [f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
         }
         summary = f"{found.new_owner.name} to own {view.account.name}"
         if routing.auto_apply:

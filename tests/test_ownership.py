@@ -99,6 +99,9 @@ async def test_a_request_goes_to_the_owner_who_approves_and_the_account_moves(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
     sent = await request_hooli(slack, standin)
+    card = visible_text(sent["card"])
+    assert "*Why you:* You own the account" in card and "you decide as the account's owner" in card
+    assert "You are not the owner" not in card  # that sentence was the requester's, not Ben's
     assert await owner_of(db, "A-HOOLI") == "U0AE2"
     await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
     assert await owner_of(db, "A-HOOLI") == "U0AE1"
@@ -370,3 +373,33 @@ async def test_slacks_retry_of_a_click_makes_no_second_decision_or_notification(
     moved = [c for c in standin.calls_to("chat.postMessage") if "moved from" in visible_text(c.args)]
     assert len(moved) == 2  # one per owner, not two each
     assert len([c for c in standin.calls_to("chat.update") if c.args["channel"] == "D0AE2"]) == 1
+
+
+async def test_the_claim_modal_names_rules_in_words_with_correct_plurals(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    await slack.command("claim Globex Corporation", "U0AE1")
+    text = visible_text((await standin.wait_for("views.open"))[0].args["view"])
+    assert "*Named accounts (at most 30)* — Ava Cole would own 1 named account (max 30)" in text
+    assert "*Account-owning role*" in text and "Segment: the hierarchy is Large" in text
+    for internal in ("named_cap", "record_ownership", "1 named accounts"):
+        assert internal not in text
+
+
+async def test_a_rejected_card_and_the_deciders_lists_say_rejected(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    done = await slack.submit(
+        "U0AE2",
+        "approval.reject_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": "Ben has a live deal"}}},
+        private_metadata=sent["approve"]["value"],
+    )
+    assert done.body == ""
+    await standin.wait_for("chat.update", lambda c: c.args["channel"] == "D0AE2")
+    card = visible_text(dm_to(standin, "U0AE2")[0])
+    assert "Ben Ito rejected, <!date^" in card and "closed without the change" in card
+    mine = (await slack.command("requests", "U0AE2")).text
+    assert "you rejected <!date^" in mine
+    assert "rejectd" not in card + mine

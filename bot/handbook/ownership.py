@@ -152,6 +152,21 @@ class Criterion:
     reason: str
     section: str = ""
 
+    @property
+    def label(self) -> str:
+        """How people read the criterion (the name is for code)."""
+        return CRITERION_LABELS.get(self.name, self.name.replace("_", " ").capitalize())
+
+
+CRITERION_LABELS = {
+    "territory": "Territory",
+    "segment": "Segment",
+    "named_cap": "Named accounts (at most 30)",
+    "record_ownership": "Account-owning role",
+    "public_sector": "Public sector",
+    "default_owner": "Default owner",
+}
+
 
 def new_owner_fit(
     new_owner: Person, view: AccountView, named_count: int, actor: Person | None = None
@@ -206,7 +221,7 @@ def new_owner_fit(
             Criterion(
                 "named_cap",
                 after <= cap,
-                f"{new_owner.name} would own {after} named accounts (max {cap})",
+                f"{new_owner.name} would own {after} named account{'' if after == 1 else 's'} (max {cap})",
                 section("rules_of_engagement"),
             )
         )
@@ -311,7 +326,7 @@ def route_request(
     contacts = " Contacts and leads follow the account owner automatically."
 
     if failed:
-        why = "; ".join(f"{c.name}: {c.reason}" for c in failed)
+        why = "; ".join(f"{c.label}: {c.reason}" for c in failed)
         if any(c.name == "default_owner" for c in failed):
             admins = _ids(_admins(people), requester)
             return Routing(
