@@ -17,6 +17,7 @@ from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
+    reopen_note,
     MoveCheck,
     Stage,
     StageMatch,
@@ -47,6 +48,7 @@ class StageList:
 class StageDetail:
     match: StageMatch
     next_stages: list[Stage]
+    after_close: str | None = None  # what a closed stage still allows (reopening a lost deal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
         return _answer_move(*move)
     found = parse_stage(typed)
     if found is not None:
-        return StageDetail(found, next_stages(found.stage))
+        return StageDetail(found, next_stages(found.stage), reopen_note(found.stage))
     async with deps.db.reads() as session:  # read-only: never queue behind writers for the lock
         return await _answer_opportunity(DirectoryRepository(session), user_id, typed, deps.clock().date())
 
