@@ -185,7 +185,8 @@ async def test_a_move_that_skips_stages_names_them(slack: SlackClient) -> None:
     reply = await slack.command("stage discovery -> proposal", AVA)
     assert "Moving from 1-Discovery to 4-Proposal skips 2-Scoping and 3-Technical Evaluation" in reply.text
     assert "moves it on to" not in reply.text
-    assert "Completing 1-Discovery moves it on to 2-Scoping" in (await slack.command("stage 1 -> 2", AVA)).text
+    next_one = await slack.command("stage 1 -> 2", AVA)
+    assert "Completing 1-Discovery moves it on to 2-Scoping" in next_one.text
 
 
 async def test_closed_lost_offers_reopening_within_30_days(slack: SlackClient) -> None:

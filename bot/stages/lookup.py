@@ -17,7 +17,6 @@ from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
-    reopen_note,
     MoveCheck,
     Stage,
     StageMatch,
@@ -28,6 +27,7 @@ from bot.handbook.stages import (
     parse_move,
     parse_stage,
     remaining_for,
+    reopen_note,
     section,
     stage,
     thresholds,
