@@ -330,3 +330,40 @@ async def test_nobody_else_can_decide_and_the_timeline_stays_private(
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(HoldoverRow)) == 0
+
+
+async def test_handoff_takes_an_escaped_mention_or_a_plain_handle_after_an_account_with_spaces(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    for typed in (
+        f"handoff Initech GmbH <@{TOM}>",
+        "handoff Initech GmbH @tom",
+        "handoff Initech GmbH @Tom Becker",
+    ):
+        standin.reset()
+        await slack.command(typed, SALLY)
+        view = (await standin.wait_for("views.open"))[0].args["view"]
+        assert view["private_metadata"] == "A-INITECH-DE", typed
+        assert view["blocks"][1]["element"]["initial_user"] == TOM, typed
+    standin.reset()
+    await slack.command("handoff Initech GmbH @nobody", SALLY)
+    reply = (await standin.wait_for("response_url"))[0]
+    assert "I don't know who @nobody is" in visible_text(reply.args)
+
+
+async def test_escalate_and_handoff_without_an_account_answer_their_usage(
+    slack: SlackClient, directory
+) -> None:
+    for sub, usage in (("escalate", "/gtm escalate ACCOUNT"), ("handoff", "/gtm handoff ACCOUNT @rep")):
+        reply = await slack.command(sub, TOM)
+        assert f"Usage: `{usage}`" in reply.text and "No account matches" not in reply.text
+
+
+def test_the_manifest_escapes_mentions_for_gtm() -> None:
+    import yaml
+
+    from bot.settings import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
+    gtm = next(c for c in manifest["features"]["slash_commands"] if c["command"] == "/gtm")
+    assert gtm["should_escape"] is True  # so `<@U…>` arrives, which split_mention reads
