@@ -74,3 +74,12 @@ def test_every_method_the_code_calls_has_its_scope_and_no_scope_is_unused() -> N
     assert not unknown, f"add these methods and their scopes to SCOPE_OF: {unknown}"
     needed = {SCOPE_OF[m] for m in methods} - {None} | {"commands"}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_messages_tab_takes_the_slash_commands_the_dms_suggest() -> None:
+    # Every card says "`/gtm requests N` shows its timeline" and the playground has a message box there;
+    # a read-only Messages tab would refuse the command in the very place the card asks for it.
+    home = MANIFEST["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
+    card = (PROJECT_ROOT / "templates" / "approvals" / "card.json.j2").read_text()
+    assert "`/gtm requests " in card
