@@ -113,6 +113,33 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
     return Found(None, candidates)
 
 
+async def account_options(deps: Deps, user_id: str, text: str, limit: int = 20) -> list[Account]:
+    """Type-ahead for the account picker: names containing the text, else close ones; public-sector
+    accounts only for those who may see them ("Record Ownership and Record Visibility")."""
+    text = text.strip()[:100]
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        viewer = await repo.person(user_id)
+        if viewer is None or not text:
+            return []
+        index = await name_index(repo)
+        sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+        hits = index.containing(text, public=sees_public, limit=limit)
+        if not hits:
+            hits = index.fuzzy(text, public=sees_public, limit=limit)
+        if text in index.by_id:
+            hits = [NameMatch(text, text), *hits]
+        found = await repo.accounts([m.account_id for m in hits])
+    seen: set[str] = set()
+    options = []
+    for m in hits:
+        account = found.get(m.account_id)
+        if account is not None and account.account_id not in seen and rules.can_view(viewer, account):
+            seen.add(account.account_id)
+            options.append(account)
+    return options[:limit]
+
+
 @dataclass(frozen=True, slots=True)
 class OwnerFacts:
     view: rules.AccountView
@@ -284,6 +311,8 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         old_owner=old_owner,
         new_owner=new_owner,
     )
+    if any(h["moves_now"] for h in holdovers):  # an opportunity moved too: both owners hear of it
+        notify |= {old_owner, new_owner}
     for user in sorted({u for u in notify if u} | {request.requester}):
         await ctx.notify(
             user,

@@ -125,6 +125,7 @@ def _row(row: SlaRequestRow) -> dict[str, Any]:
         "kind": sla_rules.SlaKind(row.kind).label,
         "received": when(row.received_at),
         "due": when(row.due_at),
+        "due_at": row.due_at,
         "note": row.note,
         "escalated": row.escalated_at is not None,
     }
@@ -146,6 +147,7 @@ async def close(deps: Deps, *, sla_id: int, actor: str) -> SlaRequestRow | Refus
         await cancel(session, f"sla:{row.id}:")
         late = ctx.now > row.due_at
         await ctx.audit(None, "sla_done", sla_id=row.id, late=late)
+        await ctx.touch(row.owner)
     return row
 
 

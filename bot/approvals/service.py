@@ -8,6 +8,7 @@ the flow's business (ownership, escalation, review...): flows register by reques
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 MAX_REASON = 1000
+HOME_REFRESH = "home.refresh"  # an outbox row built when sent (bot/home.py): a views.publish of App Home
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class Context:
     directory: DirectoryRepository = field(init=False)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     cards_final: bool = False  # finish() rewrote every card of the request: no other update needed
+    touched: set[str] = field(default_factory=set)  # people whose App Home is refreshed after commit
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
@@ -85,6 +88,20 @@ class Context:
         wanted = {i for i in ids if i}
         people = await self.directory.people(wanted) if wanted else {}
         return {i: (people[i].name if i in people else i) for i in wanted}
+
+    async def touch(self, *users: str | None) -> None:
+        """Something changed for these people: republish their App Home once this commits."""
+        for user in users:
+            if not user or user in self.touched or not user.startswith(("U", "W")):
+                continue
+            self.touched.add(user)
+            await outbox.enqueue(
+                self.session,
+                key=f"home:{user}:{uuid.uuid4().hex}",
+                method=HOME_REFRESH,
+                payload={"user_id": user},
+                now=self.now,
+            )
 
     async def audit(self, request: RequestRow | None, action: str, **detail: Any) -> None:
         await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
@@ -96,6 +113,7 @@ class Context:
         requester's copy of a request, rewritten when the request finishes (so no stale buttons)."""
         if not user:
             return
+        await self.touch(user)
         message = self.deps.renderer.message(template, **context)
         await outbox.enqueue(
             self.session,
@@ -120,6 +138,7 @@ class Context:
             remind_at=reminder_after(self.deps, self.now),
         )
         await self.repo.add_step(step, spec.approvers)
+        await self.touch(request.requester, *spec.approvers)
         await self.audit(
             request, "step_opened", step=spec.name, approvers=list(spec.approvers), mode=spec.mode.value
         )
@@ -197,8 +216,10 @@ class Context:
         request.updated_at = self.now
         await self.audit(request, status.value, **detail)
         self.cards_final = True
+        await self.touch(request.requester)
         for step in await self.repo.steps(request.id):
             for approver in await self.repo.approvers(step.id):
+                await self.touch(approver)
                 ref = f"card:{step.id}:{approver}"
                 if not await self.repo.has_outbox_ref(ref):
                     continue
@@ -290,6 +311,7 @@ async def open_request(
         version=0,
     )
     await ctx.repo.add_request(request)
+    await ctx.touch(ctx.actor)
     await ctx.audit(request, "requested", summary=summary[:300])
     if first_step is not None:
         await ctx.open_step(request, first_step)
@@ -356,6 +378,7 @@ async def decide(
                 )
             )
             decided[actor] = verdict
+            await ctx.touch(actor, *approvers, request.requester)
             state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
             await ctx.audit(
                 request,

@@ -77,7 +77,10 @@ SAMPLES = {
             "old_owner": HOSTILE,
             "new_owner": HOSTILE,
             "by": HOSTILE,
-            "holdovers": [{"name": HOSTILE, "ends_on": "2027-01-30"}],
+            "holdovers": [
+                {"name": HOSTILE, "ends_on": "2027-01-30", "moves_now": False},
+                {"name": HOSTILE, "ends_on": "", "moves_now": True},
+            ],
         },
         {
             "request_id": 4,
@@ -91,3 +94,9 @@ SAMPLES = {
     ],
     "ownership/rejected.json.j2": [{"request_id": 4, "summary": HOSTILE, "by": HOSTILE, "reason": HOSTILE}],
 }
+
+SAMPLES["ownership/pick_modal.json.j2"] = [{}]
+SAMPLES["ownership/account_options.json.j2"] = [
+    {"accounts": [PARENT, CHILD, Account("A" * 200, "x" * 300)] * 40},
+    {"accounts": []},
+]
