@@ -296,6 +296,19 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
         return
     old_owner, new_owner = view.account.owner, payload["new_owner"]
+    capped = rules.within_named_cap(view.account, new_owner, await ctx.directory.named_count(new_owner))
+    if not capped:  # the cap filled while the request waited: no approval or override exceeds it
+        await ctx.finish(request, Status.REJECTED, why=capped.reason)
+        await ctx.notify(
+            request.requester,
+            f"note:{request.id}:capped",
+            "ownership/rejected.json.j2",
+            request_id=request.id,
+            summary=request.summary,
+            by="the handbook",
+            reason=capped.reason,
+        )
+        return
     moved = [view.account.account_id]
     if view.account.account_id == view.ultimate_parent.account_id:
         moved += [a.account_id for a in rules.children_following_global_owner(view.hierarchy, old_owner)]

@@ -557,3 +557,44 @@ async def test_claim_without_an_account_opens_the_picker(
 ) -> None:
     await slack.command("claim", "U0AE1")
     assert (await standin.wait_for("views.open"))[0].args["view"]["callback_id"] == "ownership.pick"
+
+
+async def give_named_accounts(db: Database, owner: str, count: int) -> None:
+    async with db.sessions.begin() as session:
+        session.add_all(
+            AccountRow(account_id=f"A-N{i}", name=f"Named {i}", owner=owner, named=True, public_sector=False)
+            for i in range(count)
+        )
+
+
+async def test_a_31st_named_account_is_refused_even_with_an_rd_override(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    # Globex is named. Ava asks while she owns 29: it goes to the US-West RD (she breaks other rules).
+    await give_named_accounts(db, "U0AE1", 29)
+    await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
+    )
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0RD2")
+    button = buttons(dm_to(standin, "U0RD2")[-1])[0]
+    # Meanwhile she reaches 30; Haydn's override comes too late: the cap has no exception.
+    async with db.sessions.begin() as session:
+        session.add(
+            AccountRow(account_id="A-N29", name="Named 29", owner="U0AE1", named=True, public_sector=False)
+        )
+    reason = {
+        "reason": {"value": {"type": "plain_text_input", "value": "Exec relationship, agreed with Wen"}}
+    }
+    await slack.submit("U0RD2", "approval.override_reason", reason, private_metadata=button["value"])
+    assert await owner_of(db, "A-GLOBEX") == "U0SAL3"
+    note = await standin.wait_for("chat.postMessage", lambda c: "was rejected" in visible_text(c.args))
+    assert "no more than 30, no exception" in visible_text(note[0].args)
+    # A new request for a 31st is refused outright, and so is an RD applying it with an override.
+    refused = await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
+    )
+    assert "no more than 30 named accounts" in refused.json["errors"]["new_owner"]
+    rd = await slack.submit(
+        "U0RD2", "ownership.claim", claim_values("U0AE1", "I decide"), private_metadata="A-GLOBEX"
+    )
+    assert rd.json["response_action"] == "errors" and await owner_of(db, "A-GLOBEX") == "U0SAL3"

@@ -325,6 +325,17 @@ def route_request(
     allowed = may_reassign(requester, view)
     contacts = " Contacts and leads follow the account owner automatically."
 
+    over_cap = next((c for c in failed if c.name == "named_cap"), None)
+    if over_cap is not None:  # "no more than 30 named accounts": no override, no exception
+        return Routing(
+            False,
+            [],
+            Mode.BLOCKED,
+            False,
+            f"{over_cap.reason}; a sales rep owns no more than "
+            f"{_facts()['max_named_accounts']} named accounts, and no override changes that.",
+            criteria,
+        )
     if failed:
         why = "; ".join(f"{c.label}: {c.reason}" for c in failed)
         if any(c.name == "default_owner" for c in failed):
@@ -391,6 +402,18 @@ def route_request(
         f"{allowed.reason}. No owner or regional approver is known, so an admin decides.",
         criteria,
     )
+
+
+def within_named_cap(account: Account, new_owner_id: str, named_count: int) -> Allowed | Refused:
+    """Rules of Engagement 3: "A sales rep will own no more than 30 named accounts", checked again when a
+    request is applied (the cap may have filled while it waited)."""
+    cap = _facts()["max_named_accounts"]
+    if account.named and account.owner != new_owner_id and named_count + 1 > cap:
+        return Refused(
+            f"the new owner already owns {named_count} named accounts; no more than {cap}, no exception",
+            section("rules_of_engagement"),
+        )
+    return Allowed("within the named-account cap", section("rules_of_engagement"))
 
 
 def may_approve(person: Person, routing: Routing, override_reason: str | None = None) -> Outcome:

@@ -291,10 +291,30 @@ def test_route_request_says_exactly_who_approves(
     assert routing.explanation
 
 
-def test_a_named_account_over_the_cap_needs_an_override() -> None:
-    routing = route_request(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=30)
-    assert (routing.mode, routing.needs_override) == (Mode.OVERRIDE, True)
+@pytest.mark.parametrize("requester", [OWNER, RD, ADMIN, AE])
+def test_a_31st_named_account_is_refused_whoever_asks_override_or_not(requester: Person) -> None:
+    routing = route_request(requester, SAL, view_of(NAMED), PEOPLE, named_count=30)
+    assert (routing.mode, routing.approvers, routing.auto_apply) == (Mode.BLOCKED, [], False)
+    assert "no more than 30 named accounts" in routing.explanation and "no override" in routing.explanation
     assert route_request(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=29).mode is Mode.AUTO
+
+
+@pytest.mark.parametrize(
+    ("named", "owner", "count", "allowed"),
+    [
+        (True, "U_X", 29, True),
+        (True, "U_X", 30, False),
+        (True, "U_SAL", 30, True),  # already theirs: not a new one
+        (False, "U_X", 30, True),  # not a named account
+    ],
+)
+def test_the_named_cap_is_checked_again_when_applied(
+    named: bool, owner: str, count: int, allowed: bool
+) -> None:
+    from bot.handbook.ownership import within_named_cap
+
+    account = Account("n", "Named", owner=owner, named=named)
+    assert bool(within_named_cap(account, "U_SAL", count)) is allowed
 
 
 OWNER_STEP = route_request(AE, SAL, view_of(SOLO), PEOPLE)
