@@ -173,6 +173,7 @@ class ClaimPreview:
     routing: rules.Routing
     new_owner: Person
     view: rules.AccountView
+    record_ownership: str = ""
 
 
 async def preview(
@@ -187,7 +188,12 @@ async def preview(
         return Refused("the new owner isn't in the sales directory")
     people = list((await repo.people()).values())
     named = await repo.named_count(new_owner.slack_id)
-    return ClaimPreview(rules.route_request(requester, new_owner, view, people, named), new_owner, view)
+    return ClaimPreview(
+        rules.route_request(requester, new_owner, view, people, named),
+        new_owner,
+        view,
+        rules.record_ownership_after(view, new_owner, people),
+    )
 
 
 @dataclass(frozen=True, slots=True)

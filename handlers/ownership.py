@@ -98,6 +98,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             new_owner=new_owner_id,
             criteria=routing.criteria,
             explanation=routing.explanation,
+            record_ownership=found.record_ownership,
             auto_apply=routing.auto_apply,
             needs_reason=routing.needs_override and routing.auto_apply,
         )

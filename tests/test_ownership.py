@@ -100,6 +100,9 @@ async def test_claim_opens_a_modal_that_shows_the_rules(
     assert view["private_metadata"] == "A-HOOLI"
     text = visible_text(view)
     assert "The current owner, Ben Ito, decides" in text, text
+    assert "Contacts stay with Sid Patel, the account's SDR (Mid-Market non-customer account)" in text
+    assert "Leads follow the account owner, Ava Cole" in text
+    assert "Contacts and leads follow the account owner" not in text
     assert "territory" in text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.handbook import facts
@@ -323,7 +323,6 @@ def route_request(
     criteria = tuple(new_owner_fit(new_owner, view, named_count, actor=requester))
     failed = [c for c in criteria if not c.passed]
     allowed = may_reassign(requester, view)
-    contacts = " Contacts and leads follow the account owner automatically."
 
     over_cap = next((c for c in failed if c.name == "named_cap"), None)
     if over_cap is not None:  # "no more than 30 named accounts": no override, no exception
@@ -369,9 +368,7 @@ def route_request(
             criteria,
         )
     if allowed:
-        return Routing(
-            True, [], Mode.AUTO, False, f"{allowed.reason}; {new_owner.name} fits.{contacts}", criteria
-        )
+        return Routing(True, [], Mode.AUTO, False, f"{allowed.reason}; {new_owner.name} fits.", criteria)
 
     owner = directory.get(view.account.owner or "")
     if owner is not None and not is_default_owner(owner) and owner.slack_id != requester.slack_id:
@@ -492,6 +489,25 @@ def contact_owner(
         f"{segment} {kind} account has no {' or '.join(row['owners'])} in the directory",
         section=url,
     )
+
+
+def record_ownership_after(view: AccountView, new_owner: Person, people: Iterable[Person]) -> str:
+    """What "Record Ownership" (Rules of Engagement 12) means for this account once `new_owner` owns it:
+    contacts of a Large or non-customer account go to its SDR where there is one, else to the owner;
+    leads follow the account owner ("All Leads are to be owned by the owner of the Account")."""
+    people = list(people)
+    account = replace(view.account, owner=new_owner.slack_id)
+    found = contact_owner(account, account.type, view.segment.segment, [*people, new_owner])
+    names = _by_id([*people, new_owner])
+    kind = found.reason.split(":")[0].split(";")[0]  # e.g. "Large customer account"
+    if found.slack_id is None:
+        contacts = f"Contacts: {kind}."
+    elif found.role == "SDR":
+        contacts = f"Contacts stay with {names[found.slack_id].name}, the account's SDR ({kind})."
+    else:
+        no_sdr = ", no SDR assigned" if "no SDR" in found.reason else ""
+        contacts = f"Contacts go to {new_owner.name} ({kind}{no_sdr})."
+    return f"{contacts} Leads follow the account owner, {new_owner.name}. Both are set automatically."
 
 
 def children_following_global_owner(hierarchy: Hierarchy, old_owner: str | None) -> list[Account]:

@@ -405,3 +405,38 @@ def test_children_of_the_old_global_owner_follow_except_named_accounts() -> None
     hierarchy = build_view("p", accounts, REGIONS).hierarchy
     assert [a.account_id for a in children_following_global_owner(hierarchy, "U_OWNER")] == ["a", "d"]
     assert children_following_global_owner(hierarchy, None) == []
+
+
+SDR = Person("U_SDR", "Sid", role=Role.SDR, region="US-East")
+
+
+@pytest.mark.parametrize(
+    ("employees", "type_", "sdr", "contacts"),
+    [
+        (
+            5_000,
+            AccountType.CUSTOMER,
+            "U_SDR",
+            "Contacts stay with Sid, the account's SDR (Large customer account)",
+        ),
+        (5_000, AccountType.CUSTOMER, None, "Contacts go to Sam (Large customer account, no SDR assigned)"),
+        (
+            500,
+            AccountType.PROSPECT,
+            "U_SDR",
+            "Contacts stay with Sid, the account's SDR (Mid-Market non-customer",
+        ),
+        (500, AccountType.CUSTOMER, "U_SDR", "Contacts go to Sam (Mid-Market customer account)"),
+        (50, AccountType.PROSPECT, None, "Contacts go to Sam (SMB non-customer account, no SDR assigned)"),
+    ],
+)
+def test_record_ownership_says_where_contacts_and_leads_go_for_this_account(
+    employees: int, type_: AccountType, sdr: str | None, contacts: str
+) -> None:
+    from bot.handbook.ownership import record_ownership_after
+
+    account = Account(
+        "r", "Rec", owner="U_OWNER", type=type_, employees_datafox=employees, datafox_address=NY, sdr=sdr
+    )
+    said = record_ownership_after(view_of(account), SAL, [*PEOPLE, SDR])
+    assert said.startswith(contacts) and "Leads follow the account owner, Sam." in said
