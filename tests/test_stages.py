@@ -669,3 +669,34 @@ async def test_type_computes_upside_iacv(slack: SlackClient) -> None:
     values = type_values("no", "no", "yes", type_potential_total=text("90000"))
     shown = visible_text((await slack.submit(AVA, "stages.type", values)).json["view"])
     assert "Enter both the parent amount and the potential total" in shown
+
+
+async def test_the_stage_card_warns_when_an_add_ons_parent_is_an_add_on(
+    slack: SlackClient, db: Database, directory
+) -> None:
+    async with db.sessions.begin() as session:  # as an older import or Salesforce may have stored it
+        session.add_all(
+            [
+                OpportunityRow(
+                    opportunity_id="O-A1",
+                    name="Acme- 10 Add",
+                    account_id="A-ACME",
+                    owner=AVA,
+                    stage="1-Discovery",
+                    type="Add-On Business",
+                    parent_opportunity_id="O-1004",
+                ),
+                OpportunityRow(
+                    opportunity_id="O-A2",
+                    name="Acme- 5 Add",
+                    account_id="A-ACME",
+                    owner=AVA,
+                    stage="1-Discovery",
+                    type="Add-On Business",
+                    parent_opportunity_id="O-A1",
+                ),
+            ]
+        )
+    reply = await slack.command("stage O-A2", AVA)
+    assert "Its parent O-A1 is an Add-on too. A parent opportunity cannot be another Add-on" in reply.text
+    assert "cannot be another Add-on" not in (await slack.command("stage O-A1", AVA)).text

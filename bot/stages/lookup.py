@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from bot.deps import Deps
 from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
+from bot.handbook.opptypes import addon_parent_problem
 from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
     MoveCheck,
@@ -238,6 +239,17 @@ async def _describe(
         for w in opportunity_warnings(opp, today, account_transferred_on=transferred_on)
         if w.code != "stage_variant"  # the stage line already carries the variant note
     ]
+    if opp.parent_opportunity_id:  # e.g. imported before the importer refused it, or set in Salesforce
+        parent = await repo.opportunity(opp.parent_opportunity_id)
+        problem = addon_parent_problem(opp.type, parent.type if parent else None)
+        if problem is not None:
+            warnings.append(
+                StageWarning(
+                    "addon_parent",
+                    f"Its parent {opp.parent_opportunity_id} is an Add-on too. {problem.reason}",
+                    problem.section,
+                )
+            )
     owner = people.get(opp.owner or "")
     return OpportunityAnswer(
         opportunity=opp,
