@@ -17,7 +17,6 @@ from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_a
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     render = deps.renderer
-    home.register(deps)
 
     async def requests(inv: Invocation) -> Reply:
         text = inv.text.strip().lstrip("#")

@@ -281,6 +281,19 @@ def reminder_after(deps: Deps, now: datetime) -> datetime:
     return calendar.add_business_days(now, 1)
 
 
+class _PlainFlow:
+    """How a request of a kind this process has no flow for reads in lists (a scheduler-only process)."""
+
+    label = "Request"
+
+    def card(self, request: RequestRow) -> Card:
+        return Card(title=request.summary)
+
+
+def _flow_or_plain(deps: Deps, kind: str) -> Any:
+    return deps.flows.get(kind) or _PlainFlow()
+
+
 def flow_for(deps: Deps, kind: str) -> Flow:
     try:
         return deps.flows[kind]
@@ -476,11 +489,11 @@ async def overview(deps: Deps, user: str) -> Overview:
                 "summary": r.summary,
                 "status": r.status,
                 "step": s.name,
-                "role": step_role(flow_for(deps, r.kind), s.name),
+                "role": step_role(_flow_or_plain(deps, r.kind), s.name),
                 "since": s.created_at,
                 "step_id": s.id,
                 "needs_override": s.needs_override,
-                "card": flow_for(deps, r.kind).card(r),
+                "card": _flow_or_plain(deps, r.kind).card(r),
             }
             for r, s in await repo.waiting_on(user)
         ]
@@ -503,7 +516,7 @@ async def overview(deps: Deps, user: str) -> Overview:
                     "summary": r.summary,
                     "status": r.status,
                     "verb": past_tense(
-                        flow_for(deps, r.kind), step.name if step else "", Verdict(d.decision)
+                        _flow_or_plain(deps, r.kind), step.name if step else "", Verdict(d.decision)
                     ),
                     "at": d.at,
                 }
