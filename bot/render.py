@@ -41,11 +41,12 @@ def mention(value: object) -> str:
     return f"<@{text}>" if _SLACK_ID.match(text) else mrkdwn_escape(text)
 
 
-def slack_date(value: object, fmt: str = "{date_short_pretty} {time}") -> str:
+def slack_date(value: object, fmt: str = "{date_short_pretty} {time}", fallback: str = "") -> str:
     """A moment in Slack's date formatting, so every reader sees their own time zone; the UTC text is the
     fallback for clients that can't. Dates without a time read as the date alone."""
     if value is None or value == "":
         return ""
+    given = fallback
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -55,7 +56,7 @@ def slack_date(value: object, fmt: str = "{date_short_pretty} {time}") -> str:
         assert isinstance(value, datetime)
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{given or fallback}>"
 
 
 def _tojson(value: Any) -> str:

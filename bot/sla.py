@@ -17,6 +17,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
 from bot.handbook.results import Refused
+from bot.render import slack_date
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import SlaRequestRow
 from storage.sla import SlaRepository
@@ -37,7 +38,8 @@ def calendar(deps: Deps) -> BusinessCalendar:
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %H:%M UTC")
+    """In Slack's date formatting (each reader's own time zone); the UTC text where it can't render."""
+    return slack_date(moment, fallback=moment.strftime("%a %d %b %H:%M UTC"))
 
 
 @dataclass(frozen=True, slots=True)
