@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import service
 from bot.approvals.engine import Verdict
 from bot.deps import Deps
+from bot.inputs import parse_id
 from handlers.router import CommandRouter, just_ack
 from storage.requests import RequestRepository
 
@@ -20,9 +21,10 @@ OVERRIDE_CALLBACK = "approval.override_reason"
 def parse_ids(value: str) -> tuple[int, int] | None:
     """`"12:34"` -> (request 12, step 34); anything else (a tampered value) -> None."""
     request, sep, step = (value or "").partition(":")
-    if not sep or not request.isdigit() or not step.isdigit() or len(value) > 40:
+    request_id, step_id = parse_id(request), parse_id(step)
+    if not sep or request_id is None or step_id is None or request.startswith("#") or step.startswith("#"):
         return None
-    return int(request), int(step)
+    return request_id, step_id
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
+from bot.inputs import parse_count
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 from storage.directory import DirectoryRepository
 
@@ -51,13 +52,14 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def segment(inv: Invocation) -> Reply:
-        text = inv.text.replace(",", "").strip()
+        text = inv.text.strip()
         url = rules.section("segmentation")
-        if text.isdigit():
-            found = segment_for(int(text))
+        count = parse_count(text.replace(",", ""))
+        if count is not None:
+            found = segment_for(count)
             return render.message(
                 "ownership/segment.json.j2",
-                headline=f"{int(text):,} employees is {found}.",
+                headline=f"{count:,} employees is {found}.",
                 detail="",
                 section_url=url,
             )
