@@ -22,8 +22,8 @@ def build_app(deps: Deps) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("gtm_bot.bolt"),
     )
-    edge.register(app, deps)  # before any listener: replays dropped, free text cleaned
     router = CommandRouter(deps)
+    edge.register(app, deps, router)  # before any listener: replays dropped, free text cleaned
     # Bolt tries listeners in registration order, building each matcher's arguments as it goes (~30 us
     # each): the slash-command listener goes first, so a command doesn't walk every action and view.
     register_router(app, router)

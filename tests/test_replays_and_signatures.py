@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from bot.app import build_app
+from bot.server import create_web_app
 from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
-from storage.models import Base
+from storage.models import Base, RequestRow, SeenRequestRow, SlaRequestRow
+from tests.conftest import SIGNING_SECRET
 from tests.slack.client import SlackClient
+from tests.test_ownership import request_hooli
+from tests.test_sla import values as sla_values
 
 
 async def rows(db: Database) -> dict[str, int]:
@@ -79,3 +86,86 @@ async def test_a_body_that_is_not_utf8_with_a_bad_signature_is_refused(
     async with slack.session.post(slack.url, data=b"payload=\xff\xfe", headers=headers) as response:
         assert response.status == 401
     assert standin.calls == []
+
+
+# ---- replays: the same signed request again changes nothing --------------------------------------------
+def web_api_calls(standin: SlackStandIn) -> int:
+    return len([c for c in standin.calls if c.method != "auth.test"])  # a new app checks its token once
+
+
+async def replay(slack: SlackClient, body: str, content_type: str, times: int = 4) -> None:
+    for _ in range(times):
+        reply = await slack.post(body, content_type)
+        assert reply.status == 200 and reply.body == ""
+
+
+async def test_a_replayed_view_submission_files_one_suggestion_and_one_sla_row(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database, clock
+) -> None:
+    suggestion = signer.view_submission_payload(
+        "U0AE1",
+        "glossary.suggest_modal",
+        {
+            "term": {"value": {"type": "plain_text_input", "value": "PQL"}},
+            "definition": {"value": {"type": "plain_text_input", "value": "A user who hit the usage bar."}},
+        },
+    )
+    sla = signer.view_submission_payload(
+        "U0SDR1", "sla.submit", sla_values(clock.now - timedelta(hours=1)), private_metadata="A-HOOLI"
+    )
+    for payload in (suggestion, sla):
+        body, content_type = signer.interaction_body(payload)
+        first = await slack.post(body, content_type)
+        assert first.status == 200 and first.json["response_action"] == "update", first.body
+        await deps.outbox.drain()
+        before, calls = await rows(db), len(standin.calls)
+        await replay(slack, body, content_type)
+        await deps.outbox.drain()
+        assert await rows(db) == before and len(standin.calls) == calls
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(RequestRow)) == 1
+        assert await session.scalar(select(func.count()).select_from(SlaRequestRow)) == 1
+
+
+async def test_a_replayed_command_and_click_do_nothing_again_even_in_another_process(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database
+) -> None:
+    hooli = await request_hooli(slack, standin)
+    command = signer.command_body("/gtm", "claim Globex", "U0AE1", response_url=standin.response_url("U0AE1"))
+    click = signer.interaction_body(
+        signer.block_action_payload(
+            "U0AE2", "approval.reject", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
+        )
+    )
+    for body, content_type in (command, click):
+        assert (await slack.post(body, content_type)).status == 200
+        await standin.wait_for("views.open", count=1)
+        before, calls = await rows(db), web_api_calls(standin)
+        await replay(slack, body, content_type)
+        other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # no shared memory
+        other.on_cleanup.clear()
+        server = TestServer(other, host="127.0.0.1")
+        await server.start_server()
+        try:
+            again = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+            await replay(again, body, content_type, times=1)
+        finally:
+            await server.close()
+        await asyncio.sleep(0.1)
+        assert await rows(db) == before and web_api_calls(standin) == calls
+        standin.reset()
+
+
+async def test_the_same_command_typed_twice_is_answered_twice_and_lookups_record_nothing(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory: Database
+) -> None:
+    for _ in range(2):
+        await slack.command("claim Globex", "U0AE1")
+    await standin.wait_for("views.open", count=2)
+    async with db.reads() as session:
+        recorded = await session.scalar(select(func.count()).select_from(SeenRequestRow))
+    for text in ("owner Globex", "define SAO", "stage", "requests"):
+        assert (await slack.command(text, "U0AE1")).status == 200
+    assert (await slack.command("SAO", "U0AE1", command="/glossary")).status == 200
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(SeenRequestRow)) == recorded == 2
