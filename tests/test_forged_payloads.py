@@ -60,3 +60,21 @@ async def test_an_escalation_modal_opens_only_for_the_global_owner_it_waits_on(
     assert "Initech" not in everything(standin)
     assert (await slack.click(SALLY, action, value)).status == 200
     await standin.wait_for("views.open")
+
+
+async def test_picking_a_new_owner_updates_only_a_claim_modal_opened_for_the_clicker(
+    slack: SlackClient, standin: SlackStandIn, directory: Database
+) -> None:
+    await slack.command("claim Globex Corporation", "U0AE1")
+    [opened] = await standin.wait_for("views.open")
+    avas = {**opened.args["view"], "id": "V0AVA0001"}
+    assert avas["external_id"].startswith("ownership.claim.U0AE1.")
+    standin.reset()
+    bare = {key: value for key, value in avas.items() if key != "external_id"}
+    for view in (avas, bare):  # Ava's modal as it is, and a bare view id
+        assert (await slack.click("U0SAL2", "ownership.new_owner", "", view=view)).status == 200
+    await asyncio.sleep(0.2)
+    assert standin.calls_to("views.update") == []
+    assert (await slack.click("U0AE1", "ownership.new_owner", "", view=avas)).status == 200
+    [update] = await standin.wait_for("views.update")
+    assert update.args["external_id"] == avas["external_id"]
