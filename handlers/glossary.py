@@ -29,6 +29,7 @@ BROWSE_LIMIT = 30  # entries per browse page; each is one section block, well un
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     service = GlossaryService(deps)
+    service.handbook()  # /gtm ask's index is built at start, not in the first question's ack
     deps.flows[SuggestionFlow.kind] = SuggestionFlow(service)  # Approve/Reject: handlers/approvals.py
     Glossary(deps, service).register(app, router)
 
@@ -77,7 +78,7 @@ class Glossary:
             Subcommand(
                 "ask",
                 "/gtm ask QUESTION",
-                "The three handbook sections that best answer a question",
+                "The handbook rule that answers a question, with its section and the next two",
                 answer=self.ask,
             )
         )
@@ -309,7 +310,15 @@ class Glossary:
         return self.render.message(
             "glossary/ask.json.j2",
             question=question,
-            answers=[{"title": a.section.title, "url": a.section.url, "excerpt": a.excerpt} for a in answers],
+            answers=[
+                {
+                    "title": a.section.title,
+                    "url": a.section.url,
+                    "text": a.passage.text,
+                    "trail": " › ".join(a.passage.context),
+                }
+                for a in answers
+            ],
         )
 
 

@@ -419,16 +419,42 @@ async def test_glossary_stats_shows_the_most_asked_and_most_missed_terms(slack: 
 
 
 # ---- /gtm ask ---------------------------------------------------------------------------------------
-async def test_ask_answers_with_three_handbook_sections_and_links(slack: SlackClient) -> None:
-    reply = await slack.command("ask who can reassign an account", AE)
-    sections = [b for b in reply.json["blocks"] if b["type"] == "section"][1:]
-    assert len(sections) == 3
-    for block in sections:
-        assert (
-            "<https://about.gitlab.com/handbook/sales/field-operations/gtm-resources/#"
-            in block["text"]["text"]
-        )
-    assert "Changing Account Ownership in Salesforce" in reply.text
+HANDBOOK = "<https://about.gitlab.com/handbook/sales/field-operations/gtm-resources/#"
+
+
+def block(reply: Any, block_id: str) -> str:
+    return next(b["text"]["text"] for b in reply.json["blocks"] if b.get("block_id") == block_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor", "rule"),
+    [
+        ("how many named accounts can I have", "account-ownership-rules-of-engagement",
+         "A sales rep will own no more than 30 named accounts."),
+        ("how long can I keep an opportunity after the account changes owner",
+         "account-ownership-rules-of-engagement", "no more than 180 days after opportunity creation"),
+        ("can a regional director reassign any account", "changing-account-ownership-in-salesforce",
+         "Any RD can reassign any account"),
+    ],
+)  # fmt: skip
+async def test_ask_answers_with_the_rule_itself_its_section_and_the_two_next_best(
+    slack: SlackClient, question: str, anchor: str, rule: str
+) -> None:
+    reply = await slack.command(f"ask {question}", AE)
+    assert reply.status == 200 and reply.json["response_type"] == "ephemeral"
+    answer = block(reply, "answer")
+    assert answer.startswith(f"*{HANDBOOK}{anchor}|")
+    assert rule in answer
+    next_best = [block(reply, "next:1"), block(reply, "next:2")]
+    assert all(text.startswith(f"*{HANDBOOK}") for text in next_best)
+    assert rule not in " ".join(next_best)
+
+
+async def test_ask_quotes_a_rule_with_its_cases_and_says_what_it_hangs_under(slack: SlackClient) -> None:
+    reply = await slack.command("ask do franchise employees count toward the HQ", AE)
+    answer = block(reply, "answer")
+    assert "_Exceptions:_" in answer  # the rule it belongs to
+    assert "\n>• HQ : Franchises or Consultants (Note: Franchises do not count" in answer
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from bot.handbook.glossary import (
     load_shipped_undefined,
     normalize,
 )
-from bot.handbook.sections import HandbookIndex, default_handbook_path
+from bot.handbook.search import HandbookIndex
+from bot.handbook.sections import default_handbook_path
 
 
 @pytest.fixture(scope="module")

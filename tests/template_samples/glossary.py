@@ -130,7 +130,22 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"question": HOSTILE, "answers": []},
         {
             "question": "who owns a holdover?",
-            "answers": [{"title": "Holdover | Accounts", "url": URL, "excerpt": HOSTILE * 20}] * 3,
+            "answers": [
+                {
+                    "title": "Holdover | Accounts",
+                    "url": URL,
+                    "text": f"{HOSTILE}\n• {HOSTILE}" * 80,
+                    "trail": "",
+                }
+            ]
+            * 3,
+        },
+        {
+            "question": HOSTILE * 10,
+            "answers": [
+                {"title": "Opportunity Stages", "url": URL, "text": "A rule.", "trail": f"{HOSTILE} › _x_"},
+                {"title": "Glossary", "url": URL, "text": "SAO: Sales Accepted Opportunity", "trail": ""},
+            ],
         },
     ],
 }
