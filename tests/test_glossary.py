@@ -90,6 +90,53 @@ async def test_no_match_answers_with_the_closest_entries_and_a_suggest_button(sl
     assert any(b["action_id"] == "glossary.suggest" for b in buttons(reply.json))
 
 
+def closest_terms(reply: Any) -> list[str]:
+    return [b["text"]["text"] for b in buttons(reply.json) if b["action_id"].startswith("glossary.show")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "closest"),
+    [
+        ("pipeline", ["0-Pending Acceptance", "Sales Qualified Source"]),  # definitions that use the word
+        ("webcast", ["Active vs. Passive", "High intent"]),
+        ("Sales Acepted", ["SAO"]),  # first of those sharing "sales": it also has "accepted"
+    ],
+)
+async def test_no_match_offers_only_entries_that_share_a_word_with_it(
+    slack: SlackClient, typed: str, closest: list[str]
+) -> None:
+    reply = await slack.command(typed, AE, command="/glossary")
+    offered = closest_terms(reply)
+    assert set(offered[: len(closest)]) == set(closest)
+    assert "AE" not in offered and "Visual Compliance" not in offered
+
+
+async def test_no_match_and_nothing_close_says_so_and_offers_to_suggest(slack: SlackClient) -> None:
+    reply = await slack.command("xyzzy plugh", AE, command="/glossary")
+    assert "has no entry for `xyzzy plugh`. Nothing in it is close to that." in reply.text
+    assert closest_terms(reply) == []
+    assert any(b["action_id"] == "glossary.suggest" for b in buttons(reply.json))
+
+
+async def test_the_a_to_z_search_lists_only_entries_close_to_what_was_typed(
+    slack: SlackClient, standin: SlackStandIn
+) -> None:
+    await slack.command("", AE, command="/glossary")
+    opened = standin.views[next(iter(await open_modal_ids(standin)))]
+    await slack.click(AE, "glossary.search", "holdover", view=opened)
+    found = visible_text((await standin.wait_for("views.update"))[-1].args["view"])
+    assert "*Holdover Account*" in found and "*Holdover Opportunity*" in found
+    assert "*RD*" not in found
+    await slack.click(AE, "glossary.search", "xyzzy", view=opened)
+    found = visible_text((await standin.wait_for("views.update", count=2))[-1].args["view"])
+    assert "Nothing in the glossary is close to that." in found
+
+
+async def open_modal_ids(standin: SlackStandIn) -> list[str]:
+    await open_modal(standin, "glossary.browse")
+    return list(standin.views)
+
+
 @pytest.mark.parametrize(
     "hostile", ["<!channel>", "<@U0CRO1> <http://evil.example|click>", "@here & <!everyone>"]
 )
@@ -174,6 +221,9 @@ async def test_sales_ops_adds_an_entry_from_a_modal_and_it_is_logged(
 
     found = await slack.command("product qualified lead", AE, command="/glossary")
     assert "A user who hit the usage bar." in found.text
+    # The handbook does not define PQL: no "Handbook section" link to a page without it.
+    assert "Handbook section" not in found.body and "gtm-resources/#" not in found.body
+    assert "|Handbook section>" in (await slack.command("sao", AE, command="/glossary")).body
     [change] = await rows(db, GlossaryChangeRow)
     assert (change.slug, change.action, change.actor, change.at) == ("pql", "add", OPS, clock.now)
     assert change.old_value is None and change.new_value["expansion"] == "Product Qualified Lead"
@@ -319,7 +369,9 @@ async def test_stored_entries_override_add_and_hide_shipped_ones_at_first_use(
             ]
         )
     assert "Overridden." in (await slack.command("sao", AE, command="/glossary")).text
-    assert "Stored only." in (await slack.command("zeta deal", AE, command="/glossary")).text
+    zeta = await slack.command("zeta deal", AE, command="/glossary")
+    assert "Stored only." in zeta.text
+    assert "Handbook section" not in zeta.body  # stored as "glossary", a section that does not have it
     assert "has no entry" in (await slack.command("mvc", AE, command="/glossary")).text
 
 

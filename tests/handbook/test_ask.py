@@ -10,8 +10,9 @@ import yaml
 
 from bot.handbook.glossary import GlossaryEntry
 from bot.handbook.passages import Passage, split_passages
-from bot.handbook.search import Expansions, HandbookIndex, Synonyms, stem, tokenize
+from bot.handbook.search import Expansions, HandbookIndex, Synonyms
 from bot.handbook.sections import Section, default_handbook_path, parse_sections
+from bot.handbook.words import stem, tokenize
 
 QUESTIONS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "ask_questions.yaml").read_text(encoding="utf-8")

@@ -31,8 +31,18 @@ TRICKY = _entry(
     term='Quote " and \\ backslash', definition="Under 100 < employees & more", aliases=["a", "b"]
 )
 
+ADDED = _entry(term="PQL", definition="Product Qualified Lead.", id="pql", url="")  # no handbook section
+
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "glossary/answer.json.j2": [
+        {
+            "query": "pql",
+            "entries": [ADDED],
+            "fuzzy": False,
+            "suggestions": [],
+            "undefined": None,
+            "suggest_value": "pql",
+        },
         {
             "query": "sao",
             "entries": [SAO],
