@@ -132,6 +132,10 @@ class GlossaryService:
         self._count(query, found.found)
         return found
 
+    async def terms_in(self, text: str) -> list[GlossaryEntry]:
+        """The glossary's terms that a message names, in its order ("Look up in glossary")."""
+        return (await self.index()).terms_in(text)
+
     async def named(self, query: str) -> list[GlossaryEntry]:
         """Entries named exactly `query` (any case or punctuation), for edit and retire."""
         return [e for e in (await self.index()).lookup(query).matches] if normalize(query) else []

@@ -198,6 +198,32 @@ async def test_empty_glossary_opens_a_browse_modal_with_search_and_a_to_z(
     assert "Results for `iacv`" in visible_text(update) and "*IACV*" in visible_text(update)
 
 
+# ---- "Look up in glossary" on a message -------------------------------------------------------------
+async def test_the_message_shortcut_lists_the_terms_the_message_names_with_their_definitions(
+    slack: SlackClient, standin: SlackStandIn
+) -> None:
+    said = "Is it an SAO yet? The RD wants the IQM booked before it moves to 4-Proposal. I am on it."
+    reply = await slack.message_shortcut(AE, "glossary.lookup_message", said)
+    assert reply.status == 200 and reply.body == ""
+    view = await open_modal(standin, "glossary.message_terms")
+    shown = visible_text(view)
+    assert "4 handbook terms in this message:" in shown
+    terms = [line for line in shown.splitlines() if line.startswith("*")]
+    assert terms == ["*SAO* (Sales Accepted Opportunity)", "*RD* (Regional Director)",
+                     "*IQM* (Initial Qualifying Meeting)", "*4-Proposal*"]  # fmt: skip
+    assert "An opportunity Sales agrees to pursue" in shown
+    assert "Account Manager" not in shown  # "I am" is no AM
+
+
+async def test_the_message_shortcut_on_a_message_without_terms_says_so(
+    slack: SlackClient, standin: SlackStandIn
+) -> None:
+    await slack.message_shortcut(AE, "glossary.lookup_message", "lunch at noon? <!here>")
+    view = await open_modal(standin, "glossary.message_terms")
+    assert "This message names no term of the handbook's glossary." in visible_text(view)
+    assert "<!here>" not in json.dumps(view)
+
+
 # ---- keeping it current -----------------------------------------------------------------------------
 async def test_sales_ops_adds_an_entry_from_a_modal_and_it_is_logged(
     slack: SlackClient, standin: SlackStandIn, db: Database, clock: FakeClock

@@ -92,6 +92,21 @@ def normalize(text: str) -> str:
     return " ".join(NOT_WORD.sub(" ", text.lower()).split())
 
 
+def _cased_words(text: str) -> list[str]:
+    """The words of `text` as `normalize` sees them, but in the case they were written."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    text = DOTTED_ACRONYM.sub(lambda match: match.group().replace(".", ""), text)
+    text = POSSESSIVE.sub(r"\1", text)
+    text = PLURAL_ACRONYM.sub(r"\1", text)
+    return NOT_WORD.sub(" ", text).split()
+
+
+def _in_capitals(name: str) -> bool:
+    """An acronym ("SAO", "AM", "ROW"): in a message it names the term only in capitals ("I am" is no AM)."""
+    letters = [c for c in name if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
 def slug(text: str) -> str:
     return normalize(text).replace(" ", "-")
 
@@ -163,6 +178,13 @@ class GlossaryIndex:
                 if entry not in meanings:
                     meanings.append(entry)
         self._by_key.pop("", None)
+        # In running text a name counts in any case, unless all the names giving that key are acronyms.
+        self._any_case: dict[str, set[str]] = {}
+        for entry in self.entries:
+            for name in entry.names:
+                if not _in_capitals(name):
+                    self._any_case.setdefault(normalize(name), set()).add(entry.id)
+        self._longest_name = max((len(key.split()) for key in self._by_key), default=0)
         self._keys = list(self._by_key)  # rapidfuzz choices, precomputed
         self._sorted_keys = sorted(self._keys)  # prefix search by bisection
         self._undefined = {normalize(term.term): term for term in undefined}
@@ -255,6 +277,33 @@ class GlossaryIndex:
         # Among equals, the shorter name is the closer one ("Won Opportunity" before "Upside IACV ...").
         ranked = sorted(scores, key=lambda p: (-scores[p], len(self.entries[p].term), p))
         return [self.entries[position] for position in ranked[:limit]]
+
+    def terms_in(self, text: str) -> list[GlossaryEntry]:
+        """The entries a message names, in the order it names them ("Look up in glossary").
+
+        The longest name wins ("Sales Accepted Opportunity" is SAO, not "Accepted"); an acronym counts
+        only in capitals; plurals, possessives and dotted spellings count ("SAOs", "S.A.O.'s").
+        """
+        written = _cased_words(text)
+        lowered = [word.lower() for word in written]
+        found: dict[str, GlossaryEntry] = {}
+        start = 0
+        while start < len(written):
+            for size in range(min(self._longest_name, len(written) - start), 0, -1):
+                key = " ".join(lowered[start : start + size])
+                meanings = self._by_key.get(key)
+                if not meanings:
+                    continue
+                capitals = all(_in_capitals(word) or word.isdigit() for word in written[start : start + size])
+                named = [e for e in meanings if capitals or e.id in self._any_case.get(key, ())]
+                if named:
+                    for entry in named:
+                        found.setdefault(entry.id, entry)
+                    start += size
+                    break
+            else:
+                start += 1
+        return list(found.values())
 
     def letters(self) -> list[str]:
         """Browse letters that have entries, A-Z, then `#` for terms starting with a digit."""

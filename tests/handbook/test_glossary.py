@@ -366,3 +366,24 @@ def test_an_index_of_ten_thousand_entries_still_finds_entries_quickly() -> None:
 
     assert built < 5.0
     assert looked_up < 2.0
+
+
+@pytest.mark.parametrize(
+    ("message", "terms"),
+    [
+        ("Is it an SAO yet? Ask the RD.", ["SAO", "RD"]),
+        ("the Sales Accepted Opportunity needs an IQM", ["SAO", "IQM"]),  # the longest name wins
+        ("two SAOs and the S.A.O.'s owner", ["SAO"]),  # plural, dotted, possessive; listed once
+        ("moved from 1-Discovery to 4-Proposal", ["1-Discovery", "4-Proposal"]),
+        ("I am on it, row by row", []),  # acronyms count only in capitals
+        ("our AM and the ROW team", ["AM", "ROW"]),
+        # an alias, in any case; "holdover" has two meanings, both listed
+        ("a holdover on a named account", ["Holdover Account", "Holdover Opportunity", "Named Account"]),
+        ("lunch at noon?", []),
+        ("", []),
+    ],
+)
+def test_a_message_names_the_glossary_terms_it_contains(
+    index: GlossaryIndex, message: str, terms: list[str]
+) -> None:
+    assert [entry.term for entry in index.terms_in(message)] == terms

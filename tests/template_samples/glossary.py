@@ -135,6 +135,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"asked": [("sao", 12), ("iacv", 3)], "missed": [(HOSTILE, 2), ("x" * 500, 1)]},
         {"asked": [], "missed": []},
     ],
+    "glossary/message_terms.json.j2": [
+        {"entries": [], "more": 0},
+        {"entries": [SAO, ADDED], "more": 0},
+        {"entries": [EVIL, LONG] * 20, "more": 3},
+    ],
     "glossary/ask.json.j2": [
         {"question": "", "answers": []},
         {"question": HOSTILE, "answers": []},
