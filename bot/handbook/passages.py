@@ -59,6 +59,7 @@ def _tree(markdown: str) -> list[_Node]:
     stack: list[_Node] = []  # the open list items, innermost last
     paragraph: _Node | None = None  # the paragraph being read; a list right under it hangs from it
     lead: _Node | None = None  # a finished paragraph ending in ":" keeps its list even after a blank line
+    group: _Node | None = None  # a list with nothing above it: its items, kept together while short
     lines = markdown.splitlines()
     for number, line in enumerate(lines):
         if LINK_DEFINITION.match(line):
@@ -66,13 +67,13 @@ def _tree(markdown: str) -> list[_Node]:
         if not line.strip():
             introduces = paragraph is not None and paragraph.text.endswith(":") and not paragraph.children
             lead = paragraph if introduces else None
-            paragraph, stack = None, []
+            paragraph, group, stack = None, None, []
             continue
         if line.lstrip().startswith("|"):
             next_line = lines[number + 1] if number + 1 < len(lines) else ""
             if not TABLE_SEPARATOR.match(line) and not TABLE_SEPARATOR.match(next_line):
                 roots.append(_Node(_clean(_table_row(line)), 0))
-            paragraph = lead = None
+            paragraph = lead = group = None
             stack = []
             continue
         item = LIST_ITEM.match(line)
@@ -81,7 +82,12 @@ def _tree(markdown: str) -> list[_Node]:
             while stack and stack[-1].indent >= node.indent:
                 stack.pop()
             parent = stack[-1] if stack else paragraph or lead
-            (parent.children if parent is not None else roots).append(node)
+            if parent is None:
+                if group is None:
+                    group = _Node("", node.indent)
+                    roots.append(group)
+                parent = group
+            parent.children.append(node)
             stack.append(node)
             continue
         text = _clean(line)
@@ -90,7 +96,7 @@ def _tree(markdown: str) -> list[_Node]:
         elif paragraph is not None:
             paragraph.text = f"{paragraph.text} {text}".strip()
         else:
-            paragraph, lead = _Node(text, 0), None
+            paragraph, lead, group = _Node(text, 0), None, None
             roots.append(paragraph)
     return roots
 
