@@ -3,8 +3,9 @@
 The handbook writes one sentence per line, continues a list item on unindented lines, and puts a list
 right under the paragraph that introduces it ("Criteria for Reassigning Accounts:", "**4-Proposal**: ...").
 So a passage is a paragraph or a list item with its continuation lines; a list hangs under the item or
-paragraph it follows. An item that is short with its sub-items stays one passage (a rule and its cases);
-a long one is cut, and each part keeps the text above it as context ("4-Proposal > What to Complete").
+paragraph it follows (a list with nothing above it is a group of its own). Whatever is short with what
+hangs under it stays one passage (a rule and its cases, rules 1-5 of who may reassign); a long one is
+cut, and each part keeps the text above it as context ("4-Proposal > What to Complete").
 """
 
 from __future__ import annotations
