@@ -510,7 +510,13 @@ async def test_the_request_ownership_shortcut_picks_an_account_by_type_ahead(
     picker = (await standin.wait_for("views.open"))[0].args["view"]
     select = picker["blocks"][0]["element"]
     assert picker["callback_id"] == "ownership.pick" and select["type"] == "external_select"
-    view = {"id": "V00000001", "type": "modal", "callback_id": "ownership.pick", "hash": "h"}
+    view = {
+        "id": next(k for k, v in standin.views.items() if v.get("external_id") == picker["external_id"]),
+        "type": "modal",
+        "callback_id": "ownership.pick",
+        "hash": "h",
+        "external_id": picker["external_id"],
+    }
 
     async def suggest(user: str, typed: str) -> list[str]:
         reply = await slack.post(
@@ -539,6 +545,9 @@ async def test_the_request_ownership_shortcut_picks_an_account_by_type_ahead(
         "block_id": "account",
         "selected_option": {"text": {"type": "plain_text", "text": "Globex"}, "value": "A-GLOBEX"},
     }
+    forged = signer.block_action_payload("U0AE2", "ownership.account", "", channel_id=None, view=view)
+    forged["actions"][0] = dict(picked["actions"][0])
+    await slack.post(*signer.interaction_body(forged))  # someone else's picker: nothing is updated
     await slack.post(*signer.interaction_body(picked))
     claim = (await standin.wait_for("views.update"))[0].args["view"]
     assert claim["callback_id"] == "ownership.claim" and claim["private_metadata"] == "A-GLOBEX"

@@ -43,6 +43,7 @@ SAMPLES = {
     "ownership/claim_modal.json.j2": [
         {
             "account_id": "A2",
+            "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": HOSTILE,
             "owner_name": HOSTILE,
             "new_owner": "U0AE1",
@@ -54,6 +55,7 @@ SAMPLES = {
         },
         {
             "account_id": "A2",
+            "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": "a",
             "owner_name": "b",
             "new_owner": "U0AE1",
@@ -97,7 +99,7 @@ SAMPLES = {
     "ownership/rejected.json.j2": [{"request_id": 4, "summary": HOSTILE, "by": HOSTILE, "reason": HOSTILE}],
 }
 
-SAMPLES["ownership/pick_modal.json.j2"] = [{}]
+SAMPLES["ownership/pick_modal.json.j2"] = [{"external_id": "ownership.claim:U0AE1.abc"}]
 SAMPLES["ownership/account_options.json.j2"] = [
     {"accounts": [PARENT, CHILD, Account("A" * 200, "x" * 300)] * 40},
     {"accounts": []},
