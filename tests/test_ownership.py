@@ -610,3 +610,15 @@ async def test_a_31st_named_account_is_refused_even_with_an_rd_override(
         "U0RD2", "ownership.claim", claim_values("U0AE1", "I decide"), private_metadata="A-GLOBEX"
     )
     assert rd.json["response_action"] == "errors" and await owner_of(db, "A-GLOBEX") == "U0SAL3"
+
+
+async def test_the_requester_gets_one_new_dm_per_outcome(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    before = len([c for c in standin.calls_to("chat.postMessage") if c.args["channel"] == "U0AE1"])
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    await deps.outbox.drain()
+    posts = [c for c in standin.calls_to("chat.postMessage") if c.args["channel"] == "U0AE1"][before:]
+    assert len(posts) == 1 and "moved from" in visible_text(posts[0].args)  # her copy is updated, not re-sent
