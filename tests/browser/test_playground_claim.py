@@ -38,11 +38,11 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     modal = page.get_by_role("dialog")
     await expect(modal).to_contain_text("Globex Corporation, owned by Wen Zhao")
     await expect(modal.get_by_label("New owner")).to_have_value("U0AE1")
-    await expect(modal).to_contain_text("❌ segment — the hierarchy is Large; Ava Cole works Mid-Market")
+    await expect(modal).to_contain_text("❌ Segment — the hierarchy is Large; Ava Cole works Mid-Market")
     await modal.get_by_label("Reason").fill("Met their CIO at the summit")
     # another new owner: the bot updates the open modal (views.update) with that person's rules
     await modal.get_by_label("New owner").select_option("U0SAL1")
-    await expect(modal).to_contain_text("✅ segment — the hierarchy is Large; Sally Park works Large")
+    await expect(modal).to_contain_text("✅ Segment — the hierarchy is Large; Sally Park works Large")
     await modal.get_by_label("New owner").select_option("U0AE1")
     await expect(modal).to_contain_text("Ava Cole works Mid-Market")
     await expect(modal.get_by_label("Reason")).to_have_value("Met their CIO at the summit")
