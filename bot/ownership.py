@@ -18,6 +18,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
+from bot.handbook.visibility import may_see
 from bot.holdovers import record as record_holdovers
 from bot.render import capfirst
 from storage.directory import DirectoryRepository
@@ -86,14 +87,14 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
         return Found(None)
 
     def visible(account: Account | None) -> bool:
-        return account is not None and rules.can_view(viewer, account)
+        return account is not None and may_see(viewer, account)
 
     index = await name_index(repo)
     if text in index.by_id:
         exact = await repo.account(text)
         if visible(exact):
             return Found(exact)
-    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+    sees_public = may_see(viewer, Account(account_id="", name="", public_sector=True))
 
     async def load(matches: list[NameMatch]) -> list[Account]:
         accounts = await repo.accounts([m.account_id for m in matches]) if matches else {}
@@ -154,7 +155,7 @@ async def preview(
 ) -> ClaimPreview | Refused:
     repo = DirectoryRepository(session)
     view = await load_view(repo, account_id)
-    if view is None or not rules.can_view(requester, view.account):
+    if view is None or not may_see(requester, view.account):
         return Refused(NOT_FOUND)
     new_owner = await repo.person(new_owner_id)
     if new_owner is None:

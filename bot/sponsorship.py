@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from bot import ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
-from bot.handbook import ownership as rules
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
+from bot.handbook.visibility import may_see
 from bot.scheduler import JobContext, schedule
 from storage.models import RequestRow, SponsorshipRow, StepRow
 from storage.sponsorships import SponsorshipRepository
@@ -55,7 +55,7 @@ async def _hidden_from(
     hidden = set()
     for row in rows:
         account = await directory.account(row.account_id)
-        if account is not None and (viewer is None or not rules.can_view(viewer, account)):
+        if account is not None and (viewer is None or not may_see(viewer, account)):
             hidden.add(row.account_id)
     return frozenset(hidden)
 
@@ -132,7 +132,7 @@ async def nominate(
         nominator = await ctx.directory.person(nominator_id)
         sponsor = await ctx.directory.person(sponsor_id)
         view = await ownership.load_view(ctx.directory, account_id)
-        if nominator is None or view is None or not rules.can_view(nominator, view.account):
+        if nominator is None or view is None or not may_see(nominator, view.account):
             return Refused(ownership.NOT_FOUND)
         if sponsor is None:
             return Refused("the sponsor isn't in the sales directory; pick an executive who is")
@@ -342,7 +342,7 @@ async def listing(deps: Deps, viewer_id: str) -> Listing:
 
     def hidden(account_id: str | None) -> bool:
         account = accounts.get(account_id or "")
-        return account is not None and (viewer is None or not rules.can_view(viewer, account))
+        return account is not None and (viewer is None or not may_see(viewer, account))
 
     running = [
         {

@@ -27,8 +27,9 @@ from bot.approvals.engine import (
     settle,
 )
 from bot.handbook.calendar import BusinessCalendar
-from bot.handbook.directory import Role
+from bot.handbook.directory import Account, Person, Role
 from bot.handbook.results import Refused
+from bot.handbook.visibility import approvers_who_may_see, may_see, redact
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
 from storage.requests import RequestRepository
@@ -73,10 +74,46 @@ class Context:
     repo: RequestRepository = field(init=False)
     directory: DirectoryRepository = field(init=False)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _accounts: dict[int, Account | None] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
         self.directory = DirectoryRepository(self.session)
+
+    # ---- what each person may see of a request ("Record Visibility", bot/handbook/visibility.py) ----
+    async def account_of(self, request: RequestRow) -> Account | None:
+        """The account a request is about (directly, or through its opportunity), as the directory has it."""
+        if request.id in self._accounts:
+            return self._accounts[request.id]
+        p = request.payload or {}
+        account_id = p.get("account_id")
+        if not account_id and p.get("opportunity_id"):
+            opportunity = await self.directory.opportunity(p["opportunity_id"])
+            account_id = opportunity.account_id if opportunity else None
+        account = await self.directory.account(account_id) if account_id else None
+        if p.get("public_sector") and (account is None or not account.public_sector):
+            account = Account(account_id or "", p.get("account_name", ""), public_sector=True)
+        self._accounts[request.id] = account
+        return account
+
+    async def shown_to(self, viewer: str | Person | None, request: RequestRow, value: Any) -> Any:
+        """`value` (a message's context, a list row...) as `viewer` may see it: a public-sector account
+        they may not see reads "a public-sector account", whatever names it (account, opportunity)."""
+        account = await self.account_of(request)
+        if account is None or not account.public_sector:
+            return value
+        person = await self.directory.person(viewer) if isinstance(viewer, str) else viewer
+        if may_see(person, account):
+            return value
+        p = request.payload or {}
+        names = [account.name, p.get("account_name", "")]
+        if p.get("opportunity_id"):
+            names.append(p.get("name", ""))
+        return redact(value, names)
+
+    async def may_see_request(self, viewer: str | Person | None, request: RequestRow) -> bool:
+        person = await self.directory.person(viewer) if isinstance(viewer, str) else viewer
+        return may_see(person, await self.account_of(request))
 
     async def names(self, ids: Iterable[str | None]) -> dict[str, str]:
         wanted = {i for i in ids if i}
@@ -87,12 +124,25 @@ class Context:
         await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
 
     async def notify(
-        self, user: str | None, key: str, template: str, *, ref: bool = False, **context: Any
+        self,
+        user: str | None,
+        key: str,
+        template: str,
+        *,
+        ref: bool = False,
+        about: Account | None = None,
+        **context: Any,
     ) -> None:
         """A durable DM, sent after commit; the same key twice is one message. With `ref`, it is the
-        requester's copy of a request, rewritten when the request finishes (so no stale buttons)."""
+        requester's copy of a request, rewritten when the request finishes (so no stale buttons).
+        A DM about a request (or `about` an account) that `user` may not see names no account."""
         if not user:
             return
+        request = await self.repo.get(context["request_id"]) if context.get("request_id") else None
+        if request is not None:
+            context = await self.shown_to(user, request, context)
+        if about is not None and not may_see(await self.directory.person(user), about):
+            context = redact(context, [about.name])
         message = self.deps.renderer.message(template, **context)
         await outbox.enqueue(
             self.session,
@@ -104,6 +154,7 @@ class Context:
         )
 
     async def open_step(self, request: RequestRow, spec: StepSpec) -> StepRow:
+        spec = await self._visible_approvers(request, spec)
         steps = await self.repo.steps(request.id)
         step = StepRow(
             request_id=request.id,
@@ -124,7 +175,26 @@ class Context:
             await self.post_card(request, step, approver)
         return step
 
+    async def _visible_approvers(self, request: RequestRow, spec: StepSpec) -> StepSpec:
+        """Approvals on a public-sector account go only to people who may see it: the public sector
+        team's own RDs or managers stand in for the others, else the admins."""
+        account = await self.account_of(request)
+        if account is None or not account.public_sector:
+            return spec
+        people = await self.directory.people()
+        approvers = approvers_who_may_see(account, spec.approvers, people, exclude={request.requester})
+        if not approvers or approvers == list(spec.approvers):
+            return spec  # nobody who may see it: the cards name no account (see card_context)
+        mode = StepMode.ANY if spec.mode is StepMode.ONE and len(approvers) > 1 else spec.mode
+        await self.audit(
+            request, "rerouted", step=spec.name, why="public sector: decided by people who may see it"
+        )
+        return StepSpec(spec.name, tuple(approvers), mode, spec.needs_override)
+
     async def card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
+        return await self.shown_to(approver, request, await self._card_context(request, step, approver))
+
+    async def _card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
         names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
@@ -392,40 +462,67 @@ class Overview:
 async def overview(deps: Deps, user: str) -> Overview:
     """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
     async with deps.db.reads() as session:
-        repo = RequestRepository(session)
-        waiting = [
-            {
-                "id": r.id,
-                "summary": r.summary,
-                "status": r.status,
-                "step": s.name,
-                "since": s.created_at.strftime("%Y-%m-%d"),
-                "step_id": s.id,
-                "needs_override": s.needs_override,
-            }
-            for r, s in await repo.waiting_on(user)
-        ]
-        mine = [
-            {"id": r.id, "summary": r.summary, "status": r.status, "since": r.created_at.strftime("%Y-%m-%d")}
-            for r in await repo.by_requester(user)
-        ]
-        decided = [
-            {
-                "id": r.id,
-                "summary": r.summary,
-                "status": r.status,
-                "verdict": d.decision,
-                "at": d.at.strftime("%Y-%m-%d"),
-            }
-            for r, d in await repo.recent_decided_by(user)
-        ]
+        ctx = Context(deps, session, deps.clock(), user)
+        repo = ctx.repo
+        viewer = await ctx.directory.person(user)
+
+        async def shown(rows: list[tuple[RequestRow, dict[str, Any]]]) -> list[dict[str, Any]]:
+            return [await ctx.shown_to(viewer, r, row) for r, row in rows]
+
+        waiting = await shown(
+            [
+                (
+                    r,
+                    {
+                        "id": r.id,
+                        "summary": r.summary,
+                        "status": r.status,
+                        "step": s.name,
+                        "since": s.created_at.strftime("%Y-%m-%d"),
+                        "step_id": s.id,
+                        "needs_override": s.needs_override,
+                    },
+                )
+                for r, s in await repo.waiting_on(user)
+            ]
+        )
+        mine = await shown(
+            [
+                (
+                    r,
+                    {
+                        "id": r.id,
+                        "summary": r.summary,
+                        "status": r.status,
+                        "since": r.created_at.strftime("%Y-%m-%d"),
+                    },
+                )
+                for r in await repo.by_requester(user)
+            ]
+        )
+        decided = await shown(
+            [
+                (
+                    r,
+                    {
+                        "id": r.id,
+                        "summary": r.summary,
+                        "status": r.status,
+                        "verdict": d.decision,
+                        "at": d.at.strftime("%Y-%m-%d"),
+                    },
+                )
+                for r, d in await repo.recent_decided_by(user)
+            ]
+        )
     return Overview(waiting, mine, decided)
 
 
 async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
-    """Every step of a request: who acted, the reasons and the time. Visible to the people involved."""
+    """Every step of a request: who acted, the reasons and the time. Visible to the people involved
+    (a public-sector account named only to those who may see it) and to staff who may see the account."""
     async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), viewer)
         request = await ctx.repo.get(request_id)
@@ -438,18 +535,23 @@ async def timeline(
             involved.update(await ctx.repo.approvers(step.id))
         person = await ctx.directory.person(viewer)
         staff = person is not None and person.role in (Role.ADMIN, Role.SALES_OPS, Role.CRO)
+        staff = staff and await ctx.may_see_request(person, request)
         if viewer not in involved and not staff and viewer not in request.payload.get("watchers", []):
             return Refused("no such request")
         names = await ctx.names(e.actor for e in events)
-    rows = [
-        {
-            "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
-            "actor": names.get(e.actor, e.actor),
-            "action": e.action.replace("_", " "),
-            "detail": _detail(e.detail),
-        }
-        for e in events
-    ]
+        rows = [
+            {
+                "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
+                "actor": names.get(e.actor, e.actor),
+                "action": e.action.replace("_", " "),
+                "detail": _detail(e.detail),
+            }
+            for e in events
+        ]
+        if not await ctx.may_see_request(person, request):
+            session.expunge(request)  # the copy below is for this viewer's eyes only, never written
+            request.summary = await ctx.shown_to(person, request, request.summary)
+            rows = await ctx.shown_to(person, request, rows)
     return request, rows
 
 
