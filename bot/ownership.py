@@ -320,6 +320,33 @@ class OwnershipFlow:
             note="Approving moves the account now and tells both owners.",
         )
 
+    async def recheck(self, ctx: service.Context, request: RequestRow, step: StepRow) -> service.Recheck:
+        """The new owner against the criteria and the directory as they are now (a re-import may have
+        changed their role, region or segment since the request was routed)."""
+        p = request.payload
+        view = await load_view(ctx.directory, p["account_id"])
+        if view is None:
+            return service.Recheck(("the account is gone from the directory",))
+        new_owner = await ctx.directory.person(p["new_owner"])
+        if new_owner is None:
+            return service.Recheck(("the new owner is no longer in the sales directory",))
+        refit = rules.recheck_transfer(
+            await ctx.directory.person(request.requester),
+            new_owner,
+            view,
+            (await ctx.directory.people()).values(),
+            await ctx.directory.named_count(new_owner.slack_id),
+        )
+        if not refit.failed:
+            return service.Recheck()
+        failed = tuple(f"{c.name}: {c.reason}" for c in refit.failed)
+        if not refit.override_approvers:
+            return service.Recheck(failed)
+        approvers = refit.override_approvers
+        mode = StepMode.ONE if len(approvers) == 1 else StepMode.ANY
+        name = _step_name(rules.Mode.ADMIN_ONLY if refit.admin_only else rules.Mode.OVERRIDE)
+        return service.Recheck(failed, StepSpec(name, approvers, mode, needs_override=True))
+
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:

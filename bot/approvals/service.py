@@ -8,7 +8,7 @@ the flow's business (ownership, escalation, review...): flows register by reques
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,6 +51,18 @@ class Card:
     actions: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """A request re-evaluated against the directory as it is now, when someone approves it.
+
+    `failed` says why it no longer fits (empty: it still does); `override` is the step whose approvers
+    may approve it anyway with a written reason (None: the rules allow no override, only a rejection).
+    """
+
+    failed: tuple[str, ...] = ()
+    override: StepSpec | None = None
+
+
 class Flow(Protocol):
     kind: str
     label: str
@@ -58,6 +70,7 @@ class Flow(Protocol):
     def card(self, request: RequestRow) -> Card: ...
 
     # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them).
+    # Optional: `async def recheck(ctx, request, step) -> Recheck`, run before an approval is recorded.
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -198,11 +211,15 @@ class Context:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
         names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        card = flow.card(request)
+        if request.payload.get("no_longer_fits"):
+            stale = "; ".join(request.payload["no_longer_fits"])
+            card = replace(card, fields=[*card.fields, ("No longer fits (checked when approved)", stale)])
         return {
             "request_id": request.id,
             "step_id": step.id,
             "kind": flow.label,
-            "card": flow.card(request),
+            "card": card,
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
@@ -337,63 +354,117 @@ async def decide(
     try:
         async with deps.db.sessions.begin() as session:
             ctx = Context(deps, session, deps.clock(), actor)
-            request = await ctx.repo.lock(request_id)
-            step = await ctx.repo.step(step_id) if request else None
-            if request is None or step is None or step.request_id != request.id:
-                await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
-                return Refused("that request doesn't exist (any more)")
-            person = await ctx.directory.person(actor)
-            approvers = await ctx.repo.approvers(step.id)
-            decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
-            flow = flow_for(deps, request.kind)
-            own_step = step.name in getattr(flow, "requester_steps", ())
-            allowed = may_decide(
-                actor,
-                requester="" if own_step else request.requester,
-                approvers=approvers,
-                decided=decided,
-                step_state=StepState(step.state),
-                actor_is_admin=person is not None and person.role is Role.ADMIN,
-            )
-            if not allowed:
-                await ctx.audit(request, "refused_decision", step=step.name, reason=allowed.reason)
-                return allowed
-            if step.needs_override and verdict is Verdict.APPROVE and not override_reason:
-                return Refused("approving this needs a written override reason: the new owner breaks a rule")
-            on_behalf = None if actor in approvers else next((a for a in approvers if a not in decided), None)
-            await ctx.repo.add_decision(
-                DecisionRow(
-                    step_id=step.id,
-                    actor=actor,
-                    on_behalf_of=on_behalf,
-                    decision=verdict.value,
-                    reason=override_reason or reason,
-                    at=ctx.now,
-                )
-            )
-            decided[actor] = verdict
-            state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
-            await ctx.audit(
-                request,
-                verdict.value + "d" if verdict is Verdict.APPROVE else "rejected_step",
-                step=step.name,
-                reason=reason,
-                override_reason=override_reason,
-                on_behalf_of=on_behalf,
-            )
-            if state is StepState.PENDING:
-                await ctx.update_cards(request, step, only=actor)
-            else:
-                step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
-                await flow.on_settled(ctx, request, step, state)
-                await ctx.update_cards(request, step)
-            request.updated_at = ctx.now
+            result = await _decide(ctx, request_id, step_id, verdict, reason, override_reason)
     except IntegrityError:
         return Refused("you have already decided this step")
-    for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
-        await hook()
+    if isinstance(result, Decided):
+        for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
+            await hook()
     deps.outbox.kick()
+    return result
+
+
+async def _decide(
+    ctx: Context, request_id: int, step_id: int, verdict: Verdict, reason: str, override_reason: str
+) -> Decided | Refused:
+    actor = ctx.actor
+    request = await ctx.repo.lock(request_id)
+    step = await ctx.repo.step(step_id) if request else None
+    if request is None or step is None or step.request_id != request.id:
+        await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
+        return Refused("that request doesn't exist (any more)")
+    person = await ctx.directory.person(actor)
+    approvers = await ctx.repo.approvers(step.id)
+    decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
+    flow = flow_for(ctx.deps, request.kind)
+    own_step = step.name in getattr(flow, "requester_steps", ())
+    allowed = may_decide(
+        actor,
+        requester="" if own_step else request.requester,
+        approvers=approvers,
+        decided=decided,
+        step_state=StepState(step.state),
+        actor_is_admin=person is not None and person.role is Role.ADMIN,
+    )
+    if not allowed:
+        await ctx.audit(request, "refused_decision", step=step.name, reason=allowed.reason)
+        return allowed
+    if verdict is Verdict.APPROVE:
+        stale = await _recheck(ctx, flow, request, step, override_reason)
+        if stale is not None:
+            return stale
+    if step.needs_override and verdict is Verdict.APPROVE and not override_reason:
+        return Refused("approving this needs a written override reason: the new owner breaks a rule")
+    on_behalf = None if actor in approvers else next((a for a in approvers if a not in decided), None)
+    await ctx.repo.add_decision(
+        DecisionRow(
+            step_id=step.id,
+            actor=actor,
+            on_behalf_of=on_behalf,
+            decision=verdict.value,
+            reason=override_reason or reason,
+            at=ctx.now,
+        )
+    )
+    decided[actor] = verdict
+    state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
+    await ctx.audit(
+        request,
+        verdict.value + "d" if verdict is Verdict.APPROVE else "rejected_step",
+        step=step.name,
+        reason=reason,
+        override_reason=override_reason,
+        on_behalf_of=on_behalf,
+    )
+    if state is StepState.PENDING:
+        await ctx.update_cards(request, step, only=actor)
+    else:
+        step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
+        await flow.on_settled(ctx, request, step, state)
+        await ctx.update_cards(request, step)
+    request.updated_at = ctx.now
     return Decided(request, step, verdict, state)
+
+
+async def _recheck(
+    ctx: Context, flow: Flow, request: RequestRow, step: StepRow, override_reason: str
+) -> Refused | None:
+    """Re-evaluate the flow's rules against the directory as it is now, before an approval counts.
+
+    When the request no longer fits, a plain approval is refused with the reasons and the cards say why.
+    Where the rules allow an override, the request moves to a step whose approvers may approve it with
+    a written reason (such an approver, with a reason, goes ahead); otherwise it can only be rejected.
+    The refusal, the new step and the updated cards commit; no decision is recorded.
+    """
+    check = getattr(flow, "recheck", None)
+    if check is None:
+        return None
+    found: Recheck = await check(ctx, request, step)
+    if not found.failed:
+        return None
+    why = "; ".join(found.failed)
+    if found.override is not None and step.needs_override and override_reason:
+        return None  # an approver of an override step (may_decide checked who), with a written reason
+    changed = request.payload.get("no_longer_fits") != list(found.failed)
+    request.payload = {**request.payload, "no_longer_fits": list(found.failed)}
+    await ctx.audit(request, "refused_no_longer_fits", step=step.name, why=why)
+    stale = f"this request no longer fits the rules ({why})"
+    if found.override is None:
+        if changed:
+            await ctx.update_cards(request, step)
+        return Refused(f"{stale}; it can only be rejected now")
+    if step.needs_override and set(found.override.approvers) <= set(await ctx.repo.approvers(step.id)):
+        if changed:
+            await ctx.update_cards(request, step)
+        return Refused(f"{stale}; approve it only with an override reason")
+    step.state, step.decided_at, step.remind_at = StepState.ESCALATED.value, ctx.now, None
+    await ctx.update_cards(request, step)
+    opened = await ctx.open_step(request, found.override)
+    names = await ctx.names(await ctx.repo.approvers(opened.id))
+    return Refused(
+        f"{stale}; it now waits on {', '.join(names.values())}, who may approve it only with an "
+        "override reason"
+    )
 
 
 async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Refused:

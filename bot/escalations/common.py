@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 KIND = "escalation"
 APPLY_JOB = "escalation.apply"
 GLOBAL, TIME_FRAME, REP, MANAGERS, CRO = "global owner", "time frame", "territory rep", "managers", "CRO"
-REPS = (Role.SAL, Role.AE, Role.AM)
+REPS = tuple(Role(r) for r in facts.load("processes")["escalation"]["territory_rep_roles"])
 MAX_TEXT = 1000
 
 

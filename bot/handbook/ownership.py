@@ -489,3 +489,36 @@ def children_following_global_owner(hierarchy: Hierarchy, old_owner: str | None)
     if old_owner is None:
         return []
     return [a for a in hierarchy.members[1:] if a.owner == old_owner and not a.named]
+
+
+# --- Re-checking a routed request when it is decided ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refit:
+    """A routed transfer re-evaluated against the directory as it is now."""
+
+    failed: tuple[Criterion, ...] = ()
+    override_approvers: tuple[str, ...] = ()  # who may approve it anyway, with a written reason
+    admin_only: bool = False
+
+
+def recheck_transfer(
+    requester: Person | None,
+    new_owner: Person,
+    view: AccountView,
+    people: Iterable[Person],
+    named_count: int,
+) -> Refit:
+    """Does the new owner still fit the criteria ("Criteria for Reassigning Accounts")? When not, an RD of
+    the account's region (admins when none) may still approve with an override reason, as at routing;
+    the Sales Admin user needs an admin ("Default Ownership")."""
+    people = list(people)
+    failed = tuple(c for c in new_owner_fit(new_owner, view, named_count, actor=requester) if not c.passed)
+    if not failed:
+        return Refit()
+    asking = requester or Person(slack_id="", name="")
+    if any(c.name == "default_owner" for c in failed):
+        admins = _ids(_admins(people), asking)
+        return Refit(failed, tuple(admins), admin_only=True)
+    return Refit(failed, tuple(override_approvers(view, people, asking)))
