@@ -208,3 +208,46 @@ async def test_an_escalation_on_a_public_sector_child_is_voted_on_by_the_team(
     for outsider in (DANA, SAM, CASEY):
         assert "Stark" not in said_to(standin, outsider)
         assert "Stark" not in (await slack.command(f"requests {request.id}", outsider)).body
+
+
+VERA_ROW = (
+    "  - {slack_id: U0PVP1, name: Vera Quinn, email: vera@example.com, role: VP, manager: U0CRO1, "
+    "public_sector: true}\n"
+)
+
+
+async def test_a_public_sector_sponsorship_names_the_account_only_to_the_team(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, db: Database, tmp_path: Path
+) -> None:
+    """Vera (VP, on the team) nominates Petra for Stark: a sponsor off the team is refused; the CRO, who
+    alone confirms, confirms "a public-sector account"."""
+    from sqlalchemy import func
+
+    from storage.models import SponsorshipRow
+    from tests.test_sponsorship import approve_value
+    from tests.test_sponsorship import values as sponsor_values
+
+    await import_public_org(db, tmp_path)
+    org = tmp_path / "org.yaml"
+    org.write_text(org.read_text() + VERA_ROW)
+    await import_file(db, "org", org)
+    off_team = await slack.submit(
+        "U0PVP1", "sponsor.submit", sponsor_values("U0VP2"), private_metadata="A-STARK"
+    )
+    assert "Nomination #" not in visible_text(off_team.json) and "public sector" in off_team.body
+    await deps.outbox.drain()
+    assert "Stark" not in said_to(standin, "U0VP2")
+
+    reply = await slack.submit("U0PVP1", "sponsor.submit", sponsor_values(PETRA), private_metadata="A-STARK")
+    assert "Nomination #" in visible_text(reply.json), reply.body
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == PETRA)
+    await slack.click(PETRA, "approval.approve", approve_value(standin, PETRA))
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == CASEY)
+    await deps.outbox.drain()
+    card = said_to(standin, CASEY)
+    assert HIDDEN in card and "Stark" not in card
+    await slack.click(CASEY, "approval.approve", approve_value(standin, CASEY))
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(SponsorshipRow)) == 1
+    await deps.outbox.drain()
+    assert "Stark" not in said_to(standin, CASEY)

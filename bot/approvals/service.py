@@ -71,6 +71,8 @@ class Flow(Protocol):
 
     # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them).
     # Optional: `async def recheck(ctx, request, step) -> Recheck`, run before an approval is recorded.
+    # Optional: `role_steps`, names of steps only a role may decide (e.g. the CRO confirms): on a public-
+    # sector account nobody stands in for them; their cards name no account they may not see.
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -193,6 +195,8 @@ class Context:
         team's own RDs or managers stand in for the others, else the admins."""
         account = await self.account_of(request)
         if account is None or not account.public_sector:
+            return spec
+        if spec.name in getattr(flow_for(self.deps, request.kind), "role_steps", ()):
             return spec
         people = await self.directory.people()
         approvers = approvers_who_may_see(account, spec.approvers, people, exclude={request.requester})
