@@ -18,7 +18,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
-from bot.handbook.visibility import may_see
+from bot.handbook.visibility import PUBLIC, may_see
 from bot.holdovers import record as record_holdovers
 from bot.render import capfirst
 from storage.directory import DirectoryRepository
@@ -94,7 +94,7 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
         exact = await repo.account(text)
         if visible(exact):
             return Found(exact)
-    sees_public = may_see(viewer, Account(account_id="", name="", public_sector=True))
+    sees_public = may_see(viewer, PUBLIC)
 
     async def load(matches: list[NameMatch]) -> list[Account]:
         accounts = await repo.accounts([m.account_id for m in matches]) if matches else {}

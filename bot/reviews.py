@@ -17,10 +17,10 @@ from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
 from bot.handbook import reviews
 from bot.handbook.calendar import FiscalCalendar
-from bot.handbook.directory import Account, Person, Role
+from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.segments import employee_count
-from bot.handbook.visibility import may_see
+from bot.handbook.visibility import PUBLIC, may_see
 from bot.reviews_export import to_csv
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import RequestRow, StepRow
@@ -34,7 +34,6 @@ OPEN_JOB = "review.open_step"
 APPLY_JOB = "review.apply"
 EMPLOYEES, ADDRESS = "employees", "address"
 MAX_URL = 500
-PUBLIC = Account(account_id="", name="", public_sector=True)
 CSV_HEADER = (
     "id",
     "status",
