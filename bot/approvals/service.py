@@ -538,59 +538,50 @@ async def overview(deps: Deps, user: str) -> Overview:
     """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
     async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), user)
-        repo = ctx.repo
+        waiting = [
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "step": s.name,
+                    "since": s.created_at.strftime("%Y-%m-%d"),
+                    "step_id": s.id,
+                    "needs_override": s.needs_override,
+                },
+            )
+            for r, s in await ctx.repo.waiting_on(user)
+        ]
+        mine = [
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "since": r.created_at.strftime("%Y-%m-%d"),
+                },
+            )
+            for r in await ctx.repo.by_requester(user)
+        ]
+        decided = [
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "verdict": d.decision,
+                    "at": d.at.strftime("%Y-%m-%d"),
+                },
+            )
+            for r, d in await ctx.repo.recent_decided_by(user)
+        ]
+        # A public-sector account the viewer may not see (an older request, say) is not named.
         viewer = await ctx.directory.person(user)
-
-        async def shown(rows: list[tuple[RequestRow, dict[str, Any]]]) -> list[dict[str, Any]]:
-            return [await ctx.shown_to(viewer, r, row) for r, row in rows]
-
-        waiting = await shown(
-            [
-                (
-                    r,
-                    {
-                        "id": r.id,
-                        "summary": r.summary,
-                        "status": r.status,
-                        "step": s.name,
-                        "since": s.created_at.strftime("%Y-%m-%d"),
-                        "step_id": s.id,
-                        "needs_override": s.needs_override,
-                    },
-                )
-                for r, s in await repo.waiting_on(user)
-            ]
-        )
-        mine = await shown(
-            [
-                (
-                    r,
-                    {
-                        "id": r.id,
-                        "summary": r.summary,
-                        "status": r.status,
-                        "since": r.created_at.strftime("%Y-%m-%d"),
-                    },
-                )
-                for r in await repo.by_requester(user)
-            ]
-        )
-        decided = await shown(
-            [
-                (
-                    r,
-                    {
-                        "id": r.id,
-                        "summary": r.summary,
-                        "status": r.status,
-                        "verdict": d.decision,
-                        "at": d.at.strftime("%Y-%m-%d"),
-                    },
-                )
-                for r, d in await repo.recent_decided_by(user)
-            ]
-        )
-    return Overview(waiting, mine, decided)
+        shown = [[await ctx.shown_to(viewer, r, row) for r, row in rows] for rows in (waiting, mine, decided)]
+    return Overview(*shown)
 
 
 async def timeline(
