@@ -120,3 +120,32 @@ async def test_an_escalation_whose_rep_is_no_longer_a_rep_can_only_be_kept(
     answer = await answer_to(standin, SALLY)
     assert "no longer fits" in answer and "ASM" in answer and "only be rejected" in answer
     assert await owner_of(db, "A-INITECH-DE") == SALLY and await decisions(db) == []
+
+
+async def test_a_named_hand_off_is_not_agreed_once_the_rep_reached_the_named_cap(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory, tmp_path: Path
+) -> None:
+    """Sally hands Initech France (named) to Tom; before the time frame is agreed, an accounts import
+    gives Tom 30 named accounts. Agreeing no longer moves it; the rules allow no override."""
+    from tests.test_escalations import ALEX, PRIYA, TOM, card_button, request_row, text_value
+
+    values = {
+        "rep": {"value": {"type": "users_select", "selected_user": TOM}},
+        **text_value("explanation", "Tom runs every French deal from Paris now"),
+        "date": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}},
+    }
+    done = await slack.submit(SALLY, "escalation.handoff", values, private_metadata="A-INITECH-FR")
+    assert done.json.get("response_action") == "update", done.body
+    request_id = (await request_row(db)).id
+    accounts = tmp_path / "accounts.csv"
+    rows = [f"A-N{i},Named {i},,U0SAL2,Customer,true,n{i}.example,,,,,,,,,,,,,,false," for i in range(30)]
+    accounts.write_text((SAMPLES / "accounts.csv").read_text().rstrip("\n") + "\n" + "\n".join(rows) + "\n")
+    await import_file(db, "accounts", accounts)
+
+    for user in (TOM, ALEX, PRIYA):
+        agree = await card_button(standin, user, "approval.approve", request_id)
+        await slack.click(user, "approval.approve", agree)
+        answer = await answer_to(standin, user)
+        assert "no longer fits" in answer and "30 named accounts" in answer and "only be rejected" in answer
+    assert await decisions(db) == [] and (await request_row(db)).status == "pending"
+    assert await owner_of(db, "A-INITECH-FR") == SALLY
