@@ -40,6 +40,8 @@ def approvers_who_may_see(
     """The proposed approvers who may see the account; anyone who may not is replaced by the public
     sector team's own RDs, else its managers (ASM, VP), else the admins ("Record Visibility")."""
     proposed = list(dict.fromkeys(proposed))
+    if account is None or not account.public_sector:
+        return proposed
     kept = [a for a in proposed if a in people and may_see(people[a], account)]
     if len(kept) == len(proposed):
         return proposed

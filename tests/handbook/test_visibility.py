@@ -54,6 +54,7 @@ def people(*found: Person) -> dict[str, Person]:
     ("account", "proposed", "directory", "expected"),
     [
         (ACME, ["U2"], people(RD, PUB_RD, ADMIN), ["U2"]),  # not public sector: unchanged
+        (ACME, ["U9"], people(RD, PUB_RD, ADMIN), ["U9"]),
         (STARK, ["U6"], people(PUB_SAL, RD, PUB_RD, ADMIN), ["U6"]),  # the owner may see it
         (STARK, ["U2"], people(RD, PUB_RD, PUB_ASM, ADMIN), ["U7"]),  # the team's own RD
         (STARK, ["U2"], people(RD, PUB_ASM, ADMIN), ["U8"]),  # else its managers
