@@ -33,7 +33,7 @@ def test_0603_folds_the_typed_text_of_glossary_misses_into_one_count(tmp_path) -
     from storage.db import upgrade
 
     path = tmp_path / "old.db"
-    upgrade(f"sqlite+aiosqlite:///{path}", "0501")
+    upgrade(f"sqlite+aiosqlite:///{path}", "0601")
     with sqlite3.connect(path) as conn:
         conn.executemany(
             "INSERT INTO glossary_stats (query, found, count, last_at) VALUES (?, ?, ?, ?)",

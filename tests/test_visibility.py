@@ -246,6 +246,9 @@ async def test_a_public_sector_sponsorship_names_the_account_only_to_the_team(
     await deps.outbox.drain()
     card = said_to(standin, CASEY)
     assert HIDDEN in card and "Stark" not in card
+    await slack.click(CASEY, "approval.reject", approve_value(standin, CASEY))  # the reason modal
+    modal = (await standin.wait_for("views.open", lambda c: c.args["view"].get("private_metadata")))[-1]
+    assert HIDDEN in visible_text(modal.args["view"]) and "Stark" not in json.dumps(modal.args["view"])
     await slack.click(CASEY, "approval.approve", approve_value(standin, CASEY))
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SponsorshipRow)) == 1

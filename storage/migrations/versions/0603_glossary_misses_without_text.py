@@ -4,7 +4,7 @@ Misses used to be counted by what people typed, which can name accounts (public-
 and people. Data only; the schema is unchanged.
 
 Revision ID: 0603
-Revises: 0501
+Revises: 0601
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0603"
-down_revision: str | None = "0501"
+down_revision: str | None = "0601"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
