@@ -16,7 +16,6 @@ from bot.deps import Deps
 from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
 from bot.handbook.opptypes import addon_parent_problem
-from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
     MoveCheck,
     Stage,
@@ -33,6 +32,7 @@ from bot.handbook.stages import (
     stage,
     thresholds,
 )
+from bot.handbook.visibility import may_see
 from storage.directory import DirectoryRepository
 
 MAX_SUGGESTIONS = 3
@@ -167,7 +167,7 @@ class _Visibility:
         if account is None or not account.public_sector:
             return True
         # Someone missing from the directory is nobody on the public-sector team.
-        return self.person is not None and can_view(self.person, account)
+        return self.person is not None and may_see(self.person, account)
 
 
 async def _answer_opportunity(
