@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.settings import Settings, SettingsError, database_url_from
 
 PLAYGROUND_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot-playground.db"
 
 
 def _database_url() -> str:
-    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    return database_url_from(os.environ)
 
 
 def _fail(message: str) -> int:
@@ -29,19 +29,41 @@ def _local_mode() -> bool:
     return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
 
 
-def _serve(host: str | None, port: int) -> int:
-    from aiohttp import web
-
-    from bot.app import build_app
-    from bot.deps import Deps
-    from bot.server import create_web_app
+def _serve(host: str | None, port: int, workers: int) -> int:
+    from bot import serving
 
     if _local_mode():
+        if workers != 1:
+            raise serving.OperatorError("--workers is for Slack mode; the playground runs in one process")
         return _serve_playground(host or "127.0.0.1", port)
     settings = Settings.from_env()
-    deps = Deps.build(settings)
-    web.run_app(create_web_app(deps, build_app(deps)), host=host or "0.0.0.0", port=port, print=None)
-    return 0
+    serving.check_workers(settings, workers)
+    serving.check_templates(settings)
+    serving.migrate(settings.database_url)
+    host = host or "0.0.0.0"
+    sock = serving.bind(host, port)
+    many = f" with {workers} workers" if workers > 1 else ""
+    print(
+        f"gtm-bot listening on http://{host}:{port}{many}: Slack posts to /slack/events; "
+        "GET /healthz, GET /metrics",
+        file=sys.stderr,
+    )
+
+    def run_one() -> None:
+        from aiohttp import web
+
+        from bot.app import build_app
+        from bot.deps import Deps
+        from bot.server import AccessLog, create_web_app
+
+        deps = Deps.build(settings)
+        web_app = create_web_app(deps, build_app(deps), migrate=False)
+        web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+
+    try:
+        return serving.run_workers(workers, run_one)
+    finally:
+        sock.close()
 
 
 def _serve_playground(host: str, port: int) -> int:
@@ -49,10 +71,12 @@ def _serve_playground(host: str, port: int) -> int:
 
     from aiohttp import web
 
+    from bot import serving
     from bot.app import build_app
     from bot.deps import Deps
     from bot.playground.server import create_playground_app
     from bot.playground.world import Playground
+    from bot.server import AccessLog
     from bot.standin.web_api import SlackStandIn
 
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -65,11 +89,18 @@ def _serve_playground(host: str, port: int) -> int:
         "DATABASE_URL": os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL,
     }
     settings = Settings.from_env(local)
+    serving.check_templates(settings)
+    serving.migrate(settings.database_url)
+    sock = serving.bind(host, port)
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
     print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
-    web.run_app(create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None)
+    web_app = create_playground_app(deps, build_app(deps), playground, migrate=False)
+    try:
+        web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+    finally:
+        sock.close()
     return 0
 
 
@@ -79,8 +110,10 @@ async def _socket() -> None:
     from bot.app import build_app
     from bot.deps import Deps
     from bot.scheduler import Scheduler
+    from bot.serving import check_templates
 
     settings = Settings.from_env(need_app_token=True)
+    check_templates(settings)
     deps = Deps.build(settings)
     bolt = build_app(deps)  # features register their flows and jobs here
     await deps.db.upgrade()
@@ -160,7 +193,13 @@ def parser() -> argparse.ArgumentParser:
         help="HTTP mode: POST /slack/events, GET /healthz; with no Slack tokens, the local playground",
     )
     serve.add_argument("--host", default=None, help="default 0.0.0.0; 127.0.0.1 for the playground")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--port", type=int, default=3000, help="the TCP port to listen on (default 3000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port (default 1); more than one needs PostgreSQL",
+    )
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -177,27 +216,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.importer import ImportFailed
+    from bot.serving import OperatorError
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port)
+            return _serve(args.host, args.port, args.workers)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0
         if args.command == "db":
-            from storage.db import upgrade
+            from bot.serving import migrate
 
-            upgrade(_database_url())
+            migrate(_database_url())
             print("database is at the latest migration", file=sys.stderr)
             return 0
         return asyncio.run(_import(args.kind, args.file))
-    except SettingsError as exc:
+    except (SettingsError, OperatorError) as exc:
         return _fail(str(exc))
     except ImportFailed as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # socket and import reach the database too: an outage is one line there as well
+        from bot.serving import database_unreachable, is_database_down
+
+        if is_database_down(exc):
+            return _fail(str(database_unreachable(_database_url(), exc)))
+        raise
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
@@ -12,6 +15,27 @@ from bot.scheduler import Scheduler
 MAX_BODY = 256 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
 
 DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
+# Polled every second by the playground page, or by monitoring: logged at DEBUG, not INFO, when they succeed.
+QUIET_PATHS = frozenset({"/playground/api/state", "/healthz", "/metrics"})
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per HTTP request; the polled paths only at DEBUG."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        quiet = request.path in QUIET_PATHS and response.status < 400
+        level = logging.DEBUG if quiet else logging.INFO
+        if self.logger.isEnabledFor(level):
+            self.logger.log(
+                level,
+                '%s "%s %s" %s %.1f ms',
+                request.remote,
+                request.method,
+                request.path,
+                response.status,
+                time * 1000,
+                extra={"http_status": response.status, "duration_ms": round(time * 1000, 1)},
+            )
 
 
 def create_web_app(
@@ -27,8 +51,15 @@ def create_web_app(
 
     async def healthz(_request: web.Request) -> web.Response:
         database = await deps.db.ping()
+        templates = deps.renderer.ready()
         # 200 either way: the body says whether the database answers (load balancers read "ok").
-        return web.json_response({"ok": database, "database": "up" if database else "down"})
+        return web.json_response(
+            {
+                "ok": database and templates,
+                "database": "up" if database else "down",
+                "templates": "ok" if templates else "missing",
+            }
+        )
 
     async def on_startup(_app: web.Application) -> None:
         if migrate:

@@ -141,8 +141,11 @@ class CommandRouter:
 
 def is_database_error(error: BaseException) -> bool:
     """The database (or the network to it) is away: a moment's outage, not a bug."""
+    from jinja2 import TemplateError
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    if isinstance(error, TemplateError):  # TemplateNotFound is an OSError too, but no outage
+        return False
     return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)
 
 
