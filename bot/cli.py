@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.observe import configure_logging
 from bot.settings import Settings, SettingsError, database_url_from
 
 PLAYGROUND_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot-playground.db"
@@ -211,9 +212,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_format = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        return _fail(f"LOG_FORMAT must be text or json, got {log_format!r}")
+    secrets = [os.environ.get(f"SLACK_{name}", "") for name in ("SIGNING_SECRET", "BOT_TOKEN", "APP_TOKEN")]
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), log_format, secrets)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.importer import ImportFailed
     from bot.serving import OperatorError

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
+from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
 from storage.db import Database
@@ -31,6 +32,7 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
     jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
+    metrics: Metrics = field(default_factory=Metrics)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

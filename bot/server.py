@@ -1,20 +1,25 @@
-"""The aiohttp app: POST /slack/events into Bolt, GET /healthz."""
+"""The aiohttp app: POST /slack/events into Bolt, GET /healthz, GET /metrics."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bot import observe
 from bot.deps import Deps
+from bot.metrics import CONTENT_TYPE
 from bot.scheduler import Scheduler
 
 MAX_BODY = 256 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
 
 DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
+_OUTCOMES = {200: "ok", 401: "unauthorized", 404: "unhandled", 413: "too_large"}
+log = logging.getLogger("gtm_bot.requests")
 # Polled every second by the playground page, or by monitoring: logged at DEBUG, not INFO, when they succeed.
 QUIET_PATHS = frozenset({"/playground/api/state", "/healthz", "/metrics"})
 
@@ -46,8 +51,31 @@ def create_web_app(
     jobs = Scheduler(deps, deps.settings.scheduler_poll_seconds) if scheduler else None
 
     async def slack_events(request: web.Request) -> web.Response:
+        started = time.perf_counter()
         bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        context, token = observe.begin(bolt_request.body)
+        outcome = "error"
+        try:
+            bolt_response = await bolt.async_dispatch(bolt_request)
+            status = bolt_response.status
+            outcome = _OUTCOMES.get(status, "error" if status >= 500 else "refused")
+            return await to_aiohttp_response(bolt_response)
+        finally:
+            seconds = time.perf_counter() - started
+            deps.metrics.observe_request(context.listener, outcome, seconds)
+            log.info(
+                "%s from %s: %s in %.1f ms",
+                context.listener,
+                context.user,
+                outcome,
+                seconds * 1000,
+                extra={"duration_ms": round(seconds * 1000, 1), "outcome": outcome},
+            )
+            observe.end(token)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        body = await deps.metrics.exposition(deps)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(_request: web.Request) -> web.Response:
         database = await deps.db.ping()
@@ -76,6 +104,7 @@ def create_web_app(
 
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.append(on_cleanup)
     return web_app
