@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.observe import configure_logging
+from bot.observe import announce, configure_logging
 from bot.settings import Settings, SettingsError, database_url_from
 
 PLAYGROUND_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot-playground.db"
@@ -44,10 +44,9 @@ def _serve(host: str | None, port: int, workers: int) -> int:
     host = host or "0.0.0.0"
     sock = serving.bind(host, port)
     many = f" with {workers} workers" if workers > 1 else ""
-    print(
+    announce(
         f"gtm-bot listening on http://{host}:{port}{many}: Slack posts to /slack/events; "
-        "GET /healthz, GET /metrics",
-        file=sys.stderr,
+        "GET /healthz, GET /metrics"
     )
 
     def run_one() -> None:
@@ -96,7 +95,7 @@ def _serve_playground(host: str, port: int) -> int:
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
-    print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
+    announce(f"gtm-bot playground (no Slack tokens set): open {origin}/")
     web_app = create_playground_app(deps, build_app(deps), playground, migrate=False)
     try:
         web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
@@ -182,7 +181,7 @@ async def _import(kind: str, path: Path) -> int:
     finally:
         bar.end()
         await db.dispose()
-    print(f"imported {count} {kind} rows from {path}", file=sys.stderr)
+    announce(f"imported {count} {kind} rows from {path}")
     return 0
 
 
@@ -231,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.serving import migrate
 
             migrate(_database_url())
-            print("database is at the latest migration", file=sys.stderr)
+            announce("database is at the latest migration")
             return 0
         return asyncio.run(_import(args.kind, args.file))
     except (SettingsError, OperatorError) as exc:

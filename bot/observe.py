@@ -147,3 +147,14 @@ def configure_logging(level: str, log_format: str, secrets: Iterable[str] = ()) 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def announce(message: str) -> None:
+    """A line the operator must see whatever LOG_LEVEL is ("listening on ..."), in the log's format."""
+    handlers = logging.getLogger().handlers
+    if not handlers:
+        print(message, file=sys.stderr)
+        return
+    record = logging.LogRecord("gtm_bot", logging.INFO, __file__, 0, message, None, None)
+    for handler in handlers:
+        handler.handle(record)
