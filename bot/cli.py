@@ -185,6 +185,26 @@ async def _import(kind: str, path: Path) -> int:
     return 0
 
 
+async def _export_audit(since: str | None, fmt: str) -> int:
+    from bot.audit_export import export_audit, parse_since
+    from storage.db import Database
+
+    try:
+        start = parse_since(since) if since else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    db = Database(_database_url())
+    try:
+        count = await export_audit(db, sys.stdout, since=start, fmt=fmt)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        await db.dispose()
+    announce(f"exported {count} audit rows")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gtm-bot", description="The go-to-market handbook, in Slack.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -206,6 +226,13 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import the directory (org YAML, accounts CSV, opportunities CSV)")
     imp.add_argument("kind", choices=["org", "accounts", "opportunities"])
     imp.add_argument("file", type=Path)
+    export = sub.add_parser("export", help="export records for a compliance review")
+    what = export.add_subparsers(dest="what", required=True)
+    audit = what.add_parser(
+        "audit", help="every request, step, decision, audit event and notification, to standard output"
+    )
+    audit.add_argument("--since", help="only rows from this date (YYYY-MM-DD, UTC) or date-time on")
+    audit.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="default csv")
     return p
 
 
@@ -232,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             migrate(_database_url())
             announce("database is at the latest migration")
             return 0
+        if args.command == "export":
+            return asyncio.run(_export_audit(args.since, args.format))
         return asyncio.run(_import(args.kind, args.file))
     except (SettingsError, OperatorError) as exc:
         return _fail(str(exc))
