@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -39,6 +41,10 @@ def _serve(host: str | None, port: int, workers: int) -> int:
         return _serve_playground(host or "127.0.0.1", port)
     settings = Settings.from_env()
     serving.check_workers(settings, workers)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before prometheus-client is imported: every worker's counters go to files /metrics adds up.
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gtm-bot-metrics-")
     serving.check_templates(settings)
     serving.migrate(settings.database_url)
     host = host or "0.0.0.0"
@@ -64,6 +70,8 @@ def _serve(host: str | None, port: int, workers: int) -> int:
         return serving.run_workers(workers, run_one)
     finally:
         sock.close()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _serve_playground(host: str, port: int) -> int:
