@@ -22,6 +22,17 @@ def _database_url() -> str:
     return database_url_from(os.environ)
 
 
+def _database_password() -> str:
+    """DATABASE_URL's password, if any, so that no log line can carry it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return str(make_url(os.environ.get("DATABASE_URL", "").strip() or "sqlite://").password or "")
+    except ArgumentError:
+        return ""
+
+
 def _fail(message: str) -> int:
     print(f"gtm-bot: error: {message}", file=sys.stderr)
     return 2
@@ -250,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     if log_format not in ("text", "json"):
         return _fail(f"LOG_FORMAT must be text or json, got {log_format!r}")
     secrets = [os.environ.get(f"SLACK_{name}", "") for name in ("SIGNING_SECRET", "BOT_TOKEN", "APP_TOKEN")]
+    secrets.append(_database_password())
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), log_format, secrets)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.importer import ImportFailed
