@@ -43,13 +43,15 @@ def _local_mode() -> bool:
     return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
 
 
-def _serve(host: str | None, port: int, workers: int) -> int:
+def _serve(host: str | None, port: int, workers: int = 1, playground_public: bool = False) -> int:
     from bot import serving
 
     if _local_mode():
         if workers != 1:
             raise serving.OperatorError("--workers is for Slack mode; the playground runs in one process")
-        return _serve_playground(host or "127.0.0.1", port)
+        return _serve_playground(host or "127.0.0.1", port, playground_public)
+    if playground_public:
+        return _fail("--playground-public is for the playground only (no Slack tokens set)")
     settings = Settings.from_env()
     serving.check_workers(settings, workers)
     metrics_dir = None
@@ -85,7 +87,7 @@ def _serve(host: str | None, port: int, workers: int) -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _serve_playground(host: str, port: int) -> int:
+def _serve_playground(host: str, port: int, public: bool) -> int:
     import secrets
 
     from aiohttp import web
@@ -93,11 +95,24 @@ def _serve_playground(host: str, port: int) -> int:
     from bot import serving
     from bot.app import build_app
     from bot.deps import Deps
+    from bot.playground.guard import PlaygroundRefused, claim_database, is_loopback
     from bot.playground.server import create_playground_app
     from bot.playground.world import Playground
     from bot.server import AccessLog
     from bot.standin.web_api import SlackStandIn
 
+    # In the playground anyone who reaches the page may act as anyone: loopback only, unless asked for.
+    if not is_loopback(host) and not public:
+        return _fail(
+            f"the playground lets anyone act as anyone, so it listens on loopback only; --host {host} "
+            "needs --playground-public (or set the Slack tokens to serve Slack)"
+        )
+    if not is_loopback(host):
+        print(
+            f"gtm-bot: warning: the playground listens on {host}: whoever reaches it may act as anyone",
+            file=sys.stderr,
+        )
+    database_url = os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {
@@ -105,12 +120,16 @@ def _serve_playground(host: str, port: int) -> int:
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),  # new every start: only this process signs requests
         "SLACK_BOT_TOKEN": "xoxb-playground",
         "SLACK_API_URL": f"{origin}/playground/slack/api/",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL,
+        "DATABASE_URL": database_url,
     }
-    settings = Settings.from_env(local)
+    settings = Settings.from_env(local)  # an unsupported DATABASE_URL stops here, with one line
     serving.check_templates(settings)
-    serving.migrate(settings.database_url)
     sock = serving.bind(host, port)
+    try:
+        asyncio.run(claim_database(database_url))  # migrates it and imports the samples
+    except PlaygroundRefused as exc:
+        sock.close()
+        return _fail(str(exc))
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
@@ -239,6 +258,11 @@ def parser() -> argparse.ArgumentParser:
         default=1,
         help="processes sharing the port (default 1); more than one needs PostgreSQL",
     )
+    serve.add_argument(
+        "--playground-public",
+        action="store_true",
+        help="let the playground (no Slack tokens) listen on a non-loopback --host; anyone may act as anyone",
+    )
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -269,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.workers)
+            return _serve(args.host, args.port, args.workers, args.playground_public)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot import observe
 from bot.deps import Deps
@@ -18,8 +20,10 @@ from bot.scheduler import Scheduler
 MAX_BODY = 256 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
 
 DEPS: web.AppKey[Deps] = web.AppKey("deps", Deps)
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+log = logging.getLogger("gtm_bot.server")
 _OUTCOMES = {200: "ok", 401: "unauthorized", 404: "unhandled", 413: "too_large"}
-log = logging.getLogger("gtm_bot.requests")
+requests_log = logging.getLogger("gtm_bot.requests")
 # Polled every second by the playground page, or by monitoring: logged at DEBUG, not INFO, when they succeed.
 QUIET_PATHS = frozenset({"/playground/api/state", "/healthz", "/metrics"})
 
@@ -43,15 +47,37 @@ class AccessLog(AbstractAccessLogger):
             )
 
 
+def is_signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
+    """Slack's signature over the raw body, within five minutes. Never raises: a timestamp that is not a
+    number (which made Bolt's own check raise, and the error handler answer the body's user) or a body
+    that is not UTF-8 is simply not signed."""
+    if not TIMESTAMP.fullmatch(timestamp) or not signature:
+        return False
+    try:
+        return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
 def create_web_app(
     deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True
 ) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[DEPS] = deps
     jobs = Scheduler(deps, deps.settings.scheduler_poll_seconds) if scheduler else None
+    verifier = SignatureVerifier(deps.settings.signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
         started = time.perf_counter()
+        # Verified here, before Bolt parses anything: an unsigned request gets 401 and reaches no listener,
+        # no error handler, no database and no Web API call.
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not is_signed(verifier, body, timestamp, request.headers.get("X-Slack-Signature", "")):
+            log.warning("refused a request from %s: missing, stale or wrong signature", request.remote)
+            # Nothing in an unsigned body is trusted, not even to name the listener.
+            deps.metrics.observe_request("unsigned", "unauthorized", time.perf_counter() - started)
+            return web.Response(status=401, text="invalid signature")
         bolt_request = await to_bolt_request(request)
         context, token = observe.begin(bolt_request.body)
         outcome = "error"
@@ -63,7 +89,7 @@ def create_web_app(
         finally:
             seconds = time.perf_counter() - started
             deps.metrics.observe_request(context.listener, outcome, seconds)
-            log.info(
+            requests_log.info(
                 "%s from %s: %s in %.1f ms",
                 context.listener,
                 context.user,

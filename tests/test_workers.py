@@ -44,7 +44,7 @@ async def requests_counted(http: aiohttp.ClientSession, base: str) -> float:
 
 
 async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
-    db: Database, standin: SlackStandIn
+    db: Database, standin: SlackStandIn, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
     due = now - timedelta(minutes=1)
@@ -78,10 +78,11 @@ async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
         "SLACK_API_URL": standin.base_url + "api/",
         "DATABASE_URL": db.url,
     }
-    server = await asyncio.create_subprocess_exec(
-        GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    with (tmp_path / "serve.log").open("w") as log_file:  # a file: a full pipe would stall the workers
+        server = await asyncio.create_subprocess_exec(
+            GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+            env=env, stdout=log_file, stderr=log_file,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -116,8 +117,8 @@ async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
                 await asyncio.sleep(0.25)
     finally:
         server.terminate()
-        _out, err = await server.communicate()
-    log = err.decode()
+        await server.wait()
+    log = (tmp_path / "serve.log").read_text()
     assert server.returncode == 0, log
     assert f"gtm-bot listening on http://127.0.0.1:{port} with 2 workers" in log
 
