@@ -152,6 +152,59 @@ async def _import(kind: str, path: Path) -> int:
     return 0
 
 
+class SyncReporter(ProgressBar):
+    """The progress bar, plus one stderr line per skipped record: `Account 001...: reason`."""
+
+    def skipped(self, sobject: str, record_id: str, reason: str) -> None:
+        if self.phase and self.tty:
+            self.stream.write("\n")
+        self.stream.write(f"{sobject} {record_id}: {reason}\n")
+        self.stream.flush()
+
+
+async def _sync_salesforce(full: bool) -> int:
+    from datetime import UTC, datetime
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.crm.client import SalesforceError, SignInFailed
+    from bot.salesforce import run_sync
+    from bot.settings import DEFAULT_SLACK_API_URL, SalesforceSettings
+    from storage.db import Database
+
+    sf = SalesforceSettings.from_env(os.environ)
+    if sf is None:
+        raise SettingsError("SALESFORCE_CLIENT_ID is not set; see README.md, 'Salesforce'")
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    api = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+    slack = AsyncWebClient(token=token, base_url=api if api.endswith("/") else api + "/") if token else None
+    db = Database(_database_url())
+    bar = SyncReporter("salesforce")
+    try:
+        await db.upgrade()
+        counts = await run_sync(db, sf, report=bar, clock=lambda: datetime.now(UTC), slack=slack, full=full)
+    except SignInFailed as exc:
+        bar.end()
+        raise SettingsError(f"Salesforce refused the sign-in: {exc}") from exc
+    except SalesforceError as exc:
+        bar.end()
+        print(
+            f"gtm-bot: Salesforce error, nothing after the last committed page was written: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        bar.end()
+        await db.dispose()
+    kind = "full" if counts.full else "incremental"
+    print(
+        f"salesforce sync ({kind}): read {counts.read:,}, changed {counts.changed:,}, "
+        f"deleted {counts.deleted:,}, skipped {counts.skipped:,}"
+        + (f", drift {counts.drift:,}" if counts.drift else "")
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gtm-bot", description="The go-to-market handbook, in Slack.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -167,6 +220,11 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import the directory (org YAML, accounts CSV, opportunities CSV)")
     imp.add_argument("kind", choices=["org", "accounts", "opportunities"])
     imp.add_argument("file", type=Path)
+    sync = sub.add_parser("sync", help="read the directory from Salesforce (one pass, then exit)")
+    sync.add_argument("source", choices=["salesforce"])
+    how = sync.add_mutually_exclusive_group()
+    how.add_argument("--once", action="store_true", help="one pass: full the first time, then incremental")
+    how.add_argument("--full", action="store_true", help="reload everything")
     return p
 
 
@@ -176,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.crm.mapping import MappingError
     from bot.importer import ImportFailed
 
     try:
@@ -190,12 +249,16 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(_database_url())
             print("database is at the latest migration", file=sys.stderr)
             return 0
+        if args.command == "sync":
+            return asyncio.run(_sync_salesforce(args.full))
         return asyncio.run(_import(args.kind, args.file))
     except SettingsError as exc:
         return _fail(str(exc))
     except ImportFailed as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except MappingError as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
 

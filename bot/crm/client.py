@@ -44,6 +44,10 @@ class SalesforceError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class SignInFailed(SalesforceError):
+    """The token endpoint refused the credentials (a configuration problem, not a passing one)."""
+
+
 class RetryLater(SalesforceError):
     """Worth trying again later: 429, 5xx, REQUEST_LIMIT_EXCEEDED, a lock, a time-out. `after` in seconds."""
 
@@ -118,7 +122,7 @@ class SalesforceClient:
                     if response.status >= 500 or response.status == 429:
                         raise RetryLater(response.status, "TOKEN", str(body), _retry_after(response))
                     if response.status != 200:
-                        raise SalesforceError(
+                        raise SignInFailed(
                             response.status,
                             str(body.get("error", "")),
                             str(body.get("error_description", "")),
@@ -192,9 +196,13 @@ class SalesforceClient:
         _, body, _ = await self.request("GET", self.data_path(f"sobjects/{sobject}/describe"))
         return {f["name"] for f in body["fields"]}
 
-    async def query(self, soql: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async def query(
+        self, soql: str, *, on_total: Callable[[int], None] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """SOQL over REST, one page of records at a time (following nextRecordsUrl)."""
         _, body, _ = await self.request("GET", self.data_path("query"), params={"q": soql})
+        if on_total is not None:
+            on_total(int(body.get("totalSize", 0)))
         while True:
             yield [{k: v for k, v in r.items() if k != "attributes"} for r in body["records"]]
             if body.get("done", True) or not body.get("nextRecordsUrl"):
@@ -202,7 +210,12 @@ class SalesforceClient:
             _, body, _ = await self.request("GET", body["nextRecordsUrl"])
 
     async def bulk_query(
-        self, soql: str, *, page_size: int = 10000, poll_seconds: float = 0.5
+        self,
+        soql: str,
+        *,
+        page_size: int = 10000,
+        poll_seconds: float = 0.5,
+        on_total: Callable[[int], None] | None = None,
     ) -> AsyncIterator[list[dict[str, str]]]:
         """A Bulk API 2.0 query job; its CSV results one `Sforce-Locator` page at a time."""
         _, job, _ = await self.request(
@@ -214,6 +227,8 @@ class SalesforceClient:
             _, job, _ = await self.request("GET", job_path)
         if job["state"] != "JobComplete":
             raise SalesforceError(200, job["state"], str(job.get("errorMessage", "bulk query job failed")))
+        if on_total is not None:
+            on_total(int(job.get("numberRecordsProcessed", 0)))
         locator: str | None = None
         while True:
             params = {"maxRecords": str(page_size)} | ({"locator": locator} if locator else {})

@@ -215,12 +215,17 @@ class SalesforceStandIn:
                     "Public_Sector__c": bool(person.get("public_sector")),
                 },
             )
+        # Every Salesforce account has an owner: the sample's unowned ones belong to the default user.
+        admin = self.put(
+            "User", {"Name": "Sales Admin", "Email": "sales-admin@example.com", "IsActive": True}
+        )
+        ids["Sales Admin"] = admin
         with (samples / "accounts.csv").open(newline="") as handle:
             accounts = list(csv.DictReader(handle))
         for row in accounts:
             ids[row["account_id"]] = self.new_id("Account")
         for row in accounts:
-            self.put("Account", account_from_row(row, ids))
+            self.put("Account", {**account_from_row(row, ids), "OwnerId": ids.get(row["owner"]) or admin})
         with (samples / "opportunities.csv").open(newline="") as handle:
             for row in csv.DictReader(handle):
                 ids[row["opportunity_id"]] = self.new_id("Opportunity")

@@ -61,6 +61,10 @@ class SlackStandIn:
     def fail_next(self, method: str, fault: Fault | None = None, times: int = 1) -> None:
         self.faults[method].extend([fault or Fault()] * times)
 
+    def add_user(self, user_id: str, name: str, email: str) -> None:
+        """A workspace member that users.info and users.lookupByEmail find."""
+        self.users[user_id] = {"id": user_id, "name": name, "real_name": name, "profile": {"email": email}}
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -229,6 +233,12 @@ class SlackStandIn:
             case "conversations.open":
                 users = str(args.get("users", "")).split(",")
                 return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+            case "users.lookupByEmail":
+                email = str(args.get("email", "")).strip().lower()
+                for profile in self.users.values():
+                    if str(profile.get("profile", {}).get("email", "")).lower() == email:
+                        return {"ok": True, "user": profile}
+                return {"ok": False, "error": "users_not_found"}
             case "users.info":
                 user = str(args.get("user", ""))
                 profile = self.users.get(user)
