@@ -84,6 +84,8 @@ async def _socket() -> None:
     deps = Deps.build(settings)
     bolt = build_app(deps)  # features register their flows and jobs here
     await deps.db.upgrade()
+    for hook in deps.startup:
+        await hook(deps)
     scheduler = Scheduler(deps, settings.scheduler_poll_seconds)
     deps.outbox.start()
     scheduler.start()

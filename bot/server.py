@@ -33,6 +33,8 @@ def create_web_app(
     async def on_startup(_app: web.Application) -> None:
         if migrate:
             await deps.db.upgrade()
+        for hook in deps.startup:
+            await hook(deps)
         deps.outbox.start()
         if jobs is not None:
             jobs.start()

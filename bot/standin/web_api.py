@@ -120,7 +120,7 @@ class SlackStandIn:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        for key in ("blocks", "view", "attachments", "users"):
+        for key in ("blocks", "view", "attachments", "users", "unfurls"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         return args
@@ -233,6 +233,10 @@ class SlackStandIn:
             case "conversations.open":
                 users = str(args.get("users", "")).split(",")
                 return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+            case "chat.unfurl":
+                if not args.get("channel") or not args.get("ts") or not isinstance(args.get("unfurls"), dict):
+                    return {"ok": False, "error": "invalid_arguments"}
+                return {"ok": True}
             case "users.lookupByEmail":
                 email = str(args.get("email", "")).strip().lower()
                 for profile in self.users.values():
