@@ -94,6 +94,8 @@ async def _socket() -> None:
     finally:
         await scheduler.stop()
         await deps.outbox.stop()
+        for hook in deps.shutdown:
+            await hook()
         await deps.db.dispose()
 
 

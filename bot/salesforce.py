@@ -75,7 +75,7 @@ async def run_sync(
     full: bool = False,
 ) -> Counts:
     mapping = load_mapping(sf.mapping_path)
-    async with SalesforceClient(credentials(sf)) as client:
+    async with SalesforceClient(credentials(sf)) as client:  # one session per pass
         sync = Sync(
             db,
             client,
@@ -310,5 +310,6 @@ def wire(deps: Deps) -> None:
     deps.long_jobs[SYNC_JOB] = sync_job
     deps.jobs[DRIFT_JOB] = drift_digest
     deps.startup.append(on_startup)
-    writer = WriteBack(deps, SalesforceClient(credentials(sf), retries=0, timeout=30))
-    deps.outbox.senders[WRITE_BACK] = writer.send
+    client = SalesforceClient(credentials(sf), retries=0, timeout=30)
+    deps.outbox.senders[WRITE_BACK] = WriteBack(deps, client).send
+    deps.shutdown.append(client.close)

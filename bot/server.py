@@ -43,6 +43,8 @@ def create_web_app(
         if jobs is not None:
             await jobs.stop()
         await deps.outbox.stop()
+        for hook in deps.shutdown:
+            await hook()
         await deps.db.dispose()
 
     web_app.router.add_post("/slack/events", slack_events)

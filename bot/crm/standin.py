@@ -193,7 +193,7 @@ class SalesforceStandIn:
     def calls_to(self, route: str) -> list[Call]:
         return [c for c in self.calls if c.route == route]
 
-    def seed_samples(self, samples: Path) -> dict[str, str]:
+    def seed_samples(self, samples: Path, *, keep_ids: bool = False) -> dict[str, str]:
         """Load bot/samples (people -> Users, accounts, opportunities); returns sample id -> Salesforce id."""
         org = yaml.safe_load((samples / "org.yaml").read_text())
         ids: dict[str, str] = {}
@@ -222,13 +222,13 @@ class SalesforceStandIn:
         ids["Sales Admin"] = admin
         with (samples / "accounts.csv").open(newline="") as handle:
             accounts = list(csv.DictReader(handle))
-        for row in accounts:
-            ids[row["account_id"]] = self.new_id("Account")
+        for row in accounts:  # `keep_ids`: the sample's account and opportunity ids stay (tests share them)
+            ids[row["account_id"]] = row["account_id"] if keep_ids else self.new_id("Account")
         for row in accounts:
             self.put("Account", {**account_from_row(row, ids), "OwnerId": ids.get(row["owner"]) or admin})
         with (samples / "opportunities.csv").open(newline="") as handle:
             for row in csv.DictReader(handle):
-                ids[row["opportunity_id"]] = self.new_id("Opportunity")
+                ids[row["opportunity_id"]] = row["opportunity_id"] if keep_ids else self.new_id("Opportunity")
                 self.put(
                     "Opportunity",
                     {

@@ -6,13 +6,20 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
+import aiohttp
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 
+from bot.app import build_app
 from bot.crm.client import Credentials, SalesforceClient
 from bot.crm.standin import SalesforceStandIn
-from tests.conftest import SAMPLES
+from bot.deps import Deps
+from bot.server import create_web_app
+from bot.settings import Settings
+from tests.conftest import SAMPLES, SIGNING_SECRET
+from tests.slack.client import SlackClient
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -89,3 +96,78 @@ async def gtm_bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     )
     stdout, stderr = await proc.communicate()
     return proc.returncode or 0, stdout.decode(), stderr.decode()
+
+
+class Silent:
+    def skipped(self, sobject: str, record_id: str, reason: str) -> None:
+        raise AssertionError(f"{sobject} {record_id} skipped: {reason}")
+
+    def start(self, phase: str, total: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def salesforce_samples() -> AsyncIterator[SalesforceStandIn]:
+    """The stand-in with the sample's own account and opportunity ids, so the flows' helpers apply."""
+    fake = SalesforceStandIn()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    fake.base_url = str(server.make_url("/"))
+    fake.ids = fake.seed_samples(SAMPLES, keep_ids=True)  # type: ignore[attr-defined]
+    yield fake
+    await server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIterator[Deps]:
+    """The bot's Deps with Salesforce configured, and the directory read from Salesforce."""
+    import yaml
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.importer import import_file
+    from bot.salesforce import run_sync
+
+    org = tmp_path / "org.yaml"
+    org.write_text(REGIONS_ONLY)
+    await import_file(db, "org", org)
+    for person in yaml.safe_load((SAMPLES / "org.yaml").read_text())["people"]:
+        standin.add_user(person["slack_id"], person["name"], person["email"])
+    settings = Settings.from_env(
+        {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": standin.base_url + "api/",
+            "DATABASE_URL": db.url,
+            "SALESFORCE_LOGIN_URL": salesforce_samples.base_url,
+            "SALESFORCE_CLIENT_ID": "standin-client",
+            "SALESFORCE_CLIENT_SECRET": "standin-secret",
+        }
+    )
+    assert settings.salesforce is not None
+    slack_client = AsyncWebClient(token="xoxb-test", base_url=standin.base_url + "api/")
+    await run_sync(
+        db, settings.salesforce, report=Silent(), clock=lambda: datetime.now(UTC), slack=slack_client
+    )
+    built = Deps.build(settings, clock=clock)
+    await built.db.dispose()
+    built.db = db
+    built.outbox.db = db
+    built.outbox.poll_seconds = 0.05
+    yield built
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sf_slack(sf_deps: Deps, standin) -> AsyncIterator[SlackClient]:
+    web_app = create_web_app(sf_deps, build_app(sf_deps), migrate=False, scheduler=False)
+    web_app.on_cleanup.clear()
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        yield SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, session)
+    await sf_deps.outbox.stop()
+    for hook in sf_deps.shutdown:
+        await hook()
+    await server.close()
