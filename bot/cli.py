@@ -29,7 +29,7 @@ def _local_mode() -> bool:
     return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
 
 
-def _serve(host: str | None, port: int) -> int:
+def _serve(host: str | None, port: int, salesforce_standin: bool = False) -> int:
     from aiohttp import web
 
     from bot.app import build_app
@@ -37,14 +37,14 @@ def _serve(host: str | None, port: int) -> int:
     from bot.server import create_web_app
 
     if _local_mode():
-        return _serve_playground(host or "127.0.0.1", port)
+        return _serve_playground(host or "127.0.0.1", port, salesforce_standin)
     settings = Settings.from_env()
     deps = Deps.build(settings)
     web.run_app(create_web_app(deps, build_app(deps)), host=host or "0.0.0.0", port=port, print=None)
     return 0
 
 
-def _serve_playground(host: str, port: int) -> int:
+def _serve_playground(host: str, port: int, salesforce_standin: bool = False) -> int:
     import secrets
 
     from aiohttp import web
@@ -58,18 +58,37 @@ def _serve_playground(host: str, port: int) -> int:
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {
-        **os.environ,
+        # A playground never talks to a real Salesforce org: only to the stand-in, when asked for.
+        **{k: v for k, v in os.environ.items() if not k.startswith("SALESFORCE_")},
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),  # new every start: only this process signs requests
         "SLACK_BOT_TOKEN": "xoxb-playground",
         "SLACK_API_URL": f"{origin}/playground/slack/api/",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL,
     }
+    salesforce = None
+    if salesforce_standin:
+        from bot.crm.standin import SalesforceStandIn
+        from bot.playground.server import SAMPLES
+
+        salesforce = SalesforceStandIn()
+        salesforce.base_url = f"{origin}/playground/salesforce/"
+        salesforce.seed_samples(SAMPLES, keep_ids=True)
+        local.update(
+            SALESFORCE_LOGIN_URL=salesforce.base_url,
+            SALESFORCE_CLIENT_ID=salesforce.client_id,
+            SALESFORCE_CLIENT_SECRET=salesforce.client_secret or "",
+        )
     settings = Settings.from_env(local)
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
     print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
-    web.run_app(create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None)
+    if salesforce is not None:
+        print(
+            f"Salesforce: local stand-in; what it holds: {origin}/playground/api/salesforce", file=sys.stderr
+        )
+    app = create_playground_app(deps, build_app(deps), playground, salesforce=salesforce)
+    web.run_app(app, host=host, port=port, print=None)
     return 0
 
 
@@ -218,6 +237,11 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=None, help="default 0.0.0.0; 127.0.0.1 for the playground")
     serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument(
+        "--salesforce-standin",
+        action="store_true",
+        help="playground only: sync from and write back to a local Salesforce stand-in",
+    )
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -243,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port)
+            return _serve(args.host, args.port, args.salesforce_standin)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0

@@ -150,6 +150,7 @@ class SalesforceStandIn:
         self._ids = itertools.count(1)
         self._last = datetime(2000, 1, 1, tzinfo=UTC)
         self.offset = timedelta()  # tests move the stand-in's clock forward with this
+        self.ids: dict[str, str] = {}  # sample id -> Salesforce id, after seed_samples
 
     # ---- data ------------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -245,6 +246,7 @@ class SalesforceStandIn:
                         "SDR__c": ids.get(row["sdr"]),
                     },
                 )
+        self.ids.update(ids)
         return ids
 
     # ---- HTTP ------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ async def salesforce() -> AsyncIterator[SalesforceStandIn]:
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     fake.base_url = str(server.make_url("/"))
-    fake.ids = fake.seed_samples(SAMPLES)  # type: ignore[attr-defined]
+    fake.seed_samples(SAMPLES)
     yield fake
     await server.close()
 
@@ -116,7 +116,7 @@ async def salesforce_samples() -> AsyncIterator[SalesforceStandIn]:
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     fake.base_url = str(server.make_url("/"))
-    fake.ids = fake.seed_samples(SAMPLES, keep_ids=True)  # type: ignore[attr-defined]
+    fake.seed_samples(SAMPLES, keep_ids=True)
     yield fake
     await server.close()
 
