@@ -6,8 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
+from bot.handbook.directory import Account
+from storage.directory import to_account
 from storage.models import (
     AccountRow,
     CrmDriftRow,
@@ -130,6 +132,31 @@ class CrmRepository:
             select(OutboxRow.payload).where(OutboxRow.method == WRITE_BACK, OutboxRow.status == "pending")
         )
         return {p["record_id"] for p in payloads}
+
+    async def hierarchies_of(self, account_ids: Sequence[str]) -> dict[str, list[Account]]:
+        """Every member of each account's hierarchy, by ultimate parent, in a few queries (drift checks)."""
+        roots: set[str] = set()
+        for chunk in _chunks(list(account_ids)):
+            roots.update(
+                r
+                for r in await self.session.scalars(
+                    select(AccountRow.root_id).where(AccountRow.account_id.in_(chunk))
+                )
+                if r
+            )
+        members: dict[str, list[Account]] = {}
+        for chunk in _chunks(sorted(roots)):
+            for row in await self.session.scalars(select(AccountRow).where(AccountRow.root_id.in_(chunk))):
+                members.setdefault(row.root_id or row.account_id, []).append(to_account(row))
+        return members
+
+    async def named_counts(self, owners: Iterable[str]) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(AccountRow.owner, func.count())
+            .where(AccountRow.owner.in_(list(set(owners))), AccountRow.named)
+            .group_by(AccountRow.owner)
+        )
+        return {owner: int(n) for owner, n in rows}
 
     # ---- drift -------------------------------------------------------------------------------------
     async def record_drift(self, row: CrmDriftRow) -> None:

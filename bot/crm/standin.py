@@ -148,19 +148,14 @@ class SalesforceStandIn:
         self.query_batch = 2000
         self.base_url = ""
         self._ids = itertools.count(1)
-        self._last = datetime(2000, 1, 1, tzinfo=UTC)
         self.offset = timedelta()  # tests move the stand-in's clock forward with this
         self.ids: dict[str, str] = {}  # sample id -> Salesforce id, after seed_samples
 
     # ---- data ------------------------------------------------------------------------------------------
     def now(self) -> datetime:
-        """Strictly increasing milliseconds, so SystemModstamp orders every change."""
-        moment = datetime.now(UTC).replace(microsecond=datetime.now(UTC).microsecond // 1000 * 1000)
-        moment += self.offset
-        if moment <= self._last:
-            moment = self._last + timedelta(milliseconds=1)
-        self._last = moment
-        return moment
+        """Salesforce's clock, in milliseconds (many changes share one, as in a real org)."""
+        moment = datetime.now(UTC) + self.offset
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
     def new_id(self, sobject: str) -> str:
         return f"{PREFIX[sobject]}SI{next(self._ids):013d}"

@@ -486,18 +486,23 @@ class Sync:
         async with self.db.sessions.begin() as session:
             directory, crm = DirectoryRepository(session), CrmRepository(session)
             regions = await directory.regions()
-            for account_id, old_owner, new_owner in run.owner_moves:
-                members = {a.account_id: a for a in await directory.hierarchy_of(account_id)}
-                if account_id not in members:
+            moves = {account_id: (old, new) for account_id, old, new in run.owner_moves}  # the last move
+            hierarchies = await crm.hierarchies_of(list(moves))
+            by_id = {a.account_id: (root, a) for root, members in hierarchies.items() for a in members}
+            people = await directory.people({new for _, new in moves.values()})
+            named = await crm.named_counts({new for _, new in moves.values()})
+            quiet: list[str] = []
+            for account_id, (old_owner, new_owner) in moves.items():
+                if account_id not in by_id:
                     continue
-                account = members[account_id]
+                root, account = by_id[account_id]
+                members = {a.account_id: a for a in hierarchies[root]}
                 members[account_id] = dataclasses.replace(account, owner=old_owner)
                 view = rules.build_view(account_id, members, regions)
-                person = await directory.person(new_owner)
-                named = await directory.named_count(new_owner) - (1 if account.named else 0)
-                reasons = drift_reasons(person, new_owner, view, named)
+                count = named.get(new_owner, 0) - (1 if account.named else 0)
+                reasons = drift_reasons(people.get(new_owner), new_owner, view, count)
                 if not reasons:
-                    await crm.close_drift([account_id])
+                    quiet.append(account_id)
                     continue
                 await crm.record_drift(
                     CrmDriftRow(
@@ -511,6 +516,8 @@ class Sync:
                     )
                 )
                 self.counts.drift += 1
+            if quiet:
+                await crm.close_drift(quiet)
 
 
 def _person_changed(before: Any, after: dict[str, Any]) -> bool:
