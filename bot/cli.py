@@ -191,7 +191,7 @@ async def _sync_salesforce(full: bool) -> int:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.crm.client import SalesforceError, SignInFailed
-    from bot.salesforce import run_sync
+    from bot.salesforce_sync import run_sync
     from bot.settings import DEFAULT_SLACK_API_URL, SalesforceSettings
     from storage.db import Database
 

@@ -7,25 +7,18 @@ and the people who hear about a conflict or drift.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import scheduler
 from bot.approvals import outbox, service
 from bot.approvals.engine import Status
-from bot.crm.client import Credentials, RetryLater, SalesforceClient, SalesforceError
-from bot.crm.mapping import load_mapping
-from bot.crm.sync import Counts, Reporter, SlackLookup, Sync
+from bot.crm.client import RetryLater, SalesforceClient, SalesforceError
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
-from bot.settings import SalesforceSettings
+from bot.salesforce_sync import credentials, run_sync
 from storage.crm import WRITE_BACK, CrmRepository
-from storage.db import Database
 from storage.directory import DirectoryRepository
 from storage.models import JobRow, OutboxRow
 
@@ -35,56 +28,6 @@ if TYPE_CHECKING:
 MORNING_HOUR = 9  # UTC: the digest goes out at the start of the next business day
 
 log = logging.getLogger(__name__)
-
-
-def credentials(sf: SalesforceSettings) -> Credentials:
-    return Credentials(
-        login_url=sf.login_url,
-        client_id=sf.client_id,
-        username=sf.username,
-        private_key_file=sf.private_key_file,
-        client_secret=sf.client_secret,
-        api_version=sf.api_version,
-    )
-
-
-def slack_lookup(client: AsyncWebClient) -> SlackLookup:
-    """Email -> Slack user id through users.lookupByEmail; someone not in Slack is None."""
-
-    async def lookup(email: str) -> str | None:
-        try:
-            response = await client.users_lookupByEmail(email=email)
-        except SlackApiError as exc:
-            error = exc.response.get("error", "") if exc.response is not None else ""
-            if error == "users_not_found":
-                return None
-            raise
-        user = response.get("user") or {}
-        return str(user["id"]) if user.get("id") and not user.get("deleted") else None
-
-    return lookup
-
-
-async def run_sync(
-    db: Database,
-    sf: SalesforceSettings,
-    *,
-    report: Reporter,
-    clock: Callable[[], datetime],
-    slack: AsyncWebClient | None,
-    full: bool = False,
-) -> Counts:
-    mapping = load_mapping(sf.mapping_path)
-    async with SalesforceClient(credentials(sf)) as client:  # one session per pass
-        sync = Sync(
-            db,
-            client,
-            mapping,
-            report=report,
-            clock=clock,
-            lookup=slack_lookup(slack) if slack is not None else None,
-        )
-        return await sync.run(full=full)
 
 
 # ---- the scheduler job: an incremental pass every SALESFORCE_SYNC_MINUTES ----------------------------

@@ -159,16 +159,16 @@ class CrmRepository:
         return {owner: int(n) for owner, n in rows}
 
     # ---- drift -------------------------------------------------------------------------------------
-    async def record_drift(self, row: CrmDriftRow) -> None:
-        await self.close_drift([row.account_id])
+    def add_drift(self, row: CrmDriftRow) -> None:
         self.session.add(row)
 
     async def close_drift(self, account_ids: Sequence[str]) -> None:
-        await self.session.execute(
-            update(CrmDriftRow)
-            .where(CrmDriftRow.account_id.in_(list(account_ids)), CrmDriftRow.status == "open")
-            .values(status="closed")
-        )
+        for chunk in _chunks(list(account_ids)):
+            await self.session.execute(
+                update(CrmDriftRow)
+                .where(CrmDriftRow.account_id.in_(chunk), CrmDriftRow.status == "open")
+                .values(status="closed")
+            )
 
     async def open_drift(self, *, unreported: bool = False, limit: int = 200) -> list[CrmDriftRow]:
         query = select(CrmDriftRow).where(CrmDriftRow.status == "open")

@@ -491,7 +491,7 @@ class Sync:
             by_id = {a.account_id: (root, a) for root, members in hierarchies.items() for a in members}
             people = await directory.people({new for _, new in moves.values()})
             named = await crm.named_counts({new for _, new in moves.values()})
-            quiet: list[str] = []
+            await crm.close_drift(list(moves))  # a new owner supersedes what was reported before
             for account_id, (old_owner, new_owner) in moves.items():
                 if account_id not in by_id:
                     continue
@@ -502,9 +502,8 @@ class Sync:
                 count = named.get(new_owner, 0) - (1 if account.named else 0)
                 reasons = drift_reasons(people.get(new_owner), new_owner, view, count)
                 if not reasons:
-                    quiet.append(account_id)
                     continue
-                await crm.record_drift(
+                crm.add_drift(
                     CrmDriftRow(
                         account_id=account_id,
                         account_name=account.name,
@@ -516,8 +515,6 @@ class Sync:
                     )
                 )
                 self.counts.drift += 1
-            if quiet:
-                await crm.close_drift(quiet)
 
 
 def _person_changed(before: Any, after: dict[str, Any]) -> bool:

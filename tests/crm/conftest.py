@@ -128,7 +128,7 @@ async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIter
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.importer import import_file
-    from bot.salesforce import run_sync
+    from bot.salesforce_sync import run_sync
 
     org = tmp_path / "org.yaml"
     org.write_text(REGIONS_ONLY)
