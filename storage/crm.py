@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 
 from bot.handbook.directory import Account
-from storage.directory import to_account
+from storage.directory import roots, to_account
 from storage.models import (
     AccountRow,
     CrmDriftRow,
@@ -103,6 +103,65 @@ class CrmRepository:
     async def parents(self) -> dict[str, str | None]:
         rows = await self.session.execute(select(AccountRow.account_id, AccountRow.parent_id))
         return {a: p for a, p in rows}
+
+    async def _touched_roots(self, account_ids: Iterable[str]) -> set[str]:
+        ids = sorted({i for i in account_ids if i})
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(
+                r
+                for r in await self.session.scalars(
+                    select(AccountRow.root_id).where(AccountRow.account_id.in_(chunk))
+                )
+                if r
+            )
+        return found
+
+    async def parents_near(self, account_ids: Iterable[str]) -> dict[str, str | None]:
+        """Parent of every account in the hierarchies these accounts (or parents) belong to."""
+        ids = set(account_ids)
+        roots = await self._touched_roots(ids)
+        found: dict[str, str | None] = {}
+        for chunk in _chunks(sorted(roots)):
+            query = select(AccountRow.account_id, AccountRow.parent_id).where(AccountRow.root_id.in_(chunk))
+            found.update({a: p for a, p in await self.session.execute(query)})
+        for chunk in _chunks(sorted(ids - set(found))):
+            query = select(AccountRow.account_id, AccountRow.parent_id).where(
+                AccountRow.account_id.in_(chunk)
+            )
+            found.update({a: p for a, p in await self.session.execute(query)})
+        return found
+
+    async def recompute_roots_near(self, account_ids: Iterable[str]) -> int:
+        """Ultimate parents again for the hierarchies these accounts left or joined (an incremental pass)."""
+        ids = set(account_ids)
+        roots_before = await self._touched_roots(ids)
+        rows: dict[str, tuple[str | None, str | None]] = {}
+        for chunk in _chunks(sorted(roots_before)):
+            query = select(AccountRow.account_id, AccountRow.parent_id, AccountRow.root_id).where(
+                AccountRow.root_id.in_(chunk)
+            )
+            rows.update({a: (p, r) for a, p, r in await self.session.execute(query)})
+        missing = ids - set(rows)
+        for chunk in _chunks(sorted(missing)):
+            query = select(AccountRow.account_id, AccountRow.parent_id, AccountRow.root_id).where(
+                AccountRow.account_id.in_(chunk)
+            )
+            rows.update({a: (p, r) for a, p, r in await self.session.execute(query)})
+        # A new parent's hierarchy joins the computation too, so children land on its ultimate parent.
+        parents = {p for p, _ in rows.values() if p and p not in rows}
+        while parents:
+            query = select(AccountRow.account_id, AccountRow.parent_id, AccountRow.root_id).where(
+                AccountRow.account_id.in_(sorted(parents))
+            )
+            found = {a: (p, r) for a, p, r in await self.session.execute(query)}
+            rows.update(found)
+            parents = {p for p, _ in found.values() if p and p not in rows}
+        computed = roots({a: p for a, (p, _) in rows.items()})
+        changed = [{"account_id": a, "root_id": r} for a, r in computed.items() if rows[a][1] != r]
+        for start in range(0, len(changed), 1000):
+            await self.session.execute(update(AccountRow), changed[start : start + 1000])
+        return len(changed)
 
     async def account_ids(self) -> set[str]:
         return set(await self.session.scalars(select(AccountRow.account_id)))

@@ -270,11 +270,20 @@ class Sync:
 
     # ---- accounts ----------------------------------------------------------------------------------
     async def _accounts(self, run: _Pass, states: dict[str, Any]) -> None:
-        async with self.db.sessions.begin() as session:
-            parents = await CrmRepository(session).parents()
-        moved_parent = False
+        parents: dict[str, str | None] = {}
+        if run.full:
+            async with self.db.sessions.begin() as session:
+                parents = await CrmRepository(session).parents()
+        m = self.mapping.fields("Account")
+        moved: set[str] = set()  # new accounts and moved parents: their hierarchies' roots change
         async for page in self._pages("Account", run, states):
             self.counts.read += len(page)
+            if not run.full:  # only the hierarchies this page touches, for the cycle check
+                near = [str(r[m["account_id"]]) for r in page] + [
+                    _text(r.get(m["parent_id"])) or "" for r in page
+                ]
+                async with self.db.sessions.begin() as session:
+                    parents.update(await CrmRepository(session).parents_near(near))
             rows: dict[str, dict[str, Any]] = {}
             for record in page:
                 try:
@@ -302,23 +311,27 @@ class Sync:
                             continue
                         if old["owner"] != row["owner"] and row["owner"]:
                             run.owner_moves.append((account_id, old["owner"], row["owner"]))
-                        moved_parent |= old["parent_id"] != row["parent_id"]
-                    moved_parent |= old is None  # a new account needs its ultimate parent too
+                        if old["parent_id"] != row["parent_id"]:
+                            moved.add(account_id)
+                    else:
+                        moved.add(account_id)  # a new account needs its ultimate parent too
                     changed.append(row)
                 if changed:
                     await DirectoryRepository(session).upsert_accounts(changed)
                 if not run.full:
+                    if moved:  # in this transaction, so a crash never leaves a hierarchy half-moved
+                        await crm.recompute_roots_near(moved)
+                        moved.clear()
                     await self._advance(crm, "Account", run, newest)
             run.note(newest)
             self.counts.changed += len(changed)
             self.report.advance(len(page))
         # A moved parent changes the hierarchy, and with it the segment and territory every member reads.
-        if moved_parent or run.full:
+        if run.full:
             async with self.db.sessions.begin() as session:
                 self.report.start("hierarchies", 0)
                 await DirectoryRepository(session).recompute_roots()
-                if run.full:
-                    await self._advance(CrmRepository(session), "Account", run, run.mark())
+                await self._advance(CrmRepository(session), "Account", run, run.mark())
 
     def _account(
         self, record: dict[str, Any], keys: dict[str, str], parents: dict[str, str | None]

@@ -73,6 +73,14 @@ async def test_a_first_sync_loads_everything_through_bulk_then_passes_are_increm
     assert after is not None and after.ultimate_parent.account_id == ids["A-GLOBEX"]
     assert after.segment.segment is Segment.LARGE  # the moved parent recomputed the segment
 
+    salesforce.put("Account", {"Id": ids["A-INITECH"], "ParentId": ids["A-GLOBEX"]})  # with its children
+    code, out, err = await gtm_bot(sf_env, "sync", "salesforce")
+    assert code == 0 and "changed 1," in out, err
+    accounts = {a.account_id: a for a in await rows(db, AccountRow)}
+    assert {accounts[ids[a]].root_id for a in ("A-INITECH", "A-INITECH-DE", "A-INITECH-FR")} == {
+        ids["A-GLOBEX"]
+    }
+
     code, out, _ = await gtm_bot(sf_env, "sync", "salesforce", "--full")
     assert code == 0 and "(full)" in out and "deleted 0" in out
 
