@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import FEATURES
+from handlers import FEATURES, edge
 from handlers import errors as error_handler
 from handlers.router import CommandRouter
 from handlers.router import register as register_router
@@ -23,6 +23,7 @@ def build_app(deps: Deps) -> AsyncApp:
         logger=logging.getLogger("gtm_bot.bolt"),
     )
     router = CommandRouter(deps)
+    edge.register(app, deps, router)  # before any listener: replays dropped, free text cleaned
     # Bolt tries listeners in registration order, building each matcher's arguments as it goes (~30 us
     # each): the slash-command listener goes first, so a command doesn't walk every action and view.
     register_router(app, router)

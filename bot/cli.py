@@ -29,7 +29,9 @@ def _local_mode() -> bool:
     return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
 
 
-def _serve(host: str | None, port: int, salesforce_standin: bool = False) -> int:
+def _serve(
+    host: str | None, port: int, playground_public: bool = False, salesforce_standin: bool = False
+) -> int:
     from aiohttp import web
 
     from bot.app import build_app
@@ -37,24 +39,43 @@ def _serve(host: str | None, port: int, salesforce_standin: bool = False) -> int
     from bot.server import create_web_app
 
     if _local_mode():
-        return _serve_playground(host or "127.0.0.1", port, salesforce_standin)
+        return _serve_playground(host or "127.0.0.1", port, playground_public, salesforce_standin)
+    if playground_public:
+        return _fail("--playground-public is for the playground only (no Slack tokens set)")
     settings = Settings.from_env()
     deps = Deps.build(settings)
     web.run_app(create_web_app(deps, build_app(deps)), host=host or "0.0.0.0", port=port, print=None)
     return 0
 
 
-def _serve_playground(host: str, port: int, salesforce_standin: bool = False) -> int:
+def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bool = False) -> int:
     import secrets
 
     from aiohttp import web
 
     from bot.app import build_app
     from bot.deps import Deps
+    from bot.playground.guard import PlaygroundRefused, claim_database, is_loopback
     from bot.playground.server import create_playground_app
     from bot.playground.world import Playground
     from bot.standin.web_api import SlackStandIn
 
+    # In the playground anyone who reaches the page may act as anyone: loopback only, unless asked for.
+    if not is_loopback(host) and not public:
+        return _fail(
+            f"the playground lets anyone act as anyone, so it listens on loopback only; --host {host} "
+            "needs --playground-public (or set the Slack tokens to serve Slack)"
+        )
+    if not is_loopback(host):
+        print(
+            f"gtm-bot: warning: the playground listens on {host}: whoever reaches it may act as anyone",
+            file=sys.stderr,
+        )
+    database_url = os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL
+    try:
+        asyncio.run(claim_database(database_url))
+    except PlaygroundRefused as exc:
+        return _fail(str(exc))
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {
@@ -63,12 +84,12 @@ def _serve_playground(host: str, port: int, salesforce_standin: bool = False) ->
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),  # new every start: only this process signs requests
         "SLACK_BOT_TOKEN": "xoxb-playground",
         "SLACK_API_URL": f"{origin}/playground/slack/api/",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL,
+        "DATABASE_URL": database_url,
     }
     salesforce = None
     if salesforce_standin:
         from bot.crm.standin import SalesforceStandIn
-        from bot.playground.server import SAMPLES
+        from bot.playground.guard import SAMPLES
 
         salesforce = SalesforceStandIn()
         salesforce.base_url = f"{origin}/playground/salesforce/"
@@ -238,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="default 0.0.0.0; 127.0.0.1 for the playground")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument(
+        "--playground-public",
+        action="store_true",
+        help="let the playground (no Slack tokens) listen on a non-loopback --host; anyone may act as anyone",
+    )
+    serve.add_argument(
         "--salesforce-standin",
         action="store_true",
         help="playground only: sync from and write back to a local Salesforce stand-in",
@@ -267,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.salesforce_standin)
+            return _serve(args.host, args.port, args.playground_public, args.salesforce_standin)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0

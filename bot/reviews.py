@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from bot import ownership
+from bot import inputs, ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
@@ -126,7 +126,8 @@ class Submitted:
 
 def parse_count(text: str) -> int | None:
     cleaned = text.replace(",", "").replace("_", "").replace(" ", "").strip()
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    count = inputs.parse_count(cleaned)
+    return count if count is not None and count < 1_000_000_000 else None
 
 
 def _reviewers(people: list[Person], view: rules.AccountView, requester: str) -> list[str]:

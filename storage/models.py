@@ -339,6 +339,25 @@ Index("ix_decisions_actor_at", DecisionRow.actor, DecisionRow.at)
 Index("ix_requests_requester_updated", RequestRow.requester, RequestRow.updated_at)
 
 
+# ---- trust ----
+class DatabaseMarkRow(Base):
+    """What created this database: a "playground" row means the playground made it for itself, so the
+    samples may be written into it; a database with data and no such row is never touched by it."""
+
+    __tablename__ = "database_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class SeenRequestRow(Base):
+    """One row per signed Slack request already handled (a digest of its own ids), kept past Slack's
+    five-minute signature window, so a replayed request is recognised by a primary-key insert."""
+
+    __tablename__ = "seen_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # ---- Salesforce ----
 class CrmSyncStateRow(Base):
     """Per Salesforce object: how far the sync has read (advanced only in the transaction that wrote it)."""

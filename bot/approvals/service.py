@@ -422,6 +422,40 @@ async def overview(deps: Deps, user: str) -> Overview:
     return Overview(waiting, mine, decided)
 
 
+@dataclass(frozen=True, slots=True)
+class Decidable:
+    """A pending step the actor may decide now: what a reason modal may show them."""
+
+    request_id: int
+    step_id: int
+    step_name: str
+    summary: str
+
+
+async def decidable(deps: Deps, *, request_id: int, step_id: int, actor: str) -> Decidable | Refused:
+    """Whether `actor` may decide this step now (the rule `decide` applies), before a modal shows anything
+    of the request: a forged button with someone else's request id learns nothing."""
+    async with deps.db.reads() as session:
+        ctx = Context(deps, session, deps.clock(), actor)
+        request = await ctx.repo.get(request_id)
+        step = await ctx.repo.step(step_id) if request else None
+        if request is None or step is None or step.request_id != request.id:
+            return Refused("that request doesn't exist (any more)")
+        person = await ctx.directory.person(actor)
+        own_step = step.name in getattr(flow_for(deps, request.kind), "requester_steps", ())
+        allowed = may_decide(
+            actor,
+            requester="" if own_step else request.requester,
+            approvers=await ctx.repo.approvers(step.id),
+            decided={d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)},
+            step_state=StepState(step.state),
+            actor_is_admin=person is not None and person.role is Role.ADMIN,
+        )
+    if not allowed:
+        return allowed
+    return Decidable(request.id, step.id, step.name, request.summary)
+
+
 async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:

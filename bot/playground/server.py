@@ -23,26 +23,13 @@ from slack_bolt.async_app import AsyncApp
 from bot import salesforce as sf_wiring
 from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
-from bot.importer import import_file
 from bot.playground.world import Outcome, Playground, PlaygroundError
 from bot.server import create_web_app
-from bot.settings import PROJECT_ROOT
 from storage.directory import DirectoryRepository
 
 STATIC = Path(__file__).resolve().parent / "static"
-SAMPLES = PROJECT_ROOT / "bot" / "samples"
 PLAYGROUND: web.AppKey[Playground] = web.AppKey("playground", Playground)
 log = logging.getLogger("gtm_bot.playground")
-
-
-async def import_samples(deps: Deps) -> None:
-    """The sample org, accounts and opportunities (upserted by id, so a restart changes nothing new)."""
-    for kind, name in (
-        ("org", "org.yaml"),
-        ("accounts", "accounts.csv"),
-        ("opportunities", "opportunities.csv"),
-    ):
-        await import_file(deps.db, kind, SAMPLES / name)
 
 
 async def load_people(deps: Deps) -> list[dict[str, Any]]:
@@ -66,7 +53,6 @@ def create_playground_app(
     playground: Playground,
     *,
     migrate: bool = True,
-    samples: bool = True,
     scheduler: bool = True,
     salesforce: SalesforceStandIn | None = None,
 ) -> web.Application:
@@ -164,8 +150,6 @@ def create_playground_app(
         return _outcome(await playground.open_home(data["user"]))
 
     async def on_startup(_app: web.Application) -> None:
-        if samples:
-            await import_samples(deps)
         playground.set_people(await load_people(deps))
         if salesforce is not None:
             await sf_wiring.on_startup(deps)  # the first sync pass, due now

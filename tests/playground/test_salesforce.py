@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 from bot.app import build_app
 from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
-from bot.playground.server import SAMPLES, create_playground_app
+from bot.playground.guard import SAMPLES
+from bot.playground.server import create_playground_app
 from bot.playground.world import Playground
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -25,7 +26,7 @@ from tests.playground.test_api import CHANNEL, REP, claim_state, click, owner_ca
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sf_playground(
-    db: Database, clock: FakeClock
+    db: Database, directory: Database, clock: FakeClock
 ) -> AsyncIterator[tuple[PlaygroundServer, SalesforceStandIn]]:
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
