@@ -36,7 +36,7 @@ async def load_people(deps: Deps) -> list[dict[str, Any]]:
     async with deps.db.sessions() as session:
         people = await DirectoryRepository(session).people()
     return [
-        {"id": p.slack_id, "name": p.name, "role": p.role.value, "region": p.region, "email": p.email}
+        {"id": p.slack_id, "name": p.name, "role": p.role.value, "region": p.region}
         for p in sorted(people.values(), key=lambda p: (p.role.value, p.name))
     ]
 
@@ -152,6 +152,13 @@ def create_playground_app(
     async def on_startup(_app: web.Application) -> None:
         playground.set_people(await load_people(deps))
         if salesforce is not None:
+            # Salesforce Users find their Slack ids by email (users.lookupByEmail), as in a workspace.
+            async with deps.db.sessions() as session:
+                people = await DirectoryRepository(session).people()
+            for person in people.values():
+                member = playground.standin.users.get(person.slack_id)
+                if member is not None:
+                    member["profile"]["email"] = person.email
             await sf_wiring.on_startup(deps)  # the first sync pass, due now
 
     async def on_cleanup(_app: web.Application) -> None:
