@@ -16,7 +16,8 @@ from bot.approvals.engine import Status
 from bot.crm.client import RetryLater, SalesforceClient, SalesforceError
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
-from bot.handbook.directory import Role
+from bot.handbook.directory import Person, Role
+from bot.handbook.visibility import HIDDEN_NAME, may_see
 from bot.salesforce_sync import credentials, run_sync
 from storage.crm import WRITE_BACK, CrmRepository
 from storage.directory import DirectoryRepository
@@ -102,40 +103,48 @@ async def schedule_drift_digest(deps: Deps, now: datetime) -> None:
         )
 
 
-async def drift_lines(session: Any, *, unreported: bool = False) -> tuple[list[int], list[dict[str, Any]]]:
+async def drift_lines(
+    session: Any, viewer: Person | None, *, unreported: bool = False
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Open drift as display lines for `viewer`; a public-sector account they may not see stays unnamed."""
     rows = await CrmRepository(session).open_drift(unreported=unreported)
-    people = await DirectoryRepository(session).people(
-        {r.new_owner for r in rows} | {r.old_owner or "" for r in rows}
-    )
+    directory = DirectoryRepository(session)
+    people = await directory.people({r.new_owner for r in rows} | {r.old_owner or "" for r in rows})
+    accounts = await directory.accounts([r.account_id for r in rows])
 
     def name(key: str | None) -> str:
         return people[key].name if key in people else (key or "nobody")
 
-    return [r.id for r in rows], [
-        {
-            "account": r.account_name,
-            "account_id": r.account_id,
-            "old_owner": name(r.old_owner),
-            "new_owner": name(r.new_owner),
-            "reasons": list(r.reasons),
-            "since": r.detected_at.strftime("%Y-%m-%d"),
-        }
-        for r in rows
-    ]
+    lines = []
+    for r in rows:
+        account = accounts.get(r.account_id)
+        hidden = account is not None and not may_see(viewer, account)
+        lines.append(
+            {
+                "account": HIDDEN_NAME if hidden else r.account_name,
+                "account_id": "" if hidden else r.account_id,
+                "old_owner": name(r.old_owner),
+                "new_owner": name(r.new_owner),
+                "reasons": [] if hidden else list(r.reasons),
+                "since": r.detected_at.strftime("%Y-%m-%d"),
+            }
+        )
+    return [r.id for r in rows], lines
 
 
 async def drift_digest(job: scheduler.JobContext) -> None:
     ctx = job.ctx
-    ids, lines = await drift_lines(ctx.session, unreported=True)
-    if not lines:
-        return
     ops = await ctx.directory.people_with_roles([Role.SALES_OPS])
+    ids: list[int] = []
     for person in ops:
+        ids, lines = await drift_lines(ctx.session, person, unreported=True)
+        if not lines:
+            return
         await ctx.notify(
             person.slack_id,
             f"drift:{job.job.key}:{person.slack_id}",
             "salesforce/drift.json.j2",
-            heading="Owner changes made in Salesforce yesterday that break the handbook",
+            heading="Owner changes made in Salesforce since the last digest that break the handbook",
             lines=lines,
             section_url=rules.section("account_ownership"),
         )

@@ -12,6 +12,7 @@ from bot import ownership, salesforce
 from bot.deps import Deps
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Role
+from bot.handbook.visibility import may_see
 from bot.stages import lookup
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
 from storage.directory import DirectoryRepository
@@ -48,7 +49,7 @@ async def unfurl_blocks(deps: Deps, user_id: str, url: str) -> list[dict[str, An
     async with deps.db.reads() as session:
         repo = DirectoryRepository(session)
         viewer, account = await repo.person(user_id), await repo.account(record_id)
-        if viewer is None or account is None or not rules.can_view(viewer, account):
+        if viewer is None or account is None or not may_see(viewer, account):
             return None  # public sector stays with its team, in a channel too
         facts = await ownership.owner_facts(session, viewer, account)
     if facts is None:
@@ -72,7 +73,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             person = await DirectoryRepository(session).person(inv.user_id)
             if person is None or person.role not in DRIFT_ROLES:
                 return router.say("drift is for Sales Ops, RDs and leadership.")
-            _, lines = await salesforce.drift_lines(session)
+            _, lines = await salesforce.drift_lines(session, person)
         return deps.renderer.message(
             "salesforce/drift.json.j2",
             lines=lines,

@@ -171,3 +171,19 @@ async def test_a_public_sector_link_unfurls_for_the_public_sector_team(
     await sf_slack.post(link_event("U0PUB1", [stark]), "application/json")
     [call] = await standin.wait_for("chat.unfurl")
     assert "Stark Federal Systems" in visible_text({"blocks": call.args["unfurls"][stark]["blocks"]})
+
+
+async def test_drift_on_a_public_sector_account_stays_unnamed_for_those_who_may_not_see_it(
+    sf_slack: SlackClient, salesforce_samples: SalesforceStandIn, sf_deps: Deps
+) -> None:
+    sf = salesforce_samples
+    sf.put("Account", {"Id": "A-STARK", "OwnerId": sf.ids["U0SAL1"]})  # Sally is not public sector
+    await salesforce.on_startup(sf_deps)
+    await Scheduler(sf_deps).tick()
+    ops = (await sf_slack.command("drift", "U0OPS1")).text
+    assert "Stark" not in ops and "a public-sector account" in ops
+    admin = (await sf_slack.command("drift", "U0ADM1")).text
+    assert (
+        "Stark Federal Systems" in admin
+        and "public sector accounts stay with the public sector team" in admin
+    )

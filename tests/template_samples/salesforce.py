@@ -22,6 +22,11 @@ SAMPLES = {
     "salesforce/drift.json.j2": [
         {"lines": [LINE] * 25, "heading": HOSTILE, "section_url": URL},
         {"lines": [LINE], "heading": "Drift", "section_url": URL},
+        {
+            "lines": [{**LINE, "account": "a public-sector account", "account_id": "", "reasons": []}],
+            "heading": "D",
+            "section_url": URL,
+        },
         {"lines": [], "heading": "Drift", "section_url": URL},
     ],
 }

@@ -1,7 +1,7 @@
 """salesforce: sync watermarks, Salesforce users -> people, drift
 
 Revision ID: 0604
-Revises: 0601
+Revises: 0603
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0604"
-down_revision: str | None = "0601"
+down_revision: str | None = "0603"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
