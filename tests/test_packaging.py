@@ -11,8 +11,15 @@ from pathlib import Path
 
 from bot.settings import PROJECT_ROOT
 
-DATA = ["templates/**/*.j2", "bot/handbook/data/*", "bot/samples/*", "bot/playground/static/*",
-        "storage/migrations/**/*.py", "storage/migrations/*.mako"]  # fmt: skip
+DATA = [
+    "templates/**/*.j2",
+    "bot/handbook/data/*",
+    "bot/samples/*",
+    "bot/playground/static/*",
+    "bot/crm/*.yaml",
+    "storage/migrations/**/*.py",
+    "storage/migrations/*.mako",
+]
 
 
 def test_the_wheel_ships_templates_handbook_samples_static_files_and_migrations(tmp_path: Path) -> None:
