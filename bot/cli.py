@@ -6,17 +6,31 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.observe import announce, configure_logging
+from bot.settings import Settings, SettingsError, database_url_from
 
 PLAYGROUND_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot-playground.db"
 
 
 def _database_url() -> str:
-    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    return database_url_from(os.environ)
+
+
+def _database_password() -> str:
+    """DATABASE_URL's password, if any, so that no log line can carry it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return str(make_url(os.environ.get("DATABASE_URL", "").strip() or "sqlite://").password or "")
+    except ArgumentError:
+        return ""
 
 
 def _fail(message: str) -> int:
@@ -30,22 +44,53 @@ def _local_mode() -> bool:
 
 
 def _serve(
-    host: str | None, port: int, playground_public: bool = False, salesforce_standin: bool = False
+    host: str | None,
+    port: int,
+    workers: int = 1,
+    playground_public: bool = False,
+    salesforce_standin: bool = False,
 ) -> int:
-    from aiohttp import web
-
-    from bot.app import build_app
-    from bot.deps import Deps
-    from bot.server import create_web_app
+    from bot import serving
 
     if _local_mode():
+        if workers != 1:
+            raise serving.OperatorError("--workers is for Slack mode; the playground runs in one process")
         return _serve_playground(host or "127.0.0.1", port, playground_public, salesforce_standin)
     if playground_public:
         return _fail("--playground-public is for the playground only (no Slack tokens set)")
     settings = Settings.from_env()
-    deps = Deps.build(settings)
-    web.run_app(create_web_app(deps, build_app(deps)), host=host or "0.0.0.0", port=port, print=None)
-    return 0
+    serving.check_workers(settings, workers)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before prometheus-client is imported: every worker's counters go to files /metrics adds up.
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gtm-bot-metrics-")
+    serving.check_templates(settings)
+    serving.migrate(settings.database_url)
+    host = host or "0.0.0.0"
+    sock = serving.bind(host, port)
+    many = f" with {workers} workers" if workers > 1 else ""
+    announce(
+        f"gtm-bot listening on http://{host}:{port}{many}: Slack posts to /slack/events; "
+        "GET /healthz, GET /metrics"
+    )
+
+    def run_one() -> None:
+        from aiohttp import web
+
+        from bot.app import build_app
+        from bot.deps import Deps
+        from bot.server import AccessLog, create_web_app
+
+        deps = Deps.build(settings)
+        web_app = create_web_app(deps, build_app(deps), migrate=False)
+        web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+
+    try:
+        return serving.run_workers(workers, run_one)
+    finally:
+        sock.close()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bool = False) -> int:
@@ -53,11 +98,13 @@ def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bo
 
     from aiohttp import web
 
+    from bot import serving
     from bot.app import build_app
     from bot.deps import Deps
     from bot.playground.guard import PlaygroundRefused, claim_database, is_loopback
     from bot.playground.server import create_playground_app
     from bot.playground.world import Playground
+    from bot.server import AccessLog
     from bot.standin.web_api import SlackStandIn
 
     # In the playground anyone who reaches the page may act as anyone: loopback only, unless asked for.
@@ -72,10 +119,6 @@ def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bo
             file=sys.stderr,
         )
     database_url = os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL
-    try:
-        asyncio.run(claim_database(database_url))
-    except PlaygroundRefused as exc:
-        return _fail(str(exc))
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {
@@ -99,17 +142,25 @@ def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bo
             SALESFORCE_CLIENT_ID=salesforce.client_id,
             SALESFORCE_CLIENT_SECRET=salesforce.client_secret or "",
         )
-    settings = Settings.from_env(local)
+    settings = Settings.from_env(local)  # an unsupported DATABASE_URL stops here, with one line
+    serving.check_templates(settings)
+    sock = serving.bind(host, port)
+    try:
+        asyncio.run(claim_database(database_url))  # migrates it and imports the samples
+    except PlaygroundRefused as exc:
+        sock.close()
+        return _fail(str(exc))
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
-    print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
+    announce(f"gtm-bot playground (no Slack tokens set): open {origin}/")
     if salesforce is not None:
-        print(
-            f"Salesforce: local stand-in; what it holds: {origin}/playground/api/salesforce", file=sys.stderr
-        )
-    app = create_playground_app(deps, build_app(deps), playground, salesforce=salesforce)
-    web.run_app(app, host=host, port=port, print=None)
+        announce(f"Salesforce: local stand-in; what it holds: {origin}/playground/api/salesforce")
+    web_app = create_playground_app(deps, build_app(deps), playground, migrate=False, salesforce=salesforce)
+    try:
+        web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+    finally:
+        sock.close()
     return 0
 
 
@@ -119,8 +170,10 @@ async def _socket() -> None:
     from bot.app import build_app
     from bot.deps import Deps
     from bot.scheduler import Scheduler
+    from bot.serving import check_templates
 
     settings = Settings.from_env(need_app_token=True)
+    check_templates(settings)
     deps = Deps.build(settings)
     bolt = build_app(deps)  # features register their flows and jobs here
     await deps.db.upgrade()
@@ -192,7 +245,27 @@ async def _import(kind: str, path: Path) -> int:
     finally:
         bar.end()
         await db.dispose()
-    print(f"imported {count} {kind} rows from {path}", file=sys.stderr)
+    announce(f"imported {count} {kind} rows from {path}")
+    return 0
+
+
+async def _export_audit(since: str | None, fmt: str) -> int:
+    from bot.audit_export import export_audit, parse_since
+    from storage.db import Database
+
+    try:
+        start = parse_since(since) if since else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    db = Database(_database_url())
+    try:
+        count = await export_audit(db, sys.stdout, since=start, fmt=fmt)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        await db.dispose()
+    announce(f"exported {count} audit rows")
     return 0
 
 
@@ -257,7 +330,13 @@ def parser() -> argparse.ArgumentParser:
         help="HTTP mode: POST /slack/events, GET /healthz; with no Slack tokens, the local playground",
     )
     serve.add_argument("--host", default=None, help="default 0.0.0.0; 127.0.0.1 for the playground")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--port", type=int, default=3000, help="the TCP port to listen on (default 3000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port (default 1); more than one needs PostgreSQL",
+    )
     serve.add_argument(
         "--playground-public",
         action="store_true",
@@ -274,6 +353,13 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import the directory (org YAML, accounts CSV, opportunities CSV)")
     imp.add_argument("kind", choices=["org", "accounts", "opportunities"])
     imp.add_argument("file", type=Path)
+    export = sub.add_parser("export", help="export records for a compliance review")
+    what = export.add_subparsers(dest="what", required=True)
+    audit = what.add_parser(
+        "audit", help="every request, step, decision, audit event and notification, to standard output"
+    )
+    audit.add_argument("--since", help="only rows from this date (YYYY-MM-DD, UTC) or date-time on")
+    audit.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="default csv")
     sync = sub.add_parser("sync", help="read the directory from Salesforce (one pass, then exit)")
     sync.add_argument("source", choices=["salesforce"])
     how = sync.add_mutually_exclusive_group()
@@ -284,29 +370,35 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_format = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        return _fail(f"LOG_FORMAT must be text or json, got {log_format!r}")
+    secrets = [os.environ.get(f"SLACK_{name}", "") for name in ("SIGNING_SECRET", "BOT_TOKEN", "APP_TOKEN")]
+    secrets += [_database_password(), os.environ.get("SALESFORCE_CLIENT_SECRET", "")]
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), log_format, secrets)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.crm.mapping import MappingError
     from bot.importer import ImportFailed
+    from bot.serving import OperatorError
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.playground_public, args.salesforce_standin)
+            return _serve(args.host, args.port, args.workers, args.playground_public, args.salesforce_standin)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0
         if args.command == "db":
-            from storage.db import upgrade
+            from bot.serving import migrate
 
-            upgrade(_database_url())
-            print("database is at the latest migration", file=sys.stderr)
+            migrate(_database_url())
+            announce("database is at the latest migration")
             return 0
+        if args.command == "export":
+            return asyncio.run(_export_audit(args.since, args.format))
         if args.command == "sync":
             return asyncio.run(_sync_salesforce(args.full))
         return asyncio.run(_import(args.kind, args.file))
-    except SettingsError as exc:
+    except (SettingsError, OperatorError) as exc:
         return _fail(str(exc))
     except ImportFailed as exc:
         print(str(exc), file=sys.stderr)
@@ -315,6 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # socket and import reach the database too: an outage is one line there as well
+        from bot.serving import database_unreachable, is_database_down
+
+        if is_database_down(exc):
+            return _fail(str(database_unreachable(_database_url(), exc)))
+        raise
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
+from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
 from storage.db import Database
@@ -35,6 +36,7 @@ class Deps:
     long_jobs: dict[str, Any] = field(default_factory=dict)
     startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up
     shutdown: list[Any] = field(default_factory=list)  # async () -> None, run when the server stops
+    metrics: Metrics = field(default_factory=Metrics)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

@@ -10,11 +10,33 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gtm-bot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class SettingsError(Exception):
     """A configuration problem a person can fix; the message names the variable."""
+
+
+def database_url_from(env: Mapping[str, str]) -> str:
+    """DATABASE_URL, or the default; an unsupported driver is a one-line error."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL; use sqlite+aiosqlite:///gtm-bot.db "
+            "or postgresql+asyncpg://user@host/db"
+        ) from None
+    if driver not in SUPPORTED_DATABASES:
+        raise SettingsError(
+            f"DATABASE_URL uses {driver}://, which gtm-bot does not support; "
+            "use sqlite+aiosqlite:///gtm-bot.db or postgresql+asyncpg://user@host/db"
+        )
+    return url
 
 
 DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
@@ -88,7 +110,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     handbook_path: Path | None = None
-    templates_dir: Path = PROJECT_ROOT / "templates"
+    templates_dir: Path | None = None  # None: the installed `templates` package
     holiday_country: str = "US"
     holiday_subdivision: str | None = None
     fiscal_year_start_month: int = 2
@@ -115,7 +137,7 @@ class Settings:
             bot_token=env["SLACK_BOT_TOKEN"].strip(),
             app_token=env.get("SLACK_APP_TOKEN", "").strip() or None,
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
-            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            database_url=database_url_from(env),
             handbook_path=Path(handbook) if handbook else None,
             holiday_country=env.get("GTM_HOLIDAY_COUNTRY", "US").strip() or "US",
             holiday_subdivision=env.get("GTM_HOLIDAY_SUBDIVISION", "").strip() or None,

@@ -52,6 +52,7 @@ class SlackStandIn:
         self.modal_stacks: dict[str, list[str]] = {}  # user id -> view ids, top last
         self.hooks: list[Callable[[Call], None]] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self.latency = 0.0  # seconds every Web API call takes (tests that need work to overlap)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -137,6 +138,8 @@ class SlackStandIn:
                 return web.json_response({"ok": False, "error": fault.error})
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return web.json_response({"ok": False, "error": "fault"}, status=fault.status, headers=headers)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         answer = self._answer(method, args, request.headers.get("Authorization", ""))
         await self._record(Call(method, args))
         return web.json_response(answer)
