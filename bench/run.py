@@ -241,16 +241,15 @@ class QueryTiming:
 
 
 async def time_queries(
-    url: str, roots: list[tuple[str, str]], rounds: int
+    url: str, roots: list[tuple[str, str]], rounds: int, big_child: str
 ) -> tuple[list[QueryTiming], list[str]]:
     """The use-cases behind /gtm owner, /gtm segment and /gtm requests, in-process, against the big directory;
     and the plan of every distinct SQL statement they ran."""
-    from bot import ownership
     from bot.app import build_app
     from bot.approvals import service
     from bot.deps import Deps
+    from bot.handbook import ownership as rules
     from bot.settings import Settings
-    from storage.directory import DirectoryRepository
 
     settings = Settings.from_env(
         {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "x", "DATABASE_URL": url}
@@ -267,30 +266,38 @@ async def time_queries(
 
     rng = random.Random(12)
 
-    async def owner() -> None:
-        name = rng.choice(roots)[1]
+    async def owner(name: str) -> None:
+        """What /gtm owner does before rendering: the cached look-up, the rules, the segment summary."""
         async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(data.VIEWER)
-            found = await ownership.find_account(repo, viewer, name)
-            assert found.account is not None or found.candidates is not None
-            if found.account is not None and viewer is not None:
-                await ownership.owner_facts(session, viewer, found.account)
+            found = await deps.directory.lookup(session, data.VIEWER, name, opportunities=True)
+        assert found.view is not None, name
+        rules.may_reassign(found.viewer, found.view)
+        found.view.segment.summary(found.view.account.account_id)
+
+    async def owner_name() -> None:
+        await owner(rng.choice(roots)[1])
 
     async def owner_typo() -> None:
         name = rng.choice(roots)[1]
         typo = name[:3] + name[4:]  # one letter dropped: the fuzzy pass
         async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            await ownership.find_account(repo, await repo.person(data.VIEWER), typo)
+            await deps.directory.lookup(session, data.VIEWER, typo, opportunities=True)
 
     async def segment() -> None:
         account_id = rng.choice(roots)[0] + f"-{rng.randint(1, 9):03d}"
         async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            found = await ownership.find_account(repo, await repo.person(data.VIEWER), account_id)
-            if found.account is not None:
-                await ownership.load_view(repo, found.account.account_id)
+            found = await deps.directory.lookup(session, data.VIEWER, account_id)
+        if found.view is not None:
+            found.view.segment.summary(account_id)
+
+    async def owner_big() -> None:
+        await owner(big_child)
+
+    async def segment_big() -> None:
+        async with deps.db.reads() as session:
+            found = await deps.directory.lookup(session, data.VIEWER, big_child)
+        assert found.view is not None and len(found.view.hierarchy.members) > 1000
+        found.view.segment.summary(big_child)
 
     async def requests() -> None:
         await service.overview(deps, rng.choice([data.VIEWER, data.APPROVER]))
@@ -299,14 +306,16 @@ async def time_queries(
         await service.timeline(deps, rng.randint(1, 20_000), data.VIEWER)
 
     cases = [
-        ("owner NAME (find + facts)", owner),
+        ("owner NAME (find + facts)", owner_name),
         ("owner N4ME (fuzzy)", owner_typo),
         ("segment ACCOUNT_ID", segment),
+        ("owner CHILD of the big hierarchy", owner_big),
+        ("segment CHILD of the big hierarchy", segment_big),
         ("requests (overview)", requests),
         ("requests ID (timeline)", timeline),
     ]
     results: list[QueryTiming] = []
-    await owner()  # builds the account-name index (once per import)
+    await owner_name()  # builds the account-name index (once per import)
     for name, case in cases:
         times: list[float] = []
         for i in range(rounds):
@@ -548,15 +557,19 @@ def main() -> None:
         roots = data.write_accounts(work / "accounts.csv", scale, actors)
         run_import(url, "org", work / "org.yaml")
         import_s = run_import(url, "accounts", work / "accounts.csv")
+        big_children = 40_000 // factor
+        big_child = data.write_big_hierarchy(work / "big.csv", big_children, actors[0])
+        big_s = run_import(url, "accounts", work / "big.csv")
         fills = asyncio.run(fill_history(url, scale, actors))
         print(f"\n## Scale: {scale.accounts:,} accounts in {scale.hierarchies:,} hierarchies, "
               f"{scale.people:,} people, {scale.opportunities:,} opportunities, "
               f"{scale.audit_events // 50:,} requests, "
               f"{scale.audit_events:,} audit events\n")  # fmt: skip
         print(f"- `gtm-bot import accounts` ({scale.accounts:,} rows, one transaction): **{import_s:.1f} s**")
+        print(f"- then one hierarchy of {big_children:,} children (`gtm-bot import accounts`): {big_s:.1f} s")
         print("- bulk inserts (setup, not the product): "
               + ", ".join(f"{k} {v:.1f} s" for k, v in fills.items()))  # fmt: skip
-        timings, plans = asyncio.run(time_queries(url, roots, 50 if args.quick else 300))
+        timings, plans = asyncio.run(time_queries(url, roots, 50 if args.quick else 300, big_child))
         print("\n| query (in-process, warm) | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|")
         for t in timings:
             print(f"| {t.name} | {t.p50:.2f} | {t.p99:.2f} | {t.worst:.2f} |")

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
+from bot.directory_cache import DirectoryCache
 from bot.render import Renderer
 from bot.settings import Settings
 from storage.db import Database
@@ -31,6 +32,7 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
     jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
+    directory: DirectoryCache = field(default_factory=DirectoryCache)  # read cache for look-ups
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
