@@ -12,6 +12,8 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from bot.approvals import service as approvals
@@ -36,7 +38,8 @@ from bot.handbook.glossary_admin import (
     validate,
 )
 from bot.handbook.results import Outcome, Refused
-from bot.handbook.sections import Answer, HandbookIndex, default_handbook_path
+from bot.handbook.search import Answer, HandbookIndex
+from bot.handbook.sections import default_handbook_path
 from storage.directory import DirectoryRepository
 from storage.glossary import SUGGESTION, GlossaryRepository
 
@@ -45,6 +48,12 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0  # other replicas' edits show up within this
 FLUSH_DELAY = 0.25  # lookups are counted in one write per this many seconds, never inside the ack
 MAX_QUERY_KEY = 120
+
+
+@cache
+def handbook_index(path: Path) -> HandbookIndex:
+    """The handbook's passage index, built once per process and file (about 0.1 s)."""
+    return HandbookIndex.from_file(path)
 
 
 def entry_view(entry: GlossaryEntry) -> dict[str, Any]:
@@ -83,7 +92,6 @@ class GlossaryService:
     _refreshing: asyncio.Task[None] | None = None
     _pending: Counter[tuple[str, bool]] = field(default_factory=Counter)
     _flushing: asyncio.Task[None] | None = None
-    _handbook: HandbookIndex | None = None
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     # ---- the in-memory index ----------------------------------------------------------------------
@@ -123,6 +131,10 @@ class GlossaryService:
         found = (await self.index()).lookup(query)
         self._count(query, found.found)
         return found
+
+    async def terms_in(self, text: str) -> list[GlossaryEntry]:
+        """The glossary's terms that a message names, in its order ("Look up in glossary")."""
+        return (await self.index()).terms_in(text)
 
     async def named(self, query: str) -> list[GlossaryEntry]:
         """Entries named exactly `query` (any case or punctuation), for edit and retire."""
@@ -260,9 +272,9 @@ class GlossaryService:
         return request_id
 
     # ---- /gtm ask ---------------------------------------------------------------------------------
+    def handbook(self) -> HandbookIndex:
+        return handbook_index(Path(self.deps.settings.handbook_path or default_handbook_path()))
+
     def ask(self, question: str) -> list[Answer]:
-        if self._handbook is None:
-            self._handbook = HandbookIndex.from_file(
-                self.deps.settings.handbook_path or default_handbook_path()
-            )
-        return self._handbook.ask(question, k=3)
+        """The passage that best answers `question` and the two next best."""
+        return self.handbook().ask(question, k=3)

@@ -28,6 +28,13 @@ def test_manifest_has_both_slash_commands_with_usage_hints() -> None:
     assert all(c.get("usage_hint") for c in commands.values())
 
 
+def test_every_shortcut_in_the_manifest_has_a_listener_in_the_code() -> None:
+    shortcuts = MANIFEST["features"].get("shortcuts") or []
+    assert "glossary.lookup_message" in [s["callback_id"] for s in shortcuts if s["type"] == "message"]
+    code = "".join(path.read_text() for path in (PROJECT_ROOT / "handlers").rglob("*.py"))
+    assert [s["callback_id"] for s in shortcuts if f'"{s["callback_id"]}"' not in code] == []
+
+
 def test_every_url_points_at_the_one_events_endpoint() -> None:
     urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
     urls += [

@@ -130,3 +130,31 @@ def view_submission_payload(
             "hash": "h1",
         },
     }
+
+
+def message_action_payload(
+    user_id: str,
+    callback_id: str,
+    text: str,
+    *,
+    channel_id: str = "C0GENERAL1",
+    message_ts: str = "1.1",
+    author: str = "U0SOMEONE",
+    response_url: str = "",
+    trigger_id: str = "trig-3",
+    team_id: str = "T0GTMBOT1",
+) -> dict[str, Any]:
+    """A message shortcut on a message of `author` that says `text` (Slack's `message_action`)."""
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "team": {"id": team_id},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0GTMBOT1",
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "action_ts": str(time.time()),
+        "message_ts": message_ts,
+        "channel": {"id": channel_id},
+        "message": {"type": "message", "user": author, "ts": message_ts, "text": text},
+    }
