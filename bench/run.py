@@ -165,6 +165,17 @@ async def bulk(url: str, table: str, columns: list[str], rows: list[tuple[Any, .
         await db.dispose()
 
 
+async def bump_opportunities(url: str) -> None:
+    """What `gtm-bot import opportunities` does after writing: tell every process's cache."""
+    from storage.db import Database
+    from storage.directory import OPPORTUNITIES, DirectoryRepository
+
+    db = Database(url)
+    async with db.sessions.begin() as session:
+        await DirectoryRepository(session).bump_version(OPPORTUNITIES)
+    await db.dispose()
+
+
 def naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
@@ -177,6 +188,7 @@ async def fill_history(url: str, scale: data.Scale, actors: list[str]) -> dict[s
     opps = [tuple(o.values()) for o in data.opportunities(scale, actors)]
     columns = list(next(data.opportunities(data.Scale(opportunities=1), actors)).keys())
     await bulk(url, "opportunities", columns, opps)
+    await bump_opportunities(url)
     timings["opportunities"] = time.perf_counter() - start
 
     n = scale.audit_events // 50
@@ -268,8 +280,7 @@ async def time_queries(
 
     async def owner(name: str) -> None:
         """What /gtm owner does before rendering: the cached look-up, the rules, the segment summary."""
-        async with deps.db.reads() as session:
-            found = await deps.directory.lookup(session, data.VIEWER, name, opportunities=True)
+        found = await deps.directory.lookup(deps.db, data.VIEWER, name, opportunities=True)
         assert found.view is not None, name
         rules.may_reassign(found.viewer, found.view)
         found.view.segment.summary(found.view.account.account_id)
@@ -280,13 +291,11 @@ async def time_queries(
     async def owner_typo() -> None:
         name = rng.choice(roots)[1]
         typo = name[:3] + name[4:]  # one letter dropped: the fuzzy pass
-        async with deps.db.reads() as session:
-            await deps.directory.lookup(session, data.VIEWER, typo, opportunities=True)
+        await deps.directory.lookup(deps.db, data.VIEWER, typo, opportunities=True)
 
     async def segment() -> None:
         account_id = rng.choice(roots)[0] + f"-{rng.randint(1, 9):03d}"
-        async with deps.db.reads() as session:
-            found = await deps.directory.lookup(session, data.VIEWER, account_id)
+        found = await deps.directory.lookup(deps.db, data.VIEWER, account_id)
         if found.view is not None:
             found.view.segment.summary(account_id)
 
@@ -294,8 +303,7 @@ async def time_queries(
         await owner(big_child)
 
     async def segment_big() -> None:
-        async with deps.db.reads() as session:
-            found = await deps.directory.lookup(session, data.VIEWER, big_child)
+        found = await deps.directory.lookup(deps.db, data.VIEWER, big_child)
         assert found.view is not None and len(found.view.hierarchy.members) > 1000
         found.view.segment.summary(big_child)
 

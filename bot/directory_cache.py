@@ -15,7 +15,9 @@ load_view), since it must see its own uncommitted changes.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import contextlib
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +28,19 @@ from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
 from bot.handbook.stages import parse_stage
 from bot.handbook.territory import territory_of
-from storage.directory import ACCOUNTS, OPPORTUNITIES, ORG, DirectoryRepository, root_version
+from storage.db import Database
+from storage.directory import (
+    ACCOUNTS,
+    OPPORTUNITIES,
+    ORG,
+    DirectoryRepository,
+    InlineDirectoryReads,
+    root_version,
+)
 
 GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
 MAX_MEMBERS = 60_000  # accounts kept across cached hierarchies (the newest one is kept whatever its size)
+INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
 PUBLIC_PROBE = Account(account_id="", name="", public_sector=True)
 
 
@@ -58,6 +69,7 @@ class _Accounts:
     index: AccountNameIndex
     roots: dict[str, str | None]
     public: frozenset[str]
+    sizes: Counter[str | None]
 
 
 @dataclass(slots=True)
@@ -88,12 +100,13 @@ class DirectoryCache:
         self._trees: OrderedDict[str, _Tree] = OrderedDict()
         self._members = 0
 
-    async def lookup(
-        self, session: AsyncSession, user_id: str, text: str, *, opportunities: bool = False
-    ) -> Lookup:
+    async def lookup(self, db: Database, user_id: str, text: str, *, opportunities: bool = False) -> Lookup:
         """Find an account the way people type it (id, exact name, substring, fuzzy) for `user_id`;
         public-sector accounts stay hidden from whoever may not see them."""
-        repo = DirectoryRepository(session)
+        async with _Reads(db) as repo:
+            return await self._lookup(repo, user_id, text, opportunities)
+
+    async def _lookup(self, repo: _Reads, user_id: str, text: str, opportunities: bool) -> Lookup:
         tokens: dict[str, str] | None = None
         for _attempt in range(3):
             if tokens is None and (self._org is None or self._accounts is None):
@@ -127,7 +140,7 @@ class DirectoryCache:
         return Lookup(viewer, view, [], opps, people)
 
     # ---- keeping each part current ----------------------------------------------------------------
-    async def _refresh(self, repo: DirectoryRepository, tokens: dict[str, str]) -> None:
+    async def _refresh(self, repo: _Reads, tokens: dict[str, str]) -> None:
         if self._org is None or not _same(self._org.token, tokens.get(ORG)):
             people = await repo.people()
             self._org = _Org(tokens.get(ORG), people, await repo.regions())
@@ -138,17 +151,20 @@ class DirectoryCache:
                 AccountNameIndex((a, n, p) for a, n, p, _r in rows),
                 {a: r for a, _n, _p, r in rows},
                 frozenset(a for a, _n, p, _r in rows if p),
+                Counter(r for _a, _n, _p, r in rows),
             )
             self._trees.clear()
             self._members = 0
 
-    async def _tree(self, repo: DirectoryRepository, tokens: dict[str, str], root: str) -> _Tree:
+    async def _tree(self, repo: _Reads, tokens: dict[str, str], root: str) -> _Tree:
         key = (tokens.get(ACCOUNTS), tokens.get(root_version(root)))
         tree = self._trees.get(root)
         if tree is not None and key[0] is not None and tree.tokens == key:
             self._trees.move_to_end(root)
             return tree
-        members = {a.account_id: a for a in await repo.hierarchy(root)}
+        assert self._accounts is not None
+        small = self._accounts.sizes.get(root, 0) <= INLINE_MEMBERS
+        members = {a.account_id: a for a in await repo.hierarchy(root, inline=small)}
         base = hierarchy_of(root, members) if root in members else None
         tree = _Tree(key, members, base, effective_segment(base) if base else None)
         if key[0] is not None:
@@ -167,14 +183,14 @@ class DirectoryCache:
 
     async def _view(
         self,
-        repo: DirectoryRepository,
+        repo: _Reads,
         tokens: dict[str, str],
         account_id: str,
         root: str | None,
         regions: list[Region],
     ) -> rules.AccountView | None:
         if root is None:  # hierarchies not computed: read it as the writers do
-            members = {a.account_id: a for a in await repo.hierarchy_of(account_id)}
+            members = {a.account_id: a for a in await (await repo.session()).hierarchy_of(account_id)}
             return rules.build_view(account_id, members, regions) if account_id in members else None
         tree = await self._tree(repo, tokens, root)
         account = tree.members.get(account_id)
@@ -187,7 +203,7 @@ class DirectoryCache:
         return rules.AccountView(account, hierarchy, tree.segment, territory_of(hierarchy, regions))
 
     async def _opportunities(
-        self, repo: DirectoryRepository, tokens: dict[str, str], root: str | None, account_id: str
+        self, repo: _Reads, tokens: dict[str, str], root: str | None, account_id: str
     ) -> list[Opportunity]:
         token = tokens.get(OPPORTUNITIES)
         tree = self._trees.get(root) if root is not None else None
@@ -198,6 +214,53 @@ class DirectoryCache:
         if tree is not None and token is not None:
             tree.opportunities[account_id] = (token, found)
         return found
+
+
+class _Reads:
+    """Where the cache reads: version checks, small hierarchies and opportunities inline on SQLite
+    (InlineDirectoryReads), everything else through one async read session opened when first needed."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.inline = InlineDirectoryReads(db.inline_engine) if db.inline_engine is not None else None
+        self._stack = contextlib.AsyncExitStack()
+        self._repo: DirectoryRepository | None = None
+
+    async def __aenter__(self) -> _Reads:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def session(self) -> DirectoryRepository:
+        if self._repo is None:
+            session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
+            self._repo = DirectoryRepository(session)
+        return self._repo
+
+    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+        if self.inline is not None:
+            return await self.inline.versions_of(names)
+        return await (await self.session()).versions_of(names)
+
+    async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
+        if self.inline is not None and inline:
+            return await self.inline.hierarchy(root)
+        return await (await self.session()).hierarchy(root)
+
+    async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
+        if self.inline is not None:
+            return await self.inline.opportunities_for(account_ids)
+        return await (await self.session()).opportunities_for(account_ids)
+
+    async def people(self) -> dict[str, Person]:
+        return await (await self.session()).people()
+
+    async def regions(self) -> list[Region]:
+        return await (await self.session()).regions()
+
+    async def account_index(self) -> list[tuple[str, str, bool, str | None]]:
+        return await (await self.session()).account_index()
 
 
 def _reaches(tree: _Tree, account: Account) -> bool:

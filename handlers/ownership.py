@@ -36,8 +36,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def owner(inv: Invocation) -> Reply:
         if not inv.text:
             return refused("tell me which account: /gtm owner ACCOUNT (an id or a name)")
-        async with deps.db.reads() as session:
-            found = await deps.directory.lookup(session, inv.user_id, inv.text, opportunities=True)
+        found = await deps.directory.lookup(deps.db, inv.user_id, inv.text, opportunities=True)
         if found.view is None or found.viewer is None:
             return not_found(inv.text, found.candidates)
         account = found.view.account
@@ -66,8 +65,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             )
         if not text:
             return refused("give an employee count or an account: /gtm segment 250, /gtm segment Initech")
-        async with deps.db.reads() as session:
-            match = await deps.directory.lookup(session, inv.user_id, text)
+        match = await deps.directory.lookup(deps.db, inv.user_id, text)
         view = match.view
         if view is None:
             return not_found(inv.text, match.candidates)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
@@ -114,6 +114,38 @@ def root_version(root_id: str | None) -> str:
     return "root:" + hashlib.blake2b((root_id or "").encode(), digest_size=12).hexdigest()
 
 
+# Built once: a look-up runs these with parameters, skipping SQLAlchemy's per-call construction.
+VERSIONS = select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
+    DirectoryVersionRow.name.in_(bindparam("names", expanding=True))
+)
+HIERARCHY = select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == bindparam("root"))
+OPPORTUNITIES_OF = (
+    select(*OPPORTUNITY_COLUMNS)
+    .where(OpportunityRow.account_id.in_(bindparam("ids", expanding=True)))
+    .order_by(OpportunityRow.created_date)
+)
+
+
+class InlineDirectoryReads:
+    """The read cache's small reads on SQLite, run in the calling thread (storage/db.py inline_engine):
+    the same statements as DirectoryRepository's, without aiosqlite's thread hand-offs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {name: token for name, token in conn.execute(VERSIONS, {"names": list(names)})}
+
+    async def hierarchy(self, root_id: str) -> list[Account]:
+        with self.engine.connect() as conn:
+            return [to_account(r) for r in conn.execute(HIERARCHY, {"root": root_id})]
+
+    async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
+        with self.engine.connect() as conn:
+            return [to_opportunity(r) for r in conn.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})]
+
+
 class DirectoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -181,12 +213,7 @@ class DirectoryRepository:
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         """The tokens of these versions (a name never bumped is absent): one primary-key read."""
-        rows = await self.session.execute(
-            select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
-                DirectoryVersionRow.name.in_(list(names))
-            )
-        )
-        return {name: token for name, token in rows}
+        return {name: token for name, token in await self.session.execute(VERSIONS, {"names": list(names)})}
 
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
@@ -238,8 +265,7 @@ class DirectoryRepository:
 
     async def hierarchy(self, root_id: str) -> list[Account]:
         """Every account whose stored ultimate parent is `root_id` (Core rows: no ORM objects to build)."""
-        rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root_id))
-        return [to_account(r) for r in rows]
+        return [to_account(r) for r in await self.session.execute(HIERARCHY, {"root": root_id})]
 
     async def hierarchy_of(self, account_id: str) -> list[Account]:
         """Every account under the same ultimate parent as this one (one indexed query)."""
@@ -310,12 +336,10 @@ class DirectoryRepository:
         return to_opportunity(row) if row else None
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        rows = await self.session.execute(
-            select(*OPPORTUNITY_COLUMNS)
-            .where(OpportunityRow.account_id.in_(list(account_ids)))
-            .order_by(OpportunityRow.created_date)
-        )
-        return [to_opportunity(r) for r in rows]
+        return [
+            to_opportunity(r)
+            for r in await self.session.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})
+        ]
 
     async def opportunities_named_like(self, text: str, limit: int = 10) -> list[Opportunity]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"

@@ -16,8 +16,7 @@ from tests.test_ownership import request_hooli
 
 
 async def look(db: Database, cache: DirectoryCache, text: str, user: str = "U0AE1"):
-    async with db.reads() as session:
-        return await cache.lookup(session, user, text, opportunities=True)
+    return await cache.lookup(db, user, text, opportunities=True)
 
 
 async def test_an_approved_transfer_in_one_process_is_seen_by_another_processs_cache(
@@ -42,8 +41,7 @@ async def test_a_reviewed_count_changes_the_cached_segment_of_the_whole_hierarch
     async with db.sessions.begin() as session:
         reviews = ReviewRepository(session)
         assert await reviews.set_employees_override("A-INITECH-DE", 50)
-    async with db.reads() as session:
-        seen = await cache.lookup(session, "U0AE1", "Initech UK Ltd")
+    seen = await cache.lookup(db, "U0AE1", "Initech UK Ltd")
     assert seen.view.segment.segment == "Mid-Market"  # Initech's own 1,500 now decides
     assert "Mid-Market" in seen.view.segment.summary("A-INITECH-UK")
 
