@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0  # other replicas' edits show up within this
 FLUSH_DELAY = 0.25  # lookups are counted in one write per this many seconds, never inside the ack
 MAX_QUERY_KEY = 120
+MISSED = "(no entry found)"  # the one key every miss is counted under
 
 
 @cache
@@ -129,7 +130,7 @@ class GlossaryService:
     async def lookup(self, query: str) -> Lookup:
         """Answer from memory and count the lookup; the count is written after the ack."""
         found = (await self.index()).lookup(query)
-        self._count(query, found.found)
+        self._count(found)
         return found
 
     async def terms_in(self, text: str) -> list[GlossaryEntry]:
@@ -141,11 +142,16 @@ class GlossaryService:
         return [e for e in (await self.index()).lookup(query).matches] if normalize(query) else []
 
     # ---- lookup counts ----------------------------------------------------------------------------
-    def _count(self, query: str, found: bool) -> None:
-        key = normalize(query)[:MAX_QUERY_KEY]
+    def _count(self, found: Lookup) -> None:
+        """Counted by the glossary term it found, never by the text typed (which can name accounts or
+        people); every miss is counted under one key."""
+        if found.found:
+            key = normalize(found.matches[0].term)[:MAX_QUERY_KEY]
+        else:
+            key = MISSED if normalize(found.query) else ""
         if not key:
             return
-        self._pending[(key, found)] += 1
+        self._pending[(key, found.found)] += 1
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_later())
 
@@ -165,14 +171,12 @@ class GlossaryService:
                 self._pending.update(counts)
                 return
 
-    async def stats(self, limit: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-        """(most asked found terms, most asked missing terms)."""
+    async def stats(self, limit: int = 10) -> tuple[list[tuple[str, int]], int]:
+        """(most asked glossary terms, how many lookups found no entry): terms and counts only."""
         await self.flush()
         async with self.deps.db.reads() as session:
             repo = GlossaryRepository(session)
-            return await repo.top_lookups(found=True, limit=limit), await repo.top_lookups(
-                found=False, limit=limit
-            )
+            return await repo.top_lookups(found=True, limit=limit), await repo.missed_total()
 
     # ---- who may edit -----------------------------------------------------------------------------
     async def person(self, user_id: str) -> Person | None:

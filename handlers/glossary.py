@@ -197,7 +197,7 @@ class Glossary:
         verb, _, term = inv.text.partition(" ")
         verb, term = verb.lower(), term.strip()
         if verb == "stats":
-            asked, missed = await self.service.stats()
+            asked, missed = await self.service.stats()  # missed: a count, never the text typed
             return self.render.message("glossary/stats.json.j2", asked=asked, missed=missed)
         if verb not in ("add", "edit", "retire"):
             return self.render.message("glossary/manage.json.j2", unknown=verb)

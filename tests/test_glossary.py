@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.glossary import MISSED
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import GlossaryChangeRow, GlossaryEntryRow, GlossaryStatRow, RequestRow
@@ -482,8 +483,17 @@ async def test_lookups_are_counted_after_the_ack(slack: SlackClient, db: Databas
     assert not [r for r in await rows(db, GlossaryStatRow) if r.query == "eula"]  # not written in the ack
     await slack.command("Eula", AE, command="/glossary")
     await slack.command("blorptastic", AE, command="/glossary")
-    counts = await counts_for(db, {"eula", "blorptastic"}, 2)
-    assert counts == {("eula", True): 2, ("blorptastic", False): 1}
+    counts = await counts_for(db, {"eula", MISSED}, 2)
+    assert counts[("eula", True)] == 2 and counts[(MISSED, False)] >= 1
+    assert not [r for r in await rows(db, GlossaryStatRow) if "blorptastic" in r.query]  # never the text
+
+
+async def test_stats_count_the_term_found_not_the_words_typed(slack: SlackClient, db: Database) -> None:
+    """A lookup is counted under the glossary term it found (a typo is counted as the term)."""
+    await slack.command("tedd", AE, command="/glossary")
+    await slack.command("Tedd glossry please", AE, command="/glossary")  # whatever it finds, not this text
+    await counts_for(db, {"tedd"}, 1)
+    assert not [r for r in await rows(db, GlossaryStatRow) if "please" in r.query]
 
 
 async def test_glossary_stats_shows_the_most_asked_and_most_missed_terms(slack: SlackClient) -> None:
@@ -492,8 +502,17 @@ async def test_glossary_stats_shows_the_most_asked_and_most_missed_terms(slack: 
     reply = await slack.command("glossary stats", AE)
     asked, missed = reply.json["blocks"][0]["text"]["text"], reply.json["blocks"][1]["text"]["text"]
     assert asked.splitlines()[1] == "1. `tedd` — 3"
-    assert "`channel zzgarble` — 2" in missed
+    assert "lookups found no entry" in missed
     assert "<!channel>" not in reply.body
+
+
+async def test_glossary_stats_never_show_what_someone_else_typed(slack: SlackClient, directory) -> None:
+    """A failed lookup names an account (a public-sector one here): Sales Ops see a count, not the text."""
+    await slack.command("Stark Federal Systems", "U0PUB1", command="/glossary")
+    await slack.command("Stark Federal Systems", "U0PUB1", command="/glossary")
+    reply = await slack.command("glossary stats", "U0OPS1")
+    assert "Stark" not in reply.body and "stark" not in reply.body
+    assert "found no entry" in reply.text
 
 
 # ---- /gtm ask ---------------------------------------------------------------------------------------

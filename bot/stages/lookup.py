@@ -15,7 +15,6 @@ from rapidfuzz import fuzz, process
 from bot.deps import Deps
 from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
-from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
     MoveCheck,
     Stage,
@@ -31,6 +30,7 @@ from bot.handbook.stages import (
     stage,
     thresholds,
 )
+from bot.handbook.visibility import may_see
 from storage.directory import DirectoryRepository
 
 MAX_SUGGESTIONS = 3
@@ -164,7 +164,7 @@ class _Visibility:
         if account is None or not account.public_sector:
             return True
         # Someone missing from the directory is nobody on the public-sector team.
-        return self.person is not None and can_view(self.person, account)
+        return self.person is not None and may_see(self.person, account)
 
 
 async def _answer_opportunity(
