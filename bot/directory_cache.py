@@ -28,6 +28,7 @@ from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
 from bot.handbook.stages import parse_stage
 from bot.handbook.territory import territory_of
+from bot.handbook.visibility import PUBLIC, may_see
 from storage.db import Database
 from storage.directory import (
     ACCOUNTS,
@@ -41,7 +42,6 @@ from storage.directory import (
 GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
 MAX_MEMBERS = 60_000  # accounts kept across cached hierarchies (the newest one is kept whatever its size)
 INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
-PUBLIC_PROBE = Account(account_id="", name="", public_sector=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,7 @@ class DirectoryCache:
         if viewer is None or account_id is None:
             return Lookup(viewer, candidates=candidates)
         view = await self._view(repo, tokens, account_id, root, org.regions)
-        if view is None or not rules.can_view(viewer, view.account):
+        if view is None or not may_see(viewer, view.account):
             return Lookup(viewer)
         opps = await self._opportunities(repo, tokens, root, account_id) if opportunities else []
         ids = {view.account.owner, view.ultimate_parent.owner} - {None}
@@ -284,7 +284,7 @@ def _resolve(accounts: _Accounts, viewer: Person | None, text: str) -> tuple[str
     text = text.strip()
     if not text or viewer is None:
         return None, []
-    sees_public = rules.can_view(viewer, PUBLIC_PROBE)
+    sees_public = may_see(viewer, PUBLIC)
     index = accounts.index
     if text in index.by_id and (sees_public or text not in accounts.public):
         return text, []
