@@ -447,7 +447,9 @@ async def make_pending(
     from bot.approvals import service
     from bot.approvals.engine import StepMode, StepSpec
     from bot.deps import Deps
+    from bot.handbook import ownership as rules
     from bot.settings import Settings
+    from storage.directory import DirectoryRepository
     from storage.models import MessageRefRow, OutboxRow
 
     settings = Settings.from_env(
@@ -457,10 +459,24 @@ async def make_pending(
     deps = Deps.build(settings)
     build_app(deps)
     out: list[tuple[int, int]] = []
-    chosen = roots[len(roots) // 2 :][:n]
+    # Each request is one the rules still allow at the click (the approval re-checks them): the account
+    # isn't named or public sector, and its new owner works its region and segment.
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        people = [p for p in (await repo.people()).values() if p.role.value in ("SAL", "AE")]
+        chosen: list[tuple[str, str, str]] = []
+        for account_id, name in roots[len(roots) // 2 :]:
+            view = await ownership.load_view(repo, account_id)
+            if view is None or view.account.named or view.account.public_sector:
+                continue
+            fits = [p for p in people if all(c.passed for c in rules.new_owner_fit(p, view, 0))]
+            if fits:
+                chosen.append((account_id, name, fits[len(chosen) % len(fits)].slack_id))
+            if len(chosen) >= n:
+                break
     for start in range(0, len(chosen), 100):
         async with deps.db.sessions.begin() as session:
-            for account_id, name in chosen[start : start + 100]:
+            for account_id, name, new_owner in chosen[start : start + 100]:
                 ctx = service.Context(deps, session, deps.clock(), data.VIEWER)
                 request = await service.open_request(
                     ctx,
@@ -468,7 +484,7 @@ async def make_pending(
                     subject_id=account_id,
                     summary=f"Bench to own {name}",
                     payload={"account_id": account_id, "account_name": name, "old_owner": None,
-                             "new_owner": data.VIEWER, "reason": "bench", "routing": "owner",
+                             "new_owner": new_owner, "reason": "bench", "routing": "owner",
                              "explanation": "benchmark", "failed": []},
                     first_step=StepSpec("current owner", (data.APPROVER,), StepMode.ONE),
                 )  # fmt: skip

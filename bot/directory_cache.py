@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,6 +99,19 @@ class DirectoryCache:
         self._accounts: _Accounts | None = None
         self._trees: OrderedDict[str, _Tree] = OrderedDict()
         self._members = 0
+        self._people: tuple[str, dict[str, Person]] | None = None  # for transactions (people_for)
+
+    async def people_for(
+        self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
+    ) -> dict[str, Person]:
+        """Everyone in the directory as of org version `token` (read in the caller's transaction)."""
+        for kept in (self._people, (self._org.token, self._org.people) if self._org else None):
+            if kept is not None and _same(kept[0], token):
+                return kept[1]
+        people = await load()
+        if token is not None:
+            self._people = (token, people)
+        return people
 
     async def lookup(self, db: Database, user_id: str, text: str, *, opportunities: bool = False) -> Lookup:
         """Find an account the way people type it (id, exact name, substring, fuzzy) for `user_id`;

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,7 @@ from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, Pers
 from storage.upsert import upsert_many
 
 
-def to_person(row: PersonRow) -> Person:
+def to_person(row: Any) -> Person:
     return Person(
         slack_id=row.slack_id,
         name=row.name,
@@ -102,6 +102,7 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 
 OVERRIDES = ("employees_override", "override_country", "override_state")
 ACCOUNT_COLUMNS = tuple(AccountRow.__table__.c)
+PERSON_COLUMNS = tuple(PersonRow.__table__.c)
 OPPORTUNITY_COLUMNS = tuple(OpportunityRow.__table__.c)
 # Directory versions (see bump_version): "org" people and regions, "accounts" the set of accounts, their
 # names and hierarchies (imports), "opportunities" any opportunity, and one per hierarchy for what changes
@@ -146,10 +147,33 @@ class InlineDirectoryReads:
             return [to_opportunity(r) for r in conn.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})]
 
 
+class PeopleCache(Protocol):
+    """A process's copy of the people, kept under the "org" version (bot/directory_cache.py)."""
+
+    async def people_for(
+        self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
+    ) -> dict[str, Person]: ...
+
+
 class DirectoryRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, people_cache: PeopleCache | None = None) -> None:
         self.session = session
         self._versions: dict[str, str] | None = None
+        # With a cache, people are read from it once this transaction has seen the org version (one
+        # primary-key read), instead of a query per person; a transaction that writes people reads its own.
+        self.people_cache = people_cache
+        self._people: dict[str, Person] | None = None
+
+    async def _all_people(self) -> dict[str, Person] | None:
+        if self.people_cache is None:
+            return None
+        if self._people is None:
+            token = (await self.versions_of([ORG])).get(ORG)
+            self._people = await self.people_cache.people_for(token, self._load_people)
+        return self._people
+
+    async def _load_people(self) -> dict[str, Person]:
+        return {r.slack_id: to_person(r) for r in await self.session.execute(select(*PERSON_COLUMNS))}
 
     # ---- people and regions ------------------------------------------------------------------------
     async def replace_regions(self, regions: list[dict[str, Any]]) -> None:
@@ -162,6 +186,7 @@ class DirectoryRepository:
     async def upsert_people(self, people: list[dict[str, Any]]) -> None:
         await upsert_many(self.session, PersonRow, people, ["slack_id"])
         await self.bump_version(ORG)
+        self._people = None
 
     async def person_keys(self) -> dict[str, str]:
         """slack_id and lower-case email -> slack_id, for resolving CSV owner columns."""
@@ -173,14 +198,22 @@ class DirectoryRepository:
         return keys
 
     async def person(self, slack_id: str) -> Person | None:
+        cached = await self._all_people()
+        if cached is not None:
+            return cached.get(slack_id)
         row = await self.session.get(PersonRow, slack_id)
         return to_person(row) if row else None
 
     async def people(self, slack_ids: Iterable[str] | None = None) -> dict[str, Person]:
-        stmt = select(PersonRow)
+        cached = await self._all_people()
+        if cached is not None:
+            if slack_ids is None:
+                return dict(cached)
+            return {i: cached[i] for i in slack_ids if i in cached}
+        stmt = select(*PERSON_COLUMNS)
         if slack_ids is not None:
             stmt = stmt.where(PersonRow.slack_id.in_(list(slack_ids)))
-        return {row.slack_id: to_person(row) for row in await self.session.scalars(stmt)}
+        return {row.slack_id: to_person(row) for row in await self.session.execute(stmt)}
 
     async def people_with_roles(self, roles: Iterable[Role]) -> list[Person]:
         rows = await self.session.scalars(
