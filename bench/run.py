@@ -327,13 +327,19 @@ async def time_queries(
     for name, case in cases:
         times: list[float] = []
         for i in range(rounds):
+            engines = [
+                deps.db.read_engine.sync_engine,
+                *([deps.db.inline_engine] if deps.db.inline_engine else []),
+            ]
             if i == 0:
-                event.listen(deps.db.read_engine.sync_engine, "before_cursor_execute", capture)
+                for engine in engines:
+                    event.listen(engine, "before_cursor_execute", capture)
             start = time.perf_counter()
             await case()
             times.append((time.perf_counter() - start) * 1000)
             if i == 0:
-                event.remove(deps.db.read_engine.sync_engine, "before_cursor_execute", capture)
+                for engine in engines:
+                    event.remove(engine, "before_cursor_execute", capture)
         results.append(QueryTiming(name, percentile(times, 50), percentile(times, 99), max(times)))
     plans = await explain(deps.db, statements)
     await deps.db.dispose()
