@@ -50,6 +50,12 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def is_sqlite_file(url: str) -> bool:
+    """SQLite on a file another connection can open (not an in-memory database)."""
+    database = make_url(url).database or ""
+    return is_sqlite(url) and database not in ("", ":memory:") and "mode=memory" not in url
+
+
 def inline_engine(url: str) -> Engine:
     """A synchronous engine on the same SQLite file, for reads of a few indexed rows from the event loop's
     own thread. Through aiosqlite every statement is several hand-offs to its worker thread (cursor,
@@ -103,7 +109,7 @@ class Database:
         )
         # SQLite only: small look-ups may run on a plain connection in the caller's thread (see
         # inline_engine); on PostgreSQL asyncpg is native asyncio already.
-        self.inline_engine: Engine | None = inline_engine(url) if is_sqlite(url) else None
+        self.inline_engine: Engine | None = inline_engine(url) if is_sqlite_file(url) else None
 
     async def ping(self) -> bool:
         try:
