@@ -29,7 +29,9 @@ def _local_mode() -> bool:
     return not any(os.environ.get(name, "").strip() for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))
 
 
-def _serve(host: str | None, port: int, playground_public: bool = False) -> int:
+def _serve(
+    host: str | None, port: int, playground_public: bool = False, salesforce_standin: bool = False
+) -> int:
     from aiohttp import web
 
     from bot.app import build_app
@@ -37,7 +39,7 @@ def _serve(host: str | None, port: int, playground_public: bool = False) -> int:
     from bot.server import create_web_app
 
     if _local_mode():
-        return _serve_playground(host or "127.0.0.1", port, playground_public)
+        return _serve_playground(host or "127.0.0.1", port, playground_public, salesforce_standin)
     if playground_public:
         return _fail("--playground-public is for the playground only (no Slack tokens set)")
     settings = Settings.from_env()
@@ -46,7 +48,7 @@ def _serve(host: str | None, port: int, playground_public: bool = False) -> int:
     return 0
 
 
-def _serve_playground(host: str, port: int, public: bool) -> int:
+def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bool = False) -> int:
     import secrets
 
     from aiohttp import web
@@ -77,18 +79,37 @@ def _serve_playground(host: str, port: int, public: bool) -> int:
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {
-        **os.environ,
+        # A playground never talks to a real Salesforce org: only to the stand-in, when asked for.
+        **{k: v for k, v in os.environ.items() if not k.startswith("SALESFORCE_")},
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),  # new every start: only this process signs requests
         "SLACK_BOT_TOKEN": "xoxb-playground",
         "SLACK_API_URL": f"{origin}/playground/slack/api/",
         "DATABASE_URL": database_url,
     }
+    salesforce = None
+    if salesforce_standin:
+        from bot.crm.standin import SalesforceStandIn
+        from bot.playground.guard import SAMPLES
+
+        salesforce = SalesforceStandIn()
+        salesforce.base_url = f"{origin}/playground/salesforce/"
+        salesforce.seed_samples(SAMPLES, keep_ids=True)
+        local.update(
+            SALESFORCE_LOGIN_URL=salesforce.base_url,
+            SALESFORCE_CLIENT_ID=salesforce.client_id,
+            SALESFORCE_CLIENT_SECRET=salesforce.client_secret or "",
+        )
     settings = Settings.from_env(local)
     deps = Deps.build(settings)
     playground = Playground(SlackStandIn(), settings.signing_secret)
     playground.bind(origin)
     print(f"gtm-bot playground (no Slack tokens set): open {origin}/", file=sys.stderr)
-    web.run_app(create_playground_app(deps, build_app(deps), playground), host=host, port=port, print=None)
+    if salesforce is not None:
+        print(
+            f"Salesforce: local stand-in; what it holds: {origin}/playground/api/salesforce", file=sys.stderr
+        )
+    app = create_playground_app(deps, build_app(deps), playground, salesforce=salesforce)
+    web.run_app(app, host=host, port=port, print=None)
     return 0
 
 
@@ -103,6 +124,8 @@ async def _socket() -> None:
     deps = Deps.build(settings)
     bolt = build_app(deps)  # features register their flows and jobs here
     await deps.db.upgrade()
+    for hook in deps.startup:
+        await hook(deps)
     scheduler = Scheduler(deps, settings.scheduler_poll_seconds)
     deps.outbox.start()
     scheduler.start()
@@ -111,6 +134,8 @@ async def _socket() -> None:
     finally:
         await scheduler.stop()
         await deps.outbox.stop()
+        for hook in deps.shutdown:
+            await hook()
         await deps.db.dispose()
 
 
@@ -171,6 +196,59 @@ async def _import(kind: str, path: Path) -> int:
     return 0
 
 
+class SyncReporter(ProgressBar):
+    """The progress bar, plus one stderr line per skipped record: `Account 001...: reason`."""
+
+    def skipped(self, sobject: str, record_id: str, reason: str) -> None:
+        if self.phase and self.tty:
+            self.stream.write("\n")
+        self.stream.write(f"{sobject} {record_id}: {reason}\n")
+        self.stream.flush()
+
+
+async def _sync_salesforce(full: bool) -> int:
+    from datetime import UTC, datetime
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.crm.client import SalesforceError, SignInFailed
+    from bot.salesforce_sync import run_sync
+    from bot.settings import DEFAULT_SLACK_API_URL, SalesforceSettings
+    from storage.db import Database
+
+    sf = SalesforceSettings.from_env(os.environ)
+    if sf is None:
+        raise SettingsError("SALESFORCE_CLIENT_ID is not set; see README.md, 'Salesforce'")
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    api = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+    slack = AsyncWebClient(token=token, base_url=api if api.endswith("/") else api + "/") if token else None
+    db = Database(_database_url())
+    bar = SyncReporter("salesforce")
+    try:
+        await db.upgrade()
+        counts = await run_sync(db, sf, report=bar, clock=lambda: datetime.now(UTC), slack=slack, full=full)
+    except SignInFailed as exc:
+        bar.end()
+        raise SettingsError(f"Salesforce refused the sign-in: {exc}") from exc
+    except SalesforceError as exc:
+        bar.end()
+        print(
+            f"gtm-bot: Salesforce error, nothing after the last committed page was written: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        bar.end()
+        await db.dispose()
+    kind = "full" if counts.full else "incremental"
+    print(
+        f"salesforce sync ({kind}): read {counts.read:,}, changed {counts.changed:,}, "
+        f"deleted {counts.deleted:,}, skipped {counts.skipped:,}"
+        + (f", drift {counts.drift:,}" if counts.drift else "")
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gtm-bot", description="The go-to-market handbook, in Slack.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -185,12 +263,22 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let the playground (no Slack tokens) listen on a non-loopback --host; anyone may act as anyone",
     )
+    serve.add_argument(
+        "--salesforce-standin",
+        action="store_true",
+        help="playground only: sync from and write back to a local Salesforce stand-in",
+    )
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     imp = sub.add_parser("import", help="import the directory (org YAML, accounts CSV, opportunities CSV)")
     imp.add_argument("kind", choices=["org", "accounts", "opportunities"])
     imp.add_argument("file", type=Path)
+    sync = sub.add_parser("sync", help="read the directory from Salesforce (one pass, then exit)")
+    sync.add_argument("source", choices=["salesforce"])
+    how = sync.add_mutually_exclusive_group()
+    how.add_argument("--once", action="store_true", help="one pass: full the first time, then incremental")
+    how.add_argument("--full", action="store_true", help="reload everything")
     return p
 
 
@@ -200,11 +288,12 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.crm.mapping import MappingError
     from bot.importer import ImportFailed
 
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.playground_public)
+            return _serve(args.host, args.port, args.playground_public, args.salesforce_standin)
         if args.command == "socket":
             asyncio.run(_socket())
             return 0
@@ -214,12 +303,16 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(_database_url())
             print("database is at the latest migration", file=sys.stderr)
             return 0
+        if args.command == "sync":
+            return asyncio.run(_sync_salesforce(args.full))
         return asyncio.run(_import(args.kind, args.file))
     except SettingsError as exc:
         return _fail(str(exc))
     except ImportFailed as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except MappingError as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
 

@@ -33,6 +33,10 @@ class Deps:
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
     jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
     directory: DirectoryCache = field(default_factory=DirectoryCache)  # read cache for look-ups
+    # job kind -> async (deps, job) run outside the scheduler's transaction (long work in many commits)
+    long_jobs: dict[str, Any] = field(default_factory=dict)
+    startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up
+    shutdown: list[Any] = field(default_factory=list)  # async () -> None, run when the server stops
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

@@ -59,6 +59,8 @@ def create_web_app(
     async def on_startup(_app: web.Application) -> None:
         if migrate:
             await deps.db.upgrade()
+        for hook in deps.startup:
+            await hook(deps)
         deps.outbox.start()
         if jobs is not None:
             jobs.start()
@@ -67,6 +69,8 @@ def create_web_app(
         if jobs is not None:
             await jobs.stop()
         await deps.outbox.stop()
+        for hook in deps.shutdown:
+            await hook()
         await deps.db.dispose()
 
     web_app.router.add_post("/slack/events", slack_events)
