@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.directory_cache import DirectoryCache
 from bot.importer import import_file
 from bot.standin.web_api import SlackStandIn
+from storage.crm import CrmRepository
 from storage.db import Database
 from storage.directory import DirectoryRepository
 from storage.reviews import ReviewRepository
@@ -88,3 +89,17 @@ async def test_owner_changes_bump_only_the_hierarchy_they_touch(db: Database, di
     async with db.reads() as session:
         repo = DirectoryRepository(session)
         assert await repo.versions_of(["accounts", "opportunities"]) == before
+
+
+async def test_the_crm_syncs_direct_writes_reach_every_cache(db: Database, directory) -> None:
+    cache = DirectoryCache()
+    before = await look(db, cache, "Hooli")
+    assert before.view.account.owner == "U0AE2"
+    assert "O-1005" in {o.opportunity_id for o in before.opportunities}
+    async with db.sessions.begin() as session:
+        crm = CrmRepository(session)
+        await crm.rekey_person("U0AE2", "U0AE1")  # Ben's records move to Ava; Ben leaves the directory
+        assert await crm.delete_opportunities(["O-1005"]) == 1
+    seen = await look(db, cache, "Hooli")
+    assert seen.view.account.owner == "U0AE1" and "U0AE2" not in seen.people
+    assert "O-1005" not in {o.opportunity_id for o in seen.opportunities}
