@@ -159,10 +159,11 @@ class DirectoryCache:
             self._org = _Org(tokens.get(ORG), people, await repo.regions())
         if self._accounts is None or not _same(self._accounts.token, tokens.get(ACCOUNTS)):
             rows = await repo.account_index()
+            one: dict[str | None, str | None] = {}  # each root id kept once, not once per member
             self._accounts = _Accounts(
                 tokens.get(ACCOUNTS),
                 AccountNameIndex((a, n, p) for a, n, p, _r in rows),
-                {a: r for a, _n, _p, r in rows},
+                {a: one.setdefault(r, r) for a, _n, _p, r in rows},
                 frozenset(a for a, _n, p, _r in rows if p),
                 Counter(r for _a, _n, _p, r in rows),
             )
