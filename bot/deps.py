@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
+from bot.directory_cache import DirectoryCache
 from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
@@ -32,6 +33,7 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
     jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
+    directory: DirectoryCache = field(default_factory=DirectoryCache)  # read cache for look-ups
     # job kind -> async (deps, job) run outside the scheduler's transaction (long work in many commits)
     long_jobs: dict[str, Any] = field(default_factory=dict)
     startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 
 from bot.handbook.directory import Account
-from storage.directory import roots, to_account
+from storage.directory import ACCOUNTS, OPPORTUNITIES, ORG, DirectoryRepository, roots, to_account
 from storage.models import (
     AccountRow,
     CrmDriftRow,
@@ -74,12 +74,15 @@ class CrmRepository:
             await self.session.execute(update(model).where(model.sdr == old).values(sdr=new))
         await self.session.execute(update(PersonRow).where(PersonRow.manager == old).values(manager=new))
         await self.session.execute(delete(PersonRow).where(PersonRow.slack_id == old))
+        # every process's directory cache (bot/directory_cache.py) reloads what this changed
+        await DirectoryRepository(self.session).bump_version(ORG, ACCOUNTS, OPPORTUNITIES)
 
     async def remove_people(self, keys: Iterable[str]) -> int:
         keys = list(keys)
         if not keys:
             return 0
         result = await self.session.execute(delete(PersonRow).where(PersonRow.slack_id.in_(keys)))
+        await DirectoryRepository(self.session).bump_version(ORG)
         return int(result.rowcount or 0)
 
     # ---- accounts and opportunities -----------------------------------------------------------------
@@ -161,6 +164,8 @@ class CrmRepository:
         changed = [{"account_id": a, "root_id": r} for a, r in computed.items() if rows[a][1] != r]
         for start in range(0, len(changed), 1000):
             await self.session.execute(update(AccountRow), changed[start : start + 1000])
+        if changed:
+            await DirectoryRepository(self.session).bump_version(ACCOUNTS)
         return len(changed)
 
     async def account_ids(self) -> set[str]:
@@ -174,6 +179,8 @@ class CrmRepository:
         for chunk in _chunks(list(ids)):
             result = await self.session.execute(delete(AccountRow).where(AccountRow.account_id.in_(chunk)))
             removed += int(result.rowcount or 0)
+        if removed:
+            await DirectoryRepository(self.session).bump_version(ACCOUNTS)
         return removed
 
     async def delete_opportunities(self, ids: Sequence[str]) -> int:
@@ -183,6 +190,8 @@ class CrmRepository:
                 delete(OpportunityRow).where(OpportunityRow.opportunity_id.in_(chunk))
             )
             removed += int(result.rowcount or 0)
+        if removed:
+            await DirectoryRepository(self.session).bump_version(OPPORTUNITIES)
         return removed
 
     async def pending_write_backs(self) -> set[str]:

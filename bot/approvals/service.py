@@ -94,7 +94,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
-        self.directory = DirectoryRepository(self.session)
+        self.directory = DirectoryRepository(self.session, people_cache=self.deps.directory)
 
     # ---- what each person may see of a request ("Record Visibility", bot/handbook/visibility.py) ----
     async def account_of(self, request: RequestRow) -> Account | None:
