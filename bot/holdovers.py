@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import scheduler
+from bot import salesforce, scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
 from bot.handbook import holdover as rules
@@ -152,6 +152,16 @@ async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> Non
     """The opportunity goes to the new owner now; both owners are told."""
     repo = HoldoverRepository(ctx.session)
     await repo.set_opportunity_owner(row.opportunity_id, row.new_owner)
+    # The org's own transfer settings may or may not have moved it with the account: write it explicitly.
+    await salesforce.write_owner(
+        ctx,
+        "Opportunity",
+        [row.opportunity_id],
+        old_owner=row.original_owner,
+        new_owner=row.new_owner,
+        request_id=None,
+        key=f"holdover:{row.id}",
+    )
     row.status, row.transferred_at, row.updated_at = "transferred", ctx.now, ctx.now
     await scheduler.cancel(ctx.session, f"holdover:{row.id}:")
     names = await ctx.names([row.original_owner, row.new_owner])

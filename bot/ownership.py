@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import salesforce
 from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
@@ -320,6 +321,15 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
     if view.account.account_id == view.ultimate_parent.account_id:
         moved += [a.account_id for a in rules.children_following_global_owner(view.hierarchy, old_owner)]
     await ctx.directory.set_owner(moved, new_owner)
+    await salesforce.write_owner(
+        ctx,
+        "Account",
+        moved,
+        old_owner=old_owner,
+        new_owner=new_owner,
+        request_id=request.id,
+        key=str(request.id),
+    )
     await ctx.finish(request, Status.APPLIED, accounts=moved, old_owner=old_owner, new_owner=new_owner)
     actor = await ctx.directory.person(ctx.actor)
     notify = rules.notify_on_change(actor, old_owner, new_owner) if actor else {old_owner, new_owner}

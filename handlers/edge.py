@@ -30,24 +30,20 @@ LOOKUPS = frozenset({"define", "ask", "help", "stage", "owner", "segment", "requ
 PURGE_EVERY = 500  # new keys between two deletions of expired ones
 
 
-async def clean_input(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
-    req.body = clean_payload(req.body)
-    return await next()
-
-
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     recorded = 0
 
-    async def drop_replays(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
+    async def replayed(req: AsyncBoltRequest) -> BoltResponse | None:
+        """An empty 200 for a request seen before, else None (and the request is recorded)."""
         nonlocal recorded
         body = req.body
         if body.get("command"):
             sub, _, _ = router.resolve(body["command"], body.get("text", ""))
             if sub is None or sub.name in LOOKUPS:
-                return await next()
+                return None
         key = replay_key(body)
         if key is None:
-            return await next()
+            return None
         now = datetime.now(UTC)  # Slack's window is wall-clock time, whatever the app's clock says
         try:
             async with deps.db.sessions.begin() as session:
@@ -59,13 +55,20 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         except Exception as exc:
             if not is_database_error(exc):
                 raise
-            return await next()  # the listener meets the same outage and says so to the user
+            return None  # the listener meets the same outage and says so to the user
         if not first:
             log.warning(
                 "dropped a replayed %s from %s", body.get("type") or body.get("command"), req.context.user_id
             )
             return BoltResponse(status=200, body="")
+        return None
+
+    # One middleware, not two: Bolt builds every middleware's arguments on every request.
+    async def edge(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
+        dropped = await replayed(req)
+        if dropped is not None:
+            return dropped
+        req.body = clean_payload(req.body)
         return await next()
 
-    app.use(drop_replays)
-    app.use(clean_input)
+    app.use(edge)

@@ -36,22 +36,18 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def owner(inv: Invocation) -> Reply:
         if not inv.text:
             return refused("tell me which account: /gtm owner ACCOUNT (an id or a name)")
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            found = await ownership.find_account(repo, viewer, inv.text)
-            if found.account is None or viewer is None:
-                return not_found(inv.text, found.candidates)
-            facts = await ownership.owner_facts(session, viewer, found.account)
-        if facts is None:
-            return not_found(inv.text, [])
+        found = await deps.directory.lookup(deps.db, inv.user_id, inv.text, opportunities=True)
+        if found.view is None or found.viewer is None:
+            return not_found(inv.text, found.candidates)
+        account = found.view.account
+        owner = found.people.get(account.owner or "")
         return render.message(
             "ownership/owner_card.json.j2",
-            view=facts.view,
-            opportunities=facts.opportunities,
-            owner_name=facts.owner.name if facts.owner else (found.account.owner or "nobody"),
-            may_reassign=facts.may_reassign,
-            segment_summary=facts.view.segment.summary(found.account.account_id),
+            view=found.view,
+            opportunities=found.opportunities,
+            owner_name=owner.name if owner else (account.owner or "nobody"),
+            may_reassign=rules.may_reassign(found.viewer, found.view),
+            segment_summary=found.view.segment.summary(account.account_id),
             section_url=rules.section("account_ownership"),
         )
 
@@ -69,11 +65,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             )
         if not text:
             return refused("give an employee count or an account: /gtm segment 250, /gtm segment Initech")
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            match = await ownership.find_account(repo, viewer, text)
-            view = await ownership.load_view(repo, match.account.account_id) if match.account else None
+        match = await deps.directory.lookup(deps.db, inv.user_id, text)
+        view = match.view
         if view is None:
             return not_found(inv.text, match.candidates)
         headline = f"{view.account.name} is {view.segment.segment or 'unsegmented'}"

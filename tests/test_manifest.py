@@ -9,12 +9,12 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 
-SCHEMA = PROJECT_ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
+# Slack's manifest schema, vendored with its MIT licence (tests/vendor/slack-app-manifest.LICENSE).
+SCHEMA = PROJECT_ROOT / "tests" / "vendor" / "slack-app-manifest.schema.json"
 MANIFEST = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
 
 
 def test_manifest_is_valid_against_slacks_schema() -> None:
-    assert SCHEMA.exists(), f"Slack's manifest schema is expected beside the checkout at {SCHEMA}"
     schema = json.loads(SCHEMA.read_text())
     errors = [
         f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(MANIFEST)
@@ -55,7 +55,11 @@ SCOPE_OF = {
     "views.push": None,
     "views.publish": None,
     "auth.test": None,
+    "chat.unfurl": "links:write",
+    "users.lookupByEmail": "users:read.email",
 }
+# The events the bot subscribes to, and the bot scope each needs.
+EVENT_SCOPE = {"app_home_opened": None, "link_shared": "links:read"}
 
 
 def _methods_the_code_calls() -> set[str]:
@@ -79,7 +83,11 @@ def test_every_method_the_code_calls_has_its_scope_and_no_scope_is_unused() -> N
     methods = _methods_the_code_calls()
     unknown = methods - set(SCOPE_OF)
     assert not unknown, f"add these methods and their scopes to SCOPE_OF: {unknown}"
-    needed = {SCOPE_OF[m] for m in methods} - {None} | {"commands"}
+    events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) <= set(EVENT_SCOPE), (
+        f"add these events and their scopes: {set(events) - set(EVENT_SCOPE)}"
+    )
+    needed = ({SCOPE_OF[m] for m in methods} | {EVENT_SCOPE[e] for e in events}) - {None} | {"commands"}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
 

@@ -43,6 +43,21 @@ PERMANENT_ERRORS = {
 MAX_ATTEMPTS = 20
 
 
+class Retry(Exception):
+    """A sender's call failed in a way worth retrying; `after` seconds when the other side said so."""
+
+    def __init__(self, error: str, after: float | None = None) -> None:
+        super().__init__(error)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """A sender's call can never succeed; the row is marked dead with this error."""
+
+
+Sender = Callable[[OutboxRow], Awaitable[None]]
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -86,6 +101,8 @@ class Outbox(BackgroundTask):
         self._inflight = 0  # rows claimed by this process and not yet settled
         # Rows whose Slack call is built when sent (e.g. "home.refresh" -> views.publish of a fresh view)
         self.builders: dict[str, Callable[[dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]]] = {}
+        # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
+        self.senders: dict[str, Sender] = {}
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
@@ -161,6 +178,20 @@ class Outbox(BackgroundTask):
                 await asyncio.sleep(0.01)
 
     async def _send(self, row: OutboxRow) -> None:
+        sender = self.senders.get(row.method)
+        if sender is not None:
+            try:
+                await sender(row)
+            except Retry as exc:
+                wait = timedelta(seconds=exc.after) if exc.after is not None else self._backoff(row)
+                await self._retry(row, str(exc)[:500], wait)
+            except GiveUp as exc:
+                await self._retry(row, str(exc)[:500], None)
+            except Exception as exc:  # time-outs and the unforeseen: retried with backoff
+                await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
+            else:
+                await self._sent(row, {})
+            return
         payload = dict(row.payload)
         try:
             if row.method == "chat.update":

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import observe
 from bot.approvals import outbox
 from bot.approvals.engine import (
     Status,
@@ -99,7 +100,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
-        self.directory = DirectoryRepository(self.session)
+        self.directory = DirectoryRepository(self.session, people_cache=self.deps.directory)
 
     # ---- what each person may see of a request ("Record Visibility", bot/handbook/visibility.py) ----
     async def account_of(self, request: RequestRow) -> Account | None:
@@ -416,6 +417,7 @@ async def open_request(
     )
     await ctx.repo.add_request(request)
     await ctx.touch(ctx.actor)
+    observe.note(approval_request=request.id)
     await ctx.audit(request, "requested", summary=summary[:300])
     if first_step is not None:
         await ctx.open_step(request, first_step)
@@ -441,6 +443,7 @@ async def decide(
     override_reason: str = "",
 ) -> Decided | Refused:
     """Record one decision; a double click, a retry or a second approver racing it changes nothing."""
+    observe.note(approval_request=request_id)
     reason, override_reason = reason.strip()[:MAX_REASON], override_reason.strip()[:MAX_REASON]
     if verdict is Verdict.REJECT and not reason:
         return Refused("a rejection needs a reason")
@@ -453,6 +456,7 @@ async def decide(
     if isinstance(result, Decided):
         for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
             await hook()
+        deps.metrics.decisions.labels(kind=result.request.kind, decision=verdict.value).inc()
     deps.outbox.kick()
     return result
 

@@ -20,6 +20,8 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
+from bot import salesforce as sf_wiring
+from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
 from bot.playground.world import Outcome, Playground, PlaygroundError
 from bot.server import create_web_app
@@ -52,10 +54,17 @@ def create_playground_app(
     *,
     migrate: bool = True,
     scheduler: bool = True,
+    salesforce: SalesforceStandIn | None = None,
 ) -> web.Application:
     web_app = create_web_app(deps, bolt, migrate=migrate, scheduler=scheduler)
     web_app[PLAYGROUND] = playground
     web_app.add_subapp("/playground/slack/", playground.standin.app())
+    if salesforce is not None:
+        # "Salesforce: local stand-in": the bot syncs from it and writes every decision back to it.
+        # Its first sync waits for the samples and the people's emails (below), not the scheduler's start.
+        if sf_wiring.on_startup in deps.startup:
+            deps.startup.remove(sf_wiring.on_startup)
+        web_app.add_subapp("/playground/salesforce/", salesforce.app())
 
     async def body(request: web.Request) -> dict[str, Any]:
         try:
@@ -72,7 +81,23 @@ def create_playground_app(
     async def state(request: web.Request) -> web.Response:
         if not playground.people:
             playground.set_people(await load_people(deps))
-        return web.json_response(playground.state(request.query.get("user", "")))
+        answer = playground.state(request.query.get("user", ""))
+        if salesforce is not None:
+            answer["salesforce"] = "local stand-in"
+        return web.json_response(answer)
+
+    async def salesforce_records(request: web.Request) -> web.Response:
+        """What "Salesforce" holds now: each account or opportunity with its owner's name."""
+        if salesforce is None:
+            raise web.HTTPNotFound(text="Salesforce is not configured")
+        sobject = request.query.get("object", "Account")
+        users = salesforce.records["User"]
+        rows = [
+            {"id": r["Id"], "name": r.get("Name"), "owner": users.get(r.get("OwnerId") or "", {}).get("Name")}
+            for r in salesforce.records.get(sobject, {}).values()
+        ]
+        written = [{"object": o, "id": i, **b} for o, i, b in salesforce.patches]
+        return web.json_response({"object": sobject, "records": rows, "written": written})
 
     async def command(request: web.Request) -> web.Response:
         data = await body(request)
@@ -126,6 +151,15 @@ def create_playground_app(
 
     async def on_startup(_app: web.Application) -> None:
         playground.set_people(await load_people(deps))
+        if salesforce is not None:
+            # Salesforce Users find their Slack ids by email (users.lookupByEmail), as in a workspace.
+            async with deps.db.sessions() as session:
+                people = await DirectoryRepository(session).people()
+            for person in people.values():
+                member = playground.standin.users.get(person.slack_id)
+                if member is not None:
+                    member["profile"]["email"] = person.email
+            await sf_wiring.on_startup(deps)  # the first sync pass, due now
 
     async def on_cleanup(_app: web.Application) -> None:
         await playground.close()
@@ -138,6 +172,7 @@ def create_playground_app(
     web_app.router.add_post("/playground/api/submit", submit)
     web_app.router.add_post("/playground/api/close", close)
     web_app.router.add_post("/playground/api/home", home)
+    web_app.router.add_get("/playground/api/salesforce", salesforce_records)
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.insert(0, on_cleanup)
     return web_app

@@ -67,13 +67,18 @@ class Playground:
     def set_people(self, people: list[dict[str, Any]]) -> None:
         self.people = people
         for person in people:
+            known = self.standin.users.get(person["id"], {}).get("profile", {}).get("email")
             self.standin.users[person["id"]] = {
                 "id": person["id"],
                 "team_id": "T0GTMBOT1",
                 "name": person["name"].split()[0].lower(),
                 "real_name": person["name"],
                 "tz": "America/New_York",
-                "profile": {"real_name": person["name"], "display_name": person["name"]},
+                "profile": {
+                    "real_name": person["name"],
+                    "display_name": person["name"],
+                    "email": person.get("email") or known or "",
+                },
                 "is_bot": False,
             }
 

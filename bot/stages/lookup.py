@@ -122,8 +122,9 @@ def closest_stages(text: str, limit: int = MAX_SUGGESTIONS) -> list[Stage]:
     return found
 
 
-async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
-    """What `/gtm stage TEXT` answers: the list, a stage, a move, or an opportunity the user may see."""
+def handbook_answer(text: str) -> StageAnswer | None:
+    """The answer when `text` is about stages alone (the list, a stage, a move): the same for everyone
+    and always; None when it names an opportunity."""
     typed = text.strip()
     if not typed:
         return StageList(all_stages())
@@ -133,6 +134,15 @@ async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
     found = parse_stage(typed)
     if found is not None:
         return StageDetail(found, next_stages(found.stage), reopen_note(found.stage))
+    return None
+
+
+async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
+    """What `/gtm stage TEXT` answers: the list, a stage, a move, or an opportunity the user may see."""
+    answer = handbook_answer(text)
+    if answer is not None:
+        return answer
+    typed = text.strip()
     async with deps.db.reads() as session:  # read-only: never queue behind writers for the lock
         return await _answer_opportunity(DirectoryRepository(session), user_id, typed, deps.clock().date())
 

@@ -1,7 +1,7 @@
 """people.e_group: who may be an executive sponsor ("Executive Account Sponsorship Program": e-group)
 
 Revision ID: 0605
-Revises: 0603
+Revises: 0604
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0605"
-down_revision: str | None = "0603"
+down_revision: str | None = "0604"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
