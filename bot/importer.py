@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import yaml
 
 from bot.handbook.directory import AccountType, Role, Segment
+from bot.handbook.opptypes import addon_parent_problem
 from bot.inputs import has_control_characters, parse_count
 
 ACCOUNT_HEADER = [
@@ -217,6 +218,9 @@ def parse_org(path: Path) -> OrgFile:
                 "manager": str(item["manager"]).strip() if item.get("manager") else None,
                 "team_lead": _bool(item.get("team_lead"), path, line, "team_lead"),
                 "public_sector": _bool(item.get("public_sector"), path, line, "public_sector"),
+                "e_group": _bool(item["e_group"], path, line, "e_group")
+                if item.get("e_group") is not None
+                else role in (Role.CRO.value, Role.VP.value),
                 "__line__": line,
             }
         )
@@ -459,7 +463,7 @@ async def import_file(db: Any, kind: str, path: Path, progress: Progress | None 
         if kind == "opportunities":
             progress.start("checking", 0)
             rows = parse_opportunities(path, people)
-            in_file = {r["opportunity_id"] for r in rows}
+            in_file = {r["opportunity_id"]: r for r in rows}
             known = await repo.existing_account_ids(r["account_id"] for r in rows)
             for row in rows:
                 if row["account_id"] not in known:
@@ -467,8 +471,19 @@ async def import_file(db: Any, kind: str, path: Path, progress: Progress | None 
                         path, row["__line__"], f"account_id {row['account_id']} is not a known account"
                     )
                 parent = row["parent_opportunity_id"]
-                if parent and parent not in in_file and await repo.opportunity(parent) is None:
+                if not parent:
+                    continue
+                stored = None if parent in in_file else await repo.opportunity(parent)
+                if parent not in in_file and stored is None:
                     raise ImportFailed(path, row["__line__"], f"parent_opportunity_id {parent} is not known")
+                parent_type = in_file[parent]["type"] if parent in in_file else stored.type  # type: ignore[union-attr]
+                problem = addon_parent_problem(row["type"], parent_type)
+                if problem is not None:  # a bad row, like any other: nothing of the file is written
+                    raise ImportFailed(
+                        path,
+                        row["__line__"],
+                        f"parent_opportunity_id {parent} is an Add-on: {problem.reason}",
+                    )
             progress.start("writing", len(rows))
             for row in rows:
                 del row["__line__"]

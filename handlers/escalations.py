@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -13,12 +12,12 @@ from bot import escalations
 from bot.approvals import service
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.mentions import split_mention
 from bot.ownership import find_account
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
 from storage.directory import DirectoryRepository
 
-MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 REASON_MODALS = {
     escalations.GLOBAL: (
         "Keep the account",
@@ -103,11 +102,18 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         await client.views_open(trigger_id=inv.trigger_id, view=view)
 
     async def open_handoff(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
-        mention = MENTION.search(inv.text)
-        account_id = await account_for(inv, MENTION.sub("", inv.text).strip(), respond)
+        async with deps.db.reads() as session:
+            people = (await DirectoryRepository(session).people()).values()
+        split = split_mention(inv.text, people)
+        if split.handle and split.user_id is None:
+            await respond(
+                response_type="ephemeral",
+                **refused(f"I don't know who @{split.handle} is; pick the rep from the list in the form"),
+            )
+        account_id = await account_for(inv, split.account, respond)
         if account_id is None:
             return
-        rep_id = mention.group(1) if mention else ""
+        rep_id = split.user_id or ""
         async with deps.db.reads() as session:
             account = await DirectoryRepository(session).account(account_id)
         if rep_id:
@@ -273,6 +279,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             "escalate",
             "/gtm escalate ACCOUNT",
             "Ask the global owner for a child account in your territory; disputes go to managers",
+            needs_text=True,
             lazy=open_escalate,
         )
     )
@@ -281,6 +288,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             "handoff",
             "/gtm handoff ACCOUNT @rep",
             "Global owners: hand a child account to a territory rep, with an explanation (rule 6)",
+            needs_text=True,
             lazy=open_handoff,
         )
     )

@@ -51,6 +51,7 @@ class Subcommand:
     answer: Answer | None = None
     lazy: Lazy | None = None
     aliases: tuple[str, ...] = ()
+    needs_text: bool = False  # with nothing after the subcommand, answer its usage
 
 
 @dataclass
@@ -107,6 +108,9 @@ class CommandRouter:
             await ack(response_type="ephemeral", **self.help_reply(unknown))
             return
         inv = self.invocation(body, sub.name, rest)
+        if sub.needs_text and not rest:
+            await ack(response_type="ephemeral", **self.say(f"Usage: `{sub.usage}`. {sub.summary}.", ""))
+            return
         try:
             reply = await sub.answer(inv) if sub.answer is not None else None
         except Exception as exc:

@@ -26,6 +26,7 @@ def to_person(row: Any) -> Person:
         manager=row.manager,
         team_lead=row.team_lead,
         public_sector=row.public_sector,
+        e_group=row.e_group,
     )
 
 

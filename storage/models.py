@@ -67,6 +67,7 @@ class PersonRow(Base):
     manager: Mapped[str | None] = mapped_column(String(32), index=True)
     team_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     public_sector: Mapped[bool] = mapped_column(Boolean, default=False)
+    e_group: Mapped[bool] = mapped_column(Boolean, default=False)  # may be an executive sponsor
 
 
 class AccountRow(Base):

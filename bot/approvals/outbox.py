@@ -99,6 +99,8 @@ class Outbox(BackgroundTask):
         self.worker_id = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
         self._inflight = 0  # rows claimed by this process and not yet settled
+        # Rows whose Slack call is built when sent (e.g. "home.refresh" -> views.publish of a fresh view)
+        self.builders: dict[str, Callable[[dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]]] = {}
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
 
@@ -212,7 +214,11 @@ class Outbox(BackgroundTask):
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
-            response = await self.client.api_call(row.method, json=payload)
+            method = row.method
+            builder = self.builders.get(method)
+            if builder is not None:
+                method, payload = await builder(payload)
+            response = await self.client.api_call(method, json=payload)
             await self._sent(row, response.data if isinstance(response.data, dict) else {})
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
