@@ -337,3 +337,20 @@ class DirectoryVersionRow(Base):
 # "My recent decisions" and "my requests" at scale: indexed lookups that also give the order.
 Index("ix_decisions_actor_at", DecisionRow.actor, DecisionRow.at)
 Index("ix_requests_requester_updated", RequestRow.requester, RequestRow.updated_at)
+
+
+def _staging_table(name: str, target: type[Base]) -> Any:
+    """A file's rows, checked and loaded in short transactions before one short transaction applies them
+    (the importer); the target's columns, keyed by import, without its indexes."""
+    from sqlalchemy import Column, Table
+
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in target.__table__.columns
+        if c.name != "root_id"
+    ]
+    return Table(name, Base.metadata, Column("import_id", String(32), primary_key=True), *columns)
+
+
+staged_accounts = _staging_table("staged_accounts", AccountRow)
+staged_opportunities = _staging_table("staged_opportunities", OpportunityRow)

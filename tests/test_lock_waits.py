@@ -25,7 +25,7 @@ ANSWER_WITHIN = 2.5
 
 @contextlib.asynccontextmanager
 async def write_lock_held(db: Database) -> AsyncIterator[None]:
-    """Another connection holds the write lock (SQLite) or locks every table a decision touches (PostgreSQL)."""
+    """Another connection holds the write lock (SQLite) or locks the tables a decision writes (PostgreSQL)."""
     engine = create_engine(db.url)
     try:
         async with engine.connect() as conn:
@@ -34,7 +34,9 @@ async def write_lock_held(db: Database) -> AsyncIterator[None]:
                 await conn.execute(text("UPDATE people SET name = name WHERE 1 = 0"))
             else:
                 await conn.begin()
-                await conn.execute(text("LOCK TABLE requests, request_steps, decisions, accounts IN EXCLUSIVE MODE"))
+                await conn.execute(
+                    text("LOCK TABLE requests, request_steps, decisions, accounts IN EXCLUSIVE MODE")
+                )
             yield
             await conn.rollback()
     finally:
@@ -79,7 +81,9 @@ async def test_a_claim_submitted_during_a_held_write_lock_answers_in_time_and_ca
     values = claim_values("U0AE1", "I run their renewal")
     before = await counts(db)
     async with write_lock_held(db):
-        took, reply = await timed(slack.submit("U0AE1", "ownership.claim", values, private_metadata="A-HOOLI"))
+        took, reply = await timed(
+            slack.submit("U0AE1", "ownership.claim", values, private_metadata="A-HOOLI")
+        )
         assert took < ANSWER_WITHIN, took
         assert reply.json["response_action"] == "errors", reply.body
         assert "Not recorded" in reply.json["errors"]["reason"]
