@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -94,6 +95,7 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 
 
 OVERRIDES = ("employees_override", "override_country", "override_state")
+CHUNK = 10_000  # ids per IN (...): under PostgreSQL's 32,767 bound parameters a statement
 
 
 class DirectoryRepository:
@@ -237,9 +239,13 @@ class DirectoryRepository:
         )
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
-        await self.session.execute(
-            update(AccountRow).where(AccountRow.account_id.in_(list(account_ids))).values(owner=owner)
-        )
+        # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
+        ids = list(account_ids)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            await self.session.execute(
+                update(AccountRow).where(AccountRow.account_id.in_(chunk)).values(owner=owner)
+            )
 
     # ---- opportunities -----------------------------------------------------------------------------
     async def upsert_opportunities(
@@ -252,12 +258,13 @@ class DirectoryRepository:
         return to_opportunity(row) if row else None
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        rows = await self.session.scalars(
-            select(OpportunityRow)
-            .where(OpportunityRow.account_id.in_(list(account_ids)))
-            .order_by(OpportunityRow.created_date)
-        )
-        return [to_opportunity(r) for r in rows]
+        ids, found = list(account_ids), []
+        for start in range(0, len(ids), CHUNK):  # PostgreSQL's parameter limit, as in set_owner
+            found += await self.session.scalars(
+                select(OpportunityRow).where(OpportunityRow.account_id.in_(ids[start : start + CHUNK]))
+            )
+        found.sort(key=lambda r: (r.created_date is None, r.created_date or date.min))
+        return [to_opportunity(r) for r in found]
 
     async def opportunities_named_like(self, text: str, limit: int = 10) -> list[Opportunity]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
