@@ -45,6 +45,7 @@ MARKER_EVENT = "gtm_outbox_message"  # message metadata: which outbox row a post
 HISTORY_PAGES = 5  # the DM's newest 1,000 messages are searched for an earlier copy
 CONCURRENCY = 16  # Web API calls in flight at once from one process
 MAX_CLAIMED = 200  # rows one process holds leases on at once
+STOP_GRACE_SECONDS = 15.0
 
 
 async def enqueue(
@@ -104,15 +105,24 @@ class Outbox(BackgroundTask):
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for loses a cancellation that arrives
+            # as the event is set (senders set it as they finish), and stop() then waited forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def stop(self) -> None:
+        """Stop claiming; let the sends under way settle (each is bounded by the client's time-out), and
+        cancel only what is still running after a grace period: a send cancelled mid-transaction could
+        leave its connection in limbo, and its row is retried after the lease anyway."""
         await super().stop()
-        for task in list(self._senders):
-            task.cancel()
-        await asyncio.gather(*self._senders, return_exceptions=True)
+        if self._senders:
+            _, pending = await asyncio.wait(set(self._senders), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
 
     async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:
         busy = sorted(self._busy_keys)
