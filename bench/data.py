@@ -135,6 +135,25 @@ def write_accounts(path: Path, scale: Scale, owner_ids: list[str], seed: int = 8
     return roots
 
 
+BIG_ROOT = "ABIG00000"
+
+
+def write_big_hierarchy(path: Path, children: int, owner: str) -> str:
+    """One more hierarchy: an ultimate parent with `children` direct children (the 40,000-child case);
+    returns the id of a child in the middle."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(ACCOUNT_HEADER)
+        for j in range(children + 1):
+            account_id = BIG_ROOT if j == 0 else f"{BIG_ROOT}-{j:05d}"
+            out.writerow(
+                [account_id, "Bigco Worldwide" if j == 0 else f"Bigco Branch {j}", "" if j == 0 else BIG_ROOT,
+                 owner, "Customer", "false", "bigco.example", str(40 + j % 3000), "", "", "", "", "US", "NY",
+                 "", "", "", "", "", "", "false", ""]
+            )  # fmt: skip
+    return f"{BIG_ROOT}-{children // 2:05d}"
+
+
 def opportunities(scale: Scale, owner_ids: list[str], seed: int = 9) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     stages = ["0-Pending Acceptance", "1-Discovery", "2-Scoping", "3-Technical Evaluation", "Closed Won"]

@@ -12,6 +12,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
+from bot.directory_cache import DirectoryCache
+from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
 from storage.db import Database
@@ -31,6 +33,12 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     flows: dict[str, Any] = field(default_factory=dict)  # request kind -> approvals Flow
     jobs: dict[str, Any] = field(default_factory=dict)  # job kind -> scheduler JobHandler
+    directory: DirectoryCache = field(default_factory=DirectoryCache)  # read cache for look-ups
+    # job kind -> async (deps, job) run outside the scheduler's transaction (long work in many commits)
+    long_jobs: dict[str, Any] = field(default_factory=dict)
+    startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up
+    shutdown: list[Any] = field(default_factory=list)  # async () -> None, run when the server stops
+    metrics: Metrics = field(default_factory=Metrics)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

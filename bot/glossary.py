@@ -12,6 +12,8 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from bot.approvals import service as approvals
@@ -36,7 +38,8 @@ from bot.handbook.glossary_admin import (
     validate,
 )
 from bot.handbook.results import Outcome, Refused
-from bot.handbook.sections import Answer, HandbookIndex, default_handbook_path
+from bot.handbook.search import Answer, HandbookIndex
+from bot.handbook.sections import default_handbook_path
 from storage.directory import DirectoryRepository
 from storage.glossary import SUGGESTION, GlossaryRepository
 
@@ -45,6 +48,13 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0  # other replicas' edits show up within this
 FLUSH_DELAY = 0.25  # lookups are counted in one write per this many seconds, never inside the ack
 MAX_QUERY_KEY = 120
+MISSED = "(no entry found)"  # the one key every miss is counted under
+
+
+@cache
+def handbook_index(path: Path) -> HandbookIndex:
+    """The handbook's passage index, built once per process and file (about 0.1 s)."""
+    return HandbookIndex.from_file(path)
 
 
 def entry_view(entry: GlossaryEntry) -> dict[str, Any]:
@@ -83,7 +93,6 @@ class GlossaryService:
     _refreshing: asyncio.Task[None] | None = None
     _pending: Counter[tuple[str, bool]] = field(default_factory=Counter)
     _flushing: asyncio.Task[None] | None = None
-    _handbook: HandbookIndex | None = None
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     # ---- the in-memory index ----------------------------------------------------------------------
@@ -121,19 +130,28 @@ class GlossaryService:
     async def lookup(self, query: str) -> Lookup:
         """Answer from memory and count the lookup; the count is written after the ack."""
         found = (await self.index()).lookup(query)
-        self._count(query, found.found)
+        self._count(found)
         return found
+
+    async def terms_in(self, text: str) -> list[GlossaryEntry]:
+        """The glossary's terms that a message names, in its order ("Look up in glossary")."""
+        return (await self.index()).terms_in(text)
 
     async def named(self, query: str) -> list[GlossaryEntry]:
         """Entries named exactly `query` (any case or punctuation), for edit and retire."""
         return [e for e in (await self.index()).lookup(query).matches] if normalize(query) else []
 
     # ---- lookup counts ----------------------------------------------------------------------------
-    def _count(self, query: str, found: bool) -> None:
-        key = normalize(query)[:MAX_QUERY_KEY]
+    def _count(self, found: Lookup) -> None:
+        """Counted by the glossary term it found, never by the text typed (which can name accounts or
+        people); every miss is counted under one key."""
+        if found.found:
+            key = normalize(found.matches[0].term)[:MAX_QUERY_KEY]
+        else:
+            key = MISSED if normalize(found.query) else ""
         if not key:
             return
-        self._pending[(key, found)] += 1
+        self._pending[(key, found.found)] += 1
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_later())
 
@@ -153,14 +171,12 @@ class GlossaryService:
                 self._pending.update(counts)
                 return
 
-    async def stats(self, limit: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-        """(most asked found terms, most asked missing terms)."""
+    async def stats(self, limit: int = 10) -> tuple[list[tuple[str, int]], int]:
+        """(most asked glossary terms, how many lookups found no entry): terms and counts only."""
         await self.flush()
         async with self.deps.db.reads() as session:
             repo = GlossaryRepository(session)
-            return await repo.top_lookups(found=True, limit=limit), await repo.top_lookups(
-                found=False, limit=limit
-            )
+            return await repo.top_lookups(found=True, limit=limit), await repo.missed_total()
 
     # ---- who may edit -----------------------------------------------------------------------------
     async def person(self, user_id: str) -> Person | None:
@@ -260,9 +276,9 @@ class GlossaryService:
         return request_id
 
     # ---- /gtm ask ---------------------------------------------------------------------------------
+    def handbook(self) -> HandbookIndex:
+        return handbook_index(Path(self.deps.settings.handbook_path or default_handbook_path()))
+
     def ask(self, question: str) -> list[Answer]:
-        if self._handbook is None:
-            self._handbook = HandbookIndex.from_file(
-                self.deps.settings.handbook_path or default_handbook_path()
-            )
-        return self._handbook.ask(question, k=3)
+        """The passage that best answers `question` and the two next best."""
+        return self.handbook().ask(question, k=3)

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import scheduler
+from bot import salesforce, scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
 from bot.handbook import holdover as rules
-from bot.handbook.directory import Opportunity, Role
+from bot.handbook.directory import Account, Opportunity, Person, Role
 from bot.handbook.results import Allowed, Refused
+from bot.handbook.visibility import may_see, redact
 from storage.directory import DirectoryRepository
 from storage.holdovers import RUNNING, HoldoverRepository
 from storage.models import HoldoverRow, RequestRow, StepRow
@@ -63,6 +64,11 @@ def _view(row: HoldoverRow, names: dict[str, str], today: date) -> dict[str, Any
         "extension": row.extension_decision or "",
         "extension_why": allowed.reason,
     }
+
+
+def _shown(person: Person | None, account: Account | None, view: dict[str, Any]) -> dict[str, Any]:
+    """A holdover as `person` may see it: a public-sector account they may not see is not named."""
+    return view if may_see(person, account) or account is None else redact(view, [account.name])
 
 
 # ---- recording (inside apply_transfer's transaction) ------------------------------------------------
@@ -139,6 +145,16 @@ async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> Non
     """The opportunity goes to the new owner now; both owners are told."""
     repo = HoldoverRepository(ctx.session)
     await repo.set_opportunity_owner(row.opportunity_id, row.new_owner)
+    # The org's own transfer settings may or may not have moved it with the account: write it explicitly.
+    await salesforce.write_owner(
+        ctx,
+        "Opportunity",
+        [row.opportunity_id],
+        old_owner=row.original_owner,
+        new_owner=row.new_owner,
+        request_id=None,
+        key=f"holdover:{row.id}",
+    )
     row.status, row.transferred_at, row.updated_at = "transferred", ctx.now, ctx.now
     await scheduler.cancel(ctx.session, f"holdover:{row.id}:")
     names = await ctx.names([row.original_owner, row.new_owner])
@@ -152,6 +168,7 @@ async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> Non
             body=f"It moved from {names[row.original_owner]}: {why}",
             opportunity_id=row.opportunity_id,
             request_id=None,
+            about=await ctx.directory.account(row.account_id),
         )
 
 
@@ -188,6 +205,7 @@ async def remind(job: scheduler.JobContext) -> None:
         ),
         opportunity_id=row.opportunity_id,
         request_id=None,
+        about=await ctx.directory.account(row.account_id),
     )
 
 
@@ -254,7 +272,9 @@ async def mine(deps: Deps, user: str) -> Listing:
         ctx = service.Context(deps, session, deps.clock(), user)
         rows = await HoldoverRepository(session).involving(user)
         names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
-    views = [(_view(r, names, today), r) for r in rows]
+        person = await ctx.directory.person(user)
+        accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
+    views = [(_shown(person, accounts.get(r.account_id), _view(r, names, today)), r) for r in rows]
     return Listing(
         [v for v, r in views if r.original_owner == user], [v for v, r in views if r.new_owner == user]
     )
@@ -280,11 +300,13 @@ async def detail(deps: Deps, user: str, text: str) -> Detail | Refused:
             if row is not None:
                 break
         person = await ctx.directory.person(user)
+        account = await ctx.directory.account(row.account_id) if row is not None else None
         staff = person is not None and person.role in (Role.ADMIN, Role.SALES_OPS, Role.CRO)
+        staff = staff and may_see(person, account)
         if row is None or (user not in (row.original_owner, row.new_owner) and not staff):
             return Refused(f"no holdover on an opportunity matching “{text.strip()[:80]}” that you can see")
         names = await ctx.names([row.original_owner, row.new_owner])
-    view = _view(row, names, today)
+    view = _shown(person, account, _view(row, names, today))
     allowed = rules.may_request_extension(row.created_on, today)
     if row.status != "running":
         view["extension_why"] = {

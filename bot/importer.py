@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import yaml
 
 from bot.handbook.directory import AccountType, Role, Segment
+from bot.inputs import has_control_characters, parse_count
 from storage.staging import ImportStagingRepository
 
 ACCOUNT_HEADER = [
@@ -60,6 +61,14 @@ OPPORTUNITY_HEADER = [
 ]
 ADDRESS_FIELDS = [f for f in ACCOUNT_HEADER if f.endswith(("_country", "_state"))]
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+# The longest value each column holds (storage/models.py); owner and sdr are looked up, not stored.
+ACCOUNT_LIMITS = {"account_id": 64, "name": 255, "parent_id": 64, "website": 255}
+OPPORTUNITY_LIMITS = {"opportunity_id": 64, "name": 255, "account_id": 64, "type": 64,
+                      "parent_opportunity_id": 64}  # fmt: skip
+CELL_LIMIT = 320  # any other cell (an email is the longest thing that fits)
+PERSON_LIMITS = {"name": 200, "email": 320}
+REGION_LIMIT = 64
+MAX_DEPTH = 50  # the org file is two levels deep; a YAML nested thousands deep is refused, not parsed
 
 
 class ImportFailed(Exception):
@@ -109,9 +118,38 @@ def _codes(value: Any, path: Path, line: int, field: str) -> list[str]:
     return [v.strip().upper() for v in value]
 
 
+def _too_deep(text: str) -> int | None:
+    """The first line where brackets or indentation nest deeper than MAX_DEPTH, before the parser recurses."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = len(line) - len(line.lstrip(" -"))
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > MAX_DEPTH:
+                return number
+        if indent > 2 * MAX_DEPTH:
+            return number
+    return None
+
+
+def _text(value: Any, path: Path, line: int, field: str, limit: int) -> str:
+    text = str(value or "").strip()
+    if has_control_characters(text):
+        raise ImportFailed(path, line, f"{field} has a control character (such as NUL)")
+    if len(text) > limit:
+        raise ImportFailed(path, line, f"{field} is longer than {limit} characters")
+    return text
+
+
 def parse_org(path: Path) -> OrgFile:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+        source = path.read_text(encoding="utf-8")
+        deep = _too_deep(source)
+        if deep is not None:
+            raise ImportFailed(path, deep, f"nested more than {MAX_DEPTH} levels deep")
+        data = yaml.load(source, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+    except RecursionError:
+        raise ImportFailed(path, 1, f"nested more than {MAX_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ImportFailed(path, line, f"not valid YAML: {exc.problem}") from exc
@@ -125,7 +163,7 @@ def parse_org(path: Path) -> OrgFile:
         if not isinstance(item, dict):
             raise ImportFailed(path, data.get("__line__", 1), "each region must be a mapping")
         line = item["__line__"]
-        name = str(item.get("name") or "").strip()
+        name = _text(item.get("name"), path, line, "region name", REGION_LIMIT)
         if not name:
             raise ImportFailed(path, line, "region needs a name")
         if name in seen_regions:
@@ -153,10 +191,10 @@ def parse_org(path: Path) -> OrgFile:
         if slack_id in seen:
             raise ImportFailed(path, line, f"slack_id {slack_id} appears twice")
         seen.add(slack_id)
-        name = str(item.get("name") or "").strip()
+        name = _text(item.get("name"), path, line, "name", PERSON_LIMITS["name"])
         if not name:
             raise ImportFailed(path, line, f"{slack_id} needs a name")
-        email = str(item.get("email") or "").strip().lower()
+        email = _text(item.get("email"), path, line, "email", PERSON_LIMITS["email"]).lower()
         if email:
             if "@" not in email:
                 raise ImportFailed(path, line, f"email {email!r} is not an email address")
@@ -197,7 +235,7 @@ def parse_org(path: Path) -> OrgFile:
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------
-def _rows(path: Path, header: list[str]) -> Iterable[tuple[int, dict[str, str]]]:
+def _rows(path: Path, header: list[str], limits: Mapping[str, int]) -> Iterable[tuple[int, dict[str, str]]]:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -215,7 +253,18 @@ def _rows(path: Path, header: list[str]) -> Iterable[tuple[int, dict[str, str]]]
                     raise ImportFailed(
                         path, reader.line_num, f"expected {len(header)} columns, found {len(row)}"
                     )
-                yield reader.line_num, {k: v.strip() for k, v in zip(header, row, strict=True)}
+                cells = {k: v.strip() for k, v in zip(header, row, strict=True)}
+                for field, value in cells.items():
+                    if has_control_characters(value):
+                        raise ImportFailed(
+                            path, reader.line_num, f"{field} has a control character (such as NUL)"
+                        )
+                    limit = limits.get(field, CELL_LIMIT)
+                    if len(value) > limit:
+                        raise ImportFailed(
+                            path, reader.line_num, f"{field} is longer than {limit} characters"
+                        )
+                yield reader.line_num, cells
         except csv.Error as exc:
             raise ImportFailed(path, reader.line_num, f"not valid CSV: {exc}") from exc
         except UnicodeDecodeError as exc:
@@ -225,9 +274,10 @@ def _rows(path: Path, header: list[str]) -> Iterable[tuple[int, dict[str, str]]]
 def _int(value: str, path: Path, line: int, field: str) -> int | None:
     if value == "":
         return None
-    if not value.replace(",", "").isdigit():
+    count = parse_count(value.replace(",", ""))
+    if count is None:
         raise ImportFailed(path, line, f"{field} must be a whole number of 0 or more, got {value!r}")
-    return int(value.replace(",", ""))
+    return count
 
 
 def _person(value: str, people: Mapping[str, str], path: Path, line: int, field: str) -> str | None:
@@ -245,7 +295,7 @@ def parse_accounts(path: Path, people: Mapping[str, str]) -> list[dict[str, Any]
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     types = {t.value.lower(): t.value for t in AccountType}
-    for line, row in _rows(path, ACCOUNT_HEADER):
+    for line, row in _rows(path, ACCOUNT_HEADER, ACCOUNT_LIMITS):
         account_id = row["account_id"]
         if not account_id:
             raise ImportFailed(path, line, "account_id is empty")
@@ -278,7 +328,28 @@ def parse_accounts(path: Path, people: Mapping[str, str]) -> list[dict[str, Any]
             out[field] = row[field].upper() or None
         out["__line__"] = line
         rows.append(out)
+    _refuse_cycles(rows, path)
     return rows
+
+
+def _refuse_cycles(rows: list[dict[str, Any]], path: Path) -> None:
+    """A parent chain inside the file that comes back to where it started (A -> B -> A) has no ultimate
+    parent: refused on the line of the first account in the loop."""
+    parent = {r["account_id"]: r["parent_id"] for r in rows}
+    line = {r["account_id"]: r["__line__"] for r in rows}
+    done: set[str] = set()
+    for start in parent:
+        trail: list[str] = []
+        node: str | None = start
+        while node is not None and node in parent and node not in done:
+            if node in trail:
+                loop = trail[trail.index(node) :]
+                first = min(loop, key=line.__getitem__)
+                chain = " -> ".join([*loop[loop.index(first) :], *loop[: loop.index(first)], first])
+                raise ImportFailed(path, line[first], f"parent_id makes a loop: {chain}")
+            trail.append(node)
+            node = parent[node]
+        done.update(trail)
 
 
 def _date(value: str, path: Path, line: int, field: str) -> date | None:
@@ -295,7 +366,7 @@ def parse_opportunities(path: Path, people: Mapping[str, str]) -> list[dict[str,
 
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(path, OPPORTUNITY_HEADER):
+    for line, row in _rows(path, OPPORTUNITY_HEADER, OPPORTUNITY_LIMITS):
         opportunity_id = row["opportunity_id"]
         if not opportunity_id:
             raise ImportFailed(path, line, "opportunity_id is empty")
@@ -393,8 +464,8 @@ async def import_file(db: Any, kind: str, path: Path, progress: Progress | None 
         async with db.sessions.begin() as session:
             staging, repo = ImportStagingRepository(session), DirectoryRepository(session)
             await staging.apply(kind, import_id)
+            await repo.bump_version(kind)  # the directory's "accounts" or "opportunities" version
             if kind == "accounts":
-                await repo.bump_version("accounts")
                 await repo.recompute_roots()
             await staging.clear(kind, import_id)
     except BaseException:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import salesforce
 from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
@@ -18,6 +19,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
+from bot.handbook.visibility import PUBLIC, may_see
 from bot.holdovers import record as record_holdovers
 from bot.render import capfirst
 from storage.directory import DirectoryRepository
@@ -86,14 +88,14 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
         return Found(None)
 
     def visible(account: Account | None) -> bool:
-        return account is not None and rules.can_view(viewer, account)
+        return account is not None and may_see(viewer, account)
 
     index = await name_index(repo)
     if text in index.by_id:
         exact = await repo.account(text)
         if visible(exact):
             return Found(exact)
-    sees_public = rules.can_view(viewer, Account(account_id="", name="", public_sector=True))
+    sees_public = may_see(viewer, PUBLIC)
 
     async def load(matches: list[NameMatch]) -> list[Account]:
         accounts = await repo.accounts([m.account_id for m in matches]) if matches else {}
@@ -154,7 +156,7 @@ async def preview(
 ) -> ClaimPreview | Refused:
     repo = DirectoryRepository(session)
     view = await load_view(repo, account_id)
-    if view is None or not rules.can_view(requester, view.account):
+    if view is None or not may_see(requester, view.account):
         return Refused(NOT_FOUND)
     new_owner = await repo.person(new_owner_id)
     if new_owner is None:
@@ -274,6 +276,15 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
     if view.account.account_id == view.ultimate_parent.account_id:
         moved += [a.account_id for a in rules.children_following_global_owner(view.hierarchy, old_owner)]
     await ctx.directory.set_owner(moved, new_owner)
+    await salesforce.write_owner(
+        ctx,
+        "Account",
+        moved,
+        old_owner=old_owner,
+        new_owner=new_owner,
+        request_id=request.id,
+        key=str(request.id),
+    )
     await ctx.finish(request, Status.APPLIED, accounts=moved, old_owner=old_owner, new_owner=new_owner)
     actor = await ctx.directory.person(ctx.actor)
     notify = rules.notify_on_change(actor, old_owner, new_owner) if actor else {old_owner, new_owner}
@@ -318,6 +329,34 @@ class OwnershipFlow:
             fields=fields,
             note="Approving moves the account now and tells both owners.",
         )
+
+    async def recheck(self, ctx: service.Context, request: RequestRow, step: StepRow) -> service.Recheck:
+        """The new owner against the criteria and the directory as they are now (a re-import may have
+        changed their role, region or segment since the request was routed)."""
+        p = request.payload
+        view = await load_view(ctx.directory, p["account_id"])
+        if view is None:
+            return service.Recheck(("the account is gone from the directory",))
+        new_owner = await ctx.directory.person(p["new_owner"])
+        if new_owner is None:
+            return service.Recheck(("the new owner is no longer in the sales directory",))
+        refit = rules.recheck_transfer(
+            await ctx.directory.person(request.requester),
+            new_owner,
+            view,
+            (await ctx.directory.people()).values(),
+            await ctx.directory.named_count(new_owner.slack_id),
+        )
+        routed_with = {f.split(":", 1)[0] for f in p.get("failed") or []}
+        if not refit.failed or (step.needs_override and {c.name for c in refit.failed} <= routed_with):
+            return service.Recheck()  # fits, or breaks only what the override step was opened for
+        failed = tuple(f"{c.name}: {c.reason}" for c in refit.failed)
+        if not refit.override_approvers:
+            return service.Recheck(failed)
+        approvers = refit.override_approvers
+        mode = StepMode.ONE if len(approvers) == 1 else StepMode.ANY
+        name = _step_name(rules.Mode.ADMIN_ONLY if refit.admin_only else rules.Mode.OVERRIDE)
+        return service.Recheck(failed, StepSpec(name, approvers, mode, needs_override=True))
 
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState

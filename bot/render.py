@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Slack turns these into pings or links even without angle brackets in some clients; break them visibly.
@@ -35,10 +36,20 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def default_templates_dir() -> Path:
+    """The templates shipped as the `templates` package: the checkout's folder, or the installed wheel's."""
+    return Path(str(files("templates")))
+
+
+class TemplatesBroken(Exception):
+    """The templates can't be loaded (not installed, or one fails to compile); the message says which."""
+
+
 class Renderer:
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir or default_templates_dir()
         self.env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
+            loader=FileSystemLoader(str(self.templates_dir)),
             undefined=StrictUndefined,
             autoescape=False,
             trim_blocks=True,
@@ -50,6 +61,26 @@ class Renderer:
         self.env.filters["capfirst"] = capfirst
         self.env.filters["tojson"] = _tojson
         self.env.policies["json.dumps_function"] = json.dumps
+
+    def check(self) -> int:
+        """Compile every template (at start-up): a missing or broken one stops the process, not a request."""
+        names = [n for n in self.env.list_templates() if n.endswith(".j2")]
+        if "common/help.json.j2" not in names:
+            raise TemplatesBroken(f"no templates found in {self.templates_dir} (is the package whole?)")
+        for name in names:
+            try:
+                self.env.get_template(name)
+            except TemplateError as exc:
+                raise TemplatesBroken(f"template {name} does not compile: {exc}") from exc
+        return len(names)
+
+    def ready(self) -> bool:
+        """Whether the help template loads (for /healthz; cached by Jinja after the first load)."""
+        try:
+            self.env.get_template("common/help.json.j2")
+        except (TemplateError, OSError):
+            return False
+        return True
 
     def render(self, name: str, **context: Any) -> Any:
         """Render a template and parse it, so a broken template fails here, not at Slack."""

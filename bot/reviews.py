@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from bot import ownership
+from bot import inputs, ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.handbook import ownership as rules
 from bot.handbook import reviews
 from bot.handbook.calendar import FiscalCalendar
-from bot.handbook.directory import Account, Person, Role
+from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.segments import employee_count
+from bot.handbook.visibility import PUBLIC, may_see
 from bot.reviews_export import to_csv
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import RequestRow, StepRow
@@ -33,7 +34,6 @@ OPEN_JOB = "review.open_step"
 APPLY_JOB = "review.apply"
 EMPLOYEES, ADDRESS = "employees", "address"
 MAX_URL = 500
-PUBLIC = Account(account_id="", name="", public_sector=True)
 CSV_HEADER = (
     "id",
     "status",
@@ -126,7 +126,8 @@ class Submitted:
 
 def parse_count(text: str) -> int | None:
     cleaned = text.replace(",", "").replace("_", "").replace(" ", "").strip()
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    count = inputs.parse_count(cleaned)
+    return count if count is not None and count < 1_000_000_000 else None
 
 
 def _reviewers(people: list[Person], view: rules.AccountView, requester: str) -> list[str]:
@@ -135,7 +136,7 @@ def _reviewers(people: list[Person], view: rules.AccountView, requester: str) ->
     ops = [
         p.slack_id
         for p in people
-        if p.role is Role.SALES_OPS and p.slack_id != requester and rules.can_view(p, view.account)
+        if p.role is Role.SALES_OPS and p.slack_id != requester and may_see(p, view.account)
     ]
     return ops or [p.slack_id for p in people if p.role is Role.ADMIN and p.slack_id != requester]
 
@@ -162,7 +163,7 @@ async def submit_review(
         ctx = service.Context(deps, session, now, requester_id)
         requester = await ctx.directory.person(requester_id)
         view = await ownership.load_view(ctx.directory, account_id)
-        if requester is None or view is None or not rules.can_view(requester, view.account):
+        if requester is None or view is None or not may_see(requester, view.account):
             return Refused(ownership.NOT_FOUND)
         if count is not None and not errors:
             check = reviews.check_count_review(view.hierarchy, account_id, count, url)
@@ -409,11 +410,7 @@ async def apply_now(deps: Deps, *, request_id: int, actor: str) -> Applied | Ref
             await ctx.audit(None, "refused_review_apply", request_id=request_id)
             return Refused("only Sales Ops apply reviews")
         request = await ctx.repo.lock(request_id)
-        hidden = (
-            request is not None
-            and request.payload.get("public_sector")
-            and not rules.can_view(person, PUBLIC)
-        )
+        hidden = request is not None and request.payload.get("public_sector") and not may_see(person, PUBLIC)
         if request is None or request.kind != KIND or hidden:  # public sector: as if it didn't exist
             return Refused(f"there is no review #{request_id}")
         result = await apply_review(ctx, request)
@@ -453,7 +450,7 @@ async def queue(deps: Deps, viewer_id: str) -> Queue | Refused:
         pending_steps = {r.id: await ctx.repo.current_step(r.id) for r in requests if r.status == "pending"}
     rows = []
     for r in requests:
-        if r.payload.get("public_sector") and not rules.can_view(viewer, PUBLIC):
+        if r.payload.get("public_sector") and not may_see(viewer, PUBLIC):
             continue
         step = pending_steps.get(r.id)
         rows.append(

@@ -133,7 +133,18 @@ class Scheduler(BackgroundTask):
     async def _run_one(self, job: JobRow) -> None:
         handler = self.deps.jobs.get(job.kind)
         now = self.deps.clock()
+        long_job = self.deps.long_jobs.get(job.kind)
         try:
+            if long_job is not None:
+                # Its own transactions (a sync pass commits page by page); the lease keeps other replicas off.
+                await long_job(self.deps, job)
+                async with self.deps.db.sessions.begin() as session:
+                    await session.execute(
+                        update(JobRow)
+                        .where(JobRow.id == job.id, JobRow.claimed_by == self.worker)
+                        .values(status="done", done_at=now, claimed_until=None)
+                    )
+                return
             async with self.deps.db.sessions.begin() as session:
                 row = await session.get_one(JobRow, job.id)
                 if row.status != "pending" or row.claimed_by != self.worker:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from bot import ownership
 from bot.approvals import service
 from bot.handbook import contact_requests as sla_rules
-from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
 from bot.handbook.results import Refused
+from bot.handbook.visibility import may_see, redact
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import SlaRequestRow
 from storage.sla import SlaRepository
@@ -76,7 +76,7 @@ async def log_request(
         ctx = service.Context(deps, session, now, logger_id)
         logger = await ctx.directory.person(logger_id)
         view = await ownership.load_view(ctx.directory, account_id)
-        if logger is None or view is None or not rules.can_view(logger, view.account):
+        if logger is None or view is None or not may_see(logger, view.account):
             return Refused(ownership.NOT_FOUND)
         owner = await ctx.directory.person(view.account.owner or "")
         if owner is None:
@@ -109,6 +109,7 @@ async def log_request(
             owner.slack_id,
             f"sla:{row.id}:logged",
             "sla/notice.json.j2",
+            about=view.account,
             what="logged",
             sla=_row(row),
             by=names.get(logger_id, logger_id),
@@ -163,6 +164,7 @@ async def remind(job: JobContext) -> None:
         row.owner,
         f"sla:{row.id}:remind",
         "sla/notice.json.j2",
+        about=await job.ctx.directory.account(row.account_id),
         what="reminder",
         sla=_row(row),
         by="",
@@ -183,11 +185,13 @@ async def escalate(job: JobContext) -> None:
         ops = await job.ctx.directory.people_with_roles([Role.SALES_OPS])
         ops = ops or await job.ctx.directory.people_with_roles([Role.ADMIN])
         told = [p.slack_id for p in ops]
+    account = await job.ctx.directory.account(row.account_id)
     for user, what in [*((u, "escalated") for u in told), (row.owner, "overdue")]:
         await job.ctx.notify(
             user,
             f"sla:{row.id}:{what}",
             "sla/notice.json.j2",
+            about=account,
             what=what,
             sla=_row(row),
             by="",
@@ -203,26 +207,23 @@ async def open_requests(deps: Deps, viewer_id: str) -> list[dict[str, Any]]:
         viewer = await ctx.directory.person(viewer_id)
         everyone = viewer is not None and viewer.role in STAFF
         rows = await SlaRepository(session).open_for(None if everyone else viewer_id)
-        if everyone and viewer is not None:  # staff see all but public-sector accounts they may not see
-            involved = {viewer_id}
-            kept = []
-            for row in rows:
-                account = await ctx.directory.account(row.account_id)
-                mine = involved & {row.owner, row.manager, row.logged_by}
-                if mine or account is None or rules.can_view(viewer, account):
-                    kept.append(row)
-            rows = kept
-        names = await ctx.names(r.owner for r in rows)
+        # Public-sector accounts the viewer may not see: left out of staff's lists, and named as
+        # "a public-sector account" to a manager or logger who is told about it anyway.
+        accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
+        shown: list[tuple[SlaRequestRow, bool]] = []
+        for row in rows:
+            visible = may_see(viewer, accounts.get(row.account_id))
+            if visible or viewer_id in {row.owner, row.manager, row.logged_by}:
+                shown.append((row, visible))
+        names = await ctx.names(r.owner for r, _ in shown)
     now = deps.clock()
     listed = []
-    for row in rows:
+    for row, visible in shown:
         times = sla_rules.SlaTimes(row.received_at, row.remind_at, row.due_at)
-        listed.append(
-            _row(row)
-            | {
-                "owner": names.get(row.owner, row.owner),
-                "state": sla_rules.sla_status(times, now, done=False),
-                "mine": row.owner == viewer_id,
-            }
-        )
+        entry = _row(row) | {
+            "owner": names.get(row.owner, row.owner),
+            "state": sla_rules.sla_status(times, now, done=False),
+            "mine": row.owner == viewer_id,
+        }
+        listed.append(entry if visible else redact(entry, [row.account_name]))
     return listed

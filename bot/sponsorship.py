@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from bot import ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
-from bot.handbook import ownership as rules
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
+from bot.handbook.visibility import HIDDEN_NAME as HIDDEN
+from bot.handbook.visibility import may_see
 from bot.scheduler import JobContext, schedule
 from storage.models import RequestRow, SponsorshipRow, StepRow
 from storage.sponsorships import SponsorshipRepository
@@ -31,7 +32,8 @@ MAX_WHY = 1000
 REMIND_HOUR = time(14, 0)  # mid-morning in the Americas, afternoon in Europe
 
 
-HIDDEN_NAME = "a public-sector account"
+CONFIRM_STEP = "CRO confirms"
+PUBLIC_SECTOR = "public sector accounts are visible only to the public sector team, so its sponsor is on it"
 
 
 def _current(rows: list[SponsorshipRow], hidden: frozenset[str] = frozenset()) -> list[program.Sponsorship]:
@@ -39,7 +41,7 @@ def _current(rows: list[SponsorshipRow], hidden: frozenset[str] = frozenset()) -
     return [
         program.Sponsorship(
             r.account_id,
-            HIDDEN_NAME if r.account_id in hidden else r.account_name,
+            HIDDEN if r.account_id in hidden else r.account_name,
             r.sponsor,
             r.starts_on,
             r.ends_on,
@@ -55,7 +57,7 @@ async def _hidden_from(
     hidden = set()
     for row in rows:
         account = await directory.account(row.account_id)
-        if account is not None and (viewer is None or not rules.can_view(viewer, account)):
+        if account is not None and (viewer is None or not may_see(viewer, account)):
             hidden.add(row.account_id)
     return frozenset(hidden)
 
@@ -105,7 +107,7 @@ def _full(refused: Refused, running: list[SponsorshipRow], hidden: frozenset[str
         return refused
     listed = [
         {
-            "account": HIDDEN_NAME if r.account_id in hidden else r.account_name,
+            "account": HIDDEN if r.account_id in hidden else r.account_name,
             "ends_on": r.ends_on.isoformat(),
         }
         for r in running
@@ -132,10 +134,12 @@ async def nominate(
         nominator = await ctx.directory.person(nominator_id)
         sponsor = await ctx.directory.person(sponsor_id)
         view = await ownership.load_view(ctx.directory, account_id)
-        if nominator is None or view is None or not rules.can_view(nominator, view.account):
+        if nominator is None or view is None or not may_see(nominator, view.account):
             return Refused(ownership.NOT_FOUND)
         if sponsor is None:
             return Refused("the sponsor isn't in the sales directory; pick an executive who is")
+        if not may_see(sponsor, view.account):
+            return Refused(f"{sponsor.name} can't see {view.account.name}: {PUBLIC_SECTOR}")
         if sponsor.slack_id == nominator_id:
             return Refused("name someone else as sponsor: they agree to it, and you can't agree to your own")
         running = await SponsorshipRepository(session).running(today)
@@ -171,6 +175,7 @@ async def nominate(
 class SponsorshipFlow:
     kind = KIND
     label = "Executive sponsorship"
+    role_steps = frozenset({CONFIRM_STEP})  # only the CRO confirms ("Executive Account Sponsorship")
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload
@@ -210,7 +215,7 @@ class SponsorshipFlow:
                 await ctx.finish(request, Status.CANCELLED, why="there is no CRO in the directory to confirm")
                 return
             await ctx.open_step(
-                request, StepSpec("CRO confirms", tuple(c.slack_id for c in cros), StepMode.ANY)
+                request, StepSpec(CONFIRM_STEP, tuple(c.slack_id for c in cros), StepMode.ANY)
             )
             await self._tell(
                 ctx, request, "agreed", "The sponsor agreed; the CRO confirms next.", [request.requester]
@@ -342,11 +347,11 @@ async def listing(deps: Deps, viewer_id: str) -> Listing:
 
     def hidden(account_id: str | None) -> bool:
         account = accounts.get(account_id or "")
-        return account is not None and (viewer is None or not rules.can_view(viewer, account))
+        return account is not None and (viewer is None or not may_see(viewer, account))
 
     running = [
         {
-            "account": "(a public sector account)" if hidden(r.account_id) else r.account_name,
+            "account": HIDDEN if hidden(r.account_id) else r.account_name,
             "sponsor": names.get(r.sponsor, r.sponsor),
             "ends_on": r.ends_on.isoformat(),
         }

@@ -11,6 +11,7 @@ from handlers import (
     ownership,
     requests,
     reviews,
+    salesforce,
     sla,
     sponsorship,
     stages,
@@ -28,4 +29,5 @@ FEATURES = [
     reviews,
     sponsorship,
     sla,
+    salesforce,
 ]

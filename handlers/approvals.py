@@ -10,6 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import service
 from bot.approvals.engine import Verdict
 from bot.deps import Deps
+from bot.handbook.results import Refused
+from bot.inputs import parse_id
 from handlers.router import NOT_RECORDED, CommandRouter, is_lock_timeout, just_ack
 from storage.requests import RequestRepository
 
@@ -20,9 +22,10 @@ OVERRIDE_CALLBACK = "approval.override_reason"
 def parse_ids(value: str) -> tuple[int, int] | None:
     """`"12:34"` -> (request 12, step 34); anything else (a tampered value) -> None."""
     request, sep, step = (value or "").partition(":")
-    if not sep or not request.isdigit() or not step.isdigit() or len(value) > 40:
+    request_id, step_id = parse_id(request), parse_id(step)
+    if not sep or request_id is None or step_id is None or request.startswith("#") or step.startswith("#"):
         return None
-    return int(request), int(step)
+    return request_id, step_id
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
@@ -82,9 +85,11 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if ids is None:
             await refuse_tampered(body, respond)
             return
-        async with deps.db.reads() as session:
-            request = await RequestRepository(session).get(ids[0])
-        summary = request.summary if request else "(unknown request)"
+        found = await service.decidable(deps, request_id=ids[0], step_id=ids[1], actor=body["user"]["id"])
+        if isinstance(found, Refused):
+            await respond(replace_original=False, response_type="ephemeral", **outcome(found))
+            return
+        summary = found.summary
         view = deps.renderer.render(
             "approvals/reject_modal.json.j2",
             callback_id=callback_id,

@@ -10,13 +10,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import escalations
+from bot.approvals import service
 from bot.deps import Deps
 from bot.handbook.results import Refused
 from bot.ownership import find_account
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
 from storage.directory import DirectoryRepository
-from storage.requests import RequestRepository
 
 MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 REASON_MODALS = {
@@ -183,17 +183,15 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             return
         await ack(response_action="update", view=sent(result))
 
-    async def step_of(value: str) -> tuple[int, int, str, str] | None:
+    async def step_of(value: str, actor: str) -> tuple[int, int, str, str] | None:
+        """The step a button names, if the clicker may act on it now; None for anything else."""
         ids = parse_ids(value)
         if ids is None:
             return None
-        async with deps.db.reads() as session:
-            repo = RequestRepository(session)
-            request = await repo.get(ids[0])
-            step = await repo.step(ids[1])
-        if request is None or step is None or step.request_id != request.id:
+        found = await service.decidable(deps, request_id=ids[0], step_id=ids[1], actor=actor)
+        if isinstance(found, Refused):
             return None
-        return ids[0], ids[1], step.name, request.summary
+        return found.request_id, found.step_id, found.step_name, found.summary
 
     async def tampered(respond: AsyncRespond) -> None:
         await respond(
@@ -201,7 +199,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def reason_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        found = await step_of(str(body["actions"][0].get("value", "")))
+        found = await step_of(str(body["actions"][0].get("value", "")), body["user"]["id"])
         if found is None or found[2] not in REASON_MODALS:
             await tampered(respond)
             return
@@ -218,7 +216,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def reassign_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        found = await step_of(str(body["actions"][0].get("value", "")))
+        found = await step_of(str(body["actions"][0].get("value", "")), body["user"]["id"])
         if found is None or found[2] != escalations.GLOBAL:
             await tampered(respond)
             return

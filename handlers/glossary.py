@@ -1,4 +1,5 @@
-"""`/glossary TERM`, `/gtm define TERM`, `/gtm glossary add|edit|retire|stats`, `/gtm ask QUESTION`.
+"""`/glossary TERM`, `/gtm define TERM`, `/gtm glossary add|edit|retire|stats`, `/gtm ask QUESTION`, and
+the message shortcut "Look up in glossary".
 
 Lookups are answered inside the ack from the service's in-memory index; everything that calls Slack
 (modals, shares, approval cards) runs after the ack.
@@ -24,11 +25,14 @@ from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_a
 
 UNSAFE = re.compile(r"[<>&]")  # never part of a term; keeps a prefilled modal free of mentions
 ANSWER_CACHE = 1024  # rendered lookup answers kept (an edited entry is a new key)
+MESSAGE_SHORTCUT = "glossary.lookup_message"  # manifest.yml: features.shortcuts
+MESSAGE_TERMS_LIMIT = 40  # entries listed from one message; each is one block of a modal's 100
 BROWSE_LIMIT = 30  # entries per browse page; each is one section block, well under 100 per view
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     service = GlossaryService(deps)
+    service.handbook()  # /gtm ask's index is built at start, not in the first question's ack
     deps.flows[SuggestionFlow.kind] = SuggestionFlow(service)  # Approve/Reject: handlers/approvals.py
     Glossary(deps, service).register(app, router)
 
@@ -77,7 +81,7 @@ class Glossary:
             Subcommand(
                 "ask",
                 "/gtm ask QUESTION",
-                "The three handbook sections that best answer a question",
+                "The handbook rule that answers a question, with its section and the next two",
                 answer=self.ask,
             )
         )
@@ -93,6 +97,7 @@ class Glossary:
         ):
             # Several buttons of one kind in a block need distinct ids: "glossary.show:1", ":2"...
             app.action(re.compile(rf"^{re.escape(action_id)}(:\w+)?$"))(ack=just_ack, lazy=[work])
+        app.shortcut(MESSAGE_SHORTCUT)(ack=just_ack, lazy=[self.lookup_message])
         app.view("glossary.entry_modal")(self.submit_entry)
         app.view("glossary.retire_modal")(self.submit_retire)
         app.view("glossary.suggest_modal")(self.submit_suggestion)
@@ -173,6 +178,17 @@ class Glossary:
             return
         await respond(replace_original=True, **self._answer(Lookup(query=entry.term, matches=[entry])))
 
+    async def lookup_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The message shortcut: a modal with every glossary term the message names, defined."""
+        message = body.get("message") or {}
+        entries = await self.service.terms_in(str(message.get("text") or ""))
+        view = self.render.render(
+            "glossary/message_terms.json.j2",
+            entries=[entry_view(e) for e in entries[:MESSAGE_TERMS_LIMIT]],
+            more=max(0, len(entries) - MESSAGE_TERMS_LIMIT),
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
     def _notice(self, text: str) -> Reply:
         return self.render.message("glossary/notice.json.j2", text=text)
 
@@ -181,7 +197,7 @@ class Glossary:
         verb, _, term = inv.text.partition(" ")
         verb, term = verb.lower(), term.strip()
         if verb == "stats":
-            asked, missed = await self.service.stats()
+            asked, missed = await self.service.stats()  # missed: a count, never the text typed
             return self.render.message("glossary/stats.json.j2", asked=asked, missed=missed)
         if verb not in ("add", "edit", "retire"):
             return self.render.message("glossary/manage.json.j2", unknown=verb)
@@ -309,7 +325,15 @@ class Glossary:
         return self.render.message(
             "glossary/ask.json.j2",
             question=question,
-            answers=[{"title": a.section.title, "url": a.section.url, "excerpt": a.excerpt} for a in answers],
+            answers=[
+                {
+                    "title": a.section.title,
+                    "url": a.section.url,
+                    "text": a.passage.text,
+                    "trail": " › ".join(a.passage.context),
+                }
+                for a in answers
+            ],
         )
 
 

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import holdovers
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 from storage.directory import DirectoryRepository
 
@@ -34,10 +35,10 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         return render.message("holdovers/detail.json.j2", detail=found)
 
     async def extend_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        value = str(body["actions"][0].get("value", ""))
+        holdover_id = parse_id(str(body["actions"][0].get("value", "")))
         form: Any = (
-            await holdovers.extension_form(deps, body["user"]["id"], int(value))
-            if value.isdigit()
+            await holdovers.extension_form(deps, body["user"]["id"], holdover_id)
+            if holdover_id is not None
             else Refused("that button isn't one I made")
         )
         if isinstance(form, Refused):
@@ -49,18 +50,18 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def extension_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         values = view["state"]["values"]
-        metadata = str(view.get("private_metadata", ""))
+        holdover_id = parse_id(str(view.get("private_metadata", "")))
         picked = (values.get("close", {}).get("value", {}) or {}).get("selected_date")
         evidence = (values.get("evidence", {}).get("value", {}) or {}).get("value") or ""
         try:
             close = date.fromisoformat(picked) if picked else None
         except ValueError:
             close = None
-        if not metadata.isdigit():
+        if holdover_id is None:
             await ack(response_action="errors", errors={"evidence": "This form was tampered with."})
             return
         result = await holdovers.request_extension(
-            deps, user=body["user"]["id"], holdover_id=int(metadata), close_date=close, evidence=evidence
+            deps, user=body["user"]["id"], holdover_id=holdover_id, close_date=close, evidence=evidence
         )
         if isinstance(result, Refused):
             block = "evidence" if "evidence" in result.reason.lower() else "close"

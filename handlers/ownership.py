@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -12,6 +14,7 @@ from bot.deps import Deps
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
+from bot.inputs import parse_count
 from handlers.router import (
     NOT_RECORDED,
     CommandRouter,
@@ -24,6 +27,8 @@ from handlers.router import (
 from storage.directory import DirectoryRepository
 
 CLAIM_CALLBACK = "ownership.claim"
+CLAIM_VIEW = "ownership.claim."  # + user id + "." + a random token: the external id of a claim modal
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
@@ -39,43 +44,37 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     async def owner(inv: Invocation) -> Reply:
         if not inv.text:
             return refused("tell me which account: /gtm owner ACCOUNT (an id or a name)")
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            found = await ownership.find_account(repo, viewer, inv.text)
-            if found.account is None or viewer is None:
-                return not_found(inv.text, found.candidates)
-            facts = await ownership.owner_facts(session, viewer, found.account)
-        if facts is None:
-            return not_found(inv.text, [])
+        found = await deps.directory.lookup(deps.db, inv.user_id, inv.text, opportunities=True)
+        if found.view is None or found.viewer is None:
+            return not_found(inv.text, found.candidates)
+        account = found.view.account
+        owner = found.people.get(account.owner or "")
         return render.message(
             "ownership/owner_card.json.j2",
-            view=facts.view,
-            opportunities=facts.opportunities,
-            owner_name=facts.owner.name if facts.owner else (found.account.owner or "nobody"),
-            may_reassign=facts.may_reassign,
-            segment_summary=facts.view.segment.summary(found.account.account_id),
+            view=found.view,
+            opportunities=found.opportunities,
+            owner_name=owner.name if owner else (account.owner or "nobody"),
+            may_reassign=rules.may_reassign(found.viewer, found.view),
+            segment_summary=found.view.segment.summary(account.account_id),
             section_url=rules.section("account_ownership"),
         )
 
     async def segment(inv: Invocation) -> Reply:
-        text = inv.text.replace(",", "").strip()
+        text = inv.text.strip()
         url = rules.section("segmentation")
-        if text.isdigit():
-            found = segment_for(int(text))
+        count = parse_count(text.replace(",", ""))
+        if count is not None:
+            found = segment_for(count)
             return render.message(
                 "ownership/segment.json.j2",
-                headline=f"{int(text):,} employees is {found}.",
+                headline=f"{count:,} employees is {found}.",
                 detail="",
                 section_url=url,
             )
         if not text:
             return refused("give an employee count or an account: /gtm segment 250, /gtm segment Initech")
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            match = await ownership.find_account(repo, viewer, text)
-            view = await ownership.load_view(repo, match.account.account_id) if match.account else None
+        match = await deps.directory.lookup(deps.db, inv.user_id, text)
+        view = match.view
         if view is None:
             return not_found(inv.text, match.candidates)
         headline = f"{view.account.name} is {view.segment.segment or 'unsegmented'}"
@@ -86,7 +85,10 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             section_url=url,
         )
 
-    async def claim_modal(user_id: str, account_id: str, new_owner_id: str) -> dict[str, Any] | str:
+    async def claim_modal(
+        user_id: str, account_id: str, new_owner_id: str, external_id: str | None = None
+    ) -> dict[str, Any] | str:
+        """The claim modal, bound to its user by an external id only the bot writes (new_owner_changed)."""
         async with deps.db.reads() as session:
             repo = DirectoryRepository(session)
             requester = await repo.person(user_id)
@@ -101,6 +103,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         return render.render(
             "ownership/claim_modal.json.j2",
             account_id=account_id,
+            external_id=external_id or f"{CLAIM_VIEW}{user_id}.{secrets.token_hex(6)}",
             account_name=found.view.account.name,
             owner_name=owner.name if owner else "nobody",
             new_owner=new_owner_id,
@@ -134,12 +137,18 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
 
     async def new_owner_changed(body: dict[str, Any], client: AsyncWebClient) -> None:
         """The modal shows which rules pass and fail for whoever is picked, before submit."""
-        view = body["view"]
-        picked = body["actions"][0].get("selected_user") or body["user"]["id"]
-        updated = await claim_modal(body["user"]["id"], view.get("private_metadata", ""), picked)
+        view, user = body.get("view") or {}, body["user"]["id"]
+        # Updated by its external id, which names the user it was opened for: a forged click naming someone
+        # else's view (or any view id) updates nothing.
+        external_id = str(view.get("external_id") or "")
+        if not external_id.startswith(f"{CLAIM_VIEW}{user}.") or len(external_id) > 100:
+            log.warning("ignored ownership.new_owner from %s on a view that isn't theirs", user)
+            return
+        picked = body["actions"][0].get("selected_user") or user
+        updated = await claim_modal(user, view.get("private_metadata", ""), picked, external_id)
         if isinstance(updated, str):
             return
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+        await client.views_update(external_id=external_id, hash=view.get("hash"), view=updated)
 
     async def claim_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]

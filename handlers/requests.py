@@ -11,6 +11,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, may_cancel
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 
 
@@ -19,8 +20,15 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
 
     async def requests(inv: Invocation) -> Reply:
         text = inv.text.strip().lstrip("#")
-        if text.isdigit():
-            found = await service.timeline(deps, int(text), inv.user_id)
+        request_id = parse_id(text)
+        if text and request_id is None:
+            return render.message(
+                "approvals/outcome.json.j2",
+                text="Say which request by its number: /gtm requests 42.",
+                icon=":mag:",
+            )
+        if request_id is not None:
+            found = await service.timeline(deps, request_id, inv.user_id)
             if isinstance(found, Refused):
                 return render.message(
                     "approvals/outcome.json.j2", text=f"No request #{text} that you can see.", icon=":mag:"
@@ -38,11 +46,11 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
 
     async def cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        value = str(body["actions"][0].get("value", ""))
-        if not value.isdigit():
+        request_id = parse_id(str(body["actions"][0].get("value", "")))
+        if request_id is None:
             result: Any = Refused("that button isn't one I made")
         else:
-            result = await service.cancel(deps, request_id=int(value), actor=body["user"]["id"])
+            result = await service.cancel(deps, request_id=request_id, actor=body["user"]["id"])
         text = (
             f"Nothing changed: {result.reason}."
             if isinstance(result, Refused)

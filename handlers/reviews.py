@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ownership, reviews
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.inputs import parse_id
 from bot.render import mrkdwn_escape
 from bot.reviews_export import split_csv
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack, text_value
@@ -49,10 +50,10 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def apply_reply(user_id: str, text: str) -> Reply:
-        text = text.strip().lstrip("#")
-        if not text.isdigit():
+        request_id = parse_id(text)
+        if request_id is None:
             return say("say which review: /gtm review apply ID (the number in /gtm review queue).")
-        result = await reviews.apply_now(deps, request_id=int(text), actor=user_id)
+        result = await reviews.apply_now(deps, request_id=request_id, actor=user_id)
         if isinstance(result, Refused):
             return say(f"Nothing changed: {result.reason}.")
         told = f" {len(result.owners_told)} owner(s) told." if result.owners_told else ""

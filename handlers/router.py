@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import observe
 from bot.deps import Deps
 from storage.db import is_lock_timeout  # noqa: F401 (handlers use it from here)
 
@@ -101,6 +102,7 @@ class CommandRouter:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         sub, rest, typed = self.resolve(body.get("command", ""), body.get("text", ""))
+        observe.note(listener=f"{body.get('command', '')} {sub.name if sub is not None else 'help'}")
         if sub is None:
             unknown = typed if typed and typed.lower() != "help" else None
             await ack(response_type="ephemeral", **self.help_reply(unknown))
@@ -144,8 +146,11 @@ class CommandRouter:
 
 def is_database_error(error: BaseException) -> bool:
     """The database (or the network to it) is away: a moment's outage, not a bug."""
+    from jinja2 import TemplateError
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    if isinstance(error, TemplateError):  # TemplateNotFound is an OSError too, but no outage
+        return False
     return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError) or is_lock_timeout(error)
 
 

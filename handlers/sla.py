@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ownership, sla
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
 from storage.directory import DirectoryRepository
 
@@ -33,10 +34,10 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     say = router.say
 
     async def done_reply(user_id: str, text: str) -> Reply:
-        text = text.strip().lstrip("#")
-        if not text.isdigit():
+        sla_id = parse_id(text)
+        if sla_id is None:
             return say("say which request: /gtm sla done ID (the number in /gtm sla).")
-        result = await sla.close(deps, sla_id=int(text), actor=user_id)
+        result = await sla.close(deps, sla_id=sla_id, actor=user_id)
         if isinstance(result, Refused):
             return say(f"Nothing changed: {result.reason}.")
         return say(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -12,6 +13,7 @@ from bot.handbook.stages import thresholds
 from bot.stages import forms, lookup
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 
+RENDERED_ANSWERS = 256  # distinct handbook answers kept rendered (they never change while the bot runs)
 ANSWER_TEMPLATES: dict[type, str] = {
     lookup.StageList: "stages/list.json.j2",
     lookup.StageDetail: "stages/detail.json.j2",
@@ -45,9 +47,21 @@ def name_modal(deps: Deps, kind: forms.NameKind) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    rendered: OrderedDict[str, Reply] = OrderedDict()  # handbook answers by text, rendered once
+
     async def stage(inv: Invocation) -> Reply:
-        answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
-        return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+        key = inv.text.strip()
+        reply = rendered.get(key)
+        if reply is not None:
+            return reply
+        answer = lookup.handbook_answer(key)
+        if answer is None:  # an opportunity: who asks and the directory decide the answer
+            answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
+            return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+        reply = rendered[key] = deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+        if len(rendered) > RENDERED_ANSWERS:
+            rendered.popitem(last=False)
+        return reply
 
     async def open_sao(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
         view = deps.renderer.render("stages/sao_modal.json.j2", next_step_days=thresholds().next_step_days)

@@ -12,7 +12,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -127,6 +128,31 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
     return engine
 
 
+def is_sqlite_file(url: str) -> bool:
+    """SQLite on a file another connection can open (not an in-memory database)."""
+    database = make_url(url).database or ""
+    return is_sqlite(url) and database not in ("", ":memory:") and "mode=memory" not in url
+
+
+def inline_engine(url: str) -> Engine:
+    """A synchronous engine on the same SQLite file, for reads of a few indexed rows from the event loop's
+    own thread. Through aiosqlite every statement is several hand-offs to its worker thread (cursor,
+    execute, fetch, close, begin, rollback), which cost more CPU than SQLite's own work on a primary-key
+    read. Statements run in autocommit (each its own snapshot; WAL readers never wait for writers), with a
+    short busy timeout, so a rare lock can't stall the loop: it surfaces as a database error instead."""
+    engine = create_sync_engine(make_url(url).set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # autocommit: no BEGIN, nothing held between reads
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=200")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
 class _QueuedWriters:
     """On SQLite, this process's write transactions wait their turn on an asyncio lock (first come, first
     served) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps in
@@ -171,6 +197,9 @@ class Database:
         self.reads: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.read_engine, expire_on_commit=False
         )
+        # SQLite only: small look-ups may run on a plain connection in the caller's thread (see
+        # inline_engine); on PostgreSQL asyncpg is native asyncio already.
+        self.inline_engine: Engine | None = inline_engine(url) if is_sqlite_file(url) else None
 
     async def ping(self) -> bool:
         try:
@@ -186,6 +215,8 @@ class Database:
         await asyncio.to_thread(upgrade, self.url)
 
     async def dispose(self) -> None:
+        if self.inline_engine is not None:
+            self.inline_engine.dispose()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

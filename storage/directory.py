@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
@@ -15,7 +16,7 @@ from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, Pers
 from storage.upsert import upsert_many
 
 
-def to_person(row: PersonRow) -> Person:
+def to_person(row: Any) -> Person:
     return Person(
         slack_id=row.slack_id,
         name=row.name,
@@ -33,9 +34,15 @@ def to_region(row: RegionRow) -> Region:
     return Region(name=row.name, countries=tuple(row.countries), states=tuple(row.states))
 
 
-def to_account(row: AccountRow) -> Account:
+NO_ADDRESS = Address()  # shared by every account without that address (most have few of the five)
+
+
+def to_account(row: Any) -> Account:
+    """An ORM row or a Core row of the accounts table (both have the columns as attributes)."""
+
     def address(prefix: str) -> Address:
-        return Address(getattr(row, f"{prefix}_country"), getattr(row, f"{prefix}_state"))
+        country, state = getattr(row, f"{prefix}_country"), getattr(row, f"{prefix}_state")
+        return NO_ADDRESS if country is None and state is None else Address(country, state)
 
     return Account(
         account_id=row.account_id,
@@ -58,7 +65,7 @@ def to_account(row: AccountRow) -> Account:
     )
 
 
-def to_opportunity(row: OpportunityRow) -> Opportunity:
+def to_opportunity(row: Any) -> Opportunity:
     return Opportunity(
         opportunity_id=row.opportunity_id,
         name=row.name,
@@ -96,23 +103,92 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 
 OVERRIDES = ("employees_override", "override_country", "override_state")
 CHUNK = 10_000  # ids per IN (...): under PostgreSQL's 32,767 bound parameters a statement
+ACCOUNT_COLUMNS = tuple(AccountRow.__table__.c)
+PERSON_COLUMNS = tuple(PersonRow.__table__.c)
+OPPORTUNITY_COLUMNS = tuple(OpportunityRow.__table__.c)
+# Directory versions (see bump_version): "org" people and regions, "accounts" the set of accounts, their
+# names and hierarchies (imports), "opportunities" any opportunity, and one per hierarchy for what changes
+# inside it (an owner, a reviewed count or address).
+ORG, ACCOUNTS, OPPORTUNITIES = "org", "accounts", "opportunities"
+
+
+def root_version(root_id: str | None) -> str:
+    """The version name of one hierarchy (hashed: ids may be longer than the name column)."""
+    return "root:" + hashlib.blake2b((root_id or "").encode(), digest_size=12).hexdigest()
+
+
+# Built once: a look-up runs these with parameters, skipping SQLAlchemy's per-call construction.
+VERSIONS = select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
+    DirectoryVersionRow.name.in_(bindparam("names", expanding=True))
+)
+HIERARCHY = select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == bindparam("root"))
+OPPORTUNITIES_OF = (
+    select(*OPPORTUNITY_COLUMNS)
+    .where(OpportunityRow.account_id.in_(bindparam("ids", expanding=True)))
+    .order_by(OpportunityRow.created_date)
+)
+
+
+class InlineDirectoryReads:
+    """The read cache's small reads on SQLite, run in the calling thread (storage/db.py inline_engine):
+    the same statements as DirectoryRepository's, without aiosqlite's thread hand-offs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {name: token for name, token in conn.execute(VERSIONS, {"names": list(names)})}
+
+    async def hierarchy(self, root_id: str) -> list[Account]:
+        with self.engine.connect() as conn:
+            return [to_account(r) for r in conn.execute(HIERARCHY, {"root": root_id})]
+
+    async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
+        with self.engine.connect() as conn:
+            return [to_opportunity(r) for r in conn.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})]
+
+
+class PeopleCache(Protocol):
+    """A process's copy of the people, kept under the "org" version (bot/directory_cache.py)."""
+
+    async def people_for(
+        self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
+    ) -> dict[str, Person]: ...
 
 
 class DirectoryRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, people_cache: PeopleCache | None = None) -> None:
         self.session = session
         self._versions: dict[str, str] | None = None
+        # With a cache, people are read from it once this transaction has seen the org version (one
+        # primary-key read), instead of a query per person; a transaction that writes people reads its own.
+        self.people_cache = people_cache
+        self._people: dict[str, Person] | None = None
+
+    async def _all_people(self) -> dict[str, Person] | None:
+        if self.people_cache is None:
+            return None
+        if self._people is None:
+            token = (await self.versions_of([ORG])).get(ORG)
+            self._people = await self.people_cache.people_for(token, self._load_people)
+        return self._people
+
+    async def _load_people(self) -> dict[str, Person]:
+        return {r.slack_id: to_person(r) for r in await self.session.execute(select(*PERSON_COLUMNS))}
 
     # ---- people and regions ------------------------------------------------------------------------
     async def replace_regions(self, regions: list[dict[str, Any]]) -> None:
         names = [r["name"] for r in regions]
         await upsert_many(self.session, RegionRow, regions, ["name"])
-        await self.bump_version("org")
+        await self.bump_version(ORG)
         for row in await self.session.scalars(select(RegionRow).where(RegionRow.name.not_in(names))):
             await self.session.delete(row)
 
     async def upsert_people(self, people: list[dict[str, Any]]) -> None:
         await upsert_many(self.session, PersonRow, people, ["slack_id"])
+        await self.bump_version(ORG)
+        self._people = None
 
     async def person_keys(self) -> dict[str, str]:
         """slack_id and lower-case email -> slack_id, for resolving CSV owner columns."""
@@ -124,14 +200,22 @@ class DirectoryRepository:
         return keys
 
     async def person(self, slack_id: str) -> Person | None:
+        cached = await self._all_people()
+        if cached is not None:
+            return cached.get(slack_id)
         row = await self.session.get(PersonRow, slack_id)
         return to_person(row) if row else None
 
     async def people(self, slack_ids: Iterable[str] | None = None) -> dict[str, Person]:
-        stmt = select(PersonRow)
+        cached = await self._all_people()
+        if cached is not None:
+            if slack_ids is None:
+                return dict(cached)
+            return {i: cached[i] for i in slack_ids if i in cached}
+        stmt = select(*PERSON_COLUMNS)
         if slack_ids is not None:
             stmt = stmt.where(PersonRow.slack_id.in_(list(slack_ids)))
-        return {row.slack_id: to_person(row) for row in await self.session.scalars(stmt)}
+        return {row.slack_id: to_person(row) for row in await self.session.execute(stmt)}
 
     async def people_with_roles(self, roles: Iterable[Role]) -> list[Person]:
         rows = await self.session.scalars(
@@ -153,14 +237,18 @@ class DirectoryRepository:
         await upsert_many(
             self.session, AccountRow, rows, ["account_id"], on_batch=on_batch, keep_when_null=OVERRIDES
         )
-        await self.bump_version("accounts")
+        await self.bump_version(ACCOUNTS)
 
-    async def bump_version(self, name: str) -> None:
-        """Tell every process that this part of the directory changed (their name indexes are stale)."""
-        await upsert_many(
-            self.session, DirectoryVersionRow, [{"name": name, "token": uuid.uuid4().hex}], ["name"]
-        )
+    async def bump_version(self, *names: str) -> None:
+        """Tell every process that this part of the directory changed, in the writing transaction: their
+        read caches (bot/directory_cache.py) compare these tokens on every look-up."""
+        rows = [{"name": name, "token": uuid.uuid4().hex} for name in sorted(set(names))]
+        await upsert_many(self.session, DirectoryVersionRow, rows, ["name"])
         self._versions = None
+
+    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+        """The tokens of these versions (a name never bumped is absent): one primary-key read."""
+        return {name: token for name, token in await self.session.execute(VERSIONS, {"names": list(names)})}
 
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
@@ -200,20 +288,24 @@ class DirectoryRepository:
         for start in range(0, len(changed), 1000):
             batch = changed[start : start + 1000]
             await self.session.execute(update(AccountRow), batch)
+        if changed:
+            await self.bump_version(ACCOUNTS)
         return len(changed)
 
     async def account(self, account_id: str) -> Account | None:
-        row = await self.session.get(AccountRow, account_id)
+        row = (
+            await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.account_id == account_id))
+        ).first()
         return to_account(row) if row else None
 
     async def hierarchy(self, root_id: str) -> list[Account]:
-        rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root_id))
-        return [to_account(r) for r in rows]
+        """Every account whose stored ultimate parent is `root_id` (Core rows: no ORM objects to build)."""
+        return [to_account(r) for r in await self.session.execute(HIERARCHY, {"root": root_id})]
 
     async def hierarchy_of(self, account_id: str) -> list[Account]:
         """Every account under the same ultimate parent as this one (one indexed query)."""
         root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
-        rows = await self.session.scalars(select(AccountRow).where(AccountRow.root_id == root))
+        rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
         return [to_account(r) for r in rows]
 
     async def root_of(self, account_id: str) -> str | None:
@@ -228,6 +320,13 @@ class DirectoryRepository:
         )
         return [(a, n, bool(p)) for a, n, p in result]
 
+    async def account_index(self) -> list[tuple[str, str, bool, str | None]]:
+        """(account_id, name, public_sector, root_id) of every account, for the read cache."""
+        result = await self.session.execute(
+            select(AccountRow.account_id, AccountRow.name, AccountRow.public_sector, AccountRow.root_id)
+        )
+        return [(a, n, bool(p), r) for a, n, p, r in result]
+
     async def named_count(self, owner: str) -> int:
         return int(
             await self.session.scalar(
@@ -240,18 +339,37 @@ class DirectoryRepository:
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
         # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
-        ids = list(account_ids)
+        ids, roots = list(account_ids), set()
         for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            await self.session.execute(
-                update(AccountRow).where(AccountRow.account_id.in_(chunk)).values(owner=owner)
+            roots.update(
+                await self.session.scalars(
+                    update(AccountRow)
+                    .where(AccountRow.account_id.in_(ids[start : start + CHUNK]))
+                    .values(owner=owner)
+                    .returning(AccountRow.root_id)
+                )
             )
+        await self.touch_hierarchies(roots)
+
+    async def touch_hierarchies(self, root_ids: Iterable[str | None]) -> None:
+        """Something inside these hierarchies changed (an owner, a count, an address)."""
+        names = [root_version(r) for r in set(root_ids)]
+        if names:
+            await self.bump_version(*names)
+
+    async def touch_accounts(self, account_ids: Sequence[str]) -> None:
+        """Like touch_hierarchies, for the hierarchies these accounts are in."""
+        roots = await self.session.scalars(
+            select(AccountRow.root_id).where(AccountRow.account_id.in_(list(account_ids))).distinct()
+        )
+        await self.touch_hierarchies(list(roots))
 
     # ---- opportunities -----------------------------------------------------------------------------
     async def upsert_opportunities(
         self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None
     ) -> None:
         await upsert_many(self.session, OpportunityRow, rows, ["opportunity_id"], on_batch=on_batch)
+        await self.bump_version(OPPORTUNITIES)
 
     async def opportunity(self, opportunity_id: str) -> Opportunity | None:
         row = await self.session.get(OpportunityRow, opportunity_id)
@@ -260,11 +378,13 @@ class DirectoryRepository:
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
         ids, found = list(account_ids), []
         for start in range(0, len(ids), CHUNK):  # PostgreSQL's parameter limit, as in set_owner
-            found += await self.session.scalars(
-                select(OpportunityRow).where(OpportunityRow.account_id.in_(ids[start : start + CHUNK]))
-            )
-        found.sort(key=lambda r: (r.created_date is None, r.created_date or date.min))
-        return [to_opportunity(r) for r in found]
+            found += [
+                to_opportunity(r)
+                for r in await self.session.execute(OPPORTUNITIES_OF, {"ids": ids[start : start + CHUNK]})
+            ]
+        if len(ids) > CHUNK:  # each chunk came sorted; the whole must be too
+            found.sort(key=lambda o: (o.created_date is None, o.created_date or date.min))
+        return found
 
     async def opportunities_named_like(self, text: str, limit: int = 10) -> list[Opportunity]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,6 +103,13 @@ class GlossaryRepository:
             set_={"count": GlossaryStatRow.count + stmt.excluded.count, "last_at": stmt.excluded.last_at},
         )
         await self.session.execute(stmt)
+
+    async def missed_total(self) -> int:
+        """Lookups that found no entry (including rows counted by their text before 0603)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(GlossaryStatRow.count), 0)).where(GlossaryStatRow.found.is_(False))
+        )
+        return int(total or 0)
 
     async def top_lookups(self, *, found: bool, limit: int = 10) -> list[tuple[str, int]]:
         result = await self.session.execute(

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.directory import OPPORTUNITIES, DirectoryRepository
 from storage.models import HoldoverRow, OpportunityRow
 
 RUNNING = ("running", "extension_requested")
@@ -75,3 +76,4 @@ class HoldoverRepository:
         await self.session.execute(
             update(OpportunityRow).where(OpportunityRow.opportunity_id == opportunity_id).values(owner=owner)
         )
+        await DirectoryRepository(self.session).bump_version(OPPORTUNITIES)

@@ -339,6 +339,64 @@ Index("ix_decisions_actor_at", DecisionRow.actor, DecisionRow.at)
 Index("ix_requests_requester_updated", RequestRow.requester, RequestRow.updated_at)
 
 
+# ---- trust ----
+class DatabaseMarkRow(Base):
+    """What created this database: a "playground" row means the playground made it for itself, so the
+    samples may be written into it; a database with data and no such row is never touched by it."""
+
+    __tablename__ = "database_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class SeenRequestRow(Base):
+    """One row per signed Slack request already handled (a digest of its own ids), kept past Slack's
+    five-minute signature window, so a replayed request is recognised by a primary-key insert."""
+
+    __tablename__ = "seen_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# ---- Salesforce ----
+class CrmSyncStateRow(Base):
+    """Per Salesforce object: how far the sync has read (advanced only in the transaction that wrote it)."""
+
+    __tablename__ = "crm_sync_state"
+    sobject: Mapped[str] = mapped_column(String(32), primary_key=True)
+    watermark: Mapped[datetime | None]  # the newest SystemModstamp written
+    deleted_until: Mapped[datetime | None]  # getDeleted has been read up to here
+    full_at: Mapped[datetime | None]  # when the last full load finished
+
+
+class CrmUserRow(Base):
+    """A Salesforce User and the directory person it is (their Slack id, or the User id when not in Slack)."""
+
+    __tablename__ = "crm_users"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    slack_id: Mapped[str | None] = mapped_column(String(32))  # users.lookupByEmail's answer, cached
+    looked_up_email: Mapped[str | None] = mapped_column(String(320))  # the email that answer is for
+
+
+class CrmDriftRow(Base):
+    """An owner change made directly in Salesforce that breaks the handbook's criteria."""
+
+    __tablename__ = "crm_drift"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    account_name: Mapped[str] = mapped_column(String(255), default="")
+    old_owner: Mapped[str | None] = mapped_column(String(32))
+    new_owner: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    detected_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | closed
+    reported_at: Mapped[datetime | None]
+
+
 def _staging_table(name: str, target: type[Base]) -> Any:
     """A file's rows, checked and loaded in short transactions before one short transaction applies them
     (the importer); the target's columns, keyed by import, without its indexes."""

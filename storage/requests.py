@@ -15,6 +15,10 @@ from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, Request
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Read once per transaction: a decision asks for a step's approvers and decisions several times
+        # (checks, the cards, the flow); add_decision forgets the step's decisions.
+        self._approvers: dict[int, list[str]] = {}
+        self._decisions: dict[int, list[DecisionRow]] = {}
 
     async def lock(self, request_id: int) -> RequestRow | None:
         """Take the request's write lock first (a version bump), so decisions on it run one at a time
@@ -59,14 +63,17 @@ class RequestRepository:
         )
 
     async def decisions(self, step_id: int) -> list[DecisionRow]:
-        rows = await self.session.scalars(
-            select(DecisionRow).where(DecisionRow.step_id == step_id).order_by(DecisionRow.id)
-        )
-        return list(rows)
+        if step_id not in self._decisions:
+            rows = await self.session.scalars(
+                select(DecisionRow).where(DecisionRow.step_id == step_id).order_by(DecisionRow.id)
+            )
+            self._decisions[step_id] = list(rows)
+        return list(self._decisions[step_id])
 
     async def add_decision(self, decision: DecisionRow) -> None:
         self.session.add(decision)
         await self.session.flush()
+        self._decisions.pop(decision.step_id, None)
 
     async def audit(
         self, request_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime
@@ -146,10 +153,12 @@ class RequestRepository:
         return found is not None
 
     async def approvers(self, step_id: int) -> list[str]:
-        rows = await self.session.scalars(
-            select(StepApproverRow.approver).where(StepApproverRow.step_id == step_id)
-        )
-        return list(rows)
+        if step_id not in self._approvers:
+            rows = await self.session.scalars(
+                select(StepApproverRow.approver).where(StepApproverRow.step_id == step_id)
+            )
+            self._approvers[step_id] = list(rows)
+        return list(self._approvers[step_id])
 
     # ---- reminders ----------------------------------------------------------------------------------
     async def due_reminders(self, now: datetime, limit: int = 100) -> list[StepRow]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.directory import DirectoryRepository
 from storage.models import AccountRow, RequestRow
 
 
@@ -28,6 +29,7 @@ class ReviewRepository:
             return False
         row.employees_override = count
         await self.session.flush()
+        await DirectoryRepository(self.session).touch_hierarchies([row.root_id])
         return True
 
     async def set_override_address(self, account_id: str, country: str, state: str | None) -> bool:
@@ -36,4 +38,5 @@ class ReviewRepository:
             return False
         row.override_country, row.override_state = country, state or None
         await self.session.flush()
+        await DirectoryRepository(self.session).touch_hierarchies([row.root_id])
         return True

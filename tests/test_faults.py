@@ -177,7 +177,7 @@ async def test_while_the_database_is_away_users_get_a_clear_error_and_the_app_re
     hooli = await request_hooli(slack, standin)
     async with outage_ready(deps, db) as (cut, restore):
         await cut()
-        assert await healthz(slack) == {"ok": False, "database": "down"}
+        assert await healthz(slack) == {"ok": False, "database": "down", "templates": "ok"}
         reply = await slack.command("owner Initech", "U0AE1")
         assert reply.status == 200
         assert "database isn't answering" in reply.text and reply.json["response_type"] == "ephemeral"
@@ -187,7 +187,7 @@ async def test_while_the_database_is_away_users_get_a_clear_error_and_the_app_re
         told = await standin.wait_for("chat.postEphemeral", lambda c: c.args["user"] == "U0AE2", within=20)
         assert "database isn't answering" in told[-1].args["text"]
         await restore()
-        assert await healthz(slack) == {"ok": True, "database": "up"}
+        assert await healthz(slack) == {"ok": True, "database": "up", "templates": "ok"}
         assert "Sally Park" in (await slack.command("owner Initech", "U0AE1")).text
         assert await count(deps.db, DecisionRow) == 0  # nothing half-written
         click = await slack.click("U0AE2", "approval.approve", hooli["approve"]["value"])

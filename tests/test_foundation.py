@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from pathlib import Path
 
 import pytest
 
+from bot.deps import Deps
+from bot.render import Renderer, TemplatesBroken
 from bot.standin import signer
 from tests.slack.client import SlackClient
 
@@ -60,4 +64,31 @@ async def test_an_oversized_request_is_refused_with_413(slack: SlackClient) -> N
 async def test_healthz_says_the_database_answers(slack: SlackClient) -> None:
     async with slack.session.get(slack.url.replace("/slack/events", "/healthz")) as response:
         assert response.status == 200
-        assert (await response.json()) == {"ok": True, "database": "up"}
+        assert (await response.json()) == {"ok": True, "database": "up", "templates": "ok"}
+
+
+async def test_missing_templates_show_in_healthz_and_are_not_called_a_database_outage(
+    slack: SlackClient, deps: Deps, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shipped = deps.renderer
+    deps.renderer = Renderer(tmp_path)  # what a wheel without its templates looked like
+    try:
+        async with slack.session.get(slack.url.replace("/slack/events", "/healthz")) as response:
+            assert (await response.json()) == {"ok": False, "database": "up", "templates": "missing"}
+        with caplog.at_level(logging.WARNING):
+            reply = await slack.command("help", "U0AE1")
+        assert reply.status == 500
+        assert "database unavailable" not in caplog.text
+        assert "TemplateNotFound" in caplog.text
+    finally:
+        deps.renderer = shipped
+
+
+def test_the_renderer_check_refuses_a_folder_without_templates(tmp_path: Path) -> None:
+    with pytest.raises(TemplatesBroken, match="no templates found"):
+        Renderer(tmp_path).check()
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "help.json.j2").write_text("{% if %}")
+    with pytest.raises(TemplatesBroken, match="common/help.json.j2 does not compile"):
+        Renderer(tmp_path).check()
+    assert Renderer().check() > 50  # the shipped templates, found as the `templates` package

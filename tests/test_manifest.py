@@ -9,12 +9,12 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 
-SCHEMA = PROJECT_ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
+# Slack's manifest schema, vendored with its MIT licence (tests/vendor/slack-app-manifest.LICENSE).
+SCHEMA = PROJECT_ROOT / "tests" / "vendor" / "slack-app-manifest.schema.json"
 MANIFEST = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
 
 
 def test_manifest_is_valid_against_slacks_schema() -> None:
-    assert SCHEMA.exists(), f"Slack's manifest schema is expected beside the checkout at {SCHEMA}"
     schema = json.loads(SCHEMA.read_text())
     errors = [
         f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(MANIFEST)
@@ -26,6 +26,13 @@ def test_manifest_has_both_slash_commands_with_usage_hints() -> None:
     commands = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}
     assert set(commands) == {"/gtm", "/glossary"}
     assert all(c.get("usage_hint") for c in commands.values())
+
+
+def test_every_shortcut_in_the_manifest_has_a_listener_in_the_code() -> None:
+    shortcuts = MANIFEST["features"].get("shortcuts") or []
+    assert "glossary.lookup_message" in [s["callback_id"] for s in shortcuts if s["type"] == "message"]
+    code = "".join(path.read_text() for path in (PROJECT_ROOT / "handlers").rglob("*.py"))
+    assert [s["callback_id"] for s in shortcuts if f'"{s["callback_id"]}"' not in code] == []
 
 
 def test_every_url_points_at_the_one_events_endpoint() -> None:
@@ -50,7 +57,11 @@ SCOPE_OF = {
     "views.push": None,
     "views.publish": None,
     "auth.test": None,
+    "chat.unfurl": "links:write",
+    "users.lookupByEmail": "users:read.email",
 }
+# The events the bot subscribes to, and the bot scope each needs.
+EVENT_SCOPE = {"app_home_opened": None, "link_shared": "links:read"}
 
 
 def _methods_the_code_calls() -> set[str]:
@@ -74,5 +85,9 @@ def test_every_method_the_code_calls_has_its_scope_and_no_scope_is_unused() -> N
     methods = _methods_the_code_calls()
     unknown = methods - set(SCOPE_OF)
     assert not unknown, f"add these methods and their scopes to SCOPE_OF: {unknown}"
-    needed = {SCOPE_OF[m] for m in methods} - {None} | {"commands"}
+    events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) <= set(EVENT_SCOPE), (
+        f"add these events and their scopes: {set(events) - set(EVENT_SCOPE)}"
+    )
+    needed = ({SCOPE_OF[m] for m in methods} | {EVENT_SCOPE[e] for e in events}) - {None} | {"commands"}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed

@@ -31,6 +31,7 @@ class Status(StrEnum):
     ESCALATED = "escalated"
     OVERRULED = "overruled"
     APPLIED = "applied"
+    CONFLICT = "conflict"  # applied here, but Salesforce's owner had changed meanwhile: not written there
 
     @property
     def open(self) -> bool:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,21 @@ HISTORY_PAGES = 5  # the DM's newest 1,000 messages are searched for an earlier 
 CONCURRENCY = 16  # Web API calls in flight at once from one process
 MAX_CLAIMED = 200  # rows one process holds leases on at once
 STOP_GRACE_SECONDS = 15.0
+
+
+class Retry(Exception):
+    """A sender's call failed in a way worth retrying; `after` seconds when the other side said so."""
+
+    def __init__(self, error: str, after: float | None = None) -> None:
+        super().__init__(error)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """A sender's call can never succeed; the row is marked dead with this error."""
+
+
+Sender = Callable[[OutboxRow], Awaitable[None]]
 
 
 async def enqueue(
@@ -91,8 +106,10 @@ class Outbox(BackgroundTask):
         self._inflight = 0  # rows claimed by this process and not yet settled
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._busy_keys: set[str] = set()  # cards (ref_key) with a row being sent by this process
-        self._senders: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
+        # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
+        self.senders: dict[str, Sender] = {}
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
@@ -106,7 +123,7 @@ class Outbox(BackgroundTask):
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
             # asyncio.timeout, not wait_for: on Python 3.11, wait_for loses a cancellation that arrives
-            # as the event is set (senders set it as they finish), and stop() then waited forever.
+            # as the event is set (sends set it as they finish), and stop() then waited forever.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
@@ -117,8 +134,8 @@ class Outbox(BackgroundTask):
         cancel only what is still running after a grace period: a send cancelled mid-transaction could
         leave its connection in limbo, and its row is retried after the lease anyway."""
         await super().stop()
-        if self._senders:
-            _, pending = await asyncio.wait(set(self._senders), timeout=STOP_GRACE_SECONDS)
+        if self._sending:
+            _, pending = await asyncio.wait(set(self._sending), timeout=STOP_GRACE_SECONDS)
             for task in pending:
                 task.cancel()
             if pending:
@@ -170,8 +187,8 @@ class Outbox(BackgroundTask):
         for key, group in groups.items():
             self._busy_keys.add(key)
             task = asyncio.create_task(self._send_in_order(key, group))
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         return len(rows)
 
     async def _send_in_order(self, key: str, rows: list[OutboxRow]) -> None:
@@ -218,6 +235,20 @@ class Outbox(BackgroundTask):
                 await asyncio.sleep(0.01)
 
     async def _send(self, row: OutboxRow) -> None:
+        sender = self.senders.get(row.method)
+        if sender is not None:
+            try:
+                await sender(row)
+            except Retry as exc:
+                wait = timedelta(seconds=exc.after) if exc.after is not None else self._backoff(row)
+                await self._retry(row, str(exc)[:500], wait)
+            except GiveUp as exc:
+                await self._retry(row, str(exc)[:500], None)
+            except Exception as exc:  # time-outs and the unforeseen: retried with backoff
+                await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
+            else:
+                await self._sent(row, {})
+            return
         payload = dict(row.payload)
         try:
             if row.method == "chat.update":

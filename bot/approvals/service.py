@@ -8,13 +8,14 @@ the flow's business (ownership, escalation, review...): flows register by reques
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import observe
 from bot.approvals import outbox
 from bot.approvals.engine import (
     Status,
@@ -27,8 +28,9 @@ from bot.approvals.engine import (
     settle,
 )
 from bot.handbook.calendar import BusinessCalendar
-from bot.handbook.directory import Role
+from bot.handbook.directory import Account, Person, Role
 from bot.handbook.results import Refused
+from bot.handbook.visibility import approvers_who_may_see, may_see, redact
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
 from storage.requests import RequestRepository
@@ -50,6 +52,18 @@ class Card:
     actions: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """A request re-evaluated against the directory as it is now, when someone approves it.
+
+    `failed` says why it no longer fits (empty: it still does); `override` is the step whose approvers
+    may approve it anyway with a written reason (None: the rules allow no override, only a rejection).
+    """
+
+    failed: tuple[str, ...] = ()
+    override: StepSpec | None = None
+
+
 class Flow(Protocol):
     kind: str
     label: str
@@ -57,6 +71,9 @@ class Flow(Protocol):
     def card(self, request: RequestRow) -> Card: ...
 
     # Optional: `requester_steps`, names of steps the requester decides (e.g. accepting a reply to them).
+    # Optional: `async def recheck(ctx, request, step) -> Recheck`, run before an approval is recorded.
+    # Optional: `role_steps`, names of steps only a role may decide (e.g. the CRO confirms): on a public-
+    # sector account nobody stands in for them; their cards name no account they may not see.
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -73,10 +90,46 @@ class Context:
     repo: RequestRepository = field(init=False)
     directory: DirectoryRepository = field(init=False)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _accounts: dict[int, Account | None] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
-        self.directory = DirectoryRepository(self.session)
+        self.directory = DirectoryRepository(self.session, people_cache=self.deps.directory)
+
+    # ---- what each person may see of a request ("Record Visibility", bot/handbook/visibility.py) ----
+    async def account_of(self, request: RequestRow) -> Account | None:
+        """The account a request is about (directly, or through its opportunity), as the directory has it."""
+        if request.id in self._accounts:
+            return self._accounts[request.id]
+        p = request.payload or {}
+        account_id = p.get("account_id")
+        if not account_id and p.get("opportunity_id"):
+            opportunity = await self.directory.opportunity(p["opportunity_id"])
+            account_id = opportunity.account_id if opportunity else None
+        account = await self.directory.account(account_id) if account_id else None
+        if p.get("public_sector") and (account is None or not account.public_sector):
+            account = Account(account_id or "", p.get("account_name", ""), public_sector=True)
+        self._accounts[request.id] = account
+        return account
+
+    async def shown_to(self, viewer: str | Person | None, request: RequestRow, value: Any) -> Any:
+        """`value` (a message's context, a list row...) as `viewer` may see it: a public-sector account
+        they may not see reads "a public-sector account", whatever names it (account, opportunity)."""
+        account = await self.account_of(request)
+        if account is None or not account.public_sector:
+            return value
+        person = await self.directory.person(viewer) if isinstance(viewer, str) else viewer
+        if may_see(person, account):
+            return value
+        p = request.payload or {}
+        names = [account.name, p.get("account_name", "")]
+        if p.get("opportunity_id"):
+            names.append(p.get("name", ""))
+        return redact(value, names)
+
+    async def may_see_request(self, viewer: str | Person | None, request: RequestRow) -> bool:
+        person = await self.directory.person(viewer) if isinstance(viewer, str) else viewer
+        return may_see(person, await self.account_of(request))
 
     async def names(self, ids: Iterable[str | None]) -> dict[str, str]:
         wanted = {i for i in ids if i}
@@ -87,12 +140,25 @@ class Context:
         await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
 
     async def notify(
-        self, user: str | None, key: str, template: str, *, ref: bool = False, **context: Any
+        self,
+        user: str | None,
+        key: str,
+        template: str,
+        *,
+        ref: bool = False,
+        about: Account | None = None,
+        **context: Any,
     ) -> None:
         """A durable DM, sent after commit; the same key twice is one message. With `ref`, it is the
-        requester's copy of a request, rewritten when the request finishes (so no stale buttons)."""
+        requester's copy of a request, rewritten when the request finishes (so no stale buttons).
+        A DM about a request (or `about` an account) that `user` may not see names no account."""
         if not user:
             return
+        request = await self.repo.get(context["request_id"]) if context.get("request_id") else None
+        if request is not None:
+            context = await self.shown_to(user, request, context)
+        if about is not None and not may_see(await self.directory.person(user), about):
+            context = redact(context, [about.name])
         message = self.deps.renderer.message(template, **context)
         await outbox.enqueue(
             self.session,
@@ -104,6 +170,7 @@ class Context:
         )
 
     async def open_step(self, request: RequestRow, spec: StepSpec) -> StepRow:
+        spec = await self._visible_approvers(request, spec)
         steps = await self.repo.steps(request.id)
         step = StepRow(
             request_id=request.id,
@@ -124,15 +191,40 @@ class Context:
             await self.post_card(request, step, approver)
         return step
 
+    async def _visible_approvers(self, request: RequestRow, spec: StepSpec) -> StepSpec:
+        """Approvals on a public-sector account go only to people who may see it: the public sector
+        team's own RDs or managers stand in for the others, else the admins."""
+        account = await self.account_of(request)
+        if account is None or not account.public_sector:
+            return spec
+        if spec.name in getattr(flow_for(self.deps, request.kind), "role_steps", ()):
+            return spec
+        people = await self.directory.people()
+        approvers = approvers_who_may_see(account, spec.approvers, people, exclude={request.requester})
+        if not approvers or approvers == list(spec.approvers):
+            return spec  # nobody who may see it: the cards name no account (see card_context)
+        mode = StepMode.ANY if spec.mode is StepMode.ONE and len(approvers) > 1 else spec.mode
+        await self.audit(
+            request, "rerouted", step=spec.name, why="public sector: decided by people who may see it"
+        )
+        return StepSpec(spec.name, tuple(approvers), mode, spec.needs_override)
+
     async def card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
+        return await self.shown_to(approver, request, await self._card_context(request, step, approver))
+
+    async def _card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
         names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        card = flow.card(request)
+        if request.payload.get("no_longer_fits"):
+            stale = "; ".join(request.payload["no_longer_fits"])
+            card = replace(card, fields=[*card.fields, ("No longer fits (checked when approved)", stale)])
         return {
             "request_id": request.id,
             "step_id": step.id,
             "kind": flow.label,
-            "card": flow.card(request),
+            "card": card,
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
@@ -236,6 +328,7 @@ async def open_request(
         version=0,
     )
     await ctx.repo.add_request(request)
+    observe.note(approval_request=request.id)
     await ctx.audit(request, "requested", summary=summary[:300])
     if first_step is not None:
         await ctx.open_step(request, first_step)
@@ -261,69 +354,125 @@ async def decide(
     override_reason: str = "",
 ) -> Decided | Refused:
     """Record one decision; a double click, a retry or a second approver racing it changes nothing."""
+    observe.note(approval_request=request_id)
     reason, override_reason = reason.strip()[:MAX_REASON], override_reason.strip()[:MAX_REASON]
     if verdict is Verdict.REJECT and not reason:
         return Refused("a rejection needs a reason")
     try:
         async with deps.db.sessions.begin() as session:
             ctx = Context(deps, session, deps.clock(), actor)
-            request = await ctx.repo.lock(request_id)
-            step = await ctx.repo.step(step_id) if request else None
-            if request is None or step is None or step.request_id != request.id:
-                await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
-                return Refused("that request doesn't exist (any more)")
-            person = await ctx.directory.person(actor)
-            approvers = await ctx.repo.approvers(step.id)
-            decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
-            flow = flow_for(deps, request.kind)
-            own_step = step.name in getattr(flow, "requester_steps", ())
-            allowed = may_decide(
-                actor,
-                requester="" if own_step else request.requester,
-                approvers=approvers,
-                decided=decided,
-                step_state=StepState(step.state),
-                actor_is_admin=person is not None and person.role is Role.ADMIN,
-            )
-            if not allowed:
-                await ctx.audit(request, "refused_decision", step=step.name, reason=allowed.reason)
-                return allowed
-            if step.needs_override and verdict is Verdict.APPROVE and not override_reason:
-                return Refused("approving this needs a written override reason: the new owner breaks a rule")
-            on_behalf = None if actor in approvers else next((a for a in approvers if a not in decided), None)
-            await ctx.repo.add_decision(
-                DecisionRow(
-                    step_id=step.id,
-                    actor=actor,
-                    on_behalf_of=on_behalf,
-                    decision=verdict.value,
-                    reason=override_reason or reason,
-                    at=ctx.now,
-                )
-            )
-            decided[actor] = verdict
-            state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
-            await ctx.audit(
-                request,
-                verdict.value + "d" if verdict is Verdict.APPROVE else "rejected_step",
-                step=step.name,
-                reason=reason,
-                override_reason=override_reason,
-                on_behalf_of=on_behalf,
-            )
-            if state is StepState.PENDING:
-                await ctx.update_cards(request, step, only=actor)
-            else:
-                step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
-                await flow.on_settled(ctx, request, step, state)
-                await ctx.update_cards(request, step)
-            request.updated_at = ctx.now
+            result = await _decide(ctx, request_id, step_id, verdict, reason, override_reason)
     except IntegrityError:
         return Refused("you have already decided this step")
-    for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
-        await hook()
+    if isinstance(result, Decided):
+        for hook in ctx.after_commit:  # e.g. rebuild an in-memory index from what just committed
+            await hook()
+        deps.metrics.decisions.labels(kind=result.request.kind, decision=verdict.value).inc()
     deps.outbox.kick()
+    return result
+
+
+async def _decide(
+    ctx: Context, request_id: int, step_id: int, verdict: Verdict, reason: str, override_reason: str
+) -> Decided | Refused:
+    actor = ctx.actor
+    request = await ctx.repo.lock(request_id)
+    step = await ctx.repo.step(step_id) if request else None
+    if request is None or step is None or step.request_id != request.id:
+        await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
+        return Refused("that request doesn't exist (any more)")
+    person = await ctx.directory.person(actor)
+    approvers = await ctx.repo.approvers(step.id)
+    decided = {d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)}
+    flow = flow_for(ctx.deps, request.kind)
+    own_step = step.name in getattr(flow, "requester_steps", ())
+    allowed = may_decide(
+        actor,
+        requester="" if own_step else request.requester,
+        approvers=approvers,
+        decided=decided,
+        step_state=StepState(step.state),
+        actor_is_admin=person is not None and person.role is Role.ADMIN,
+    )
+    if not allowed:
+        await ctx.audit(request, "refused_decision", step=step.name, reason=allowed.reason)
+        return allowed
+    if verdict is Verdict.APPROVE:
+        stale = await _recheck(ctx, flow, request, step, override_reason)
+        if stale is not None:
+            return stale
+    if step.needs_override and verdict is Verdict.APPROVE and not override_reason:
+        return Refused("approving this needs a written override reason: the new owner breaks a rule")
+    on_behalf = None if actor in approvers else next((a for a in approvers if a not in decided), None)
+    await ctx.repo.add_decision(
+        DecisionRow(
+            step_id=step.id,
+            actor=actor,
+            on_behalf_of=on_behalf,
+            decision=verdict.value,
+            reason=override_reason or reason,
+            at=ctx.now,
+        )
+    )
+    decided[actor] = verdict
+    state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
+    await ctx.audit(
+        request,
+        verdict.value + "d" if verdict is Verdict.APPROVE else "rejected_step",
+        step=step.name,
+        reason=reason,
+        override_reason=override_reason,
+        on_behalf_of=on_behalf,
+    )
+    if state is StepState.PENDING:
+        await ctx.update_cards(request, step, only=actor)
+    else:
+        step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
+        await flow.on_settled(ctx, request, step, state)
+        await ctx.update_cards(request, step)
+    request.updated_at = ctx.now
     return Decided(request, step, verdict, state)
+
+
+async def _recheck(
+    ctx: Context, flow: Flow, request: RequestRow, step: StepRow, override_reason: str
+) -> Refused | None:
+    """Re-evaluate the flow's rules against the directory as it is now, before an approval counts.
+
+    When the request no longer fits, a plain approval is refused with the reasons and the cards say why.
+    Where the rules allow an override, the request moves to a step whose approvers may approve it with
+    a written reason (such an approver, with a reason, goes ahead); otherwise it can only be rejected.
+    The refusal, the new step and the updated cards commit; no decision is recorded.
+    """
+    check = getattr(flow, "recheck", None)
+    if check is None:
+        return None
+    found: Recheck = await check(ctx, request, step)
+    if not found.failed:
+        return None
+    why = "; ".join(found.failed)
+    if found.override is not None and step.needs_override and override_reason:
+        return None  # an approver of an override step (may_decide checked who), with a written reason
+    changed = request.payload.get("no_longer_fits") != list(found.failed)
+    request.payload = {**request.payload, "no_longer_fits": list(found.failed)}
+    await ctx.audit(request, "refused_no_longer_fits", step=step.name, why=why)
+    stale = f"this request no longer fits the rules ({why})"
+    if found.override is None:
+        if changed:
+            await ctx.update_cards(request, step)
+        return Refused(f"{stale}; it can only be rejected now")
+    if step.needs_override and set(found.override.approvers) <= set(await ctx.repo.approvers(step.id)):
+        if changed:
+            await ctx.update_cards(request, step)
+        return Refused(f"{stale}; approve it only with an override reason")
+    step.state, step.decided_at, step.remind_at = StepState.ESCALATED.value, ctx.now, None
+    await ctx.update_cards(request, step)
+    opened = await ctx.open_step(request, found.override)
+    names = await ctx.names(await ctx.repo.approvers(opened.id))
+    return Refused(
+        f"{stale}; it now waits on {', '.join(names.values())}, who may approve it only with an "
+        "override reason"
+    )
 
 
 async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Refused:
@@ -392,40 +541,93 @@ class Overview:
 async def overview(deps: Deps, user: str) -> Overview:
     """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
     async with deps.db.reads() as session:
-        repo = RequestRepository(session)
+        ctx = Context(deps, session, deps.clock(), user)
         waiting = [
-            {
-                "id": r.id,
-                "summary": r.summary,
-                "status": r.status,
-                "step": s.name,
-                "since": s.created_at.strftime("%Y-%m-%d"),
-                "step_id": s.id,
-                "needs_override": s.needs_override,
-            }
-            for r, s in await repo.waiting_on(user)
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "step": s.name,
+                    "since": s.created_at.strftime("%Y-%m-%d"),
+                    "step_id": s.id,
+                    "needs_override": s.needs_override,
+                },
+            )
+            for r, s in await ctx.repo.waiting_on(user)
         ]
         mine = [
-            {"id": r.id, "summary": r.summary, "status": r.status, "since": r.created_at.strftime("%Y-%m-%d")}
-            for r in await repo.by_requester(user)
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "since": r.created_at.strftime("%Y-%m-%d"),
+                },
+            )
+            for r in await ctx.repo.by_requester(user)
         ]
         decided = [
-            {
-                "id": r.id,
-                "summary": r.summary,
-                "status": r.status,
-                "verdict": d.decision,
-                "at": d.at.strftime("%Y-%m-%d"),
-            }
-            for r, d in await repo.recent_decided_by(user)
+            (
+                r,
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "status": r.status,
+                    "verdict": d.decision,
+                    "at": d.at.strftime("%Y-%m-%d"),
+                },
+            )
+            for r, d in await ctx.repo.recent_decided_by(user)
         ]
-    return Overview(waiting, mine, decided)
+        # A public-sector account the viewer may not see (an older request, say) is not named.
+        viewer = await ctx.directory.person(user)
+        shown = [[await ctx.shown_to(viewer, r, row) for r, row in rows] for rows in (waiting, mine, decided)]
+    return Overview(*shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Decidable:
+    """A pending step the actor may decide now: what a reason modal may show them."""
+
+    request_id: int
+    step_id: int
+    step_name: str
+    summary: str
+
+
+async def decidable(deps: Deps, *, request_id: int, step_id: int, actor: str) -> Decidable | Refused:
+    """Whether `actor` may decide this step now (the rule `decide` applies), before a modal shows anything
+    of the request: a forged button with someone else's request id learns nothing."""
+    async with deps.db.reads() as session:
+        ctx = Context(deps, session, deps.clock(), actor)
+        request = await ctx.repo.get(request_id)
+        step = await ctx.repo.step(step_id) if request else None
+        if request is None or step is None or step.request_id != request.id:
+            return Refused("that request doesn't exist (any more)")
+        person = await ctx.directory.person(actor)
+        own_step = step.name in getattr(flow_for(deps, request.kind), "requester_steps", ())
+        allowed = may_decide(
+            actor,
+            requester="" if own_step else request.requester,
+            approvers=await ctx.repo.approvers(step.id),
+            decided={d.actor: Verdict(d.decision) for d in await ctx.repo.decisions(step.id)},
+            step_state=StepState(step.state),
+            actor_is_admin=person is not None and person.role is Role.ADMIN,
+        )
+        summary = await ctx.shown_to(person, request, request.summary)  # e.g. the CRO, on a public-sector one
+    if not allowed:
+        return allowed
+    return Decidable(request.id, step.id, step.name, summary)
 
 
 async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
-    """Every step of a request: who acted, the reasons and the time. Visible to the people involved."""
+    """Every step of a request: who acted, the reasons and the time. Visible to the people involved
+    (a public-sector account named only to those who may see it) and to staff who may see the account."""
     async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), viewer)
         request = await ctx.repo.get(request_id)
@@ -438,18 +640,23 @@ async def timeline(
             involved.update(await ctx.repo.approvers(step.id))
         person = await ctx.directory.person(viewer)
         staff = person is not None and person.role in (Role.ADMIN, Role.SALES_OPS, Role.CRO)
+        staff = staff and await ctx.may_see_request(person, request)
         if viewer not in involved and not staff and viewer not in request.payload.get("watchers", []):
             return Refused("no such request")
         names = await ctx.names(e.actor for e in events)
-    rows = [
-        {
-            "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
-            "actor": names.get(e.actor, e.actor),
-            "action": e.action.replace("_", " "),
-            "detail": _detail(e.detail),
-        }
-        for e in events
-    ]
+        rows = [
+            {
+                "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
+                "actor": names.get(e.actor, e.actor),
+                "action": e.action.replace("_", " "),
+                "detail": _detail(e.detail),
+            }
+            for e in events
+        ]
+        if not await ctx.may_see_request(person, request):
+            session.expunge(request)  # the copy below is for this viewer's eyes only, never written
+            request.summary = await ctx.shown_to(person, request, request.summary)
+            rows = await ctx.shown_to(person, request, rows)
     return request, rows
 
 

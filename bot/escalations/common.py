@@ -10,8 +10,8 @@ from bot.handbook import escalation as chain
 from bot.handbook import facts
 from bot.handbook.directory import Person, Role
 from bot.handbook.escalation import EscalationState as S
-from bot.handbook.ownership import can_view
 from bot.handbook.results import Refused
+from bot.handbook.visibility import approvers_who_may_see, may_see
 from bot.ownership import load_view
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 KIND = "escalation"
 APPLY_JOB = "escalation.apply"
 GLOBAL, TIME_FRAME, REP, MANAGERS, CRO = "global owner", "time frame", "territory rep", "managers", "CRO"
-REPS = (Role.SAL, Role.AE, Role.AM)
+REPS = tuple(Role(r) for r in facts.load("processes")["escalation"]["territory_rep_roles"])
 MAX_TEXT = 1000
 
 
@@ -68,7 +68,7 @@ async def parties(
 ) -> Parties | Refused:
     """The child account, its global owner (the ultimate parent's owner), the rep, managers and CRO."""
     view = await load_view(ctx.directory, account_id)
-    if view is None or viewer is None or not can_view(viewer, view.account):
+    if view is None or viewer is None or not may_see(viewer, view.account):
         return Refused("no such account")
     if not view.has_parent:
         return Refused(f"{view.account.name} is not a child account; rules 6 and 7 are about child accounts")
@@ -79,13 +79,18 @@ async def parties(
         return Refused(f"{view.ultimate_parent.name} has no global account owner in the directory")
     if rep is None or rep.role not in REPS:
         return Refused("the territory rep must be a SAL, AE or AM in the sales directory")
-    if not can_view(rep, view.account):  # "Record Ownership and Record Visibility"
+    if not may_see(rep, view.account):  # "Record Ownership and Record Visibility"
         return Refused("public sector accounts stay with the public sector team")
     if rep.slack_id == global_owner.slack_id:
         return Refused(f"{rep.name} is the global account owner of {view.ultimate_parent.name}")
     if view.account.owner == rep.slack_id:
         return Refused(f"{rep.name} already owns {view.account.name}")
     managers = chain.managers_for(global_owner, rep, everyone)
+    # Managers who may not see a public-sector account: its team's own RDs/managers vote instead.
+    voters = approvers_who_may_see(
+        view.account, [m.slack_id for m in managers], everyone, exclude={rep.slack_id, global_owner.slack_id}
+    )
+    managers = [everyone[v] for v in voters]
     cro = chain.cro_of(everyone.values())
     return Parties(
         account_id,

@@ -11,6 +11,7 @@ from bot.approvals.engine import Status, StepMode, StepSpec, StepState, Verdict
 from bot.handbook import escalation as chain
 from bot.handbook.escalation import EscalationState as S
 from bot.handbook.results import Refused
+from bot.handbook.visibility import may_see
 from storage.models import RequestRow, StepRow
 
 if TYPE_CHECKING:
@@ -102,6 +103,22 @@ class EscalationFlow:
                 ("escalation.reason", f"Keep with {go}…", "danger"),
             ]
         return service.Card(title=request.summary, fields=fields, note=note, actions=actions)
+
+    async def recheck(self, ctx: service.Context, request: RequestRow, step: StepRow) -> service.Recheck:
+        """Approving moves the account towards the territory rep (except the rep accepting a keep): is
+        the rep still someone who may own it? The handbook allows no override here."""
+        if step.name == REP:
+            return service.Recheck()
+        p = request.payload
+        rep = await ctx.directory.person(p["territory_rep"])
+        account = await ctx.directory.account(p["account_id"])
+        failed = chain.rep_still_fits(
+            rep,
+            may_see_account=may_see(rep, account),
+            named=bool(p.get("named")),
+            rep_named_count=await ctx.directory.named_count(p["territory_rep"]),
+        )
+        return service.Recheck(tuple(failed))
 
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState

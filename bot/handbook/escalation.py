@@ -409,3 +409,22 @@ def cro_of(people: Iterable[Person]) -> Person | None:
     """The CRO, who rules when the managers cannot agree (rule 11)."""
     final_role = Role(_facts()["final_role"])
     return next((person for person in people if person.role is final_role), None)
+
+
+def rep_still_fits(
+    rep: Person | None, *, may_see_account: bool, named: bool, rep_named_count: int
+) -> list[str]:
+    """Why the territory rep can no longer take the account, if anything changed since the request
+    (Rules of Engagement 3 and 11, "Record Visibility"); empty when they still can."""
+    if rep is None:
+        return ["the territory rep is no longer in the sales directory"]
+    failed = []
+    roles = _facts()["territory_rep_roles"]
+    if str(rep.role) not in roles:
+        failed.append(f"{rep.name} is now {rep.role}; the territory rep must be one of {', '.join(roles)}")
+    if not may_see_account:
+        failed.append("public sector accounts stay with the public sector team")
+    cap = facts.load("processes")["named_accounts"]["max_per_rep"]
+    if named and rep_named_count >= cap:
+        failed.append(f"{rep.name} already owns {rep_named_count} named accounts; the most is {cap}")
+    return failed

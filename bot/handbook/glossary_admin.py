@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import GlossaryEntry, slug
@@ -94,10 +94,8 @@ def validate_reason(reason: str) -> str | None:
     return None
 
 
-def entry_from_draft(
-    draft: Draft, *, entry_id: str | None = None, section: str = "glossary"
-) -> GlossaryEntry:
-    """A valid draft as an entry; a new entry's id is its term's slug."""
+def entry_from_draft(draft: Draft, *, entry_id: str | None = None, section: str = "") -> GlossaryEntry:
+    """A valid draft as an entry; a new entry's id is its term's slug, and no handbook section defines it."""
     term = " ".join(draft.term.split())
     return GlossaryEntry(
         id=entry_id or slug(term),
@@ -118,13 +116,18 @@ class StoredEntry:
 
 
 def merge(shipped: Iterable[GlossaryEntry], stored: Iterable[StoredEntry]) -> list[GlossaryEntry]:
-    """Shipped entries with stored ones on top: a stored id replaces or adds, a retired one hides."""
+    """Shipped entries with stored ones on top: a stored id replaces or adds, a retired one hides.
+
+    An entry cites the handbook section that defines the shipped term of its id; a term Sales Ops added
+    cites none (rows saved before this rule say "glossary", a section that does not have them).
+    """
     merged = {entry.id: entry for entry in shipped}
+    sections = {entry.id: entry.section for entry in merged.values()}
     for row in stored:
         if row.retired:
             merged.pop(row.entry.id, None)
         else:
-            merged[row.entry.id] = row.entry
+            merged[row.entry.id] = replace(row.entry, section=sections.get(row.entry.id, ""))
     return list(merged.values())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.handbook import facts
@@ -11,6 +11,7 @@ from bot.handbook.directory import Account, AccountType, Person, Region, Role, S
 from bot.handbook.results import Allowed, Outcome, Refused
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
 from bot.handbook.territory import Territory, territory_of
+from bot.handbook.visibility import approvers_who_may_see, may_see
 
 
 def _facts() -> dict:
@@ -52,11 +53,6 @@ def build_view(
     return AccountView(
         hierarchy.account, hierarchy, effective_segment(hierarchy), territory_of(hierarchy, regions)
     )
-
-
-def can_view(person: Person, account: Account) -> bool:
-    """Public sector accounts are visible only to the public sector team and admins ("Record Visibility")."""
-    return not account.public_sector or person.public_sector or person.role is Role.ADMIN
 
 
 def working_segment(person: Person) -> Segment | None:
@@ -117,7 +113,7 @@ def rule_4_failures(actor: Person, view: AccountView) -> list[tuple[str, str]]:
 def may_reassign(actor: Person, view: AccountView) -> ReassignAllowed | ReassignRefused:
     """Rules 1-5 of "Changing Account Ownership in Salesforce", checked 1, 2, 3, 5, then 4."""
     url = section("account_ownership")
-    if not can_view(actor, view.account):
+    if not may_see(actor, view.account):
         return ReassignRefused("public sector accounts are visible only to the public sector team", url)
     if actor.slack_id == view.account.owner:
         return ReassignAllowed("you own the account (rule 1)", url, rule=1)
@@ -281,8 +277,41 @@ def _ids(found: Iterable[Person], requester: Person) -> list[str]:
     return sorted({p.slack_id for p in found if p.slack_id != requester.slack_id})
 
 
+def override_approvers(view: AccountView, people: Iterable[Person], requester: Person) -> list[str]:
+    """Who approves a new owner who breaks a criterion: the RDs of the account's region, else admins
+    (each one someone who may see the account)."""
+    people = list(people)
+    found = _ids(_region_approvers(view, people, rds_only=True), requester) or _ids(
+        _admins(people), requester
+    )
+    return approvers_who_may_see(view.account, found, _by_id(people), exclude={requester.slack_id})
+
+
 def route_request(
     requester: Person, new_owner: Person, view: AccountView, people: Iterable[Person], named_count: int = 0
+) -> Routing:
+    """Who must approve moving `view.account` to `new_owner`: see `_route`. Whoever is named may see the
+    account: on a public-sector account the public sector team's own RDs/managers (else admins) decide
+    in place of anyone who may not ("Record Visibility")."""
+    people = list(people)
+    routing = _route(requester, new_owner, view, people, named_count)
+    if not routing.approvers:
+        return routing
+    approvers = approvers_who_may_see(
+        view.account, routing.approvers, _by_id(people), exclude={requester.slack_id}
+    )
+    if approvers == routing.approvers:
+        return routing
+    return replace(
+        routing,
+        approvers=approvers,
+        explanation=routing.explanation
+        + " Public sector accounts are decided by the public sector team (or an admin).",
+    )
+
+
+def _route(
+    requester: Person, new_owner: Person, view: AccountView, people: list[Person], named_count: int
 ) -> Routing:
     """Who must approve moving `view.account` to `new_owner` ("Changing Account Ownership in Salesforce").
 
@@ -292,9 +321,8 @@ def route_request(
     Sales Admin user: admins only). Otherwise it goes to the current owner, or, when the owner is unknown
     or gone, to any RD or team lead of the region (admins if none).
     """
-    people = list(people)
     directory = _by_id(people)
-    if not can_view(requester, view.account):
+    if not may_see(requester, view.account):
         return Routing(
             False,
             [],
@@ -461,3 +489,36 @@ def children_following_global_owner(hierarchy: Hierarchy, old_owner: str | None)
     if old_owner is None:
         return []
     return [a for a in hierarchy.members[1:] if a.owner == old_owner and not a.named]
+
+
+# --- Re-checking a routed request when it is decided ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refit:
+    """A routed transfer re-evaluated against the directory as it is now."""
+
+    failed: tuple[Criterion, ...] = ()
+    override_approvers: tuple[str, ...] = ()  # who may approve it anyway, with a written reason
+    admin_only: bool = False
+
+
+def recheck_transfer(
+    requester: Person | None,
+    new_owner: Person,
+    view: AccountView,
+    people: Iterable[Person],
+    named_count: int,
+) -> Refit:
+    """Does the new owner still fit the criteria ("Criteria for Reassigning Accounts")? When not, an RD of
+    the account's region (admins when none) may still approve with an override reason, as at routing;
+    the Sales Admin user needs an admin ("Default Ownership")."""
+    people = list(people)
+    failed = tuple(c for c in new_owner_fit(new_owner, view, named_count, actor=requester) if not c.passed)
+    if not failed:
+        return Refit()
+    asking = requester or Person(slack_id="", name="")
+    if any(c.name == "default_owner" for c in failed):
+        admins = _ids(_admins(people), asking)
+        return Refit(failed, tuple(admins), admin_only=True)
+    return Refit(failed, tuple(override_approvers(view, people, asking)))

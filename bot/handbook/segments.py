@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.handbook import facts
 from bot.handbook.directory import Account, Segment
@@ -70,8 +71,13 @@ class SegmentExplanation:
     decided_by: Account | None
     raised_by: Account | None
     source: EmployeeCount | None
+    # account_id -> position in `own`, so one member's entry is found at once in a 40,000-account tree
+    positions: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def own_segment(self, account_id: str) -> OwnSegment | None:
+        if self.positions:
+            at = self.positions.get(account_id)
+            return None if at is None else self.own[at]
         return next((o for o in self.own if o.account.account_id == account_id), None)
 
     def summary(self, account_id: str | None = None) -> str:
@@ -147,9 +153,9 @@ def hierarchy_of(account_id: str, accounts_by_id: Mapping[str, Account]) -> Hier
             children.setdefault(other.parent_id, []).append(other)
     members: list[Account] = [root]
     visited = {root.account_id}
-    queue = [root]
+    queue = deque([root])
     while queue:
-        parent = queue.pop(0)
+        parent = queue.popleft()
         for child in sorted(children.get(parent.account_id, []), key=lambda a: (a.name, a.account_id)):
             if child.account_id not in visited:
                 visited.add(child.account_id)
@@ -169,11 +175,14 @@ def effective_segment(hierarchy: Hierarchy) -> SegmentExplanation:
         for member in hierarchy.members
         for count in [employee_count(member)]
     )
+    positions = {entry.account.account_id: i for i, entry in reversed(list(enumerate(own)))}
     ranked = [(entry.segment.rank, entry) for entry in own if entry.segment is not None]
     if not ranked:
-        return SegmentExplanation(None, own, None, None, None)
+        return SegmentExplanation(None, own, None, None, None, positions)
     top = max(rank for rank, _ in ranked)
     best = next(entry for rank, entry in ranked if rank == top)  # the parent first, then hierarchy order
     parent = own[0]
     raised = best is not parent and (parent.segment is None or parent.segment.rank < top)
-    return SegmentExplanation(best.segment, own, best.account, best.account if raised else None, best.count)
+    return SegmentExplanation(
+        best.segment, own, best.account, best.account if raised else None, best.count, positions
+    )

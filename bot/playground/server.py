@@ -20,27 +20,16 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
+from bot import salesforce as sf_wiring
+from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
-from bot.importer import import_file
 from bot.playground.world import Outcome, Playground, PlaygroundError
 from bot.server import create_web_app
-from bot.settings import PROJECT_ROOT
 from storage.directory import DirectoryRepository
 
 STATIC = Path(__file__).resolve().parent / "static"
-SAMPLES = PROJECT_ROOT / "bot" / "samples"
 PLAYGROUND: web.AppKey[Playground] = web.AppKey("playground", Playground)
 log = logging.getLogger("gtm_bot.playground")
-
-
-async def import_samples(deps: Deps) -> None:
-    """The sample org, accounts and opportunities (upserted by id, so a restart changes nothing new)."""
-    for kind, name in (
-        ("org", "org.yaml"),
-        ("accounts", "accounts.csv"),
-        ("opportunities", "opportunities.csv"),
-    ):
-        await import_file(deps.db, kind, SAMPLES / name)
 
 
 async def load_people(deps: Deps) -> list[dict[str, Any]]:
@@ -64,12 +53,18 @@ def create_playground_app(
     playground: Playground,
     *,
     migrate: bool = True,
-    samples: bool = True,
     scheduler: bool = True,
+    salesforce: SalesforceStandIn | None = None,
 ) -> web.Application:
     web_app = create_web_app(deps, bolt, migrate=migrate, scheduler=scheduler)
     web_app[PLAYGROUND] = playground
     web_app.add_subapp("/playground/slack/", playground.standin.app())
+    if salesforce is not None:
+        # "Salesforce: local stand-in": the bot syncs from it and writes every decision back to it.
+        # Its first sync waits for the samples and the people's emails (below), not the scheduler's start.
+        if sf_wiring.on_startup in deps.startup:
+            deps.startup.remove(sf_wiring.on_startup)
+        web_app.add_subapp("/playground/salesforce/", salesforce.app())
 
     async def body(request: web.Request) -> dict[str, Any]:
         try:
@@ -86,7 +81,23 @@ def create_playground_app(
     async def state(request: web.Request) -> web.Response:
         if not playground.people:
             playground.set_people(await load_people(deps))
-        return web.json_response(playground.state(request.query.get("user", "")))
+        answer = playground.state(request.query.get("user", ""))
+        if salesforce is not None:
+            answer["salesforce"] = "local stand-in"
+        return web.json_response(answer)
+
+    async def salesforce_records(request: web.Request) -> web.Response:
+        """What "Salesforce" holds now: each account or opportunity with its owner's name."""
+        if salesforce is None:
+            raise web.HTTPNotFound(text="Salesforce is not configured")
+        sobject = request.query.get("object", "Account")
+        users = salesforce.records["User"]
+        rows = [
+            {"id": r["Id"], "name": r.get("Name"), "owner": users.get(r.get("OwnerId") or "", {}).get("Name")}
+            for r in salesforce.records.get(sobject, {}).values()
+        ]
+        written = [{"object": o, "id": i, **b} for o, i, b in salesforce.patches]
+        return web.json_response({"object": sobject, "records": rows, "written": written})
 
     async def command(request: web.Request) -> web.Response:
         data = await body(request)
@@ -139,9 +150,16 @@ def create_playground_app(
         return _outcome(await playground.open_home(data["user"]))
 
     async def on_startup(_app: web.Application) -> None:
-        if samples:
-            await import_samples(deps)
         playground.set_people(await load_people(deps))
+        if salesforce is not None:
+            # Salesforce Users find their Slack ids by email (users.lookupByEmail), as in a workspace.
+            async with deps.db.sessions() as session:
+                people = await DirectoryRepository(session).people()
+            for person in people.values():
+                member = playground.standin.users.get(person.slack_id)
+                if member is not None:
+                    member["profile"]["email"] = person.email
+            await sf_wiring.on_startup(deps)  # the first sync pass, due now
 
     async def on_cleanup(_app: web.Application) -> None:
         await playground.close()
@@ -154,6 +172,7 @@ def create_playground_app(
     web_app.router.add_post("/playground/api/submit", submit)
     web_app.router.add_post("/playground/api/close", close)
     web_app.router.add_post("/playground/api/home", home)
+    web_app.router.add_get("/playground/api/salesforce", salesforce_records)
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.insert(0, on_cleanup)
     return web_app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class Playground:
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # view id -> {block_id: message}
     _triggers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _run: str = field(default_factory=lambda: secrets.token_hex(4))
     _session: aiohttp.ClientSession | None = None
 
     def __post_init__(self) -> None:
@@ -65,13 +67,18 @@ class Playground:
     def set_people(self, people: list[dict[str, Any]]) -> None:
         self.people = people
         for person in people:
+            known = self.standin.users.get(person["id"], {}).get("profile", {}).get("email")
             self.standin.users[person["id"]] = {
                 "id": person["id"],
                 "team_id": "T0GTMBOT1",
                 "name": person["name"].split()[0].lower(),
                 "real_name": person["name"],
                 "tz": "America/New_York",
-                "profile": {"real_name": person["name"], "display_name": person["name"]},
+                "profile": {
+                    "real_name": person["name"],
+                    "display_name": person["name"],
+                    "email": person.get("email") or known or "",
+                },
                 "is_bot": False,
             }
 
@@ -81,7 +88,7 @@ class Playground:
 
     # ---- sending into the bot -----------------------------------------------------------------------
     def _trigger(self, user: str) -> str:
-        trigger_id = f"{next(self._triggers)}.{user}.playground"
+        trigger_id = f"{next(self._triggers)}.{user}.{self._run}.playground"  # unique across restarts
         self.standin.triggers[trigger_id] = user
         return trigger_id
 

@@ -15,7 +15,6 @@ from rapidfuzz import fuzz, process
 from bot.deps import Deps
 from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
-from bot.handbook.ownership import can_view
 from bot.handbook.stages import (
     MoveCheck,
     Stage,
@@ -31,6 +30,7 @@ from bot.handbook.stages import (
     stage,
     thresholds,
 )
+from bot.handbook.visibility import may_see
 from storage.directory import DirectoryRepository
 
 MAX_SUGGESTIONS = 3
@@ -119,8 +119,9 @@ def closest_stages(text: str, limit: int = MAX_SUGGESTIONS) -> list[Stage]:
     return found
 
 
-async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
-    """What `/gtm stage TEXT` answers: the list, a stage, a move, or an opportunity the user may see."""
+def handbook_answer(text: str) -> StageAnswer | None:
+    """The answer when `text` is about stages alone (the list, a stage, a move): the same for everyone
+    and always; None when it names an opportunity."""
     typed = text.strip()
     if not typed:
         return StageList(all_stages())
@@ -130,6 +131,15 @@ async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
     found = parse_stage(typed)
     if found is not None:
         return StageDetail(found, next_stages(found.stage))
+    return None
+
+
+async def answer_stage(deps: Deps, user_id: str, text: str) -> StageAnswer:
+    """What `/gtm stage TEXT` answers: the list, a stage, a move, or an opportunity the user may see."""
+    answer = handbook_answer(text)
+    if answer is not None:
+        return answer
+    typed = text.strip()
     async with deps.db.reads() as session:  # read-only: never queue behind writers for the lock
         return await _answer_opportunity(DirectoryRepository(session), user_id, typed, deps.clock().date())
 
@@ -164,7 +174,7 @@ class _Visibility:
         if account is None or not account.public_sector:
             return True
         # Someone missing from the directory is nobody on the public-sector team.
-        return self.person is not None and can_view(self.person, account)
+        return self.person is not None and may_see(self.person, account)
 
 
 async def _answer_opportunity(

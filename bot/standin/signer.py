@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
+
+_RUN = secrets.token_hex(4)
+_NEXT = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """Unique per interaction, as Slack's are (the replay guard tells interactions apart by it)."""
+    return f"{next(_NEXT)}.{_RUN}.trigger"
 
 
 def signature(signing_secret: str, timestamp: str, body: str) -> str:
@@ -27,7 +37,7 @@ def command_body(
     *,
     channel_id: str = "C0GENERAL1",
     response_url: str = "",
-    trigger_id: str = "trig-1",
+    trigger_id: str | None = None,
     team_id: str = "T0GTMBOT1",
 ) -> tuple[str, str]:
     """(body, content type) of a slash command."""
@@ -41,7 +51,7 @@ def command_body(
         "command": command,
         "text": text,
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
         "api_app_id": "A0GTMBOT1",
     }
     return urlencode(form), "application/x-www-form-urlencoded"
@@ -61,7 +71,7 @@ def block_action_payload(
     message_ts: str | None = None,
     response_url: str = "",
     view: dict[str, Any] | None = None,
-    trigger_id: str = "trig-1",
+    trigger_id: str | None = None,
     team_id: str = "T0GTMBOT1",
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
@@ -69,7 +79,7 @@ def block_action_payload(
         "team": {"id": team_id},
         "user": {"id": user_id, "team_id": team_id},
         "api_app_id": "A0GTMBOT1",
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
         "response_url": response_url,
         "actions": [
             {
@@ -110,7 +120,7 @@ def view_submission_payload(
         "team": {"id": team_id},
         "user": {"id": user_id, "team_id": team_id},
         "api_app_id": "A0GTMBOT1",
-        "trigger_id": "trig-2",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": view_id,
             "type": "modal",
@@ -119,4 +129,32 @@ def view_submission_payload(
             "state": {"values": values},
             "hash": "h1",
         },
+    }
+
+
+def message_action_payload(
+    user_id: str,
+    callback_id: str,
+    text: str,
+    *,
+    channel_id: str = "C0GENERAL1",
+    message_ts: str = "1.1",
+    author: str = "U0SOMEONE",
+    response_url: str = "",
+    trigger_id: str = "trig-3",
+    team_id: str = "T0GTMBOT1",
+) -> dict[str, Any]:
+    """A message shortcut on a message of `author` that says `text` (Slack's `message_action`)."""
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "team": {"id": team_id},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0GTMBOT1",
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "action_ts": str(time.time()),
+        "message_ts": message_ts,
+        "channel": {"id": channel_id},
+        "message": {"type": "message", "user": author, "ts": message_ts, "text": text},
     }

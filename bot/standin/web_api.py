@@ -55,6 +55,7 @@ class SlackStandIn:
         self.hooks: list[Callable[[Call], None]] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.hung_channels: dict[str, float] = {}  # channel (as the caller names it) -> seconds to hang
+        self.latency = 0.0  # seconds every Web API call takes (tests that need work to overlap)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -63,6 +64,10 @@ class SlackStandIn:
     # ---- test helpers -------------------------------------------------------------------------------
     def fail_next(self, method: str, fault: Fault | None = None, times: int = 1) -> None:
         self.faults[method].extend([fault or Fault()] * times)
+
+    def add_user(self, user_id: str, name: str, email: str) -> None:
+        """A workspace member that users.info and users.lookupByEmail find."""
+        self.users[user_id] = {"id": user_id, "name": name, "real_name": name, "profile": {"email": email}}
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -120,7 +125,7 @@ class SlackStandIn:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        for key in ("blocks", "view", "attachments", "users"):
+        for key in ("blocks", "view", "attachments", "users", "unfurls"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         return args
@@ -146,6 +151,8 @@ class SlackStandIn:
                 return web.json_response({"ok": False, "error": fault.error})
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return web.json_response({"ok": False, "error": "fault"}, status=fault.status, headers=headers)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         answer = self._answer(method, args, request.headers.get("Authorization", ""))
         await self._record(Call(method, args))
         return web.json_response(answer)
@@ -259,6 +266,16 @@ class SlackStandIn:
             case "conversations.open":
                 users = str(args.get("users", "")).split(",")
                 return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+            case "chat.unfurl":
+                if not args.get("channel") or not args.get("ts") or not isinstance(args.get("unfurls"), dict):
+                    return {"ok": False, "error": "invalid_arguments"}
+                return {"ok": True}
+            case "users.lookupByEmail":
+                email = str(args.get("email", "")).strip().lower()
+                for profile in self.users.values():
+                    if str(profile.get("profile", {}).get("email", "")).lower() == email:
+                        return {"ok": True, "user": profile}
+                return {"ok": False, "error": "users_not_found"}
             case "users.info":
                 user = str(args.get("user", ""))
                 profile = self.users.get(user)

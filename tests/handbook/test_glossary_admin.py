@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.handbook import facts
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import GlossaryEntry
 from bot.handbook.glossary_admin import (
@@ -75,7 +76,7 @@ def test_a_draft_becomes_an_entry_with_its_slug_as_id_and_whitespace_tidied() ->
         id="product-qualified-lead",
         term="Product Qualified Lead",
         definition="A user who hit it.",
-        section="glossary",
+        section="",  # the handbook does not define it
         aliases=("PQL", "pqls"),
     )
 
@@ -83,7 +84,7 @@ def test_a_draft_becomes_an_entry_with_its_slug_as_id_and_whitespace_tidied() ->
 SAO = GlossaryEntry("sao", "SAO", "Shipped.", "glossary")
 MVC = GlossaryEntry("mvc", "MVC", "Shipped.", "glossary")
 NEW_SAO = GlossaryEntry("sao", "SAO", "Edited.", "glossary")
-PQL = GlossaryEntry("pql", "PQL", "Added.", "glossary")
+PQL = GlossaryEntry("pql", "PQL", "Added.", "")
 
 
 @pytest.mark.parametrize(
@@ -101,3 +102,20 @@ def test_stored_entries_override_add_and_retire_shipped_ones(
     stored: list[StoredEntry], expected: list[GlossaryEntry]
 ) -> None:
     assert merge([SAO, MVC], stored) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "section", "url"),
+    [
+        (GlossaryEntry("pql", "PQL", "Added.", ""), "", ""),
+        # saved before added terms had no section: "glossary" is a section that does not have it
+        (GlossaryEntry("pql", "PQL", "Added.", "glossary"), "", ""),
+        (GlossaryEntry("sao", "SAO", "Edited.", ""), "glossary", facts.section_url("glossary")),
+        (GlossaryEntry("sao", "SAO", "Edited.", "segmentation"), "glossary", facts.section_url("glossary")),
+    ],
+)
+def test_an_entry_cites_the_section_that_defines_its_shipped_term_and_an_added_term_cites_none(
+    stored: GlossaryEntry, section: str, url: str
+) -> None:
+    [merged] = [e for e in merge([SAO, MVC], [StoredEntry(stored)]) if e.id == stored.id]
+    assert (merged.section, merged.url) == (section, url)

@@ -12,7 +12,6 @@ from bot.handbook.ownership import (
     ReassignRefused,
     Routing,
     build_view,
-    can_view,
     children_following_global_owner,
     contact_owner,
     may_approve,
@@ -22,6 +21,7 @@ from bot.handbook.ownership import (
     route_request,
 )
 from bot.handbook.results import Allowed, Refused
+from bot.handbook.visibility import may_see
 
 REGIONS = [Region("US-East", ("US",), ("NY", "NJ")), Region("EMEA", ("GB", "DE"))]
 NY = Address("US", "NY")
@@ -128,7 +128,7 @@ def test_rule_4_names_each_criterion_that_fails(
 def test_public_sector_accounts_are_visible_to_the_team_and_admins(
     person: Person, public_sector: bool, visible: bool
 ) -> None:
-    assert can_view(person, Account("a", "A", public_sector=public_sector)) is visible
+    assert may_see(person, Account("a", "A", public_sector=public_sector)) is visible
 
 
 def test_no_rule_applies_to_a_public_sector_account_the_actor_cannot_see() -> None:

@@ -1,24 +1,21 @@
-"""The handbook page as sections, and questions answered from them."""
+"""The handbook page as sections: headings, anchors, text (the passages and `/gtm ask`: test_ask.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 
 from bot.handbook import facts
-from bot.handbook.sections import (
-    HandbookIndex,
-    default_handbook_path,
-    kramdown_anchor,
-    parse_sections,
-    stem,
-    tokenize,
-)
+from bot.handbook.search import HandbookIndex
+from bot.handbook.sections import default_handbook_path, kramdown_anchor, parse_sections
 from bot.settings import PROJECT_ROOT
 
-# The project sits beside the shared folder that holds the handbook (as in CI: a copy of shared/ beside).
+# The handbook's source of truth is shared/handbook/go-to-market.md, beside the project's own checkout (not
+# beside a user's clone); its digest when it was last copied into bot/handbook/data/ is pinned here.
 SOURCE_OF_TRUTH = PROJECT_ROOT.parent / "shared" / "handbook" / "go-to-market.md"
+SOURCE_OF_TRUTH_SHA256 = "8623dd1c219f110d5d052a3da480d321c05ae6d5d1383106126fd20361306a68"
 
 
 @pytest.fixture(scope="module")
@@ -112,87 +109,9 @@ def test_section_links_use_the_handbook_url(handbook: HandbookIndex) -> None:
 
 
 def test_the_shipped_handbook_is_the_source_of_truth() -> None:
-    assert SOURCE_OF_TRUTH.exists(), (
-        f"the shared handbook is expected beside the checkout at {SOURCE_OF_TRUTH}"
-    )
-    assert default_handbook_path().read_text(encoding="utf-8") == SOURCE_OF_TRUTH.read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize(
-    ("word", "expected"),
-    [
-        ("reassigning", "reassign"),
-        ("reassigned", "reassign"),
-        ("named", "name"),
-        ("naming", "name"),
-        ("owned", "own"),
-        ("trials", "trial"),
-        ("opportunities", "opportuniti"),
-        ("opportunity", "opportuniti"),
-        ("process", "process"),
-    ],
-)
-def test_stemming_meets_inflections_at_their_base(word: str, expected: str) -> None:
-    assert stem(word) == expected
-
-
-def test_tokenize_drops_question_words() -> None:
-    assert tokenize("Who can reassign an account?") == ["reassign", "account"]
-
-
-@pytest.mark.parametrize(
-    ("question", "anchor", "excerpt_says"),
-    [
-        ("who can reassign an account?", "changing-account-ownership-in-salesforce", "reassign"),
-        ("how long is a trial?", "trial-requests", "thirty (30) days"),
-        ("what is the SLA for contact requests?", "contact-requests", "one (1) business day"),
-        ("how many named accounts can a rep own?", "account-ownership-rules-of-engagement",
-         "no more than 30"),
-        ("what is a holdover opportunity", "account-ownership-rules-of-engagement", "holdover"),
-        ("how is the sales segment determined?", "segmentation", "Total Employee"),
-        ("when is a lead considered active?", "active-vs-passive", "Active"),
-        ("how do I create an add-on opportunity?", "creating-an-add-on-opportunity", "Add-on"),
-        ("what are the criteria for a sales accepted opportunity",
-         "criteria-for-sales-accepted-opportunity-sao", "Sales Accepted Opportunity"),
-        ("what is the sales capacity goal", "sal-sales-capacity", "capacity"),
-    ],
-)  # fmt: skip
-def test_questions_rank_the_answering_section_in_the_top_three(
-    handbook: HandbookIndex, question: str, anchor: str, excerpt_says: str
-) -> None:
-    answers = handbook.ask(question, k=3)
-    by_anchor = {answer.section.anchor: answer for answer in answers}
-    assert anchor in by_anchor, [a.section.anchor for a in answers]
-    assert excerpt_says.lower() in by_anchor[anchor].excerpt.lower()
-    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
-
-
-@pytest.mark.parametrize(
-    ("question", "anchor"),
-    [
-        ("who can reassign an account?", "changing-account-ownership-in-salesforce"),
-        ("how long is a trial?", "trial-requests"),
-        ("what is the SLA for contact requests?", "contact-requests"),
-        ("how many named accounts can a rep own?", "account-ownership-rules-of-engagement"),
-    ],
-)
-def test_a_question_about_one_section_ranks_it_first(
-    handbook: HandbookIndex, question: str, anchor: str
-) -> None:
-    assert handbook.ask(question, k=1)[0].section.anchor == anchor
-
-
-@pytest.mark.parametrize("question", ["", "what is the?", "xyzzy plugh"])
-def test_a_question_with_no_handbook_words_has_no_answer(handbook: HandbookIndex, question: str) -> None:
-    assert handbook.ask(question) == []
-
-
-def test_excerpts_are_short_plain_text(handbook: HandbookIndex) -> None:
-    for question in ["opportunity stages closed lost reasons", "glossary SAO", "routing LeanData"]:
-        for answer in handbook.ask(question, k=5):
-            assert 0 < len(answer.excerpt) <= 300
-            assert "](" not in answer.excerpt and "**" not in answer.excerpt and "`" not in answer.excerpt
-
-
-def test_headings_with_no_text_of_their_own_are_not_answers(handbook: HandbookIndex) -> None:
-    assert "types-of-accounts" not in [a.section.anchor for a in handbook.ask("types of accounts", k=10)]
+    shipped = hashlib.sha256(default_handbook_path().read_bytes()).hexdigest()
+    assert shipped == SOURCE_OF_TRUTH_SHA256, "bot/handbook/data/go-to-market.md is not the pinned handbook"
+    if SOURCE_OF_TRUTH.exists():  # beside the project's checkout: the pin must follow the source of truth
+        assert hashlib.sha256(SOURCE_OF_TRUTH.read_bytes()).hexdigest() == SOURCE_OF_TRUTH_SHA256, (
+            f"{SOURCE_OF_TRUTH} changed: copy it to bot/handbook/data/ and update SOURCE_OF_TRUTH_SHA256"
+        )

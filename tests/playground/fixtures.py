@@ -71,7 +71,7 @@ async def playground_server(
     playground = Playground(SlackStandIn(), SIGNING_SECRET)
     playground.bind(origin)
     bolt = build_app(deps)
-    web_app = create_playground_app(deps, bolt, playground, migrate=False, samples=False, scheduler=False)
+    web_app = create_playground_app(deps, bolt, playground, migrate=False, scheduler=False)
     web_app.on_cleanup.clear()  # the db fixture owns the engine
     server = TestServer(web_app, host="127.0.0.1", port=port)
     await server.start_server()

@@ -166,7 +166,7 @@ async def test_picking_another_new_owner_updates_the_open_modal_with_their_rules
     )
     assert answer["status"] == 200
     update = (await pg.standin.wait_for("views.update"))[0]
-    assert update.args["view_id"] == modal["id"]
+    assert update.args["external_id"] == modal["external_id"]  # the modal opened for this user
     updated = (await pg.state(REP))["modal"]
     assert updated["id"] == modal["id"]
     assert updated["blocks"][block]["element"]["initial_user"] == "U0SAL1"

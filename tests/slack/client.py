@@ -94,3 +94,8 @@ class SlackClient:
     ) -> Reply:
         payload = signer.view_submission_payload(user, callback_id, values, **kwargs)
         return await self.post(*signer.interaction_body(payload))
+
+    async def message_shortcut(self, user: str, callback_id: str, text: str, **kwargs: Any) -> Reply:
+        kwargs.setdefault("response_url", self.standin.response_url(user))
+        payload = signer.message_action_payload(user, callback_id, text, **kwargs)
+        return await self.post(*signer.interaction_body(payload))

@@ -31,8 +31,18 @@ TRICKY = _entry(
     term='Quote " and \\ backslash', definition="Under 100 < employees & more", aliases=["a", "b"]
 )
 
+ADDED = _entry(term="PQL", definition="Product Qualified Lead.", id="pql", url="")  # no handbook section
+
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "glossary/answer.json.j2": [
+        {
+            "query": "pql",
+            "entries": [ADDED],
+            "fuzzy": False,
+            "suggestions": [],
+            "undefined": None,
+            "suggest_value": "pql",
+        },
         {
             "query": "sao",
             "entries": [SAO],
@@ -122,15 +132,36 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "glossary/manage.json.j2": [{"unknown": ""}, {"unknown": HOSTILE}],
     "glossary/stats.json.j2": [
-        {"asked": [("sao", 12), ("iacv", 3)], "missed": [(HOSTILE, 2), ("x" * 500, 1)]},
-        {"asked": [], "missed": []},
+        {"asked": [("sao", 12), ("iacv", 3)], "missed": 2},
+        {"asked": [], "missed": 0},
+        {"asked": [("x" * 500, 1)], "missed": 1},
+    ],
+    "glossary/message_terms.json.j2": [
+        {"entries": [], "more": 0},
+        {"entries": [SAO, ADDED], "more": 0},
+        {"entries": [EVIL, LONG] * 20, "more": 3},
     ],
     "glossary/ask.json.j2": [
         {"question": "", "answers": []},
         {"question": HOSTILE, "answers": []},
         {
             "question": "who owns a holdover?",
-            "answers": [{"title": "Holdover | Accounts", "url": URL, "excerpt": HOSTILE * 20}] * 3,
+            "answers": [
+                {
+                    "title": "Holdover | Accounts",
+                    "url": URL,
+                    "text": f"{HOSTILE}\n• {HOSTILE}" * 80,
+                    "trail": "",
+                }
+            ]
+            * 3,
+        },
+        {
+            "question": HOSTILE * 10,
+            "answers": [
+                {"title": "Opportunity Stages", "url": URL, "text": "A rule.", "trail": f"{HOSTILE} › _x_"},
+                {"title": "Glossary", "url": URL, "text": "SAO: Sales Accepted Opportunity", "trail": ""},
+            ],
         },
     ],
 }

@@ -43,6 +43,7 @@ SAMPLES = {
     "ownership/claim_modal.json.j2": [
         {
             "account_id": "A2",
+            "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": HOSTILE,
             "owner_name": HOSTILE,
             "new_owner": "U0AE1",
@@ -53,6 +54,7 @@ SAMPLES = {
         },
         {
             "account_id": "A2",
+            "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": "a",
             "owner_name": "b",
             "new_owner": "U0AE1",

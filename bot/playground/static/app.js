@@ -64,6 +64,11 @@
       h("button", { class: ui.conv === c.id ? "active" : "", "data-conv": c.id, onclick: () => go(c.id) }, `# ${c.name}`))));
     $("apps").replaceChildren(h("li", {}, h("button", { class: ui.conv === "app" ? "active" : "", "data-conv": "app", onclick: () => go("app", "home") },
       h("span", {}, "gtm-bot"), fresh ? h("span", { class: "badge", title: "unread messages from the bot" }, String(fresh)) : null)));
+    const sf = $("salesforce");
+    if (sf) {
+      sf.hidden = !ui.data.salesforce;
+      if (ui.data.salesforce) sf.replaceChildren(h("a", { href: "/playground/api/salesforce", target: "_blank" }, `Salesforce: ${ui.data.salesforce}`));
+    }
   }
 
   function channelName(id) {

@@ -1,7 +1,7 @@
 """import staging: a file's rows are loaded in short transactions, then applied in one short one
 
 Revision ID: 0602
-Revises: 0501
+Revises: 0604
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0602"
-down_revision: str | None = "0501"
+down_revision: str | None = "0604"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

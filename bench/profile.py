@@ -1,0 +1,159 @@
+"""CPU profiles of one request kind through the real Bolt app, in one process (robust to a loaded machine).
+
+    python -m bench.profile owner            # or segment, glossary, stage, click; --n 300 --top 25
+    python -m bench.profile click --url postgresql+asyncpg://postgres@127.0.0.1:5432/gtm_bench_perf
+
+It builds a directory of 20,000 accounts in 2,000 hierarchies plus one hierarchy of 40,000 children
+(bench/data.py, through `gtm-bot import`), dispatches `--n` signed requests of that kind to the app as
+`gtm-bot serve` would (signature check, Bolt, middleware, listener, ack), and prints CPU time per request
+(time.process_time, so waiting on a busy machine doesn't count) and the top of a cProfile. For clicks,
+each request decides its own pending ownership request (lock, checks, decision, account transfer, outbox
+rows committed before the ack); then the outbox is drained to a stand-in in the same process and its CPU
+per click is printed separately (it runs after the ack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import data
+from bench.processes import SECRET
+from bench.run import make_pending, reset, run_import
+from bot.standin import signer
+
+SORT = "cumulative"
+
+
+async def profile(kind: str, url: str, n: int, top: int, names: list[str], big_child: str) -> None:
+    from aiohttp.test_utils import TestServer
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from bot.app import build_app
+    from bot.deps import Deps
+    from bot.settings import Settings
+    from bot.standin.web_api import SlackStandIn
+
+    standin = SlackStandIn()
+    server = TestServer(standin.app(), host="127.0.0.1")
+    await server.start_server()
+    api = str(server.make_url("/api/"))
+    clicks = await make_pending(url, [(f"A{h:05d}", nm) for h, nm in enumerate(names)], n + 5, server.port)
+    settings = Settings.from_env(
+        {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "x", "DATABASE_URL": url, "SLACK_API_URL": api}
+    )
+    deps = Deps.build(settings)
+    app = build_app(deps)
+
+    def body(i: int) -> tuple[str, str]:
+        if kind == "glossary":
+            return signer.command_body("/glossary", "SAO", data.VIEWER)
+        if kind == "stage":
+            return signer.command_body("/gtm", "stage Technical Evaluation", data.VIEWER)
+        if kind == "owner":  # a different account every time: each one misses the cache
+            return signer.command_body("/gtm", "owner " + names[i % len(names)], data.VIEWER)
+        if kind == "owner-warm":  # 20 accounts asked again and again
+            return signer.command_body("/gtm", "owner " + names[i % 20], data.VIEWER)
+        if kind == "owner-big":
+            return signer.command_body("/gtm", "owner " + big_child, data.VIEWER)
+        if kind == "segment":
+            return signer.command_body("/gtm", f"segment A{i % len(names):05d}-001", data.VIEWER)
+        request_id, step_id = clicks[i]
+        payload = signer.block_action_payload(data.APPROVER, "approval.approve", f"{request_id}:{step_id}")
+        return signer.interaction_body(payload)
+
+    async def one(i: int) -> None:
+        text, content_type = body(i)
+        headers = {"content-type": content_type, **signer.signed_headers(SECRET, text)}
+        response = await app.async_dispatch(AsyncBoltRequest(body=text, headers=headers))
+        assert response.status == 200, response.body
+
+    for i in range(5):  # warm: pools, templates, the directory cache
+        await one(n + i if kind == "click" else i)
+    await asyncio.sleep(0.5)
+    await deps.outbox.dispatch_once()
+    half = n // 2
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(half):  # timed without the profiler (which about doubles the cost of Python calls)
+        await one(i)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"## {kind}: {half} requests, {cpu / half * 1000:.2f} ms CPU each ({wall / half * 1000:.2f} ms wall)"
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(half, n):
+        await one(i)
+    profiler.disable()
+    print(f"\nthe next {n - half} under cProfile, by cumulative time:\n")
+    print(_top(profiler, top))
+    if kind == "click":
+        await asyncio.sleep(0.2)  # replies spawned after the ack
+        profiler = cProfile.Profile()
+        cpu = time.process_time()
+        profiler.enable()
+        while await deps.outbox.dispatch_once():
+            pass
+        profiler.disable()
+        cpu = time.process_time() - cpu
+        print(
+            f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in)\n"
+        )
+        print(_top(profiler, top))
+    await deps.db.dispose()
+    await server.close()
+
+
+def _top(profiler: cProfile.Profile, top: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats(SORT).print_stats(top)
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+    return "```\n" + "\n".join(line[:160] for line in lines[start:] if line.strip()) + "\n```"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="CPU profile of one request kind")
+    parser.add_argument(
+        "kind", choices=["glossary", "stage", "owner", "owner-warm", "owner-big", "segment", "click"]
+    )
+    parser.add_argument(
+        "--url", help="an empty database to use (its schema is dropped); default a temp SQLite"
+    )
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    scale = data.Scale(accounts=20_000, hierarchies=2_000, people=1_000, audit_events=0, opportunities=5_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        url = args.url or f"sqlite+aiosqlite:///{work / 'profile.db'}"
+        asyncio.run(reset(url))
+        people = data.write_org(work / "org.yaml", scale.people)
+        actors = data.owners(people)
+        roots = data.write_accounts(work / "accounts.csv", scale, actors)
+        big_child = data.write_big_hierarchy(work / "big.csv", 40_000, actors[0])
+        for kind, path in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("accounts", "big.csv")):
+            run_import(url, kind, work / path)
+        asyncio.run(_opportunities(url, scale, actors))
+        asyncio.run(profile(args.kind, url, args.n, args.top, [name for _id, name in roots], big_child))
+
+
+async def _opportunities(url: str, scale: data.Scale, actors: list[str]) -> Any:
+    from bench.run import bulk, bump_opportunities
+
+    rows = [tuple(o.values()) for o in data.opportunities(scale, actors)]
+    columns = list(next(data.opportunities(data.Scale(opportunities=1), actors)).keys())
+    await bulk(url, "opportunities", columns, rows)
+    await bump_opportunities(url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""A versioned read cache of the directory, so `/gtm owner` and `/gtm segment` cost one query.
+
+What it keeps (per process): the people and regions (under the "org" version), the account-name index
+and every account's ultimate parent (under "accounts"), and the most recently asked hierarchies with
+their computed segment (each under "accounts" and its own hierarchy version) and open opportunities (also
+under "opportunities"). Every directory write bumps the versions it changes in its own transaction
+(storage/directory.py: imports, transfers, reviews, holdovers); every look-up reads the versions it
+relies on in one primary-key query and reloads only what changed, so several processes stay correct: an
+answer is never older than the versions read at the start of the request. A version that was never
+written (accounts inserted by hand) is never trusted: that part is reloaded on every request.
+
+Used only by read-only look-ups; a transaction that writes reads the directory itself (bot/ownership.py
+load_view), since it must see its own uncommitted changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.account_names import AccountNameIndex, NameMatch
+from bot.handbook import ownership as rules
+from bot.handbook.directory import Account, Opportunity, Person, Region
+from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
+from bot.handbook.stages import parse_stage
+from bot.handbook.territory import territory_of
+from bot.handbook.visibility import PUBLIC, may_see
+from storage.db import Database
+from storage.directory import (
+    ACCOUNTS,
+    OPPORTUNITIES,
+    ORG,
+    DirectoryRepository,
+    InlineDirectoryReads,
+    root_version,
+)
+
+GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
+MAX_MEMBERS = 60_000  # accounts kept across cached hierarchies (the newest one is kept whatever its size)
+INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a look-up found: the viewer (None: not in the directory), the account's view (None: no
+    account, then `candidates` may list near matches), its open opportunities and people by slack_id."""
+
+    viewer: Person | None
+    view: rules.AccountView | None = None
+    candidates: list[NameMatch] = field(default_factory=list)
+    opportunities: list[Opportunity] = field(default_factory=list)
+    people: dict[str, Person] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Org:
+    token: str | None
+    people: dict[str, Person]
+    regions: list[Region]
+
+
+@dataclass(slots=True)
+class _Accounts:
+    token: str | None
+    index: AccountNameIndex
+    roots: dict[str, str | None]
+    public: frozenset[str]
+    sizes: Counter[str | None]
+
+
+@dataclass(slots=True)
+class _Tree:
+    """One hierarchy as read under (accounts token, its own token)."""
+
+    tokens: tuple[str | None, str | None]
+    members: dict[str, Account]
+    base: Hierarchy | None  # the hierarchy seen from its ultimate parent; None when the root is missing
+    segment: SegmentExplanation | None
+    opportunities: dict[str, tuple[str | None, list[Opportunity]]] = field(default_factory=dict)
+
+
+def _same(cached: str | None, current: str | None) -> bool:
+    return cached is not None and cached == current
+
+
+def is_open(stage: str) -> bool:
+    match = parse_stage(stage)
+    return match is None or match.stage.open
+
+
+class DirectoryCache:
+    def __init__(self, max_members: int = MAX_MEMBERS) -> None:
+        self.max_members = max_members
+        self._org: _Org | None = None
+        self._accounts: _Accounts | None = None
+        self._trees: OrderedDict[str, _Tree] = OrderedDict()
+        self._members = 0
+        self._people: tuple[str, dict[str, Person]] | None = None  # for transactions (people_for)
+
+    async def people_for(
+        self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
+    ) -> dict[str, Person]:
+        """Everyone in the directory as of org version `token` (read in the caller's transaction)."""
+        for kept in (self._people, (self._org.token, self._org.people) if self._org else None):
+            if kept is not None and _same(kept[0], token):
+                return kept[1]
+        people = await load()
+        if token is not None:
+            self._people = (token, people)
+        return people
+
+    async def lookup(self, db: Database, user_id: str, text: str, *, opportunities: bool = False) -> Lookup:
+        """Find an account the way people type it (id, exact name, substring, fuzzy) for `user_id`;
+        public-sector accounts stay hidden from whoever may not see them."""
+        async with _Reads(db) as repo:
+            return await self._lookup(repo, user_id, text, opportunities)
+
+    async def _lookup(self, repo: _Reads, user_id: str, text: str, opportunities: bool) -> Lookup:
+        tokens: dict[str, str] | None = None
+        for _attempt in range(3):
+            if tokens is None and (self._org is None or self._accounts is None):
+                tokens = await repo.versions_of(GLOBAL)
+            if tokens is not None:
+                await self._refresh(repo, tokens)
+            org, accounts = self._org, self._accounts
+            assert org is not None and accounts is not None
+            viewer = org.people.get(user_id)
+            account_id, candidates = _resolve(accounts, viewer, text)
+            root = accounts.roots.get(account_id) if account_id else None
+            names = (*GLOBAL, root_version(root)) if account_id else GLOBAL
+            tokens = await repo.versions_of(names)
+            if _same(org.token, tokens.get(ORG)) and _same(accounts.token, tokens.get(ACCOUNTS)):
+                break  # what we resolved with is current
+        else:  # imports kept landing meanwhile: answer from what was just read
+            await self._refresh(repo, tokens)
+            org, accounts = self._org, self._accounts
+            assert org is not None and accounts is not None
+            viewer = org.people.get(user_id)
+            account_id, candidates = _resolve(accounts, viewer, text)
+            root = accounts.roots.get(account_id) if account_id else None
+        if viewer is None or account_id is None:
+            return Lookup(viewer, candidates=candidates)
+        view = await self._view(repo, tokens, account_id, root, org.regions)
+        if view is None or not may_see(viewer, view.account):
+            return Lookup(viewer)
+        opps = await self._opportunities(repo, tokens, root, account_id) if opportunities else []
+        ids = {view.account.owner, view.ultimate_parent.owner} - {None}
+        people = {i: org.people[i] for i in ids if i and i in org.people}
+        return Lookup(viewer, view, [], opps, people)
+
+    # ---- keeping each part current ----------------------------------------------------------------
+    async def _refresh(self, repo: _Reads, tokens: dict[str, str]) -> None:
+        if self._org is None or not _same(self._org.token, tokens.get(ORG)):
+            people = await repo.people()
+            self._org = _Org(tokens.get(ORG), people, await repo.regions())
+        if self._accounts is None or not _same(self._accounts.token, tokens.get(ACCOUNTS)):
+            rows = await repo.account_index()
+            one: dict[str | None, str | None] = {}  # each root id kept once, not once per member
+            self._accounts = _Accounts(
+                tokens.get(ACCOUNTS),
+                AccountNameIndex((a, n, p) for a, n, p, _r in rows),
+                {a: one.setdefault(r, r) for a, _n, _p, r in rows},
+                frozenset(a for a, _n, p, _r in rows if p),
+                Counter(r for _a, _n, _p, r in rows),
+            )
+            self._trees.clear()
+            self._members = 0
+
+    async def _tree(self, repo: _Reads, tokens: dict[str, str], root: str) -> _Tree:
+        key = (tokens.get(ACCOUNTS), tokens.get(root_version(root)))
+        tree = self._trees.get(root)
+        if tree is not None and key[0] is not None and tree.tokens == key:
+            self._trees.move_to_end(root)
+            return tree
+        assert self._accounts is not None
+        small = self._accounts.sizes.get(root, 0) <= INLINE_MEMBERS
+        members = {a.account_id: a for a in await repo.hierarchy(root, inline=small)}
+        base = hierarchy_of(root, members) if root in members else None
+        tree = _Tree(key, members, base, effective_segment(base) if base else None)
+        if key[0] is not None:
+            self._store(root, tree)
+        return tree
+
+    def _store(self, root: str, tree: _Tree) -> None:
+        old = self._trees.pop(root, None)
+        if old is not None:
+            self._members -= len(old.members)
+        self._trees[root] = tree
+        self._members += len(tree.members)
+        while self._members > self.max_members and len(self._trees) > 1:
+            _root, evicted = self._trees.popitem(last=False)
+            self._members -= len(evicted.members)
+
+    async def _view(
+        self,
+        repo: _Reads,
+        tokens: dict[str, str],
+        account_id: str,
+        root: str | None,
+        regions: list[Region],
+    ) -> rules.AccountView | None:
+        if root is None:  # hierarchies not computed: read it as the writers do
+            members = {a.account_id: a for a in await (await repo.session()).hierarchy_of(account_id)}
+            return rules.build_view(account_id, members, regions) if account_id in members else None
+        tree = await self._tree(repo, tokens, root)
+        account = tree.members.get(account_id)
+        if account is None:
+            return None
+        if tree.base is None or tree.segment is None or not _reaches(tree, account):
+            return rules.build_view(account_id, tree.members, regions)  # a loop or a missing parent
+        base = tree.base
+        hierarchy = Hierarchy(account, base.ultimate_parent, base.members)
+        return rules.AccountView(account, hierarchy, tree.segment, territory_of(hierarchy, regions))
+
+    async def _opportunities(
+        self, repo: _Reads, tokens: dict[str, str], root: str | None, account_id: str
+    ) -> list[Opportunity]:
+        token = tokens.get(OPPORTUNITIES)
+        tree = self._trees.get(root) if root is not None else None
+        cached = tree.opportunities.get(account_id) if tree is not None else None
+        if cached is not None and _same(cached[0], token):
+            return cached[1]
+        found = [o for o in await repo.opportunities_for([account_id]) if is_open(o.stage)]
+        if tree is not None and token is not None:
+            tree.opportunities[account_id] = (token, found)
+        return found
+
+
+class _Reads:
+    """Where the cache reads: version checks, small hierarchies and opportunities inline on SQLite
+    (InlineDirectoryReads), everything else through one async read session opened when first needed."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.inline = InlineDirectoryReads(db.inline_engine) if db.inline_engine is not None else None
+        self._stack = contextlib.AsyncExitStack()
+        self._repo: DirectoryRepository | None = None
+
+    async def __aenter__(self) -> _Reads:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def session(self) -> DirectoryRepository:
+        if self._repo is None:
+            session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
+            self._repo = DirectoryRepository(session)
+        return self._repo
+
+    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+        if self.inline is not None:
+            return await self.inline.versions_of(names)
+        return await (await self.session()).versions_of(names)
+
+    async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
+        if self.inline is not None and inline:
+            return await self.inline.hierarchy(root)
+        return await (await self.session()).hierarchy(root)
+
+    async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
+        if self.inline is not None:
+            return await self.inline.opportunities_for(account_ids)
+        return await (await self.session()).opportunities_for(account_ids)
+
+    async def people(self) -> dict[str, Person]:
+        return await (await self.session()).people()
+
+    async def regions(self) -> list[Region]:
+        return await (await self.session()).regions()
+
+    async def account_index(self) -> list[tuple[str, str, bool, str | None]]:
+        return await (await self.session()).account_index()
+
+
+def _reaches(tree: _Tree, account: Account) -> bool:
+    """True when walking up from `account` ends at the tree's ultimate parent with no loop or gap, so
+    its view is the root's (hierarchy_of would compute the same members)."""
+    assert tree.base is not None
+    if tree.base.cycle or tree.base.missing_parent is not None:
+        return False
+    node, seen = account, {account.account_id}
+    while node.parent_id is not None:
+        parent = tree.members.get(node.parent_id)
+        if parent is None or parent.account_id in seen:
+            return False
+        seen.add(parent.account_id)
+        node = parent
+    return node is tree.base.ultimate_parent
+
+
+def _resolve(accounts: _Accounts, viewer: Person | None, text: str) -> tuple[str | None, list[NameMatch]]:
+    """By id, exact name, substring, then a forgiving fuzzy match (as ownership.find_account)."""
+    text = text.strip()
+    if not text or viewer is None:
+        return None, []
+    sees_public = may_see(viewer, PUBLIC)
+    index = accounts.index
+    if text in index.by_id and (sees_public or text not in accounts.public):
+        return text, []
+    named = index.exactly(text, public=sees_public)
+    if named:
+        return named[0].account_id, []
+    like = index.containing(text, public=sees_public)
+    if len(like) == 1:
+        return like[0].account_id, []
+    if like:
+        return None, like[:5]
+    scored = index.fuzzy(text, public=sees_public)
+    if scored and scored[0].score >= 90 and (len(scored) == 1 or scored[0].score - scored[1].score >= 5):
+        return scored[0].account_id, []
+    return None, scored

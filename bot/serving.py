@@ -1,0 +1,127 @@
+"""`gtm-bot serve`: check what an operator can get wrong before listening, bind, then run 1..N workers.
+
+Every mistake found here is an OperatorError: one line saying what is wrong and what to do (exit 2).
+Several workers share one listening socket, bound here and inherited by forked processes (the pre-fork
+model of the standard library's multiprocessing; the kernel hands each connection to one of them).
+"""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bot.settings import Settings
+from storage.db import is_sqlite
+
+
+class OperatorError(Exception):
+    """Something the person running gtm-bot must fix; the message says what and how."""
+
+
+def where(url: str) -> str:
+    """host:port/db of a database URL, without the password (for messages)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if is_sqlite(url):
+        return parsed.database or ":memory:"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+def database_unreachable(url: str, exc: BaseException) -> OperatorError:
+    from sqlalchemy.exc import DBAPIError
+
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+    return OperatorError(
+        f"cannot reach the database at {where(url)} ({first}); is it running, and is DATABASE_URL right?"
+    )
+
+
+def is_database_down(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError | ConnectionError | TimeoutError | socket.gaierror)
+
+
+def migrate(url: str) -> None:
+    """Alembic to head before listening, once (not in each worker)."""
+    from storage.db import upgrade
+
+    try:
+        upgrade(url)
+    except Exception as exc:
+        if is_database_down(exc):
+            raise database_unreachable(url, exc) from exc
+        raise
+
+
+def check_templates(settings: Settings) -> None:
+    from bot.render import Renderer, TemplatesBroken
+
+    try:
+        Renderer(settings.templates_dir).check()
+    except TemplatesBroken as exc:
+        raise OperatorError(f"{exc}; reinstall gtm-bot") from exc
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says "listening" or "open"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise OperatorError(
+                f"port {port} on {host} is already in use (another gtm-bot?); stop it or pass --port"
+            ) from None
+        raise OperatorError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers < 1:
+        raise OperatorError("--workers must be 1 or more")
+    if workers > 1 and is_sqlite(settings.database_url):
+        raise OperatorError(
+            "--workers needs PostgreSQL (SQLite has one writer); set DATABASE_URL=postgresql+asyncpg://... "
+            "or serve with one worker"
+        )
+
+
+def run_workers(workers: int, run_one: Callable[[], Any]) -> int:
+    """Run `run_one` in `workers` forked processes; stop them all on SIGTERM/SIGINT or when one dies."""
+    if workers == 1:
+        run_one()
+        return 0
+    fork = multiprocessing.get_context("fork")  # the children inherit the bound socket
+    children = [fork.Process(target=run_one, name=f"gtm-bot-worker-{i + 1}") for i in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # aiohttp turns SIGTERM into a clean shutdown
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        from multiprocessing.connection import wait
+
+        wait([child.sentinel for child in children])  # the first to exit ends the service
+        stop(signal.SIGTERM, None)
+        for child in children:
+            child.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    codes = [child.exitcode or 0 for child in children]
+    failed = [code for code in codes if code not in (0, -signal.SIGTERM)]
+    if failed:
+        print(f"gtm-bot: a worker exited with status {failed[0]}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,101 @@
+"""Salesforce in Slack: `/gtm drift`, and Account/Opportunity links unfurled into the bot's cards."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ownership, salesforce
+from bot.deps import Deps
+from bot.handbook import ownership as rules
+from bot.handbook.directory import Role
+from bot.handbook.visibility import may_see
+from bot.stages import lookup
+from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from storage.directory import DirectoryRepository
+
+# Lightning (/lightning/r/Account/001.../view) and Classic (/001...) record links.
+LIGHTNING = re.compile(r"/lightning/r/(Account|Opportunity)/([A-Za-z0-9]{15,18})(?:/|$)")
+CLASSIC = re.compile(r"^/((?:001|006)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(?:[/?#]|$)")
+DRIFT_ROLES = {Role.SALES_OPS, Role.ADMIN, Role.CRO, Role.VP, Role.RD}
+
+
+def record_of(url: str) -> tuple[str, str] | None:
+    """(object, id) of a Salesforce record link, or None."""
+    path = re.sub(r"^https?://[^/]+", "", url)
+    found = LIGHTNING.search(path)
+    if found:
+        return found[1], found[2]
+    classic = CLASSIC.match(path)
+    if classic:
+        return ("Account" if classic[1].startswith("001") else "Opportunity"), classic[1]
+    return None
+
+
+async def unfurl_blocks(deps: Deps, user_id: str, url: str) -> list[dict[str, Any]] | None:
+    """The owner card for an Account link, the stage card for an Opportunity: what `/gtm` would show."""
+    record = record_of(url)
+    if record is None:
+        return None
+    sobject, record_id = record
+    if sobject == "Opportunity":
+        answer = await lookup.answer_stage(deps, user_id, record_id)
+        if not isinstance(answer, lookup.OpportunityAnswer):
+            return None
+        return deps.renderer.message("stages/opportunity.json.j2", answer=answer)["blocks"]
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        viewer, account = await repo.person(user_id), await repo.account(record_id)
+        if viewer is None or account is None or not may_see(viewer, account):
+            return None  # public sector stays with its team, in a channel too
+        facts = await ownership.owner_facts(session, viewer, account)
+    if facts is None:
+        return None
+    return deps.renderer.message(
+        "ownership/owner_card.json.j2",
+        view=facts.view,
+        opportunities=facts.opportunities,
+        owner_name=facts.owner.name if facts.owner else (account.owner or "nobody"),
+        may_reassign=facts.may_reassign,
+        segment_summary=facts.view.segment.summary(account.account_id),
+        section_url=rules.section("account_ownership"),
+    )["blocks"]
+
+
+def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    salesforce.wire(deps)
+
+    async def drift(inv: Invocation) -> Reply:
+        async with deps.db.reads() as session:
+            person = await DirectoryRepository(session).person(inv.user_id)
+            if person is None or person.role not in DRIFT_ROLES:
+                return router.say("drift is for Sales Ops, RDs and leadership.")
+            _, lines = await salesforce.drift_lines(session, person)
+        return deps.renderer.message(
+            "salesforce/drift.json.j2",
+            lines=lines,
+            heading="Open owner changes made in Salesforce that break the handbook",
+            section_url=rules.section("account_ownership"),
+        )
+
+    async def link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
+        unfurls: dict[str, Any] = {}
+        for link in event.get("links", [])[:5]:
+            blocks = await unfurl_blocks(deps, str(event.get("user", "")), str(link.get("url", "")))
+            if blocks:
+                unfurls[link["url"]] = {"blocks": blocks}
+        if unfurls:
+            await client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
+
+    router.add(
+        Subcommand(
+            "drift",
+            "/gtm drift",
+            "Owner changes made directly in Salesforce that break the handbook's rules",
+            answer=drift,
+        )
+    )
+    app.event("link_shared")(link_shared)

@@ -1,0 +1,189 @@
+"""While serving: the sync as a scheduler job (one replica at a time), drift to Sales Ops, link unfurls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot import salesforce
+from bot.crm.standin import SalesforceStandIn
+from bot.deps import Deps
+from bot.scheduler import Scheduler
+from bot.standin.web_api import SlackStandIn
+from storage.models import AccountRow, CrmDriftRow, JobRow, OpportunityRow
+from tests.conftest import FakeClock
+from tests.slack.client import SlackClient, visible_text
+from tests.test_escalations import told
+from tests.test_ownership import request_hooli
+
+
+def passes(sf: SalesforceStandIn) -> int:
+    """Sync passes seen by Salesforce: each starts by describing the three objects."""
+    return len(sf.calls_to("describe")) // 3
+
+
+async def test_two_replicas_run_the_sync_job_one_pass_at_a_time_and_it_repeats(
+    sf_slack: SlackClient, salesforce_samples: SalesforceStandIn, sf_deps: Deps, clock: FakeClock
+) -> None:
+    sf = salesforce_samples
+    await salesforce.on_startup(sf_deps)
+    await salesforce.on_startup(sf_deps)  # a second replica starting: the same pass, not a second one
+    sf.put("Account", {"Id": "A-TINY", "Name": "Tiny Widgets Global"})
+    before = passes(sf)
+    ran = await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())
+    assert sum(ran) == 1 and passes(sf) == before + 1
+    async with sf_deps.db.sessions() as session:
+        name = await session.scalar(select(AccountRow.name).where(AccountRow.account_id == "A-TINY"))
+        pending = list(await session.scalars(select(JobRow).where(JobRow.status == "pending")))
+    assert name == "Tiny Widgets Global"
+    assert [j.kind for j in pending] == [salesforce.SYNC_JOB]
+    assert pending[0].due_at == clock.now + timedelta(minutes=5)
+    assert sum(await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())) == 0
+    clock.advance(timedelta(minutes=5))
+    assert sum(await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())) == 1
+    assert passes(sf) == before + 2
+
+
+async def test_owner_changes_made_in_salesforce_that_break_the_rules_reach_sales_ops_next_morning(
+    sf_slack: SlackClient,
+    standin: SlackStandIn,
+    salesforce_samples: SalesforceStandIn,
+    sf_deps: Deps,
+    clock: FakeClock,
+) -> None:
+    sf = salesforce_samples
+    # Hooli (US-East, Mid-Market) given to Wen (US-West, Large) in Salesforce: two rules broken.
+    sf.put("Account", {"Id": "A-HOOLI", "OwnerId": sf.ids["U0SAL3"]})
+    # Tiny Widgets to Ava (US-East, SMB hierarchy; Ava works Mid-Market): the segment is wrong.
+    sf.put("Account", {"Id": "A-TINY", "OwnerId": sf.ids["U0AE1"]})
+    # Acme from Ava to Ben: same region and segment, fine.
+    sf.put("Account", {"Id": "A-ACME", "OwnerId": sf.ids["U0AE2"]})
+    await salesforce.on_startup(sf_deps)
+    await Scheduler(sf_deps).tick()
+    async with sf_deps.db.sessions() as session:
+        drift = {d.account_id: d for d in await session.scalars(select(CrmDriftRow))}
+    assert set(drift) == {"A-HOOLI", "A-TINY"}
+    assert any("not Wen Zhao's" in r for r in drift["A-HOOLI"].reasons)
+    shown = await sf_slack.command("drift", "U0OPS1")
+    assert "Hooli" in shown.text and "Ben Ito → Wen Zhao" in shown.text and "Tiny Widgets" in shown.text
+    assert "for Sales Ops" in (await sf_slack.command("drift", "U0AE1")).text
+    await sf_deps.outbox.drain()
+    assert not [
+        c for c in standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
+    ]
+
+    clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the next business morning
+    await Scheduler(sf_deps).tick()
+    digest = await told(standin, "U0OPS1", "break the handbook")
+    assert "Hooli" in digest and "Tiny Widgets" in digest and "Acme" not in digest
+    await Scheduler(sf_deps).tick()
+    await sf_deps.outbox.drain()
+    digests = [
+        c for c in standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
+    ]
+    assert [c.args["channel"] for c in digests] == ["U0OPS1"]  # one digest, to Sales Ops only
+
+
+async def test_an_owner_gtm_bot_decided_is_not_drift(
+    sf_slack: SlackClient, standin: SlackStandIn, salesforce_samples: SalesforceStandIn, sf_deps: Deps
+) -> None:
+    sent = await request_hooli(sf_slack, standin)
+    await sf_slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    await sf_deps.outbox.drain()
+    await salesforce.on_startup(sf_deps)
+    await Scheduler(sf_deps).tick()
+    async with sf_deps.db.sessions() as session:
+        assert list(await session.scalars(select(CrmDriftRow))) == []
+        owner = await session.scalar(select(AccountRow.owner).where(AccountRow.account_id == "A-HOOLI"))
+    assert owner == "U0AE1"
+
+
+def link_event(user: str, urls: list[str]) -> str:
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0GTMBOT1",
+            "api_app_id": "A0GTMBOT1",
+            "event_id": "EvLink1",
+            "event_time": 1,
+            "event": {
+                "type": "link_shared",
+                "user": user,
+                "channel": "C0GENERAL1",
+                "message_ts": "1700000000.000100",
+                "links": [{"domain": "example.my.salesforce.com", "url": u} for u in urls],
+            },
+        }
+    )
+
+
+async def test_account_and_opportunity_links_unfurl_into_the_owner_and_stage_cards(
+    sf_slack: SlackClient, standin: SlackStandIn, sf_deps: Deps
+) -> None:
+    base = "https://example.my.salesforce.com/lightning/r/"
+    renamed = {"A-HOOLI": "001SIHOOLI0000000A", "A-STARK": "001SISTARK0000000A"}
+    async with sf_deps.db.sessions.begin() as session:  # Salesforce-shaped ids, as in a real org
+        for old, new in renamed.items():
+            row = await session.get(AccountRow, old)
+            assert row is not None
+            row.account_id = row.root_id = new
+        opp = await session.get(OpportunityRow, "O-1004")
+        assert opp is not None
+        opp.opportunity_id = "006SIACME00000000A"
+    account = base + "Account/001SIHOOLI0000000A/view"
+    opportunity = base + "Opportunity/006SIACME00000000A/view"
+    stark = base + "Account/001SISTARK0000000A/view"  # public sector: Ava may not see it
+    reply = await sf_slack.post(
+        link_event("U0AE1", [account, opportunity, stark, "https://x.example/y"]), "application/json"
+    )
+    assert reply.status == 200
+    [call] = await standin.wait_for("chat.unfurl")
+    unfurls = call.args["unfurls"]
+    assert set(unfurls) == {account, opportunity}
+    card = visible_text({"blocks": unfurls[account]["blocks"]})
+    assert "Hooli" in card and "Ben Ito" in card and "Request ownership" in card
+    assert "5-Negotiating" in visible_text({"blocks": unfurls[opportunity]["blocks"]})
+
+
+def test_record_links_are_recognised() -> None:
+    from handlers.salesforce import record_of
+
+    assert record_of("https://acme.my.salesforce.com/lightning/r/Account/001Ab00000XyZ12AAA/view") == (
+        "Account",
+        "001Ab00000XyZ12AAA",
+    )
+    assert record_of("https://acme.my.salesforce.com/006Ab00000XyZ12") == ("Opportunity", "006Ab00000XyZ12")
+    assert record_of("https://acme.my.salesforce.com/lightning/o/Account/list") is None
+    assert record_of("https://acme.my.salesforce.com/003Ab00000XyZ12") is None
+
+
+async def test_a_public_sector_link_unfurls_for_the_public_sector_team(
+    sf_slack: SlackClient, standin: SlackStandIn, sf_deps: Deps
+) -> None:
+    async with sf_deps.db.sessions.begin() as session:
+        row = await session.get(AccountRow, "A-STARK")
+        assert row is not None
+        row.account_id = row.root_id = "001SISTARK0000000A"
+    stark = "https://example.my.salesforce.com/001SISTARK0000000A"
+    await sf_slack.post(link_event("U0PUB1", [stark]), "application/json")
+    [call] = await standin.wait_for("chat.unfurl")
+    assert "Stark Federal Systems" in visible_text({"blocks": call.args["unfurls"][stark]["blocks"]})
+
+
+async def test_drift_on_a_public_sector_account_stays_unnamed_for_those_who_may_not_see_it(
+    sf_slack: SlackClient, salesforce_samples: SalesforceStandIn, sf_deps: Deps
+) -> None:
+    sf = salesforce_samples
+    sf.put("Account", {"Id": "A-STARK", "OwnerId": sf.ids["U0SAL1"]})  # Sally is not public sector
+    await salesforce.on_startup(sf_deps)
+    await Scheduler(sf_deps).tick()
+    ops = (await sf_slack.command("drift", "U0OPS1")).text
+    assert "Stark" not in ops and "a public-sector account" in ops
+    admin = (await sf_slack.command("drift", "U0ADM1")).text
+    assert (
+        "Stark Federal Systems" in admin
+        and "public sector accounts stay with the public sector team" in admin
+    )

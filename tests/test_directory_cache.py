@@ -1,0 +1,105 @@
+"""The directory read cache behind /gtm owner and /gtm segment: a write in one process is seen by the next
+look-up in every other one (each keeps its own cache; they agree through the directory versions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.directory_cache import DirectoryCache
+from bot.importer import import_file
+from bot.standin.web_api import SlackStandIn
+from storage.crm import CrmRepository
+from storage.db import Database
+from storage.directory import DirectoryRepository
+from storage.reviews import ReviewRepository
+from tests.slack.client import SlackClient
+from tests.test_ownership import request_hooli
+
+
+async def look(db: Database, cache: DirectoryCache, text: str, user: str = "U0AE1"):
+    return await cache.lookup(db, user, text, opportunities=True)
+
+
+async def test_an_approved_transfer_in_one_process_is_seen_by_another_processs_cache(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    other = DirectoryCache()  # a second `gtm-bot serve`, warmed before the transfer
+    assert (await look(db, other, "Hooli")).view.account.owner == "U0AE2"
+    assert "Ben Ito" in (await slack.command("owner Hooli", "U0AE1")).text
+    sent = await request_hooli(slack, standin)
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    after = await look(db, other, "Hooli")
+    assert after.view.account.owner == "U0AE1"
+    assert after.people["U0AE1"].name == "Ava Cole"
+    assert "Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
+
+
+async def test_a_reviewed_count_changes_the_cached_segment_of_the_whole_hierarchy(
+    db: Database, directory
+) -> None:
+    cache = DirectoryCache()
+    assert (await look(db, cache, "Initech UK Ltd")).view.segment.segment == "Large"  # GmbH's 2,400
+    async with db.sessions.begin() as session:
+        reviews = ReviewRepository(session)
+        assert await reviews.set_employees_override("A-INITECH-DE", 50)
+    seen = await cache.lookup(db, "U0AE1", "Initech UK Ltd")
+    assert seen.view.segment.segment == "Mid-Market"  # Initech's own 1,500 now decides
+    assert "Mid-Market" in seen.view.segment.summary("A-INITECH-UK")
+
+
+async def test_an_import_renames_and_adds_accounts_and_opportunities_for_every_cache(
+    db: Database, directory, tmp_path: Path
+) -> None:
+    cache = DirectoryCache()
+    before = await look(db, cache, "Hooli")
+    assert before.view is not None and before.opportunities is not None
+    header = (Path(__file__).parent.parent / "bot/samples/accounts.csv").read_text().splitlines()[0]
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        header + "\nA-HOOLI,Hooli XYZ,,U0AE2,Prospect,false,hooli.example,,250,,,,,,US,NJ,,,,,false,U0SDR1\n"
+    )
+    await import_file(db, "accounts", accounts)
+    assert (await look(db, cache, "Hooli XYZ")).view.account.account_id == "A-HOOLI"
+    opps = tmp_path / "opportunities.csv"
+    opps.write_text(
+        "opportunity_id,name,account_id,owner,stage,type,created_date,amount,close_date,"
+        "parent_opportunity_id,sdr\nO-NEW,Hooli XYZ-New Business-Platform,A-HOOLI,U0AE2,"
+        "2-Scoping,New Business,2026-01-05,1000,2026-06-30,,\n"
+    )
+    await import_file(db, "opportunities", opps)
+    seen = await look(db, cache, "A-HOOLI")
+    assert "O-NEW" in {o.opportunity_id for o in seen.opportunities}
+
+
+async def test_the_cache_keeps_public_sector_accounts_hidden_and_bounded(db: Database, directory) -> None:
+    cache = DirectoryCache(max_members=1)
+    assert (await look(db, cache, "Stark Federal Systems", "U0AE1")).view is None
+    assert (await look(db, cache, "A-STARK", "U0AE1")).view is None
+    assert (await look(db, cache, "A-STARK", "U0PUB1")).view is not None
+    await look(db, cache, "Initech")
+    await look(db, cache, "Hooli")
+    assert len(cache._trees) == 1  # only the newest hierarchy is kept past the bound
+
+
+async def test_owner_changes_bump_only_the_hierarchy_they_touch(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        before = await repo.versions_of(["accounts", "opportunities"])
+        await repo.set_owner(["A-HOOLI"], "U0AE1")
+    async with db.reads() as session:
+        repo = DirectoryRepository(session)
+        assert await repo.versions_of(["accounts", "opportunities"]) == before
+
+
+async def test_the_crm_syncs_direct_writes_reach_every_cache(db: Database, directory) -> None:
+    cache = DirectoryCache()
+    before = await look(db, cache, "Hooli")
+    assert before.view.account.owner == "U0AE2"
+    assert "O-1005" in {o.opportunity_id for o in before.opportunities}
+    async with db.sessions.begin() as session:
+        crm = CrmRepository(session)
+        await crm.rekey_person("U0AE2", "U0AE1")  # Ben's records move to Ava; Ben leaves the directory
+        assert await crm.delete_opportunities(["O-1005"]) == 1
+    seen = await look(db, cache, "Hooli")
+    assert seen.view.account.owner == "U0AE1" and "U0AE2" not in seen.people
+    assert "O-1005" not in {o.opportunity_id for o in seen.opportunities}

@@ -1,0 +1,171 @@
+"""Unsigned requests get 401 and cause nothing; a signed request replayed is processed once.
+
+Through the real endpoint: the stand-in records every Web API call, the database is counted table by table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
+
+from bot.app import build_app
+from bot.server import create_web_app
+from bot.standin import signer
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database
+from storage.models import Base, RequestRow, SeenRequestRow, SlaRequestRow
+from tests.conftest import SIGNING_SECRET
+from tests.slack.client import SlackClient
+from tests.test_ownership import request_hooli
+from tests.test_sla import values as sla_values
+
+
+async def rows(db: Database) -> dict[str, int]:
+    """Every table's row count: "no database write" means this is unchanged."""
+    async with db.reads() as session:
+        return {
+            t.name: int(await session.scalar(select(func.count()).select_from(t)) or 0)
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def unsigned_bodies() -> list[tuple[str, str]]:
+    command = signer.command_body("/gtm", "sla log Hooli", "U0AE1", response_url="http://x/r")
+    click = signer.interaction_body(
+        signer.block_action_payload("U0AE2", "approval.approve", "1:1", channel_id="C0GENERAL1")
+    )
+    return [command, click]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Request-Timestamp": "x", "X-Slack-Signature": "v0=bogus"},
+        {"X-Slack-Request-Timestamp": "²", "X-Slack-Signature": "v0=bogus"},
+        {"X-Slack-Request-Timestamp": "1" * 40, "X-Slack-Signature": "v0=bogus"},
+        {"X-Slack-Request-Timestamp": "-5", "X-Slack-Signature": "v0=bogus"},
+        {"X-Slack-Signature": "v0=bogus"},
+        {},
+    ],
+)
+async def test_an_unsigned_request_gets_401_no_web_api_call_no_write_and_one_warning(
+    slack: SlackClient,
+    standin: SlackStandIn,
+    db: Database,
+    directory: Database,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+) -> None:
+    before = await rows(db)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        for body, content_type in unsigned_bodies():
+            async with slack.session.post(
+                slack.url, data=body.encode(), headers={"Content-Type": content_type, **headers}
+            ) as response:
+                assert response.status == 401
+        await asyncio.sleep(0.1)  # anything spawned after the answer would have run by now
+    assert standin.calls == []
+    assert await rows(db) == before
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in warnings] == ["gtm_bot.server", "gtm_bot.server"]
+    assert all(r.exc_info is None and "signature" in r.getMessage() for r in warnings)
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_a_body_that_is_not_utf8_with_a_bad_signature_is_refused(
+    slack: SlackClient, standin: SlackStandIn
+) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Signature": "v0=00"}
+    headers["X-Slack-Request-Timestamp"] = signer.signed_headers("s", "")["X-Slack-Request-Timestamp"]
+    async with slack.session.post(slack.url, data=b"payload=\xff\xfe", headers=headers) as response:
+        assert response.status == 401
+    assert standin.calls == []
+
+
+# ---- replays: the same signed request again changes nothing --------------------------------------------
+def web_api_calls(standin: SlackStandIn) -> int:
+    return len([c for c in standin.calls if c.method != "auth.test"])  # a new app checks its token once
+
+
+async def replay(slack: SlackClient, body: str, content_type: str, times: int = 4) -> None:
+    for _ in range(times):
+        reply = await slack.post(body, content_type)
+        assert reply.status == 200 and reply.body == ""
+
+
+async def test_a_replayed_view_submission_files_one_suggestion_and_one_sla_row(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database, clock
+) -> None:
+    suggestion = signer.view_submission_payload(
+        "U0AE1",
+        "glossary.suggest_modal",
+        {
+            "term": {"value": {"type": "plain_text_input", "value": "PQL"}},
+            "definition": {"value": {"type": "plain_text_input", "value": "A user who hit the usage bar."}},
+        },
+    )
+    sla = signer.view_submission_payload(
+        "U0SDR1", "sla.submit", sla_values(clock.now - timedelta(hours=1)), private_metadata="A-HOOLI"
+    )
+    for payload in (suggestion, sla):
+        body, content_type = signer.interaction_body(payload)
+        first = await slack.post(body, content_type)
+        assert first.status == 200 and first.json["response_action"] == "update", first.body
+        await deps.outbox.drain()
+        before, calls = await rows(db), len(standin.calls)
+        await replay(slack, body, content_type)
+        await deps.outbox.drain()
+        assert await rows(db) == before and len(standin.calls) == calls
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(RequestRow)) == 1
+        assert await session.scalar(select(func.count()).select_from(SlaRequestRow)) == 1
+
+
+async def test_a_replayed_command_and_click_do_nothing_again_even_in_another_process(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database
+) -> None:
+    hooli = await request_hooli(slack, standin)
+    command = signer.command_body("/gtm", "claim Globex", "U0AE1", response_url=standin.response_url("U0AE1"))
+    click = signer.interaction_body(
+        signer.block_action_payload(
+            "U0AE2", "approval.reject", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
+        )
+    )
+    for body, content_type in (command, click):
+        assert (await slack.post(body, content_type)).status == 200
+        await standin.wait_for("views.open", count=1)
+        before, calls = await rows(db), web_api_calls(standin)
+        await replay(slack, body, content_type)
+        other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # no shared memory
+        other.on_cleanup.clear()
+        server = TestServer(other, host="127.0.0.1")
+        await server.start_server()
+        try:
+            again = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+            await replay(again, body, content_type, times=1)
+        finally:
+            await server.close()
+        await asyncio.sleep(0.1)
+        assert await rows(db) == before and web_api_calls(standin) == calls
+        standin.reset()
+
+
+async def test_the_same_command_typed_twice_is_answered_twice_and_lookups_record_nothing(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory: Database
+) -> None:
+    for _ in range(2):
+        await slack.command("claim Globex", "U0AE1")
+    await standin.wait_for("views.open", count=2)
+    async with db.reads() as session:
+        recorded = await session.scalar(select(func.count()).select_from(SeenRequestRow))
+    for text in ("owner Globex", "define SAO", "stage", "requests"):
+        assert (await slack.command(text, "U0AE1")).status == 200
+    assert (await slack.command("SAO", "U0AE1", command="/glossary")).status == 200
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(SeenRequestRow)) == recorded == 2

@@ -1,0 +1,137 @@
+"""`gtm-bot serve --workers 2` on PostgreSQL, through the real CLI: both processes share the port, both take
+scheduled jobs and outbox messages, and none is run or sent twice (the leases); /metrics adds up both."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert, select
+
+from bot.holdovers import REPORT
+from bot.standin import signer
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database, is_sqlite
+from storage.models import JobRow, OutboxRow
+from tests.test_cli_operator import free_port
+
+GTM_BOT = str(Path(sys.executable).with_name("gtm-bot"))
+SECRET = "workers-signing-secret"
+JOBS, MESSAGES = 400, 300
+
+pytestmark = pytest.mark.skipif(
+    is_sqlite(os.environ.get("GTM_TEST_DATABASE_URL") or "sqlite+aiosqlite://"),
+    reason="--workers needs PostgreSQL (refused on SQLite: tests/test_cli_operator.py); CI runs this there",
+)
+
+
+async def requests_counted(http: aiohttp.ClientSession, base: str) -> float:
+    async with http.get(base + "/metrics") as response:
+        text = await response.text()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "gtm_requests_total" and sample.labels.get("listener") == "/gtm help"
+    )
+
+
+async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
+    db: Database, standin: SlackStandIn, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    due = now - timedelta(minutes=1)
+    async with db.sessions.begin() as session:
+        await session.execute(
+            insert(JobRow),
+            [
+                {"key": f"r{i}", "kind": REPORT, "payload": {"owner": f"U{i}"}, "due_at": due}
+                for i in range(JOBS)
+            ],
+        )
+        await session.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "dedupe_key": f"m{i}",
+                    "method": "chat.postMessage",
+                    "payload": {"channel": "U0AE1", "text": f"message {i}"},
+                    "next_attempt_at": now - timedelta(seconds=1),
+                    "created_at": now,
+                }
+                for i in range(MESSAGES)
+            ],
+        )
+    standin.latency = 0.02  # 300 messages take ~6 s to send: longer than a worker's 5 s outbox poll
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_"))},
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-workers",
+        "SLACK_API_URL": standin.base_url + "api/",
+        "DATABASE_URL": db.url,
+    }
+    with (tmp_path / "serve.log").open("w") as log_file:  # a file: a full pipe would stall the workers
+        server = await asyncio.create_subprocess_exec(
+            GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+            env=env, stdout=log_file, stderr=log_file,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(120):
+                try:
+                    async with http.get(base + "/healthz") as response:
+                        assert (await response.json())["ok"]
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.25)
+            for _ in range(20):
+                body, content_type = signer.command_body("/gtm", "help", "U0AE1")
+                headers = {"Content-Type": content_type, **signer.signed_headers(SECRET, body)}
+                # A new connection each time, so either worker may answer.
+                async with (
+                    aiohttp.ClientSession() as fresh,
+                    fresh.post(base + "/slack/events", data=body.encode(), headers=headers) as reply,
+                ):
+                    assert reply.status == 200
+            for _ in range(3):  # whichever worker answers the scrape counts both
+                assert await requests_counted(http, base) == 20
+            for _ in range(240):
+                async with db.reads() as session:
+                    pending_jobs = await session.scalar(
+                        select(JobRow.id).where(JobRow.status == "pending").limit(1)
+                    )
+                    pending_messages = await session.scalar(
+                        select(OutboxRow.id).where(OutboxRow.status == "pending").limit(1)
+                    )
+                if pending_jobs is None and pending_messages is None:
+                    break
+                await asyncio.sleep(0.25)
+    finally:
+        server.terminate()
+        await server.wait()
+    log = (tmp_path / "serve.log").read_text()
+    assert server.returncode == 0, log
+    assert f"gtm-bot listening on http://127.0.0.1:{port} with 2 workers" in log
+
+    async with db.reads() as session:
+        jobs = (await session.execute(select(JobRow.status, JobRow.attempts, JobRow.claimed_by))).all()
+        messages = (await session.execute(select(OutboxRow.status, OutboxRow.attempts))).all()
+    assert len(jobs) >= JOBS  # the report job may schedule nothing more: no holdovers
+    ran = [job for job in jobs if job.status == "done"]
+    assert len(ran) == JOBS and all(job.attempts == 1 for job in ran)  # each claimed and run once
+    by_worker = Counter(job.claimed_by for job in ran)
+    print("jobs run by each worker:", sorted(by_worker.values()))
+    assert len(by_worker) == 2, by_worker  # both workers ran some
+    assert all(m.status == "sent" and m.attempts == 1 for m in messages)
+    sent = Counter(c.args["text"] for c in standin.calls_to("chat.postMessage"))
+    assert len(sent) == MESSAGES and set(sent.values()) == {1}, sent.most_common(3)
+    assert "Traceback" not in log
