@@ -118,7 +118,7 @@ class Outbox(BackgroundTask):
     async def _run(self) -> None:
         while True:
             try:
-                while await self.dispatch_once():
+                while await self.start_due():
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
@@ -167,15 +167,23 @@ class Outbox(BackgroundTask):
             return claimed
 
     async def dispatch_once(self, limit: int = 50) -> int:
-        """Claim what is due and start sending it; returns how many rows were claimed.
+        """Send what is due now and wait for those sends; returns how many rows were attempted."""
+        started: list[asyncio.Task[None]] = []
+        count = await self.start_due(limit, started)
+        if started:
+            await asyncio.wait(started)
+        return count
+
+    async def start_due(self, limit: int = 50, started: list[asyncio.Task[None]] | None = None) -> int:
+        """Claim what is due and start sending it (the dispatcher's loop); returns how many rows.
 
         Rows go out in parallel (at most CONCURRENCY calls at once), in order only within one card or
         message (the same ref_key), so one hung channel holds up nothing but its own messages.
         """
         async with self._claiming:  # one claim at a time, so a card's rows never go out in two groups
-            return await self._dispatch(limit)
+            return await self._start(limit, started if started is not None else [])
 
-    async def _dispatch(self, limit: int) -> int:
+    async def _start(self, limit: int, started: list[asyncio.Task[None]]) -> int:
         room = MAX_CLAIMED - self._inflight
         if room <= 0:
             return 0
@@ -189,6 +197,7 @@ class Outbox(BackgroundTask):
             task = asyncio.create_task(self._send_in_order(key, group))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
+            started.append(task)
         return len(rows)
 
     async def _send_in_order(self, key: str, rows: list[OutboxRow]) -> None:
@@ -230,7 +239,7 @@ class Outbox(BackgroundTask):
         """Send everything due now, including what this process's dispatcher is sending (tests, shutdown)."""
         for _ in range(rounds):
             if not await self.dispatch_once():
-                if not self._inflight:
+                if not self._inflight:  # the dispatcher's own sends, still under way
                     return
                 await asyncio.sleep(0.01)
 
