@@ -15,7 +15,15 @@ from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
 from bot.inputs import parse_count
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
+from handlers.router import (
+    NOT_RECORDED,
+    CommandRouter,
+    Invocation,
+    Reply,
+    Subcommand,
+    is_lock_timeout,
+    just_ack,
+)
 from storage.directory import DirectoryRepository
 
 CLAIM_CALLBACK = "ownership.claim"
@@ -198,13 +206,19 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                 errors={"reason": f"Keep it under {ownership.MAX_REASON} characters."},
             )
             return
-        result = await ownership.claim(
-            deps,
-            requester_id=body["user"]["id"],
-            account_id=view.get("private_metadata", ""),
-            new_owner_id=new_owner,
-            reason=reason,
-        )
+        try:
+            result = await ownership.claim(
+                deps,
+                requester_id=body["user"]["id"],
+                account_id=view.get("private_metadata", ""),
+                new_owner_id=new_owner,
+                reason=reason,
+            )
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            await ack(response_action="errors", errors={"reason": NOT_RECORDED})
+            return
         if isinstance(result, Refused):
             block = "reason" if "reason" in result.reason else "new_owner"
             await ack(

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import observe
 from bot.deps import Deps
+from storage.db import is_lock_timeout  # noqa: F401 (handlers use it from here)
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ class CommandRouter:
                 raise  # the app's error handler logs it and tells the user
             # The answer rides on the ack: say so there, privately, rather than a bare Slack failure.
             log.warning("database unavailable for %s %s", inv.command, inv.subcommand, exc_info=exc)
-            message = self.deps.renderer.message("common/error.json.j2", unavailable=True)
+            message = self.deps.renderer.message(
+                "common/error.json.j2", unavailable=True, busy=is_lock_timeout(exc)
+            )
             await ack(response_type="ephemeral", **message)
             return
         if reply is None:
@@ -152,7 +155,7 @@ def is_database_error(error: BaseException) -> bool:
 
     if isinstance(error, TemplateError):  # TemplateNotFound is an OSError too, but no outage
         return False
-    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)
+    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError) or is_lock_timeout(error)
 
 
 def register(app: AsyncApp, router: CommandRouter) -> None:
@@ -161,6 +164,12 @@ def register(app: AsyncApp, router: CommandRouter) -> None:
 
 
 # ---- small pieces every feature's listeners share -------------------------------------------------------
+# A modal's answer to a lock wait that ran out (an inline error: at most 150 characters).
+NOT_RECORDED = (
+    "Not recorded: the database is busy (an import is running?). Nothing changed; submit again shortly."
+)
+
+
 async def just_ack(ack: AsyncAck) -> None:
     """The ack half of an action whose work runs after it (lazy)."""
     await ack()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from storage.db import Database
-from storage.models import AccountRow, OpportunityRow, PersonRow
+from storage.db import Database, lock_wait_limit
+from storage.models import AccountRow, OpportunityRow, PersonRow, staged_accounts, staged_opportunities
 from tests.conftest import SAMPLES
 
 HEADER = (SAMPLES / "accounts.csv").read_text().splitlines()[0]
@@ -180,3 +180,35 @@ def test_the_org_file_marks_e_group_cro_and_vps_by_default(tmp_path: Path) -> No
     )
     flags = {p["slack_id"]: p["e_group"] for p in parse_org(org).people}
     assert flags == {"U0X1": True, "U0X2": True, "U0X3": False, "U0X4": True, "U0X5": False}
+
+
+async def test_an_import_never_holds_the_write_lock_long_and_leaves_nothing_staged(
+    db: Database, directory: Database, tmp_path: Path
+) -> None:
+    """30,000 rows: parsed without the lock, staged in chunks, applied in one short transaction. Writers
+    meanwhile (the bot answering clicks) each get the lock within their bounded wait."""
+    rows = [GOOD.replace("A-NEW,New Co", f"A-BIG{i},Big Co {i}") for i in range(30_000)]
+    path = accounts_file(tmp_path, *rows)
+    importing = asyncio.create_task(gtm_bot(db, "import", "accounts", str(path)))
+    waits: list[float] = []
+    while not importing.done():
+        started = asyncio.get_running_loop().time()
+        with lock_wait_limit(1.5):  # a click's budget, less the time to answer
+            async with db.sessions.begin() as session:
+                await session.execute(
+                    update(PersonRow).where(PersonRow.slack_id == "U0AE1").values(name="Ava")
+                )
+        waits.append(asyncio.get_running_loop().time() - started)
+        await asyncio.sleep(0.05)
+    status, stderr = await importing
+    assert status == 0, stderr
+    assert len(waits) > 5 and max(waits) < 1.5
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(AccountRow)) >= 30_000
+        for table in (staged_accounts, staged_opportunities):
+            assert await session.scalar(select(func.count()).select_from(table)) == 0
+    bad = accounts_file(tmp_path, *rows[:100], rows[0])  # a duplicate id on the last line
+    status, _ = await gtm_bot(db, "import", "accounts", str(bad))
+    assert status == 2
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(staged_accounts)) == 0

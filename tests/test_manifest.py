@@ -50,6 +50,8 @@ SCOPE_OF = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.delete": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
     "views.open": None,
     "views.update": None,
     "views.push": None,
