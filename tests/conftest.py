@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.deps import Deps
@@ -63,8 +65,19 @@ async def migrated(database_url: str) -> str:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def db(migrated: str) -> AsyncIterator[Database]:
-    database = Database(migrated)
+async def db(migrated: str, tmp_path: Path) -> AsyncIterator[Database]:
+    url = migrated
+    if is_sqlite(migrated):
+        # Each test gets its own copy of the migrated file, so nothing an earlier test left behind (a
+        # connection of a cancelled task still inside its transaction) can lock this one out.
+        copy = tmp_path / "gtm-test.db"
+        source, target = sqlite3.connect(make_url(migrated).database), sqlite3.connect(copy)
+        with source, target:
+            source.backup(target)
+        source.close()
+        target.close()
+        url = f"sqlite+aiosqlite:///{copy}"
+    database = Database(url)
     async with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())
