@@ -47,6 +47,11 @@ class Deps:
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
+    async def settle(self, seconds: float = 10.0) -> None:
+        """Let the work spawned after acks finish before the engine is disposed (shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=seconds)
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

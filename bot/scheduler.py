@@ -8,7 +8,6 @@ was down is simply due when one comes back, and runs once. Handlers register by 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -83,12 +82,12 @@ class Scheduler(BackgroundTask):
         self.worker = uuid.uuid4().hex[:12]
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 await self.tick()
             except Exception:  # the database may be away; try again next tick
                 log.exception("scheduler tick failed")
-            await asyncio.sleep(self.poll_seconds)
+            await self.pause(self.poll_seconds)
 
     async def tick(self) -> int:
         """One pass: approval reminders, then every due job. Returns how many jobs ran."""
@@ -97,7 +96,7 @@ class Scheduler(BackgroundTask):
         except Exception:  # a broken reminder must not stop holdover transfers and dated jobs
             log.exception("approval reminders failed; running the due jobs anyway")
         ran = 0
-        while True:
+        while not self.stopping:  # a stop lets the job under way finish, and claims no more
             job = await self._claim()
             if job is None:
                 break

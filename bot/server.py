@@ -128,6 +128,7 @@ def create_web_app(
         if jobs is not None:
             await jobs.stop()
         await deps.outbox.stop()
+        await deps.settle()
         for hook in deps.shutdown:
             await hook()
         await deps.db.dispose()

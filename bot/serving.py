@@ -103,10 +103,15 @@ def run_workers(workers: int, run_one: Callable[[], Any]) -> int:
     for child in children:
         child.start()
 
+    told: set[int] = set()
+
     def stop(_signum: int, _frame: object) -> None:
-        for child in children:
-            if child.is_alive():
-                child.terminate()  # aiohttp turns SIGTERM into a clean shutdown
+        # Once per child: aiohttp turns SIGTERM into a clean shutdown, and a second one arriving during that
+        # shutdown aborts it mid-cleanup (connections cancelled while closing, exit status 1).
+        for index, child in enumerate(children):
+            if child.is_alive() and index not in told:
+                told.add(index)
+                child.terminate()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -8,7 +8,6 @@ across a crash or restart. A sent post stores its channel and ts under `ref_key`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -118,17 +117,13 @@ class Outbox(BackgroundTask):
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
-                while await self.start_due():
+                while not self.stopping and await self.start_due():
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
-            # asyncio.timeout, not wait_for: on Python 3.11, wait_for loses a cancellation that arrives
-            # as the event is set (sends set it as they finish), and stop() then waited forever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
+            await self.pause(self.poll_seconds, wake=self._wake)
             self._wake.clear()
 
     async def stop(self) -> None:
