@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
-from bot.directory_cache import DirectoryCache
+from bot.features.directory.cache import DirectoryCache
 from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings

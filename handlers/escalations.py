@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import escalations
 from bot.approvals import service
 from bot.deps import Deps
+from bot.features import escalations
+from bot.features.ownership.service import find_account
 from bot.handbook.results import Refused
-from bot.ownership import find_account
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
 from storage.directory import DirectoryRepository

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import holdovers
 from bot.deps import Deps
+from bot.features.holdovers import service as holdovers
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack

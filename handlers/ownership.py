@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for

@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, salesforce
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.salesforce import jobs as salesforce
+from bot.features.stages import lookup
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Role
 from bot.handbook.visibility import may_see
-from bot.stages import lookup
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
 from storage.directory import DirectoryRepository
 

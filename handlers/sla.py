@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, sla
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.sla import service as sla
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand

@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, sponsorship
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.sponsorship import service as sponsorship
 from bot.handbook.results import Refused
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
 from storage.sponsorships import SponsorshipRepository

@@ -14,7 +14,7 @@ from bot.handbook.results import Refused
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-from bot.escalations.common import (
+from bot.features.escalations.common import (
     GLOBAL,
     KIND,
     MAX_TEXT,
@@ -25,7 +25,7 @@ from bot.escalations.common import (
     _state,
     parties,
 )
-from bot.escalations.steps import _announce, _settle
+from bot.features.escalations.steps import _announce, _settle
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import salesforce, scheduler
+from bot import scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
+from bot.features.salesforce import jobs as salesforce
 from bot.handbook import holdover as rules
 from bot.handbook.directory import Account, Opportunity, Person, Role
 from bot.handbook.results import Allowed, Refused

@@ -14,11 +14,11 @@ from bot import scheduler
 from bot.approvals import outbox, service
 from bot.approvals.engine import Status
 from bot.crm.client import RetryLater, SalesforceClient, SalesforceError
+from bot.features.salesforce.run import credentials, run_sync
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Person, Role
 from bot.handbook.visibility import HIDDEN_NAME, may_see
-from bot.salesforce_sync import credentials, run_sync
 from storage.crm import WRITE_BACK, CrmRepository
 from storage.directory import DirectoryRepository
 from storage.models import JobRow, OutboxRow

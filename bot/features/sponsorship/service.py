@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from bot import ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.ownership import service as ownership
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import salesforce
-from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.directory.names import AccountNameIndex, NameMatch
+from bot.features.holdovers.service import record as record_holdovers
+from bot.features.salesforce import jobs as salesforce
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from bot.handbook.visibility import PUBLIC, may_see
-from bot.holdovers import record as record_holdovers
 from bot.render import capfirst
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import service
+from bot.features.ownership.service import load_view
 from bot.handbook import escalation as chain
 from bot.handbook import facts
 from bot.handbook.directory import Person, Role
 from bot.handbook.escalation import EscalationState as S
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see
-from bot.ownership import load_view
 
 if TYPE_CHECKING:
     pass
