@@ -12,11 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import service
 from bot.deps import Deps
 from bot.features import escalations
-from bot.features.ownership.service import find_account
+from bot.features.directory import lookups
 from bot.handbook.results import Refused
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
-from storage.directory import DirectoryRepository
 
 MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 REASON_MODALS = {
@@ -70,9 +69,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def account_for(inv: Invocation, text: str, respond: AsyncRespond) -> str | None:
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            found = await find_account(repo, await repo.person(inv.user_id), text)
+        found = await lookups.account_for(deps, inv.user_id, text)
         if found.account is None:
             await respond(
                 response_type="ephemeral",
@@ -108,8 +105,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if account_id is None:
             return
         rep_id = mention.group(1) if mention else ""
-        async with deps.db.reads() as session:
-            account = await DirectoryRepository(session).account(account_id)
+        account = await lookups.account(deps, account_id)
         if rep_id:
             form = await escalations.form(deps, user=inv.user_id, account_id=account_id, rep_id=rep_id)
             if isinstance(form, Refused):
@@ -139,10 +135,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             stand_alone=stand_alone,
         )
         if isinstance(result, Refused):
-            words = result.reason.lower()
-            block = (
-                "considerations" if ("consideration" in words or "stand-alone" in words) else "explanation"
-            )
+            block = "considerations" if result.field == "considerations" else "explanation"
             await ack(response_action="errors", errors={block: _error(result.reason)})
             return
         await ack(response_action="update", view=sent(result))
@@ -171,14 +164,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             effective_on=_date(field_value(values, "date", "selected_date")),
         )
         if isinstance(result, Refused):
-            words = result.reason.lower()
-            block = (
-                "date"
-                if ("date" in words or "time frame" in words)
-                else "rep"
-                if ("rep" in words.split() or "named accounts" in words or "already owns" in words)
-                else "explanation"
-            )
+            block = result.field if result.field in ("date", "rep") else "explanation"
             await ack(response_action="errors", errors={block: _error(result.reason)})
             return
         await ack(response_action="update", view=sent(result))

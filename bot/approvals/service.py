@@ -494,6 +494,14 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
     return request
 
 
+async def refuse_tampered(deps: Deps, *, actor: str, value: str) -> None:
+    """Audit a click whose button value was not one the bot wrote (a forged or edited payload)."""
+    async with deps.db.sessions.begin() as session:
+        await RequestRepository(session).audit(
+            None, actor, "refused_tampered_action", {"value": value[:100]}, deps.clock()
+        )
+
+
 async def send_reminders(deps: Deps) -> int:
     """Remind approvers of steps pending past their reminder time; each reminder is claimed once."""
     now = deps.clock()

@@ -182,3 +182,19 @@ def test_weekly_reports_split_running_holdovers_soonest_first() -> None:
 )
 def test_a_granted_extension_covers_the_next_90_days(ends_on: date, asked_on: date, extended: date) -> None:
     assert extended_end(ends_on, asked_on) == extended
+
+
+@pytest.mark.parametrize(
+    ("close_in_days", "evidence", "field"),
+    [
+        (30, "signed", "evidence"),
+        (-1, "the customer signed the order form and legal approved it", ""),
+        (400, "the customer signed the order form and legal approved it", ""),
+    ],
+)
+def test_an_extension_refusal_names_the_evidence_field_only_when_evidence_is_wrong(
+    close_in_days: int, evidence: str, field: str
+) -> None:
+    result = check_extension(TODAY + timedelta(days=close_in_days), TODAY, evidence)
+    assert not result
+    assert getattr(result, "field", None) == field

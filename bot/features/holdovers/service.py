@@ -368,7 +368,7 @@ async def request_extension(
     if close_date is None:
         return Refused("give the date the deal is expected to close")
     if len(evidence) > MAX_EVIDENCE:
-        return Refused(f"keep the evidence under {MAX_EVIDENCE} characters")
+        return Refused(f"keep the evidence under {MAX_EVIDENCE} characters", field="evidence")
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), user)
         row = await HoldoverRepository(session).lock(holdover_id)
