@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from handlers import FEATURES, edge
 from handlers import errors as error_handler
 from handlers.router import CommandRouter
 from handlers.router import register as register_router
+from storage.db import lock_wait_limit
+
+# Slack gives up on an answer after 3 s. Lock waits in the answer stop here, leaving time to say so.
+LOCK_WAIT_SECONDS = 2.0
+
+
+class GtmApp(AsyncApp):
+    """Bolt's app, with every request's database lock waits bounded while its answer is pending (HTTP,
+    Socket Mode and the playground all dispatch here). Lazy listeners run after the answer, unbounded."""
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        with lock_wait_limit(LOCK_WAIT_SECONDS):
+            return await super().async_dispatch(req)
 
 
 class _NoTokenWarning(logging.Filter):
@@ -24,7 +39,7 @@ def build_app(deps: Deps) -> AsyncApp:
     bolt_log = logging.getLogger("gtm_bot.bolt")
     if not any(isinstance(f, _NoTokenWarning) for f in bolt_log.filters):
         bolt_log.addFilter(_NoTokenWarning())
-    app = AsyncApp(
+    app = GtmApp(
         signing_secret=deps.settings.signing_secret,
         client=deps.client,
         # Listeners run before the HTTP response: the ack can carry the answer itself, and slow work goes to

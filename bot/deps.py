@@ -57,7 +57,7 @@ class Deps:
         db = Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
-        return cls(
+        deps = cls(
             settings=settings,
             db=db,
             renderer=Renderer(settings.templates_dir),
@@ -65,3 +65,8 @@ class Deps:
             outbox=outbox,
             clock=clock,
         )
+        # App Home refreshes are built when sent, by any process's outbox
+        from bot.features.home import service as home
+
+        home.register(deps)
+        return deps

@@ -114,13 +114,19 @@ def _age(now: datetime, at: datetime | None) -> float:
 def _backlog_gauges(backlog: Backlog, now: datetime) -> Iterator[tuple[str, tuple[str, float]]]:
     yield "gtm_outbox_pending", ("Slack messages waiting in the outbox", backlog.outbox_pending)
     yield "gtm_outbox_dead", ("Slack messages the outbox gave up on", backlog.outbox_dead)
-    yield "gtm_outbox_oldest_pending_age_seconds", (
-        "Age of the oldest message waiting in the outbox (0 when none)",
-        _age(now, backlog.oldest_pending_created_at),
+    yield (
+        "gtm_outbox_oldest_pending_age_seconds",
+        (
+            "Age of the oldest message waiting in the outbox (0 when none)",
+            _age(now, backlog.oldest_pending_created_at),
+        ),
     )
-    yield "gtm_scheduler_lag_seconds", (
-        "How long the most overdue scheduled job has been due (0 when none is overdue)",
-        _age(now, backlog.oldest_overdue_due_at),
+    yield (
+        "gtm_scheduler_lag_seconds",
+        (
+            "How long the most overdue scheduled job has been due (0 when none is overdue)",
+            _age(now, backlog.oldest_overdue_due_at),
+        ),
     )
     yield "gtm_scheduler_jobs_overdue", ("Scheduled jobs that are due and not run yet", backlog.jobs_overdue)
 

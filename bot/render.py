@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime, time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,33 @@ def capfirst(value: object) -> str:
     """Start a sentence with a capital, whatever the rule text began with."""
     text = "" if value is None else str(value)
     return text[:1].upper() + text[1:]
+
+
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def mention(value: object) -> str:
+    """A Slack user id as a mention (`<@U1>`, shown as the person's name); anything else escaped."""
+    text = "" if value is None else str(value)
+    return f"<@{text}>" if _SLACK_ID.match(text) else mrkdwn_escape(text)
+
+
+def slack_date(value: object, fmt: str = "{date_short_pretty} {time}", fallback: str = "") -> str:
+    """A moment in Slack's date formatting, so every reader sees their own time zone; the UTC text is the
+    fallback for clients that can't. Dates without a time read as the date alone."""
+    if value is None or value == "":
+        return ""
+    given = fallback
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        moment = datetime.combine(value, time(12), tzinfo=UTC)  # midday UTC: the same day everywhere
+        fmt, fallback = "{date_short_pretty}", value.isoformat()
+    else:
+        assert isinstance(value, datetime)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{given or fallback}>"
 
 
 def _tojson(value: Any) -> str:
@@ -60,6 +88,8 @@ class Renderer:
         self.env.filters["truncate_to"] = truncate
         self.env.filters["capfirst"] = capfirst
         self.env.filters["tojson"] = _tojson
+        self.env.filters["mention"] = mention
+        self.env.filters["slack_date"] = slack_date
         self.env.policies["json.dumps_function"] = json.dumps
 
     def check(self) -> int:

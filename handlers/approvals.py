@@ -12,7 +12,7 @@ from bot.approvals.engine import Verdict
 from bot.deps import Deps
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
-from handlers.router import CommandRouter, just_ack
+from handlers.router import NOT_RECORDED, CommandRouter, is_lock_timeout, just_ack
 
 REJECT_CALLBACK = "approval.reject_reason"
 OVERRIDE_CALLBACK = "approval.override_reason"
@@ -137,9 +137,15 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             )
             return
         kwargs = {"reason": reason} if verdict is Verdict.REJECT else {"override_reason": reason}
-        result = await service.decide(
-            deps, request_id=ids[0], step_id=ids[1], actor=body["user"]["id"], verdict=verdict, **kwargs
-        )
+        try:
+            result = await service.decide(
+                deps, request_id=ids[0], step_id=ids[1], actor=body["user"]["id"], verdict=verdict, **kwargs
+            )
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            await ack(response_action="errors", errors={"reason": NOT_RECORDED})
+            return
         if isinstance(result, service.Decided):
             await ack()
         else:

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from handlers.router import is_database_error
+from storage.db import is_lock_timeout
 
 log = logging.getLogger("gtm_bot.errors")
 
@@ -20,16 +21,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse | None:
         user = body.get("user_id") or (body.get("user") or {}).get("id")
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        log.error(
-            "listener failed for %s in %s (%s)",
-            user,
-            channel,
-            body.get("type") or body.get("command"),
-            exc_info=error,
-        )
+        busy = is_lock_timeout(error)
+        if busy:  # a lock held past the request's deadline (a long import): expected, not a bug
+            log.warning("database busy for %s in %s (%s); nothing recorded", user, channel, body.get("type"))
+        else:
+            log.error(
+                "listener failed for %s in %s (%s)",
+                user,
+                channel,
+                body.get("type") or body.get("command"),
+                exc_info=error,
+            )
         if not user or not channel:
             return None
-        message = deps.renderer.message("common/error.json.j2", unavailable=is_database_error(error))
+        message = deps.renderer.message(
+            "common/error.json.j2", unavailable=is_database_error(error), busy=busy
+        )
         try:
             await client.chat_postEphemeral(channel=channel, user=user, **message)
         except Exception:  # Slack itself may be the problem; the log above has the details

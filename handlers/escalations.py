@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,6 @@ from bot.handbook.results import Refused
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
 
-MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 REASON_MODALS = {
     escalations.GLOBAL: (
         "Keep the account",
@@ -100,11 +98,16 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         await client.views_open(trigger_id=inv.trigger_id, view=view)
 
     async def open_handoff(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
-        mention = MENTION.search(inv.text)
-        account_id = await account_for(inv, MENTION.sub("", inv.text).strip(), respond)
+        split = await lookups.mention_in(deps, inv.text)
+        if split.handle and split.user_id is None:
+            await respond(
+                response_type="ephemeral",
+                **refused(f"I don't know who @{split.handle} is; pick the rep from the list in the form"),
+            )
+        account_id = await account_for(inv, split.account, respond)
         if account_id is None:
             return
-        rep_id = mention.group(1) if mention else ""
+        rep_id = split.user_id or ""
         account = await lookups.account(deps, account_id)
         if rep_id:
             form = await escalations.form(deps, user=inv.user_id, account_id=account_id, rep_id=rep_id)
@@ -259,6 +262,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             "escalate",
             "/gtm escalate ACCOUNT",
             "Ask the global owner for a child account in your territory; disputes go to managers",
+            needs_text=True,
             lazy=open_escalate,
         )
     )
@@ -267,6 +271,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             "handoff",
             "/gtm handoff ACCOUNT @rep",
             "Global owners: hand a child account to a territory rep, with an explanation (rule 6)",
+            needs_text=True,
             lazy=open_handoff,
         )
     )

@@ -16,7 +16,15 @@ from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
 from bot.inputs import parse_count
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
+from handlers.router import (
+    NOT_RECORDED,
+    CommandRouter,
+    Invocation,
+    Reply,
+    Subcommand,
+    is_lock_timeout,
+    just_ack,
+)
 
 CLAIM_CALLBACK = "ownership.claim"
 CLAIM_VIEW = "ownership.claim."  # + user id + "." + a random token: the external id of a claim modal
@@ -94,11 +102,15 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             new_owner=new_owner_id,
             criteria=routing.criteria,
             explanation=routing.explanation,
+            record_ownership=found.record_ownership,
             auto_apply=routing.auto_apply,
             needs_reason=routing.needs_override and routing.auto_apply,
         )
 
     async def open_claim(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        if not inv.text.strip():  # no account typed: the picker, as the shortcut opens it
+            await client.views_open(trigger_id=inv.trigger_id, view=picker(inv.user_id))
+            return
         found = await lookups.account_for(deps, inv.user_id, inv.text)
         if found.account is None:
             await respond(response_type="ephemeral", **not_found(inv.text or "(nothing)", found.candidates))
@@ -132,6 +144,44 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             return
         await client.views_update(external_id=external_id, hash=view.get("hash"), view=updated)
 
+    def picker(user: str) -> dict[str, Any]:
+        """The account picker; bound to its user by an external id, like the claim modal it turns into."""
+        external_id = f"{CLAIM_VIEW}{user}.{secrets.token_hex(6)}"
+        return render.render("ownership/pick_modal.json.j2", external_id=external_id)
+
+    async def shortcut(body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Global shortcut "Request ownership": the claim modal, starting with an account picker."""
+        await client.views_open(trigger_id=body["trigger_id"], view=picker(body["user"]["id"]))
+
+    async def account_suggestions(ack: AsyncAck, body: dict[str, Any]) -> None:
+        accounts = await ownership.account_options(deps, body["user"]["id"], str(body.get("value") or ""))
+        await ack(**render.render("ownership/account_options.json.j2", accounts=accounts))
+
+    async def account_picked(body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Picking an account turns the picker into that account's claim modal (rules before submit)."""
+        view, user = body.get("view") or {}, body["user"]["id"]
+        external_id = str(view.get("external_id") or "")
+        if not external_id.startswith(f"{CLAIM_VIEW}{user}.") or len(external_id) > 100:
+            log.warning("ignored ownership.account from %s on a view that isn't theirs", user)
+            return
+        picked = (body["actions"][0].get("selected_option") or {}).get("value") or ""
+        updated = await claim_modal(user, str(picked)[:64], user, external_id)
+        if isinstance(updated, str):
+            return  # e.g. a public-sector id typed by someone who may not see it: nothing to show
+        await client.views_update(external_id=external_id, hash=view.get("hash"), view=updated)
+
+    async def pick_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        values = body["view"]["state"]["values"]
+        picked = (
+            (values.get("account", {}).get("ownership.account") or {}).get("selected_option") or {}
+        ).get("value")
+        user = body["user"]["id"]
+        updated = await claim_modal(user, str(picked or "")[:64], user) if picked else "pick an account"
+        if isinstance(updated, str):
+            await ack(response_action="errors", errors={"account": (updated[:1].upper() + updated[1:])[:150]})
+            return
+        await ack(response_action="update", view=updated)
+
     async def claim_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         values = view["state"]["values"]
@@ -146,13 +196,19 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                 errors={"reason": f"Keep it under {ownership.MAX_REASON} characters."},
             )
             return
-        result = await ownership.claim(
-            deps,
-            requester_id=body["user"]["id"],
-            account_id=view.get("private_metadata", ""),
-            new_owner_id=new_owner,
-            reason=reason,
-        )
+        try:
+            result = await ownership.claim(
+                deps,
+                requester_id=body["user"]["id"],
+                account_id=view.get("private_metadata", ""),
+                new_owner_id=new_owner,
+                reason=reason,
+            )
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            await ack(response_action="errors", errors={"reason": NOT_RECORDED})
+            return
         if isinstance(result, Refused):
             block = "reason" if result.field == "reason" else "new_owner"
             await ack(
@@ -190,7 +246,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     router.add(
         Subcommand(
             "claim",
-            "/gtm claim ACCOUNT",
+            "/gtm claim [ACCOUNT]",
             "Ask to own an account (or give it to someone); routed to the right approver",
             lazy=open_claim,
         )
@@ -198,3 +254,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     app.action("ownership.claim_button")(ack=just_ack, lazy=[claim_button])
     app.action("ownership.new_owner")(ack=just_ack, lazy=[new_owner_changed])
     app.view(CLAIM_CALLBACK)(claim_submitted)
+    app.shortcut("ownership.request")(ack=just_ack, lazy=[shortcut])
+    app.options("ownership.account")(account_suggestions)
+    app.action("ownership.account")(ack=just_ack, lazy=[account_picked])
+    app.view("ownership.pick")(pick_submitted)

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import service
 from bot.approvals.engine import Status, may_cancel
 from bot.deps import Deps
+from bot.features.home import service as home
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
@@ -56,20 +57,20 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             if isinstance(result, Refused)
             else f"Request #{result.id} is cancelled; the approvers' cards say so."
         )
-        deps.spawn(
-            respond(
-                replace_original=False,
-                response_type="ephemeral",
-                **render.message("approvals/outcome.json.j2", text=text, icon=""),
+        if body.get("response_url"):  # App Home's Cancel has none: the refreshed Home shows it
+            deps.spawn(
+                respond(
+                    replace_original=False,
+                    response_type="ephemeral",
+                    **render.message("approvals/outcome.json.j2", text=text, icon=""),
+                )
             )
-        )
 
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab") != "home":  # the Messages tab opens too; it has nothing to publish
+            return
         user = event.get("user", "")
-        message = render.message("approvals/overview.json.j2", overview=await service.overview(deps, user))
-        await client.views_publish(
-            user_id=user, view=render.render("approvals/home.json.j2", overview_message=message)
-        )
+        await client.views_publish(user_id=user, view=await home.view(deps, user))
 
     router.add(
         Subcommand(

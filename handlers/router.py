@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import observe
 from bot.deps import Deps
+from storage.db import is_lock_timeout  # noqa: F401 (handlers use it from here)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Subcommand:
     answer: Answer | None = None
     lazy: Lazy | None = None
     aliases: tuple[str, ...] = ()
+    needs_text: bool = False  # with nothing after the subcommand, answer its usage
 
 
 @dataclass
@@ -107,6 +109,9 @@ class CommandRouter:
             await ack(response_type="ephemeral", **self.help_reply(unknown))
             return
         inv = self.invocation(body, sub.name, rest)
+        if sub.needs_text and not rest:
+            await ack(response_type="ephemeral", **self.say(f"Usage: `{sub.usage}`. {sub.summary}.", ""))
+            return
         try:
             reply = await sub.answer(inv) if sub.answer is not None else None
         except Exception as exc:
@@ -114,7 +119,9 @@ class CommandRouter:
                 raise  # the app's error handler logs it and tells the user
             # The answer rides on the ack: say so there, privately, rather than a bare Slack failure.
             log.warning("database unavailable for %s %s", inv.command, inv.subcommand, exc_info=exc)
-            message = self.deps.renderer.message("common/error.json.j2", unavailable=True)
+            message = self.deps.renderer.message(
+                "common/error.json.j2", unavailable=True, busy=is_lock_timeout(exc)
+            )
             await ack(response_type="ephemeral", **message)
             return
         if reply is None:
@@ -148,7 +155,7 @@ def is_database_error(error: BaseException) -> bool:
 
     if isinstance(error, TemplateError):  # TemplateNotFound is an OSError too, but no outage
         return False
-    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError)
+    return isinstance(error, OperationalError | DBAPIError | OSError | TimeoutError) or is_lock_timeout(error)
 
 
 def register(app: AsyncApp, router: CommandRouter) -> None:
@@ -157,6 +164,12 @@ def register(app: AsyncApp, router: CommandRouter) -> None:
 
 
 # ---- small pieces every feature's listeners share -------------------------------------------------------
+# A modal's answer to a lock wait that ran out (an inline error: at most 150 characters).
+NOT_RECORDED = (
+    "Not recorded: the database is busy (an import is running?). Nothing changed; submit again shortly."
+)
+
+
 async def just_ack(ack: AsyncAck) -> None:
     """The ack half of an action whose work runs after it (lazy)."""
     await ack()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import contextvars
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,63 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30000  # background work (the outbox, the scheduler, imports) may wait this long
+
+
+class Busy(Exception):
+    """A lock wait ran past the deadline of the request it serves: nothing of that transaction was kept."""
+
+
+class _Deadline:
+    """When the request being answered must stop waiting for locks (time.monotonic()); None: no limit.
+
+    One object per request, shared by every task started while answering it: the request clears it once
+    its answer is sent, so work that runs after the answer (lazy listeners, replies) waits as usual."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+
+
+_deadline: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("lock_deadline", default=None)
+
+
+@contextlib.contextmanager
+def lock_wait_limit(seconds: float) -> Iterator[None]:
+    """Every database lock wait inside (both dialects, any session) ends `seconds` from now, with Busy
+    or the driver's own lock or statement time-out (see `is_lock_timeout`)."""
+    holder = _Deadline(time.monotonic() + seconds)
+    token = _deadline.set(holder)
+    try:
+        yield
+    finally:
+        holder.at = None
+        _deadline.reset(token)
+
+
+def remaining_wait() -> float | None:
+    """Seconds left to wait for a lock in this context, or None when there is no limit."""
+    holder = _deadline.get()
+    if holder is None or holder.at is None:
+        return None
+    return holder.at - time.monotonic()
+
+
+def is_lock_timeout(error: BaseException | None) -> bool:
+    """A bounded lock wait gave up: Busy, SQLite's "database is locked", PostgreSQL's lock_timeout
+    (55P03) or statement_timeout (57014)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, Busy):
+            return True
+        if getattr(error, "sqlstate", None) in ("55P03", "57014"):
+            return True
+        if "database is locked" in str(error) and type(error).__name__ == "OperationalError":
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return False
 
 
 def is_sqlite(url: str) -> bool:
@@ -38,16 +97,35 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # A request waits for the write lock only as long as it has left (see lock_wait_limit).
+            left = remaining_wait()
+            wanted = BUSY_TIMEOUT_MS if left is None else max(1, int(left * 1000))
+            if conn.info.get("busy_timeout", BUSY_TIMEOUT_MS) != wanted:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
+                conn.info["busy_timeout"] = wanted
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _pg_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # Inside a request, no statement (a lock wait included) outlives the request's deadline.
+        left = remaining_wait()
+        if left is not None:
+            ms = f"{max(1, int(left * 1000))}ms"
+            conn.exec_driver_sql(
+                "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)",
+                (ms,),
+            )
+
+    return engine
 
 
 def is_sqlite_file(url: str) -> bool:
@@ -90,8 +168,20 @@ class _QueuedWriters:
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
-        async with self._lock, self._sessions.begin() as session:
-            yield session
+        left = remaining_wait()
+        if left is None:
+            await self._lock.acquire()
+        else:
+            try:
+                async with asyncio.timeout(max(left, 0)):
+                    await self._lock.acquire()
+            except TimeoutError:
+                raise Busy("waited too long for this process's turn to write") from None
+        try:
+            async with self._sessions.begin() as session:
+                yield session
+        finally:
+            self._lock.release()
 
 
 class Database:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, func, select, update
@@ -26,6 +27,7 @@ def to_person(row: Any) -> Person:
         manager=row.manager,
         team_lead=row.team_lead,
         public_sector=row.public_sector,
+        e_group=row.e_group,
     )
 
 
@@ -101,6 +103,7 @@ def roots(parents: dict[str, str | None]) -> dict[str, str]:
 
 
 OVERRIDES = ("employees_override", "override_country", "override_state")
+CHUNK = 10_000  # ids per IN (...): under PostgreSQL's 32,767 bound parameters a statement
 ACCOUNT_COLUMNS = tuple(AccountRow.__table__.c)
 PERSON_COLUMNS = tuple(PersonRow.__table__.c)
 OPPORTUNITY_COLUMNS = tuple(OpportunityRow.__table__.c)
@@ -336,13 +339,18 @@ class DirectoryRepository:
         )
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
-        roots = await self.session.scalars(
-            update(AccountRow)
-            .where(AccountRow.account_id.in_(list(account_ids)))
-            .values(owner=owner)
-            .returning(AccountRow.root_id)
-        )
-        await self.touch_hierarchies(set(roots))
+        # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
+        ids, roots = list(account_ids), set()
+        for start in range(0, len(ids), CHUNK):
+            roots.update(
+                await self.session.scalars(
+                    update(AccountRow)
+                    .where(AccountRow.account_id.in_(ids[start : start + CHUNK]))
+                    .values(owner=owner)
+                    .returning(AccountRow.root_id)
+                )
+            )
+        await self.touch_hierarchies(roots)
 
     async def touch_hierarchies(self, root_ids: Iterable[str | None]) -> None:
         """Something inside these hierarchies changed (an owner, a count, an address)."""
@@ -369,10 +377,15 @@ class DirectoryRepository:
         return to_opportunity(row) if row else None
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        return [
-            to_opportunity(r)
-            for r in await self.session.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})
-        ]
+        ids, found = list(account_ids), []
+        for start in range(0, len(ids), CHUNK):  # PostgreSQL's parameter limit, as in set_owner
+            found += [
+                to_opportunity(r)
+                for r in await self.session.execute(OPPORTUNITIES_OF, {"ids": ids[start : start + CHUNK]})
+            ]
+        if len(ids) > CHUNK:  # each chunk came sorted; the whole must be too
+            found.sort(key=lambda o: (o.created_date is None, o.created_date or date.min))
+        return found
 
     async def opportunities_named_like(self, text: str, limit: int = 10) -> list[Opportunity]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"

@@ -67,6 +67,7 @@ class PersonRow(Base):
     manager: Mapped[str | None] = mapped_column(String(32), index=True)
     team_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     public_sector: Mapped[bool] = mapped_column(Boolean, default=False)
+    e_group: Mapped[bool] = mapped_column(Boolean, default=False)  # may be an executive sponsor
 
 
 class AccountRow(Base):
@@ -395,3 +396,20 @@ class CrmDriftRow(Base):
     detected_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | closed
     reported_at: Mapped[datetime | None]
+
+
+def _staging_table(name: str, target: type[Base]) -> Any:
+    """A file's rows, checked and loaded in short transactions before one short transaction applies them
+    (the importer); the target's columns, keyed by import, without its indexes."""
+    from sqlalchemy import Column, Table
+
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in target.__table__.columns
+        if c.name != "root_id"
+    ]
+    return Table(name, Base.metadata, Column("import_id", String(32), primary_key=True), *columns)
+
+
+staged_accounts = _staging_table("staged_accounts", AccountRow)
+staged_opportunities = _staging_table("staged_opportunities", OpportunityRow)

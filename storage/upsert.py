@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,3 +60,30 @@ async def upsert_many(
         await session.execute(stmt, chunk)
         if on_batch is not None:
             on_batch(len(chunk))
+
+
+async def upsert_from(
+    session: AsyncSession,
+    model: type[Any],
+    source: Any,
+    where: Any,
+    keys: Sequence[str],
+    *,
+    keep_when_null: Sequence[str] = (),
+) -> None:
+    """INSERT INTO model SELECT (model's columns) FROM source WHERE ... ON CONFLICT (keys) DO UPDATE:
+    one set-based statement, however many rows (no bound parameter per row)."""
+    table = model.__table__
+    columns = [c.name for c in source.columns if c.name in table.c]
+    stmt = _insert(session, table).from_select(columns, select(*(source.c[c] for c in columns)).where(where))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={
+            c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
+            if c in keep_when_null
+            else getattr(stmt.excluded, c)
+            for c in columns
+            if c not in keys
+        },
+    )
+    await session.execute(stmt)

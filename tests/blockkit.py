@@ -32,6 +32,16 @@ def check_message(message: dict[str, Any], where: str = "message") -> None:
     _check_blocks(message.get("blocks", []), MAX_MESSAGE_BLOCKS, where)
 
 
+def check_options(answer: dict[str, Any], where: str = "options") -> None:
+    """An options-load (block_suggestion) answer: at most 100 options, each a valid Option."""
+    from slack_sdk.models.blocks import Option
+
+    assert set(answer) == {"options"} and len(answer["options"]) <= 100, where
+    for option in answer["options"]:
+        Option(**option).validate_json()
+        assert len(option["text"]["text"]) <= 75 and len(option["value"]) <= 150, where
+
+
 def check_view(view: dict[str, Any], where: str = "view") -> None:
     View(**view).validate_json()
     if view.get("type") == "modal":

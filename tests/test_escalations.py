@@ -175,7 +175,11 @@ async def test_reassign_moves_the_account_records_holdovers_and_tells_everyone(
     assert held["O-1002"].ends_on == date(2027, 3, 30) and held["O-1002"].new_owner == TOM
     assert {"holdover.reminder", "holdover.transfer", "holdover.weekly_report"} <= jobs
     steps = await timeline(slack, TOM, request_id)
-    assert "requested" in steps and "reassigned" in steps and "Sally Park" in steps and "applied" in steps
+    assert f"<@{TOM}> asked: Tom Becker asks Sally Park for Initech GmbH" in steps
+    assert f"<@{SALLY}> Sally Park reassigns Initech GmbH to Tom Becker." in steps
+    assert f"The account moved from <@{SALLY}> to <@{TOM}>" in steps
+    assert "<!date^1795532400^{date_short_pretty} {time}|2026-11-24 15:00 UTC>" in steps
+    assert "U0SAL1 " not in steps and "UTC`" not in steps and "step opened" not in steps
 
 
 async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
@@ -190,7 +194,9 @@ async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     assert (await request_row(db)).status == "rejected"
     steps = await timeline(slack, SALLY, request_id)
-    assert "kept" in steps and KEEP[:40] in steps and "accepted keep" in steps
+    assert f"<@{SALLY}> Sally Park keeps Initech GmbH with the global account: {KEEP}" in steps
+    assert f"<@{TOM}> Tom Becker accepts: Initech GmbH stays with Sally Park." in steps
+    assert "rejected step" not in steps and "accepted keep" not in steps and "rejectd" not in steps
 
 
 async def test_keep_disagree_and_both_managers_agree_to_transfer(
@@ -206,7 +212,8 @@ async def test_keep_disagree_and_both_managers_agree_to_transfer(
     assert await owner_of(db, "A-INITECH-DE") == TOM
     assert "managers agree" in (await told(standin, ALEX, "moves to Tom Becker")).lower()
     steps = await timeline(slack, PRIYA, request_id)
-    assert "disputed" in steps and "managers agreed transfer" in steps and "Priya Nair" in steps
+    assert "Tom Becker disagrees: Nobody in New York talks to them" in steps
+    assert f"<@{PRIYA}> The managers agree: Initech GmbH moves to Tom Becker." in steps
 
 
 async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
@@ -234,7 +241,24 @@ async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
     assert await owner_of(db, "A-INITECH-DE") == TOM
     assert "final" in await told(standin, ALEX, "rules (final)")
     steps = await timeline(slack, CASEY, request_id)
-    assert "managers split" in steps and "cro transfer" in steps and "Global pricing depends on it" in steps
+    assert f"<@{ALEX}> Votes so far: Alex Stone: keep." in steps
+    assert "Reason: Global pricing depends on it" in steps
+    assert f"<@{PRIYA}> The managers disagree" in steps
+    assert f"<@{CASEY}> Casey Rivers rules (final): Initech GmbH moves to Tom Becker." in steps
+    assert "cro transfer" not in steps and "managers split" not in steps
+    # Every card of the request, of every step and person, now shows the outcome and has no buttons.
+    for user in (SALLY, TOM, ALEX, PRIYA, CASEY):
+        cards = [m for m in standin.messages["D" + user[1:]] if f"escalation #{request_id}:" in m["text"]]
+        assert cards, user
+        for card in cards:
+            shown = visible_text(card)
+            assert not buttons(card), (user, shown)
+            assert "This request is over: *approved and done*" in shown, (user, shown)
+            assert "is *pending*" not in shown and "your ruling is final" not in shown
+            assert "rejectd" not in shown
+    assert "you decide as one of both reps' managers" in visible_text(
+        next(m for m in standin.messages["D" + ALEX[1:]] if f"escalation #{request_id}:" in m["text"])
+    )
 
 
 async def test_a_named_account_moves_on_the_date_reps_and_managers_agree(
@@ -306,3 +330,40 @@ async def test_nobody_else_can_decide_and_the_timeline_stays_private(
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(HoldoverRow)) == 0
+
+
+async def test_handoff_takes_an_escaped_mention_or_a_plain_handle_after_an_account_with_spaces(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    for typed in (
+        f"handoff Initech GmbH <@{TOM}>",
+        "handoff Initech GmbH @tom",
+        "handoff Initech GmbH @Tom Becker",
+    ):
+        standin.reset()
+        await slack.command(typed, SALLY)
+        view = (await standin.wait_for("views.open"))[0].args["view"]
+        assert view["private_metadata"] == "A-INITECH-DE", typed
+        assert view["blocks"][1]["element"]["initial_user"] == TOM, typed
+    standin.reset()
+    await slack.command("handoff Initech GmbH @nobody", SALLY)
+    reply = (await standin.wait_for("response_url"))[0]
+    assert "I don't know who @nobody is" in visible_text(reply.args)
+
+
+async def test_escalate_and_handoff_without_an_account_answer_their_usage(
+    slack: SlackClient, directory
+) -> None:
+    for sub, usage in (("escalate", "/gtm escalate ACCOUNT"), ("handoff", "/gtm handoff ACCOUNT @rep")):
+        reply = await slack.command(sub, TOM)
+        assert f"Usage: `{usage}`" in reply.text and "No account matches" not in reply.text
+
+
+def test_the_manifest_escapes_mentions_for_gtm() -> None:
+    import yaml
+
+    from bot.settings import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
+    gtm = next(c for c in manifest["features"]["slash_commands"] if c["command"] == "/gtm")
+    assert gtm["should_escape"] is True  # so `<@U…>` arrives, which split_mention reads

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from storage.db import Database
-from storage.models import AccountRow, OpportunityRow, PersonRow
+from storage.db import Database, lock_wait_limit
+from storage.models import AccountRow, OpportunityRow, PersonRow, staged_accounts, staged_opportunities
 from tests.conftest import SAMPLES
 
 HEADER = (SAMPLES / "accounts.csv").read_text().splitlines()[0]
@@ -139,3 +139,76 @@ async def test_a_re_import_keeps_an_override_that_an_applied_review_set(db: Data
             select(AccountRow.employees_override).where(AccountRow.account_id == "A-HOOLI")
         )
     assert kept == 2500
+
+
+OPP_HEADER = (SAMPLES / "opportunities.csv").read_text().splitlines()[0]
+
+
+async def test_an_add_on_whose_parent_is_an_add_on_stops_the_import_with_its_line(
+    db: Database, directory: Database, tmp_path: Path
+) -> None:
+    # The importer's contract: a bad row stops the import with FILE:LINE, exit 2, nothing written. A rule
+    # broken in a row is a bad row, so this is not skipped-and-continued either.
+    rows = [
+        "O-A1,Acme- 10 Add,A-ACME,U0AE1,1-Discovery,Add-On Business,2026-10-01,1000,2027-01-01,O-1004,",
+        "O-A2,Acme- 5 Add,A-ACME,U0AE1,1-Discovery,Add-On Business,2026-10-02,500,2027-01-01,O-A1,",
+    ]
+    path = tmp_path / "opportunities.csv"
+    path.write_text("\n".join([OPP_HEADER, *rows]) + "\n")
+    status, stderr = await gtm_bot(db, "import", "opportunities", str(path))
+    assert status == 2
+    assert (
+        f"{path}:3: parent_opportunity_id O-A1 is an Add-on: A parent opportunity cannot be another" in stderr
+    )
+    async with db.reads() as session:
+        assert await session.get(OpportunityRow, "O-A1") is None  # not even the good first row
+    path.write_text("\n".join([OPP_HEADER, rows[0]]) + "\n")  # a Renewal parent is fine
+    assert (await gtm_bot(db, "import", "opportunities", str(path)))[0] == 0
+
+
+def test_the_org_file_marks_e_group_cro_and_vps_by_default(tmp_path: Path) -> None:
+    from bot.features.directory.importer import parse_org
+
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        "regions:\n  - {name: EMEA, countries: [GB]}\npeople:\n"
+        "  - {slack_id: U0X1, name: C, role: CRO}\n"
+        "  - {slack_id: U0X2, name: V, role: VP}\n"
+        "  - {slack_id: U0X3, name: W, role: VP, e_group: false}\n"
+        "  - {slack_id: U0X4, name: A, role: ADMIN, e_group: true}\n"
+        "  - {slack_id: U0X5, name: E, role: AE}\n"
+    )
+    flags = {p["slack_id"]: p["e_group"] for p in parse_org(org).people}
+    assert flags == {"U0X1": True, "U0X2": True, "U0X3": False, "U0X4": True, "U0X5": False}
+
+
+async def test_an_import_never_holds_the_write_lock_long_and_leaves_nothing_staged(
+    db: Database, directory: Database, tmp_path: Path
+) -> None:
+    """30,000 rows: parsed without the lock, staged in chunks, applied in one short transaction. Writers
+    meanwhile (the bot answering clicks) each get the lock within their bounded wait."""
+    rows = [GOOD.replace("A-NEW,New Co", f"A-BIG{i},Big Co {i}") for i in range(30_000)]
+    path = accounts_file(tmp_path, *rows)
+    importing = asyncio.create_task(gtm_bot(db, "import", "accounts", str(path)))
+    waits: list[float] = []
+    while not importing.done():
+        started = asyncio.get_running_loop().time()
+        with lock_wait_limit(1.5):  # a click's budget, less the time to answer
+            async with db.sessions.begin() as session:
+                await session.execute(
+                    update(PersonRow).where(PersonRow.slack_id == "U0AE1").values(name="Ava")
+                )
+        waits.append(asyncio.get_running_loop().time() - started)
+        await asyncio.sleep(0.05)
+    status, stderr = await importing
+    assert status == 0, stderr
+    assert len(waits) > 5 and max(waits) < 1.5
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(AccountRow)) >= 30_000
+        for table in (staged_accounts, staged_opportunities):
+            assert await session.scalar(select(func.count()).select_from(table)) == 0
+    bad = accounts_file(tmp_path, *rows[:100], rows[0])  # a duplicate id on the last line
+    status, _ = await gtm_bot(db, "import", "accounts", str(bad))
+    assert status == 2
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(staged_accounts)) == 0

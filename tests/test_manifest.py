@@ -50,6 +50,8 @@ SCOPE_OF = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.delete": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
     "views.open": None,
     "views.update": None,
     "views.push": None,
@@ -89,3 +91,28 @@ def test_every_method_the_code_calls_has_its_scope_and_no_scope_is_unused() -> N
     )
     needed = ({SCOPE_OF[m] for m in methods} | {EVENT_SCOPE[e] for e in events}) - {None} | {"commands"}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_messages_tab_takes_the_slash_commands_the_dms_suggest() -> None:
+    # Every card says "`/gtm requests N` shows its timeline" and the playground has a message box there;
+    # a read-only Messages tab would refuse the command in the very place the card asks for it.
+    home = MANIFEST["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
+    card = (PROJECT_ROOT / "templates" / "approvals" / "card.json.j2").read_text()
+    assert "`/gtm requests " in card
+
+
+def test_the_manifest_has_one_of_each_key_and_both_shortcuts() -> None:
+    class Unique(yaml.SafeLoader):
+        pass
+
+    def no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        assert len(keys) == len(set(keys)), f"duplicate keys in manifest.yml: {keys}"
+        return loader.construct_mapping(node, deep)
+
+    Unique.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, no_duplicates)
+    manifest = yaml.load((PROJECT_ROOT / "manifest.yml").read_text(), Loader=Unique)  # noqa: S506
+    shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == {"ownership.request": "global", "glossary.lookup_message": "message"}
+    assert manifest["settings"]["interactivity"]["message_menu_options_url"].endswith("/slack/events")

@@ -12,7 +12,15 @@ from bot.approvals import service
 from bot.deps import Deps
 from bot.standin.web_api import Fault, SlackStandIn
 from storage.db import Database
-from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, RequestRow
+from storage.models import (
+    AccountRow,
+    AuditRow,
+    DecisionRow,
+    HoldoverRow,
+    OpportunityRow,
+    OutboxRow,
+    RequestRow,
+)
 from tests.conftest import FakeClock
 from tests.slack.client import SlackClient, visible_text
 
@@ -92,6 +100,9 @@ async def test_claim_opens_a_modal_that_shows_the_rules(
     assert view["private_metadata"] == "A-HOOLI"
     text = visible_text(view)
     assert "The current owner, Ben Ito, decides" in text, text
+    assert "Contacts stay with Sid Patel, the account's SDR (Mid-Market non-customer account)" in text
+    assert "Leads follow the account owner, Ava Cole" in text
+    assert "Contacts and leads follow the account owner" not in text
     assert "territory" in text
 
 
@@ -99,6 +110,9 @@ async def test_a_request_goes_to_the_owner_who_approves_and_the_account_moves(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
     sent = await request_hooli(slack, standin)
+    card = visible_text(sent["card"])
+    assert "*Why you:* You own the account" in card and "you decide as the account's owner" in card
+    assert "You are not the owner" not in card  # that sentence was the requester's, not Ben's
     assert await owner_of(db, "A-HOOLI") == "U0AE2"
     await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
     assert await owner_of(db, "A-HOOLI") == "U0AE1"
@@ -220,6 +234,19 @@ async def test_an_owner_who_breaks_a_rule_needs_an_rd_override(
     )
     assert ok.body == ""
     assert await owner_of(db, "A-GLOBEX") == "U0AE1"
+    # Rule of Engagement 5: O-1006 was created 2026-05-02, already past 180 days: it moves now, not never.
+    async with db.sessions() as session:
+        opp_owner = await session.scalar(
+            select(OpportunityRow.owner).where(OpportunityRow.opportunity_id == "O-1006")
+        )
+        held = await session.scalar(select(func.count()).select_from(HoldoverRow))
+    assert opp_owner == "U0AE1" and held == 0
+    for user in ("U0AE1", "U0SAL3"):  # both owners are told
+        note = await standin.wait_for(
+            "chat.postMessage",
+            lambda c, u=user: c.args["channel"] == u and "moving with the account" in visible_text(c.args),
+        )
+        assert "Globex Corporation- 500 Ultimate moves to Ava Cole now" in visible_text(note[0].args)
 
 
 async def test_forged_and_unknown_buttons_change_nothing_and_are_audited(
@@ -328,7 +355,9 @@ async def test_requests_lists_and_timeline_and_app_home(
     mine = await slack.command("requests", "U0AE1")
     assert f"#{request_id}" in mine.text and "pending" in mine.text
     timeline = await slack.command(f"requests {request_id}", "U0AE1")
-    assert "requested" in timeline.text and "step opened" in timeline.text
+    asked = "<@U0AE1> asked: Ava Cole to own Hooli. Now waiting on <@U0AE2> (the account's owner)."
+    assert asked in timeline.text
+    assert "step opened" not in timeline.text and "|2026-11-24 15:00 UTC>" in timeline.text
     assert "No request" in (await slack.command(f"requests {request_id}", "U0SAL2")).text
     event = {
         "type": "event_callback",
@@ -338,13 +367,70 @@ async def test_requests_lists_and_timeline_and_app_home(
         "event_time": 1,
         "event": {"type": "app_home_opened", "user": "U0AE2", "tab": "home", "channel": "D0AE2"},
     }
+    standin.reset()
+    messages_tab = {**event, "event_id": "Ev0", "event": {**event["event"], "tab": "messages"}}
+    await slack.post(json.dumps(messages_tab), "application/json")
     await slack.post(json.dumps(event), "application/json")
     published = (await standin.wait_for("views.publish"))[0]
+    assert len(standin.calls_to("views.publish")) == 1  # the Messages tab published nothing
     assert published.args["user_id"] == "U0AE2" and "Waiting on you (1)" in visible_text(
         published.args["view"]
     )
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(RequestRow)) == 1
+
+
+def home_buttons(view: dict) -> dict[str, dict]:
+    found = {}
+    for block in view["blocks"]:
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if element.get("type") == "button":
+                found[element["action_id"]] = element
+    return found
+
+
+async def test_app_home_is_the_inbox_and_is_republished_when_things_change(
+    slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    ben = standin.home["U0AE2"]  # republished through the outbox when the request reached Ben
+    assert "Waiting on you (1)" in visible_text(ben) and "you decide as" in visible_text(ben).lower()
+    approve = home_buttons(ben)["approval.approve"]
+    assert approve["value"] == sent["approve"]["value"] and "approval.reject" in home_buttons(ben)
+    ava = standin.home["U0AE1"]
+    assert "Your open requests (1)" in visible_text(ava) and "approval.cancel" in home_buttons(ava)
+    # Ben approves from Home: a click in a view has no response_url and no channel.
+    view = {"id": "VHOME", "type": "home"}
+    await slack.click(
+        "U0AE2", "approval.approve", approve["value"], channel_id=None, view=view, response_url=""
+    )
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"
+    await deps.outbox.drain()
+    ben, ava = standin.home["U0AE2"], standin.home["U0AE1"]
+    assert "Waiting on you (0)" in visible_text(ben) and "you approved <!date^" in visible_text(ben)
+    assert "approval.approve" not in home_buttons(ben)
+    assert "Your open requests (0)" in visible_text(ava) and "approval.cancel" not in home_buttons(ava)
+    assert "Hooli" in visible_text(ava) and "*Your holdovers*" in visible_text(ava)
+
+
+async def test_cancel_from_app_home_cancels_and_refreshes_it(
+    slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    cancel = home_buttons(standin.home["U0AE1"])["approval.cancel"]
+    view = {"id": "VHOME", "type": "home"}
+    reply = await slack.click(
+        "U0AE1", "approval.cancel", cancel["value"], channel_id=None, view=view, response_url=""
+    )
+    assert reply.status == 200
+    await deps.outbox.drain()
+    assert "Your open requests (0)" in visible_text(standin.home["U0AE1"])
+    assert "Waiting on you (0)" in visible_text(standin.home["U0AE2"])
+    card = visible_text(dm_to(standin, "U0AE2")[0])
+    assert "cancelled by the requester" in card and not buttons(dm_to(standin, "U0AE2")[0])
+    assert sent["approve"]["value"]
 
 
 async def test_slacks_retry_of_a_click_makes_no_second_decision_or_notification(
@@ -368,3 +454,171 @@ async def test_slacks_retry_of_a_click_makes_no_second_decision_or_notification(
     moved = [c for c in standin.calls_to("chat.postMessage") if "moved from" in visible_text(c.args)]
     assert len(moved) == 2  # one per owner, not two each
     assert len([c for c in standin.calls_to("chat.update") if c.args["channel"] == "D0AE2"]) == 1
+
+
+async def test_the_claim_modal_names_rules_in_words_with_correct_plurals(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    await slack.command("claim Globex Corporation", "U0AE1")
+    text = visible_text((await standin.wait_for("views.open"))[0].args["view"])
+    assert "*Named accounts (at most 30)* — Ava Cole would own 1 named account (max 30)" in text
+    assert "*Account-owning role*" in text and "Segment: the hierarchy is Large" in text
+    for internal in ("named_cap", "record_ownership", "1 named accounts"):
+        assert internal not in text
+
+
+async def test_a_rejected_card_and_the_deciders_lists_say_rejected(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    done = await slack.submit(
+        "U0AE2",
+        "approval.reject_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": "Ben has a live deal"}}},
+        private_metadata=sent["approve"]["value"],
+    )
+    assert done.body == ""
+    await standin.wait_for("chat.update", lambda c: c.args["channel"] == "D0AE2")
+    card = visible_text(dm_to(standin, "U0AE2")[0])
+    assert "Ben Ito rejected, <!date^" in card and "closed without the change" in card
+    mine = (await slack.command("requests", "U0AE2")).text
+    assert "you rejected <!date^" in mine
+    assert "rejectd" not in card + mine
+
+
+def interaction(kind: str, user: str, **fields: object) -> dict:
+    return {
+        "type": kind,
+        "user": {"id": user, "team_id": "T0GTMBOT1"},
+        "team": {"id": "T0GTMBOT1"},
+        "api_app_id": "A0GTMBOT1",
+        "token": "legacy",
+        **fields,
+    }
+
+
+async def test_the_request_ownership_shortcut_picks_an_account_by_type_ahead(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    from bot.standin import signer
+
+    await slack.post(
+        *signer.interaction_body(
+            interaction("shortcut", "U0AE1", callback_id="ownership.request", trigger_id="trig-s")
+        )
+    )
+    picker = (await standin.wait_for("views.open"))[0].args["view"]
+    select = picker["blocks"][0]["element"]
+    assert picker["callback_id"] == "ownership.pick" and select["type"] == "external_select"
+    view = {
+        "id": next(k for k, v in standin.views.items() if v.get("external_id") == picker["external_id"]),
+        "type": "modal",
+        "callback_id": "ownership.pick",
+        "hash": "h",
+        "external_id": picker["external_id"],
+    }
+
+    async def suggest(user: str, typed: str) -> list[str]:
+        reply = await slack.post(
+            *signer.interaction_body(
+                interaction(
+                    "block_suggestion",
+                    user,
+                    action_id="ownership.account",
+                    block_id="account",
+                    value=typed,
+                    view=view,
+                )
+            )
+        )
+        assert reply.status == 200, reply.body
+        return [o["value"] for o in reply.json["options"]]
+
+    assert "A-GLOBEX" in await suggest("U0AE1", "glob")
+    assert "A-INITECH" in await suggest("U0AE1", "Initech")
+    assert await suggest("U0AE1", "Stark") == [] and await suggest("U0AE1", "A-STARK") == []  # public sector
+    assert "A-STARK" in await suggest("U0PUB1", "Stark")
+    picked = signer.block_action_payload("U0AE1", "ownership.account", "", channel_id=None, view=view)
+    picked["actions"][0] = {
+        "type": "external_select",
+        "action_id": "ownership.account",
+        "block_id": "account",
+        "selected_option": {"text": {"type": "plain_text", "text": "Globex"}, "value": "A-GLOBEX"},
+    }
+    forged = signer.block_action_payload("U0AE2", "ownership.account", "", channel_id=None, view=view)
+    forged["actions"][0] = dict(picked["actions"][0])
+    await slack.post(*signer.interaction_body(forged))  # someone else's picker: nothing is updated
+    await slack.post(*signer.interaction_body(picked))
+    claim = (await standin.wait_for("views.update"))[0].args["view"]
+    assert claim["callback_id"] == "ownership.claim" and claim["private_metadata"] == "A-GLOBEX"
+    assert "Named accounts (at most 30)" in visible_text(claim)
+    values = {
+        "account": {"ownership.account": {"type": "external_select", "selected_option": {"value": "A-STARK"}}}
+    }
+    hidden = await slack.submit("U0AE1", "ownership.pick", values)
+    assert (
+        hidden.json["response_action"] == "errors" and "No such account" in hidden.json["errors"]["account"]
+    )
+    values["account"]["ownership.account"]["selected_option"]["value"] = "A-HOOLI"
+    nexts = await slack.submit("U0AE1", "ownership.pick", values)
+    assert nexts.json["response_action"] == "update" and nexts.json["view"]["private_metadata"] == "A-HOOLI"
+
+
+async def test_claim_without_an_account_opens_the_picker(
+    slack: SlackClient, standin: SlackStandIn, directory
+) -> None:
+    await slack.command("claim", "U0AE1")
+    assert (await standin.wait_for("views.open"))[0].args["view"]["callback_id"] == "ownership.pick"
+
+
+async def give_named_accounts(db: Database, owner: str, count: int) -> None:
+    async with db.sessions.begin() as session:
+        session.add_all(
+            AccountRow(account_id=f"A-N{i}", name=f"Named {i}", owner=owner, named=True, public_sector=False)
+            for i in range(count)
+        )
+
+
+async def test_a_31st_named_account_is_refused_even_with_an_rd_override(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    # Globex is named. Ava asks while she owns 29: it goes to the US-West RD (she breaks other rules).
+    await give_named_accounts(db, "U0AE1", 29)
+    await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
+    )
+    await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0RD2")
+    button = buttons(dm_to(standin, "U0RD2")[-1])[0]
+    # Meanwhile she reaches 30; Haydn's override comes too late: the cap has no exception.
+    async with db.sessions.begin() as session:
+        session.add(
+            AccountRow(account_id="A-N29", name="Named 29", owner="U0AE1", named=True, public_sector=False)
+        )
+    reason = {
+        "reason": {"value": {"type": "plain_text_input", "value": "Exec relationship, agreed with Wen"}}
+    }
+    late = await slack.submit("U0RD2", "approval.override_reason", reason, private_metadata=button["value"])
+    error = late.json["errors"]["reason"]
+    assert "no longer fits" in error and "Named accounts (at most 30)" in error, error
+    assert await owner_of(db, "A-GLOBEX") == "U0SAL3"
+    # A new request for a 31st is refused outright, and so is an RD applying it with an override.
+    refused = await slack.submit(
+        "U0AE1", "ownership.claim", claim_values("U0AE1", "Met their CIO"), private_metadata="A-GLOBEX"
+    )
+    assert "no more than 30 named accounts" in refused.json["errors"]["new_owner"]
+    rd = await slack.submit(
+        "U0RD2", "ownership.claim", claim_values("U0AE1", "I decide"), private_metadata="A-GLOBEX"
+    )
+    assert rd.json["response_action"] == "errors" and await owner_of(db, "A-GLOBEX") == "U0SAL3"
+
+
+async def test_the_requester_gets_one_new_dm_per_outcome(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    before = len([c for c in standin.calls_to("chat.postMessage") if c.args["channel"] == "U0AE1"])
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    await deps.outbox.drain()
+    posts = [c for c in standin.calls_to("chat.postMessage") if c.args["channel"] == "U0AE1"][before:]
+    assert len(posts) == 1 and "moved from" in visible_text(posts[0].args)  # her copy is updated, not re-sent

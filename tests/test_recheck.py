@@ -57,7 +57,7 @@ async def test_a_claim_whose_new_owner_stopped_fitting_is_not_applied_by_a_plain
     await slack.click(BEN, "approval.approve", sent["approve"]["value"])
     answer = await answer_to(standin, BEN)
     assert "Nothing changed" in answer and "no longer fits" in answer
-    for why in ("territory", "segment", "record_ownership", "SDR"):
+    for why in ("Territory", "Segment", "Account-owning role", "SDR"):  # criteria in words
         assert why in answer
     assert "Dana Reyes" in answer  # the RD of Hooli's region may still approve, with a reason
     assert await owner_of(db, "A-HOOLI") == BEN and await decisions(db) == []
@@ -65,7 +65,7 @@ async def test_a_claim_whose_new_owner_stopped_fitting_is_not_applied_by_a_plain
         request = await session.get(RequestRow, request_id)
         assert request is not None and request.status == "pending"
         refused = await session.scalar(select(AuditRow).where(AuditRow.action == "refused_no_longer_fits"))
-        assert refused is not None and "record_ownership" in refused.detail["why"]
+        assert refused is not None and "Account-owning role" in refused.detail["why"]
 
     await deps.outbox.drain()
     bens_card = next(u for u in standin.calls_to("chat.update") if u.args["channel"] == "D0AE2")

@@ -103,7 +103,10 @@ async def test_done_over_a_weekend_stops_the_escalation(
     assert await tick_at(deps, clock, datetime(2026, 11, 28, 17, 0, tzinfo=UTC)) == 0
     assert await tick_at(deps, clock, datetime(2026, 11, 29, 17, 0, tzinfo=UTC)) == 0
     assert await tick_at(deps, clock, datetime(2026, 11, 30, 14, 5, tzinfo=UTC)) == 1  # the reminder
-    assert "due *Mon 30 Nov 16:00 UTC*" in texts_to(standin, "U0AE2")[-1]
+    assert (
+        "due *<!date^1796054400^{date_short_pretty} {time}|Mon 30 Nov 16:00 UTC>*"
+        in texts_to(standin, "U0AE2")[-1]
+    )
     mine = await slack.command("sla", "U0AE2")
     assert f"#{sla_id}" in mine.text and "due soon" in mine.text
     refused = await slack.command(f"sla done {sla_id}", "U0SDR1")

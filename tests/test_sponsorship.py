@@ -150,3 +150,12 @@ async def test_the_cap_is_checked_again_when_the_cro_confirms(
         request = await session.scalar(select(RequestRow).where(RequestRow.kind == "sponsorship"))
         count = len((await session.scalars(select(SponsorshipRow))).all())
     assert request is not None and request.status == "rejected" and count == 10
+
+
+async def test_a_vp_cannot_nominate_someone_outside_e_group(
+    slack: SlackClient, db: Database, directory
+) -> None:
+    reply = await slack.submit("U0VP1", "sponsor.submit", values("U0AE1"), private_metadata="A-GLOBEX")
+    assert "must be a member of e-group; Ava Cole is not" in reply.json["errors"]["sponsor"]
+    async with db.sessions() as session:
+        assert await session.scalar(select(RequestRow).where(RequestRow.kind == "sponsorship")) is None

@@ -122,7 +122,8 @@ async def test_a_variant_answers_with_the_canonical_stage_and_says_so(
 ) -> None:
     reply = await slack.command(f"stage {typed}", AVA)
     assert reply.json["blocks"][0]["text"]["text"] == label
-    assert f"You typed `{typed}`" in reply.text
+    assert f"{typed} is how one part of the handbook writes it" in reply.text
+    assert "You typed" not in reply.text and f"also writes this stage as {typed}" not in reply.text
     assert f"the canonical number is {label}" in reply.text or f"the canonical label is {label}" in reply.text
 
 
@@ -175,7 +176,23 @@ async def test_an_allowed_move_lists_what_it_requires_and_the_fields_it_sets(sla
 async def test_a_move_from_a_variant_says_which_stage_it_means(slack: SlackClient) -> None:
     reply = await slack.command("stage 6-Closed Won -> 1", AVA)
     assert "Not allowed: 7-Closed Won → 1-Discovery" in reply.text
-    assert "You typed `6-Closed Won`" in reply.text
+    assert "6-Closed Won is how one part of the handbook writes it; the canonical number is 7-Closed Won" in (
+        reply.text
+    )
+
+
+async def test_a_move_that_skips_stages_names_them(slack: SlackClient) -> None:
+    reply = await slack.command("stage discovery -> proposal", AVA)
+    assert "Moving from 1-Discovery to 4-Proposal skips 2-Scoping and 3-Technical Evaluation" in reply.text
+    assert "moves it on to" not in reply.text
+    next_one = await slack.command("stage 1 -> 2", AVA)
+    assert "Completing 1-Discovery moves it on to 2-Scoping" in next_one.text
+
+
+async def test_closed_lost_offers_reopening_within_30_days(slack: SlackClient) -> None:
+    reply = await slack.command("stage 8-Closed Lost", AVA)
+    assert "*Next stages*\nReopen it to an open stage if the prospect re-engages within 30 days" in reply.text
+    assert "None" not in reply.text.split("*Next stages*")[1]
 
 
 async def test_a_move_to_something_that_is_not_a_stage_suggests_stages(slack: SlackClient) -> None:
@@ -652,3 +669,34 @@ async def test_type_computes_upside_iacv(slack: SlackClient) -> None:
     values = type_values("no", "no", "yes", type_potential_total=text("90000"))
     shown = visible_text((await slack.submit(AVA, "stages.type", values)).json["view"])
     assert "Enter both the parent amount and the potential total" in shown
+
+
+async def test_the_stage_card_warns_when_an_add_ons_parent_is_an_add_on(
+    slack: SlackClient, db: Database, directory
+) -> None:
+    async with db.sessions.begin() as session:  # as an older import or Salesforce may have stored it
+        session.add_all(
+            [
+                OpportunityRow(
+                    opportunity_id="O-A1",
+                    name="Acme- 10 Add",
+                    account_id="A-ACME",
+                    owner=AVA,
+                    stage="1-Discovery",
+                    type="Add-On Business",
+                    parent_opportunity_id="O-1004",
+                ),
+                OpportunityRow(
+                    opportunity_id="O-A2",
+                    name="Acme- 5 Add",
+                    account_id="A-ACME",
+                    owner=AVA,
+                    stage="1-Discovery",
+                    type="Add-On Business",
+                    parent_opportunity_id="O-A1",
+                ),
+            ]
+        )
+    reply = await slack.command("stage O-A2", AVA)
+    assert "Its parent O-A1 is an Add-on too. A parent opportunity cannot be another Add-on" in reply.text
+    assert "cannot be another Add-on" not in (await slack.command("stage O-A1", AVA)).text

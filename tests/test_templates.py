@@ -8,7 +8,7 @@ import pytest
 
 from bot.render import Renderer, mrkdwn_escape
 from bot.settings import PROJECT_ROOT
-from tests.blockkit import check_message, check_view
+from tests.blockkit import check_message, check_options, check_view
 from tests.template_samples import HOSTILE, SAMPLES
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -27,6 +27,8 @@ def test_template_renders_valid_block_kit(name: str) -> None:
         rendered = renderer.render(name, **context)
         if isinstance(rendered, dict) and rendered.get("type") in ("modal", "home"):
             check_view(rendered, name)
+        elif isinstance(rendered, dict) and "options" in rendered:
+            check_options(rendered, name)
         else:
             check_message(rendered, name)
         dumped = json.dumps(rendered)

@@ -31,7 +31,7 @@ STARK, WAYNE = "Stark Federal Systems", "Wayne Civic Works"
 HIDDEN = "a public-sector account"
 PETRA_ROW = (
     "  - {slack_id: U0PRD1, name: Petra Ruiz, email: petra@example.com, role: RD, region: US-East, "
-    "segment: Large, manager: U0VP1, public_sector: true}\n"
+    "segment: Large, manager: U0VP1, public_sector: true, e_group: true}\n"
 )
 PIA_ROW = (
     "  - {slack_id: U0PAE1, name: Pia Lund, email: pia@example.com, role: AE, region: US-East, "

@@ -41,6 +41,11 @@ PERMANENT_ERRORS = {
     "message_not_found",
 }  # token problems (invalid_auth, account_inactive) are retried: every message would fail, not just one
 MAX_ATTEMPTS = 20
+MARKER_EVENT = "gtm_outbox_message"  # message metadata: which outbox row a post came from
+HISTORY_PAGES = 5  # the DM's newest 1,000 messages are searched for an earlier copy
+CONCURRENCY = 16  # Web API calls in flight at once from one process
+MAX_CLAIMED = 200  # rows one process holds leases on at once
+STOP_GRACE_SECONDS = 15.0
 
 
 class Retry(Exception):
@@ -99,6 +104,12 @@ class Outbox(BackgroundTask):
         self.worker_id = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
         self._inflight = 0  # rows claimed by this process and not yet settled
+        # Rows whose Slack call is built when sent (e.g. "home.refresh" -> views.publish of a fresh view)
+        self.builders: dict[str, Callable[[dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]]] = {}
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._busy_keys: set[str] = set()  # cards (ref_key) with a row being sent by this process
+        self._sending: set[asyncio.Task[None]] = set()
+        self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
 
@@ -109,25 +120,42 @@ class Outbox(BackgroundTask):
     async def _run(self) -> None:
         while True:
             try:
-                while await self.dispatch_once():
+                while await self.start_due():
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for loses a cancellation that arrives
+            # as the event is set (sends set it as they finish), and stop() then waited forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
+    async def stop(self) -> None:
+        """Stop claiming; let the sends under way settle (each is bounded by the client's time-out), and
+        cancel only what is still running after a grace period: a send cancelled mid-transaction could
+        leave its connection in limbo, and its row is retried after the lease anyway."""
+        await super().stop()
+        if self._sending:
+            _, pending = await asyncio.wait(set(self._sending), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+
     async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+        busy = sorted(self._busy_keys)
         async with self.db.sessions.begin() as session:
-            due = (
-                await session.scalars(
-                    select(OutboxRow.id)
-                    .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
-                    .where(or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                    .order_by(OutboxRow.id)
-                    .limit(limit)
-                )
-            ).all()
+            query = (
+                select(OutboxRow.id)
+                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+                .where(or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+            if busy:  # a card's next update waits for the one being sent (order per card only)
+                query = query.where(or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy)))
+            due = (await session.scalars(query)).all()
             claimed: list[OutboxRow] = []
             for row_id in due:
                 result = await session.execute(
@@ -141,20 +169,60 @@ class Outbox(BackgroundTask):
             return claimed
 
     async def dispatch_once(self, limit: int = 50) -> int:
-        """Send what is due; returns how many rows were attempted."""
-        rows = await self._claim(self.clock(), limit)
-        self._inflight += len(rows)
+        """Send what is due now and wait for those sends; returns how many rows were attempted."""
+        started: list[asyncio.Task[None]] = []
+        count = await self.start_due(limit, started)
+        if started:
+            await asyncio.wait(started)
+        return count
+
+    async def start_due(self, limit: int = 50, started: list[asyncio.Task[None]] | None = None) -> int:
+        """Claim what is due and start sending it (the dispatcher's loop); returns how many rows.
+
+        Rows go out in parallel (at most CONCURRENCY calls at once), in order only within one card or
+        message (the same ref_key), so one hung channel holds up nothing but its own messages.
+        """
+        async with self._claiming:  # one claim at a time, so a card's rows never go out in two groups
+            return await self._start(limit, started if started is not None else [])
+
+    async def _start(self, limit: int, started: list[asyncio.Task[None]]) -> int:
+        room = MAX_CLAIMED - self._inflight
+        if room <= 0:
+            return 0
+        rows = await self._claim(self.clock(), min(limit, room))
+        groups: dict[str, list[OutboxRow]] = {}
         for row in rows:
-            try:
-                if await self._renew(row):
-                    await self._send(row)
-            finally:
-                self._inflight -= 1
+            groups.setdefault(row.ref_key or f"row:{row.id}", []).append(row)
+        self._inflight += len(rows)
+        for key, group in groups.items():
+            self._busy_keys.add(key)
+            task = asyncio.create_task(self._send_in_order(key, group))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+            started.append(task)
         return len(rows)
+
+    async def _send_in_order(self, key: str, rows: list[OutboxRow]) -> None:
+        try:
+            for position, row in enumerate(rows):
+                try:
+                    async with self._slots:
+                        if await self._renew(row):
+                            await self._send(row)
+                except Exception:  # the database went away mid-send: the lease lapses, it is retried
+                    log.exception("outbox %s %s could not be settled", row.id, row.method)
+                finally:
+                    self._inflight -= 1
+                    if position == len(rows) - 1:
+                        self._busy_keys.discard(key)
+        finally:
+            self._busy_keys.discard(key)
+            self._wake.set()  # this card's later rows may be due now
 
     async def _renew(self, row: OutboxRow) -> bool:
         """Extend our lease right before sending, only if it is still ours: rows claimed in a batch wait
-        their turn, and a lease that lapsed meanwhile may have been taken by another replica."""
+        their turn, and a lease that lapsed meanwhile may have been taken by another replica. The attempt
+        is counted here, before the call: a send cut short by a crash is still known to have been tried."""
         token, renewed = row.claimed_until, self.clock() + LEASE
         async with self.db.sessions.begin() as session:
             result = await session.execute(
@@ -162,16 +230,18 @@ class Outbox(BackgroundTask):
                 .where(
                     OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.claimed_until == token
                 )
-                .values(claimed_until=renewed)
+                .values(claimed_until=renewed, attempts=row.attempts + 1)
             )
         row.claimed_until = renewed
+        if result.rowcount:
+            row.attempts += 1
         return bool(result.rowcount)
 
     async def drain(self, rounds: int = 500) -> None:
         """Send everything due now, including what this process's dispatcher is sending (tests, shutdown)."""
         for _ in range(rounds):
             if not await self.dispatch_once():
-                if not self._inflight:
+                if not self._inflight:  # the dispatcher's own sends, still under way
                     return
                 await asyncio.sleep(0.01)
 
@@ -212,7 +282,19 @@ class Outbox(BackgroundTask):
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
-            response = await self.client.api_call(row.method, json=payload)
+            method = row.method
+            builder = self.builders.get(method)
+            if builder is not None:
+                method, payload = await builder(payload)
+            if method == "chat.postMessage":
+                # The marker lets a retry find a copy whose answer never reached us (a time-out).
+                payload["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"key": row.dedupe_key}}
+                if row.attempts > 1:
+                    posted = await self._find_posted(str(payload["channel"]), row)
+                    if posted is not None:
+                        await self._sent(row, posted)
+                        return
+            response = await self.client.api_call(method, json=payload)
             await self._sent(row, response.data if isinstance(response.data, dict) else {})
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
@@ -227,8 +309,39 @@ class Outbox(BackgroundTask):
         except Exception as exc:  # timeouts and connection errors: Slack may be back soon
             await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
 
+    async def _find_posted(self, channel: str, row: OutboxRow) -> dict[str, Any] | None:
+        """An earlier try of this post that Slack did keep: looked up by its marker in the DM's history.
+        Extra copies (tries that all landed) are deleted, so one copy stays and its buttons are the ones
+        later updates rewrite. Raises when Slack can't tell: the row is then retried, never re-posted blind.
+        """
+        if channel[:1] in ("U", "W"):
+            opened = await self.client.conversations_open(users=channel)
+            channel = opened["channel"]["id"]
+        copies: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self.client.conversations_history(
+                channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+            )
+            for message in page.get("messages", []):
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == MARKER_EVENT and meta.get("event_payload", {}).get("key") == (
+                    row.dedupe_key
+                ):
+                    copies.append(message)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        if not copies:
+            return None
+        copies.sort(key=lambda m: float(m["ts"]))
+        for extra in copies[1:]:
+            await self.client.chat_delete(channel=channel, ts=extra["ts"])
+        log.info("outbox %s was already posted (%s copies); not posting again", row.id, len(copies))
+        return {"channel": channel, "ts": copies[0]["ts"]}
+
     def _backoff(self, row: OutboxRow) -> timedelta:
-        return min(MAX_BACKOFF, timedelta(seconds=2 ** min(row.attempts, 10)))
+        return min(MAX_BACKOFF, timedelta(seconds=2 ** min(row.attempts - 1, 10)))
 
     async def _sent(self, row: OutboxRow, data: dict[str, Any]) -> None:
         now = self.clock()
@@ -244,14 +357,14 @@ class Outbox(BackgroundTask):
                 update(OutboxRow)
                 .where(OutboxRow.id == row.id)
                 .values(
-                    status="sent", sent_at=now, attempts=row.attempts + 1, claimed_until=None, last_error=None
+                    status="sent", sent_at=now, attempts=row.attempts, claimed_until=None, last_error=None
                 )
             )
 
     async def _retry(
         self, row: OutboxRow, error: str, delay: timedelta | None, *, count: bool = True
     ) -> None:
-        attempts = row.attempts + (1 if count else 0)
+        attempts = row.attempts if count else row.attempts - 1  # _renew counted this try
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)

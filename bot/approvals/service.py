@@ -7,6 +7,8 @@ the flow's business (ownership, escalation, review...): flows register by reques
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 MAX_REASON = 1000
+# an outbox row built when sent (bot/features/home/service.py): a views.publish of App Home
+HOME_REFRESH = "home.refresh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class Flow(Protocol):
     # Optional: `async def recheck(ctx, request, step) -> Recheck`, run before an approval is recorded.
     # Optional: `role_steps`, names of steps only a role may decide (e.g. the CRO confirms): on a public-
     # sector account nobody stands in for them; their cards name no account they may not see.
+    # Optional: `step_roles` (step -> whom its card speaks to), `verdict_words` (step -> past tenses).
 
     async def on_settled(self, ctx: Context, request: RequestRow, step: StepRow, state: StepState) -> None:
         """Called inside the deciding transaction once a step is approved or rejected."""
@@ -91,6 +96,8 @@ class Context:
     directory: DirectoryRepository = field(init=False)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _accounts: dict[int, Account | None] = field(default_factory=dict, init=False)
+    cards_final: bool = False  # finish() rewrote every card of the request: no other update needed
+    touched: set[str] = field(default_factory=set)  # people whose App Home is refreshed after commit
 
     def __post_init__(self) -> None:
         self.repo = RequestRepository(self.session)
@@ -136,6 +143,20 @@ class Context:
         people = await self.directory.people(wanted) if wanted else {}
         return {i: (people[i].name if i in people else i) for i in wanted}
 
+    async def touch(self, *users: str | None) -> None:
+        """Something changed for these people: republish their App Home once this commits."""
+        for user in users:
+            if not user or user in self.touched or not user.startswith(("U", "W")):
+                continue
+            self.touched.add(user)
+            await outbox.enqueue(
+                self.session,
+                key=f"home:{user}:{uuid.uuid4().hex}",
+                method=HOME_REFRESH,
+                payload={"user_id": user},
+                now=self.now,
+            )
+
     async def audit(self, request: RequestRow | None, action: str, **detail: Any) -> None:
         await self.repo.audit(request.id if request else None, self.actor, action, detail, self.now)
 
@@ -154,6 +175,7 @@ class Context:
         A DM about a request (or `about` an account) that `user` may not see names no account."""
         if not user:
             return
+        await self.touch(user)
         request = await self.repo.get(context["request_id"]) if context.get("request_id") else None
         if request is not None:
             context = await self.shown_to(user, request, context)
@@ -184,6 +206,7 @@ class Context:
             remind_at=reminder_after(self.deps, self.now),
         )
         await self.repo.add_step(step, spec.approvers)
+        await self.touch(request.requester, *spec.approvers)
         await self.audit(
             request, "step_opened", step=spec.name, approvers=list(spec.approvers), mode=spec.mode.value
         )
@@ -216,6 +239,7 @@ class Context:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
         names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        status = Status(request.status)
         card = flow.card(request)
         if request.payload.get("no_longer_fits"):
             stale = "; ".join(request.payload["no_longer_fits"])
@@ -228,15 +252,19 @@ class Context:
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
+            "role": step_role(flow, step.name),
             "state": step.state,
             "needs_override": step.needs_override,
             "status": request.status,
+            "finished": not status.open,
+            "outcome": STATUS_WORDS.get(status, status.value),
             "decisions": [
                 {
                     "by": names.get(d.actor, d.actor),
-                    "verdict": d.decision,
+                    "verb": past_tense(flow, step.name, Verdict(d.decision)),
+                    "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,
-                    "at": d.at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "at": d.at,
                 }
                 for d in decisions
             ],
@@ -275,9 +303,30 @@ class Context:
             )
 
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
+        """Close the request; every card of it (each step, each approver) and the requester's copy are
+        rewritten to show the outcome, without buttons."""
         request.status = status.value
         request.updated_at = self.now
         await self.audit(request, status.value, **detail)
+        self.cards_final = True
+        await self.touch(request.requester)
+        for step in await self.repo.steps(request.id):
+            for approver in await self.repo.approvers(step.id):
+                await self.touch(approver)
+                ref = f"card:{step.id}:{approver}"
+                if not await self.repo.has_outbox_ref(ref):
+                    continue
+                message = self.deps.renderer.message(
+                    "approvals/card.json.j2", **await self.card_context(request, step, approver)
+                )
+                await outbox.enqueue(
+                    self.session,
+                    key=f"{ref}:final:{status.value}",
+                    method="chat.update",
+                    payload=message,
+                    ref_key=ref,
+                    now=self.now,
+                )
         ref = f"requested:{request.id}"
         if await self.repo.has_outbox_ref(ref):
             message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
@@ -291,11 +340,51 @@ class Context:
             )
 
 
+# What a finished request's cards say, and how a decision reads ("Sally kept it", never "rejectd").
+STATUS_WORDS = {
+    Status.PENDING: "pending",
+    Status.ESCALATED: "escalated",
+    Status.APPROVED: "approved (it takes effect on the agreed date)",
+    Status.APPLIED: "approved and done",
+    Status.REJECTED: "closed without the change",
+    Status.CANCELLED: "cancelled by the requester",
+    Status.EXPIRED: "expired",
+    Status.OVERRULED: "overruled",
+}
+_PAST = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected"}
+
+
+def past_tense(flow: Flow, step_name: str, verdict: Verdict) -> str:
+    """The decision as a past-tense phrase; flows name their own (`verdict_words`: step -> (yes, no))."""
+    words = getattr(flow, "verdict_words", {}).get(step_name)
+    if words:
+        return words[0] if verdict is Verdict.APPROVE else words[1]
+    return _PAST[verdict]
+
+
+def step_role(flow: Flow, step_name: str) -> str:
+    """Whom a step's card speaks to: "you decide as {role}" (`step_roles`: step -> phrase)."""
+    return getattr(flow, "step_roles", {}).get(step_name, f"the {step_name}")
+
+
 def reminder_after(deps: Deps, now: datetime) -> datetime:
     """Pending approvals are reminded after one business day, then each business day."""
     settings = deps.settings
     calendar = BusinessCalendar(country=settings.holiday_country, subdivision=settings.holiday_subdivision)
     return calendar.add_business_days(now, 1)
+
+
+class _PlainFlow:
+    """How a request of a kind this process has no flow for reads in lists (a scheduler-only process)."""
+
+    label = "Request"
+
+    def card(self, request: RequestRow) -> Card:
+        return Card(title=request.summary)
+
+
+def _flow_or_plain(deps: Deps, kind: str) -> Any:
+    return deps.flows.get(kind) or _PlainFlow()
 
 
 def flow_for(deps: Deps, kind: str) -> Flow:
@@ -328,6 +417,7 @@ async def open_request(
         version=0,
     )
     await ctx.repo.add_request(request)
+    await ctx.touch(ctx.actor)
     observe.note(approval_request=request.id)
     await ctx.audit(request, "requested", summary=summary[:300])
     if first_step is not None:
@@ -415,6 +505,7 @@ async def _decide(
         )
     )
     decided[actor] = verdict
+    await ctx.touch(actor, *approvers, request.requester)
     state = settle(StepMode(step.mode), approvers, decided, admin_acted=on_behalf is not None)
     await ctx.audit(
         request,
@@ -429,7 +520,8 @@ async def _decide(
     else:
         step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
         await flow.on_settled(ctx, request, step, state)
-        await ctx.update_cards(request, step)
+        if not ctx.cards_final:  # finish() already rewrote every card of the request
+            await ctx.update_cards(request, step)
     request.updated_at = ctx.now
     return Decided(request, step, verdict, state)
 
@@ -488,8 +580,7 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
         for step in await ctx.repo.steps(request.id):
             if step.state == StepState.PENDING.value:
                 step.state, step.decided_at, step.remind_at = StepState.CANCELLED.value, ctx.now, None
-                await ctx.update_cards(request, step)
-        await ctx.finish(request, Status.CANCELLED)
+        await ctx.finish(request, Status.CANCELLED)  # rewrites every card of it
     deps.outbox.kick()
     return request
 
@@ -558,9 +649,11 @@ async def overview(deps: Deps, user: str) -> Overview:
                     "summary": r.summary,
                     "status": r.status,
                     "step": s.name,
-                    "since": s.created_at.strftime("%Y-%m-%d"),
+                    "role": step_role(_flow_or_plain(deps, r.kind), s.name),
+                    "since": s.created_at,
                     "step_id": s.id,
                     "needs_override": s.needs_override,
+                    "card": _flow_or_plain(deps, r.kind).card(r),
                 },
             )
             for r, s in await ctx.repo.waiting_on(user)
@@ -572,24 +665,19 @@ async def overview(deps: Deps, user: str) -> Overview:
                     "id": r.id,
                     "summary": r.summary,
                     "status": r.status,
-                    "since": r.created_at.strftime("%Y-%m-%d"),
+                    "since": r.created_at,
+                    "open": Status(r.status).open,
                 },
             )
             for r in await ctx.repo.by_requester(user)
         ]
-        decided = [
-            (
-                r,
-                {
-                    "id": r.id,
-                    "summary": r.summary,
-                    "status": r.status,
-                    "verdict": d.decision,
-                    "at": d.at.strftime("%Y-%m-%d"),
-                },
+        decided = []
+        for r, d in await ctx.repo.recent_decided_by(user):
+            step = await ctx.repo.step(d.step_id)
+            verb = past_tense(_flow_or_plain(deps, r.kind), step.name if step else "", Verdict(d.decision))
+            decided.append(
+                (r, {"id": r.id, "summary": r.summary, "status": r.status, "verb": verb, "at": d.at})
             )
-            for r, d in await ctx.repo.recent_decided_by(user)
-        ]
         # A public-sector account the viewer may not see (an older request, say) is not named.
         viewer = await ctx.directory.person(user)
         shown = [[await ctx.shown_to(viewer, r, row) for r, row in rows] for rows in (waiting, mine, decided)]
@@ -634,8 +722,9 @@ async def decidable(deps: Deps, *, request_id: int, step_id: int, actor: str) ->
 async def timeline(
     deps: Deps, request_id: int, viewer: str
 ) -> tuple[RequestRow, list[dict[str, Any]]] | Refused:
-    """Every step of a request: who acted, the reasons and the time. Visible to the people involved
-    (a public-sector account named only to those who may see it) and to staff who may see the account."""
+    """A request's story, one row per human act (one actor, one moment): who, when, what in plain words.
+    Visible to the people involved (a public-sector account named only to those who may see it) and to
+    staff who may see the account."""
     async with deps.db.reads() as session:
         ctx = Context(deps, session, deps.clock(), viewer)
         request = await ctx.repo.get(request_id)
@@ -651,16 +740,25 @@ async def timeline(
         staff = staff and await ctx.may_see_request(person, request)
         if viewer not in involved and not staff and viewer not in request.payload.get("watchers", []):
             return Refused("no such request")
-        names = await ctx.names(e.actor for e in events)
-        rows = [
-            {
-                "at": e.at.strftime("%Y-%m-%d %H:%M UTC"),
-                "actor": names.get(e.actor, e.actor),
-                "action": e.action.replace("_", " "),
-                "detail": _detail(e.detail),
-            }
-            for e in events
-        ]
+        flow = flow_for(deps, request.kind)
+        rows: list[dict[str, Any]] = []
+        for (actor, at), group in itertools.groupby(events, key=lambda e: (e.actor, e.at)):
+            acts = list(group)
+            told = any(e.detail.get("why") and e.action not in _STATUS_ACTIONS for e in acts)
+            parts: list[dict[str, str]] = []
+            extra: list[dict[str, str]] = []
+            for e in acts:
+                if told and e.action in _DECISIONS and e.detail.get("step"):
+                    # the flow's own sentence ("Sally keeps it: ...") says it better; keep a reason it omits
+                    reason = e.detail.get("override_reason") or e.detail.get("reason") or ""
+                    if reason and not any(reason in str(x.detail.get("why", "")) for x in acts):
+                        extra.append(_t(f" Reason: {reason}."))
+                    continue
+                said = _sentence(flow, e.action, e.detail)
+                if said:
+                    parts += ([{"text": " "}] if parts else []) + said
+            if parts:
+                rows.append({"at": at, "actor": actor, "parts": parts + extra})
         if not await ctx.may_see_request(person, request):
             session.expunge(request)  # the copy below is for this viewer's eyes only, never written
             request.summary = await ctx.shown_to(person, request, request.summary)
@@ -668,12 +766,62 @@ async def timeline(
     return request, rows
 
 
-def _detail(detail: dict[str, Any]) -> str:
-    parts = []
-    for key in ("step", "reason", "override_reason", "why", "summary"):
-        value = detail.get(key)
-        if value:
-            parts.append(f"{key.replace('_', ' ')}: {value}")
-    if detail.get("approvers"):
-        parts.append("approvers: " + ", ".join(detail["approvers"]))
-    return "; ".join(parts)[:500]
+_DECISIONS = {"approved", "rejected_step"}
+_STATUS_ACTIONS = {s.value for s in Status} - {"approved"}
+
+
+def _t(text: str) -> dict[str, str]:
+    return {"text": text}
+
+
+def _people(ids: Iterable[str]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for i, user in enumerate(dict.fromkeys(ids)):
+        out += ([_t(", ")] if i else []) + [{"user": user}]
+    return out
+
+
+def _sentence(flow: Flow, action: str, d: dict[str, Any]) -> list[dict[str, str]]:
+    """One audit event in plain words, people as mentions; [] for what nobody needs to read."""
+    reason = d.get("override_reason") or d.get("reason") or ""
+    because = f": {reason}" if reason else "."
+    if action == "requested":
+        return [_t(f"asked: {d.get('summary', '')}.")]
+    if action == "step_opened":
+        return [
+            _t("Now waiting on "),
+            *_people(d.get("approvers") or []),
+            _t(f" ({step_role(flow, d['step'])})."),
+        ]
+    if action in _DECISIONS and d.get("step"):
+        verdict = Verdict.APPROVE if action == "approved" else Verdict.REJECT
+        words = past_tense(flow, d["step"], verdict)
+        if d.get("override_reason"):
+            words += " with an override"
+        behalf = (
+            [_t(" for "), {"user": d["on_behalf_of"]}, _t(" (as an admin)")] if d.get("on_behalf_of") else []
+        )
+        return [_t(words), *behalf, _t(because)]
+    if action == Status.APPLIED.value and d.get("new_owner"):
+        moved = (
+            [_t("The account moved from "), {"user": d["old_owner"]}]
+            if d.get("old_owner")
+            else [_t("The account moved")]
+        )
+        return [*moved, _t(" to "), {"user": d["new_owner"]}, _t(".")]
+    if action == "cancelled":
+        return [_t("cancelled the request.")]
+    if action in _STATUS_ACTIONS or action == "approved":
+        why = d.get("why") or reason
+        return [
+            _t(f"The request is {STATUS_WORDS.get(Status(action), action)}" + (f": {why}." if why else "."))
+        ]
+    if action == "reminded":
+        return [_t(f"reminded {step_role(flow, d.get('step', ''))}.")]
+    if action == "refused_by_rules":
+        return [_t(f"That decision breaks a rule: {d.get('why', '')}.")]
+    if action.startswith("refused"):
+        return []  # a bystander's click or a retry: kept in the audit, not the story
+    if d.get("why"):
+        return [_t(str(d["why"]).rstrip(".") + ".")]
+    return [_t(action.replace("_", " ") + because)]

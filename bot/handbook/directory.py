@@ -60,6 +60,7 @@ class Person:
     manager: str | None = None
     team_lead: bool = False
     public_sector: bool = False
+    e_group: bool = False  # a member of e-group (the org file's `e_group`; CRO and VPs by default)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,8 +100,8 @@ def holdovers_on_transfer(
 ) -> list[Holdover]:
     """Open opportunities the old owner keeps after the account moves (rule 5).
 
-    An opportunity already past its 180 days moves with the account; one with no creation date is counted
-    from the transfer.
+    An opportunity already past its 180 days moves with the account (`moving_with_account`); one with no
+    creation date is counted from the transfer.
     """
     held = []
     for opportunity in opportunities:
@@ -111,6 +111,22 @@ def holdovers_on_transfer(
         if ends_on > transferred_on:
             held.append(Holdover(opportunity, old_owner, new_owner, ends_on))
     return held
+
+
+def moving_with_account(
+    opportunities: Iterable[Opportunity], old_owner: str, transferred_on: date
+) -> list[Opportunity]:
+    """Open opportunities of the old owner already past 180 days after creation when the account moves:
+    rule 5 keeps them with the old owner "for a maximum of 180 days after creation", so they move with
+    the account now (never kept forever)."""
+    return [
+        o
+        for o in opportunities
+        if o.owner == old_owner
+        and is_open(o.stage)
+        and o.created_date is not None
+        and holdover_end(o.created_date) <= transferred_on
+    ]
 
 
 class DueKind(StrEnum):

@@ -99,6 +99,15 @@ def check_addon_parent(parent_type: str | None, sales_assisted: bool, has_parent
     return Refused(f"The parent must be a New Business or Renewal opportunity, not '{parent_type}'.", where)
 
 
+def addon_parent_problem(opportunity_type: str | None, parent_type: str | None) -> Refused | None:
+    """An Add-on whose parent is itself an Add-on breaks "A parent opportunity cannot be another Add-on
+    opportunity" ("Creating an Add-on Opportunity"); anything else is not this rule's business."""
+    if parse_type(opportunity_type) != "add_on" or parse_type(parent_type) != "add_on":
+        return None
+    found = check_addon_parent(parent_type, sales_assisted=True, has_parent=True)
+    return found if isinstance(found, Refused) else None
+
+
 def upside_iacv(potential_total: float, parent_amount: float) -> float | Refused:
     """Upside IACV = potential total minus the parent amount ($150,000 - $100,000 = $50,000)."""
     upside = potential_total - parent_amount

@@ -148,6 +148,21 @@ class Criterion:
     reason: str
     section: str = ""
 
+    @property
+    def label(self) -> str:
+        """How people read the criterion (the name is for code)."""
+        return CRITERION_LABELS.get(self.name, self.name.replace("_", " ").capitalize())
+
+
+CRITERION_LABELS = {
+    "territory": "Territory",
+    "segment": "Segment",
+    "named_cap": "Named accounts (at most 30)",
+    "record_ownership": "Account-owning role",
+    "public_sector": "Public sector",
+    "default_owner": "Default owner",
+}
+
 
 def new_owner_fit(
     new_owner: Person, view: AccountView, named_count: int, actor: Person | None = None
@@ -202,7 +217,7 @@ def new_owner_fit(
             Criterion(
                 "named_cap",
                 after <= cap,
-                f"{new_owner.name} would own {after} named accounts (max {cap})",
+                f"{new_owner.name} would own {after} named account{'' if after == 1 else 's'} (max {cap})",
                 section("rules_of_engagement"),
             )
         )
@@ -336,10 +351,20 @@ def _route(
     criteria = tuple(new_owner_fit(new_owner, view, named_count, actor=requester))
     failed = [c for c in criteria if not c.passed]
     allowed = may_reassign(requester, view)
-    contacts = " Contacts and leads follow the account owner automatically."
 
+    over_cap = next((c for c in failed if c.name == "named_cap"), None)
+    if over_cap is not None:  # "no more than 30 named accounts": no override, no exception
+        return Routing(
+            False,
+            [],
+            Mode.BLOCKED,
+            False,
+            f"{over_cap.reason}; a sales rep owns no more than "
+            f"{_facts()['max_named_accounts']} named accounts, and no override changes that.",
+            criteria,
+        )
     if failed:
-        why = "; ".join(f"{c.name}: {c.reason}" for c in failed)
+        why = "; ".join(f"{c.label}: {c.reason}" for c in failed)
         if any(c.name == "default_owner" for c in failed):
             admins = _ids(_admins(people), requester)
             return Routing(
@@ -371,9 +396,7 @@ def _route(
             criteria,
         )
     if allowed:
-        return Routing(
-            True, [], Mode.AUTO, False, f"{allowed.reason}; {new_owner.name} fits.{contacts}", criteria
-        )
+        return Routing(True, [], Mode.AUTO, False, f"{allowed.reason}; {new_owner.name} fits.", criteria)
 
     owner = directory.get(view.account.owner or "")
     if owner is not None and not is_default_owner(owner) and owner.slack_id != requester.slack_id:
@@ -404,6 +427,18 @@ def _route(
         f"{allowed.reason}. No owner or regional approver is known, so an admin decides.",
         criteria,
     )
+
+
+def within_named_cap(account: Account, new_owner_id: str, named_count: int) -> Allowed | Refused:
+    """Rules of Engagement 3: "A sales rep will own no more than 30 named accounts", checked again when a
+    request is applied (the cap may have filled while it waited)."""
+    cap = _facts()["max_named_accounts"]
+    if account.named and account.owner != new_owner_id and named_count + 1 > cap:
+        return Refused(
+            f"the new owner already owns {named_count} named accounts; no more than {cap}, no exception",
+            section("rules_of_engagement"),
+        )
+    return Allowed("within the named-account cap", section("rules_of_engagement"))
 
 
 def may_approve(person: Person, routing: Routing, override_reason: str | None = None) -> Outcome:
@@ -484,6 +519,25 @@ def contact_owner(
     )
 
 
+def record_ownership_after(view: AccountView, new_owner: Person, people: Iterable[Person]) -> str:
+    """What "Record Ownership" (Rules of Engagement 12) means for this account once `new_owner` owns it:
+    contacts of a Large or non-customer account go to its SDR where there is one, else to the owner;
+    leads follow the account owner ("All Leads are to be owned by the owner of the Account")."""
+    people = list(people)
+    account = replace(view.account, owner=new_owner.slack_id)
+    found = contact_owner(account, account.type, view.segment.segment, [*people, new_owner])
+    names = _by_id([*people, new_owner])
+    kind = found.reason.split(":")[0].split(";")[0]  # e.g. "Large customer account"
+    if found.slack_id is None:
+        contacts = f"Contacts: {kind}."
+    elif found.role == "SDR":
+        contacts = f"Contacts stay with {names[found.slack_id].name}, the account's SDR ({kind})."
+    else:
+        no_sdr = ", no SDR assigned" if "no SDR" in found.reason else ""
+        contacts = f"Contacts go to {new_owner.name} ({kind}{no_sdr})."
+    return f"{contacts} Leads follow the account owner, {new_owner.name}. Both are set automatically."
+
+
 def children_following_global_owner(hierarchy: Hierarchy, old_owner: str | None) -> list[Account]:
     """Children the old global owner held that follow the new one; named ones stay (Rules of Engagement 2)."""
     if old_owner is None:
@@ -518,6 +572,8 @@ def recheck_transfer(
     if not failed:
         return Refit()
     asking = requester or Person(slack_id="", name="")
+    if any(c.name == "named_cap" for c in failed):
+        return Refit(failed, ())  # "no more than 30 named accounts": nobody may override it
     if any(c.name == "default_owner" for c in failed):
         admins = _ids(_admins(people), asking)
         return Refit(failed, tuple(admins), admin_only=True)

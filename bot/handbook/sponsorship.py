@@ -78,10 +78,17 @@ def nominate(
     current: Sequence[Sponsorship],
     today: date,
 ) -> Nomination | Refused:
-    """ "Accounts may be nominated by Sales VPs", while fewer than 10 accounts have named sponsors."""
+    """ "Accounts may be nominated by Sales VPs", while fewer than 10 accounts have named sponsors; the
+    sponsor is "a member of e-group" (the directory's `e_group`)."""
     allowed = can_nominate(nominator)
     if isinstance(allowed, Refused):
         return allowed
+    if not sponsor.e_group:
+        return Refused(
+            f"The executive sponsor must be a member of e-group; {sponsor.name} is not "
+            "(the org file's `e_group`).",
+            _section(),
+        )
     refused = _check_capacity(account_id, current, today)
     if refused is not None:
         return refused

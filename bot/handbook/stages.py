@@ -194,7 +194,18 @@ def _leading_number(text: str) -> str | None:
 
 def _variant_note(variant: str, canonical: Stage) -> str:
     what = "number" if _leading_number(variant) not in (None, canonical.number) else "label"
-    return f"The handbook also writes this stage as {variant}; the canonical {what} is {canonical.label}."
+    return f"{variant} is how one part of the handbook writes it; the canonical {what} is {canonical.label}."
+
+
+def reopen_note(current: Stage) -> str | None:
+    """What a closed stage still allows: a lost deal reopens within 30 days ("Opportunity Stages")."""
+    if current.number != "8":
+        return None
+    days = thresholds().reopen_days
+    return (
+        f"Reopen it to an open stage if the prospect re-engages within {days} days of closing; "
+        "later, create a new opportunity."
+    )
 
 
 @cache
@@ -494,13 +505,24 @@ def check_move(from_stage: Stage, to_stage: Stage, move: MoveFacts | None = None
         if refusal:
             return _refused(f"7-Closed Won needs `Closed Won Details`. {refusal}", "stages")
         requires += details
+    between = [s.label for s in skipped if s != from_stage]
+    summary = (
+        f"Completing {from_stage.label} moves it on to {to_stage.label}."
+        if not between
+        else f"Moving from {from_stage.label} to {to_stage.label} skips {_and(between)}: "
+        "complete what each stage needs first."
+    )
     return MoveCheck(
         True,
-        f"Completing {from_stage.label} moves it on to {to_stage.label}.",
+        summary,
         section("stages"),
         requires,
         sets,
     )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _days_to(later: date, earlier: date) -> int:

@@ -35,6 +35,8 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     error: str | None = None  # ok:false with this error, status 200
+    # Do the call as Slack would, then answer only after `delay` (past the client's time-out, say).
+    slow: bool = False
 
 
 class SlackStandIn:
@@ -52,6 +54,7 @@ class SlackStandIn:
         self.modal_stacks: dict[str, list[str]] = {}  # user id -> view ids, top last
         self.hooks: list[Callable[[Call], None]] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
+        self.hung_channels: dict[str, float] = {}  # channel (as the caller names it) -> seconds to hang
         self.latency = 0.0  # seconds every Web API call takes (tests that need work to overlap)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
@@ -98,6 +101,7 @@ class SlackStandIn:
         self.triggers.clear()
         self.modal_stacks.clear()
         self.faults.clear()
+        self.hung_channels.clear()
 
     # ---- the HTTP surface ---------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -129,6 +133,15 @@ class SlackStandIn:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        hang = self.hung_channels.get(str(args.get("channel", "")))
+        if hang:
+            await asyncio.sleep(hang)
+        if self.faults.get(method) and self.faults[method][0].slow:
+            fault = self.faults[method].pop(0)
+            answer = self._answer(method, args, request.headers.get("Authorization", ""))
+            await self._record(Call(method, {**args, "_slow": fault.delay}))
+            await asyncio.sleep(fault.delay)
+            return web.json_response(answer)
         if self.faults.get(method):
             fault = self.faults[method].pop(0)
             await self._record(Call(method, {**args, "_fault": fault.status}))
@@ -186,6 +199,8 @@ class SlackStandIn:
                     "bot_id": BOT_ID,
                     "thread_ts": args.get("thread_ts"),
                 }
+                if isinstance(args.get("metadata"), dict):
+                    message["metadata"] = args["metadata"]
                 self.messages[channel].append(message)
                 return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
             case "chat.update":
@@ -233,6 +248,21 @@ class SlackStandIn:
             case "views.publish":
                 self.home[str(args.get("user_id"))] = args.get("view", {})
                 return {"ok": True, "view": {**args.get("view", {}), "id": "VHOME"}}
+            case "conversations.history":
+                # Newest first, after `oldest`; metadata only with include_all_metadata, as Slack does.
+                channel = str(args.get("channel", ""))
+                if not channel.startswith(("C", "D", "G")):
+                    return {"ok": False, "error": "channel_not_found"}
+                oldest = float(args.get("oldest") or 0)
+                limit = int(args.get("limit") or 100)
+                with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+                found = [m for m in self.messages.get(channel, []) if float(m["ts"]) > oldest]
+                found = sorted(found, key=lambda m: float(m["ts"]), reverse=True)[:limit]
+                messages = [
+                    {"type": "message", **{k: v for k, v in m.items() if with_metadata or k != "metadata"}}
+                    for m in found
+                ]
+                return {"ok": True, "messages": messages, "has_more": False}
             case "conversations.open":
                 users = str(args.get("users", "")).split(",")
                 return {"ok": True, "channel": {"id": "D" + users[0][1:]}}

@@ -65,7 +65,8 @@ async def test_the_home_tab_shows_what_the_bot_published(
     await page.get_by_role("button", name="gtm-bot").click()
     await expect(page.get_by_role("tab", name="Home")).to_have_class("active")
     await expect(page.locator("#home")).to_contain_text("Waiting on you (0)")
-    await expect(page.locator("#home")).to_contain_text("Your recent decisions")
+    await expect(page.locator("#home")).to_contain_text("Your open requests (0)")
+    await expect(page.locator("#home")).to_contain_text("Your holdovers")
     await expect(page.locator("#home")).to_contain_text("Nothing. 🎉")
 
 

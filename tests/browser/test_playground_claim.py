@@ -38,11 +38,11 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     modal = page.get_by_role("dialog")
     await expect(modal).to_contain_text("Globex Corporation, owned by Wen Zhao")
     await expect(modal.get_by_label("New owner")).to_have_value("U0AE1")
-    await expect(modal).to_contain_text("❌ segment — the hierarchy is Large; Ava Cole works Mid-Market")
+    await expect(modal).to_contain_text("❌ Segment — the hierarchy is Large; Ava Cole works Mid-Market")
     await modal.get_by_label("Reason").fill("Met their CIO at the summit")
     # another new owner: the bot updates the open modal (views.update) with that person's rules
     await modal.get_by_label("New owner").select_option("U0SAL1")
-    await expect(modal).to_contain_text("✅ segment — the hierarchy is Large; Sally Park works Large")
+    await expect(modal).to_contain_text("✅ Segment — the hierarchy is Large; Sally Park works Large")
     await modal.get_by_label("New owner").select_option("U0AE1")
     await expect(modal).to_contain_text("Ava Cole works Mid-Market")
     await expect(modal.get_by_label("Reason")).to_have_value("Met their CIO at the summit")
@@ -58,12 +58,13 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await page.get_by_role("button", name="gtm-bot").click()
     await expect(page.locator("#home")).to_contain_text("Waiting on you (1)")
     await expect(page.locator("#home")).to_contain_text("Ava Cole to own Globex Corporation")
+    await expect(page.locator("#home").get_by_role("button", name="Override…")).to_be_visible()
     await screenshot(page, "home")
     await page.get_by_role("tab", name="Messages").click()
     await expect(page.locator("#apps .badge")).to_have_count(0)
     approval = page.locator(".msg").filter(has_text="Ownership request #").last
     await expect(approval).to_contain_text("Ava Cole to own Globex Corporation")
-    await expect(approval).to_contain_text("Rules broken: segment")
+    await expect(approval).to_contain_text("Rules broken: Segment")
     await screenshot(page, "rd-dm")
 
     await approval.get_by_role("button", name="Approve with override…").click()
@@ -74,7 +75,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await modal.get_by_label("Override reason").fill("Exec relationship; agreed with Wen")
     await modal.get_by_role("button", name="Approve").click()
     await expect(modal).to_be_hidden()
-    await expect(approval).to_contain_text("This step is approved; the request is applied.")
+    await expect(approval).to_contain_text("This request is over: approved and done.")
     await expect(approval.get_by_role("button")).to_have_count(0)
 
     await page.get_by_role("button", name="# general").click()

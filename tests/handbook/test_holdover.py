@@ -198,3 +198,26 @@ def test_an_extension_refusal_names_the_evidence_field_only_when_evidence_is_wro
     result = check_extension(TODAY + timedelta(days=close_in_days), TODAY, evidence)
     assert not result
     assert getattr(result, "field", None) == field
+
+
+@pytest.mark.parametrize(
+    ("created", "owner", "stage", "moves"),
+    [
+        (date(2026, 5, 2), "old", "4-Proposal", True),  # day 206: past the 180 days, moves now
+        (date(2026, 5, 28), "old", "4-Proposal", True),  # exactly day 180: its last day was today
+        (date(2026, 5, 29), "old", "4-Proposal", False),  # day 179: held over one more day
+        (date(2026, 5, 2), "old", "7-Closed Won", False),  # closed: nothing moves
+        (date(2026, 5, 2), "someone else", "4-Proposal", False),  # not the old owner's
+        (None, "old", "4-Proposal", False),  # no creation date: counted from the transfer, held over
+    ],
+)
+def test_an_opportunity_already_past_180_days_moves_with_the_account(
+    created: date | None, owner: str, stage: str, moves: bool
+) -> None:
+    from bot.handbook.holdover import moving_with_account
+
+    transfer = date(2026, 11, 24)
+    o = Opportunity("O", "O", "acc", owner, stage, created_date=created)
+    assert (moving_with_account([o], "old", transfer) == [o]) is moves
+    held = holdovers_on_transfer([o], "old", "new", transfer)
+    assert not (moves and held)  # never both: kept forever was the bug

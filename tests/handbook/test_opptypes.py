@@ -85,3 +85,25 @@ def test_upside_iacv_is_the_potential_total_minus_the_parent_amount(
 @pytest.mark.parametrize(("potential", "parent"), [(100_000, 100_000), (90_000, 100_000)])
 def test_no_upside_is_refused(potential: float, parent: float) -> None:
     assert isinstance(upside_iacv(potential, parent), Refused)
+
+
+@pytest.mark.parametrize(
+    ("own_type", "parent_type", "problem"),
+    [
+        ("Add-On Business", "Add-On Business", True),
+        ("add-on", "Add on", True),
+        ("Add-On Business", "Renewal", False),
+        ("Add-On Business", "New Business", False),
+        ("Renewal", "Add-On Business", False),  # not an add-on: not this rule
+        ("Add-On Business", None, False),
+    ],
+)
+def test_an_add_on_parent_cannot_be_another_add_on(
+    own_type: str, parent_type: str | None, problem: bool
+) -> None:
+    from bot.handbook.opptypes import addon_parent_problem
+
+    found = addon_parent_problem(own_type, parent_type)
+    assert (found is not None) is problem
+    if found is not None:
+        assert "cannot be another Add-on" in found.reason

@@ -291,10 +291,30 @@ def test_route_request_says_exactly_who_approves(
     assert routing.explanation
 
 
-def test_a_named_account_over_the_cap_needs_an_override() -> None:
-    routing = route_request(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=30)
-    assert (routing.mode, routing.needs_override) == (Mode.OVERRIDE, True)
+@pytest.mark.parametrize("requester", [OWNER, RD, ADMIN, AE])
+def test_a_31st_named_account_is_refused_whoever_asks_override_or_not(requester: Person) -> None:
+    routing = route_request(requester, SAL, view_of(NAMED), PEOPLE, named_count=30)
+    assert (routing.mode, routing.approvers, routing.auto_apply) == (Mode.BLOCKED, [], False)
+    assert "no more than 30 named accounts" in routing.explanation and "no override" in routing.explanation
     assert route_request(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=29).mode is Mode.AUTO
+
+
+@pytest.mark.parametrize(
+    ("named", "owner", "count", "allowed"),
+    [
+        (True, "U_X", 29, True),
+        (True, "U_X", 30, False),
+        (True, "U_SAL", 30, True),  # already theirs: not a new one
+        (False, "U_X", 30, True),  # not a named account
+    ],
+)
+def test_the_named_cap_is_checked_again_when_applied(
+    named: bool, owner: str, count: int, allowed: bool
+) -> None:
+    from bot.handbook.ownership import within_named_cap
+
+    account = Account("n", "Named", owner=owner, named=named)
+    assert bool(within_named_cap(account, "U_SAL", count)) is allowed
 
 
 OWNER_STEP = route_request(AE, SAL, view_of(SOLO), PEOPLE)
@@ -385,3 +405,46 @@ def test_children_of_the_old_global_owner_follow_except_named_accounts() -> None
     hierarchy = build_view("p", accounts, REGIONS).hierarchy
     assert [a.account_id for a in children_following_global_owner(hierarchy, "U_OWNER")] == ["a", "d"]
     assert children_following_global_owner(hierarchy, None) == []
+
+
+SDR = Person("U_SDR", "Sid", role=Role.SDR, region="US-East")
+
+
+@pytest.mark.parametrize(
+    ("employees", "type_", "sdr", "contacts"),
+    [
+        (
+            5_000,
+            AccountType.CUSTOMER,
+            "U_SDR",
+            "Contacts stay with Sid, the account's SDR (Large customer account)",
+        ),
+        (5_000, AccountType.CUSTOMER, None, "Contacts go to Sam (Large customer account, no SDR assigned)"),
+        (
+            500,
+            AccountType.PROSPECT,
+            "U_SDR",
+            "Contacts stay with Sid, the account's SDR (Mid-Market non-customer",
+        ),
+        (500, AccountType.CUSTOMER, "U_SDR", "Contacts go to Sam (Mid-Market customer account)"),
+        (50, AccountType.PROSPECT, None, "Contacts go to Sam (SMB non-customer account, no SDR assigned)"),
+    ],
+)
+def test_record_ownership_says_where_contacts_and_leads_go_for_this_account(
+    employees: int, type_: AccountType, sdr: str | None, contacts: str
+) -> None:
+    from bot.handbook.ownership import record_ownership_after
+
+    account = Account(
+        "r", "Rec", owner="U_OWNER", type=type_, employees_datafox=employees, datafox_address=NY, sdr=sdr
+    )
+    said = record_ownership_after(view_of(account), SAL, [*PEOPLE, SDR])
+    assert said.startswith(contacts) and "Leads follow the account owner, Sam." in said
+
+
+def test_a_recheck_over_the_named_cap_offers_no_override() -> None:
+    from bot.handbook.ownership import recheck_transfer
+
+    over = recheck_transfer(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=30)
+    assert [c.name for c in over.failed] == ["named_cap"] and over.override_approvers == ()
+    assert recheck_transfer(OWNER, SAL, view_of(NAMED), PEOPLE, named_count=29).failed == ()

@@ -23,7 +23,7 @@ from bot.handbook.sponsorship import (
 TODAY = date(2026, 3, 2)
 VP = Person("vp", "VP Sales", role=Role.VP)
 CRO = Person("cro", "CRO", role=Role.CRO)
-CEO = Person("ceo", "CEO", role=Role.ADMIN)
+CEO = Person("ceo", "CEO", role=Role.ADMIN, e_group=True)
 
 
 def taken(n: int, today: date = TODAY) -> list[Sponsorship]:
@@ -116,3 +116,19 @@ def test_a_sponsorship_is_active_from_start_until_the_day_before_it_ends() -> No
         1,
         0,
     ]
+
+
+@pytest.mark.parametrize(
+    ("sponsor", "allowed"),
+    [
+        (CEO, True),
+        (Person("vp2", "Other VP", role=Role.VP, e_group=True), True),
+        (Person("ae", "An AE", role=Role.AE), False),
+        (Person("vp3", "VP not in e-group", role=Role.VP, e_group=False), False),
+    ],
+)
+def test_the_sponsor_must_be_a_member_of_e_group(sponsor: Person, allowed: bool) -> None:
+    result = nominate("new", "New Co", VP, sponsor, taken(0), TODAY)
+    assert isinstance(result, Nomination) is allowed
+    if not allowed:
+        assert isinstance(result, Refused) and "member of e-group" in result.reason

@@ -114,7 +114,7 @@ def test_every_handbook_variant_resolves_to_the_canonical_stage_with_a_note(
     assert match.stage.label == label
     assert (
         match.variant_note
-        == f"The handbook also writes this stage as {variant}; the canonical {what} is {label}."
+        == f"{variant} is how one part of the handbook writes it; the canonical {what} is {label}."
     )
 
 
@@ -219,7 +219,8 @@ KNOWN = MoveFacts(fields_known=True)
         ("5", "3", None, True, "latest stage where all activities were completed"),
         ("5", "3", MoveFacts(unmet_stages=("3",)), True, "latest stage"),
         ("5", "2", MoveFacts(unmet_stages=("3",)), False, "3-Technical Evaluation"),
-        ("3", "5", None, True, "moves it on"),
+        ("3", "5", None, True, "skips 4-Proposal: complete what each stage needs first"),
+        ("1", "4", None, True, "skips 2-Scoping and 3-Technical Evaluation"),
         ("3", "4", None, True, "moves it on"),
         # Closed Won details for large/strategic or IACV of $12,000 or more
         ("6", "7", MoveFacts(iacv=12000, fields_known=True), False, "`Closed Won Details`"),
@@ -357,3 +358,14 @@ def test_an_opportunity_gets_the_handbooks_warnings(
     opp: Opportunity, kwargs: dict[str, date], codes: list[str]
 ) -> None:
     assert [w.code for w in opportunity_warnings(opp, TODAY, **kwargs)] == codes
+
+
+@pytest.mark.parametrize(
+    ("number", "has"),
+    [("8", "within 30 days"), ("7", None), ("3", None), ("10", None)],
+)
+def test_only_a_lost_deal_can_still_be_reopened(number: str, has: str | None) -> None:
+    from bot.handbook.stages import reopen_note, stage
+
+    note = reopen_note(stage(number))
+    assert (note is None) if has is None else (note is not None and has in note)

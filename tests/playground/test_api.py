@@ -291,7 +291,7 @@ async def test_the_home_tab_shows_what_waits_on_each_person(playground_server: P
         assert answer["status"] == 200
         await pg.standin.wait_for("views.publish", count=before + 1)
         home = (await pg.state(user))["home"]
-        assert home["blocks"][0]["text"]["text"] == "Go-to-market requests"
+        assert home["blocks"][0]["text"]["text"] == "Go-to-market inbox"
         assert expected in visible_text(home["blocks"])
     assert (await pg.state(OWNER))["home"] is None
 

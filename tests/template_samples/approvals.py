@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from bot.approvals.service import Card, Overview
-from bot.render import Renderer
-from bot.settings import PROJECT_ROOT
+from bot.features.holdovers.service import Listing
+from bot.features.home.service import Home
 from tests.template_samples import HOSTILE
 
 CARD = Card(
@@ -20,8 +21,12 @@ BASE = {
     "requester": HOSTILE,
     "approver": "U0SAL1",
     "step": "current owner",
+    "role": "the account's owner",
     "status": "pending",
+    "finished": False,
+    "outcome": "pending",
 }
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 SAMPLES = {
     "approvals/card.json.j2": [
@@ -42,9 +47,15 @@ SAMPLES = {
             "state": "rejected",
             "needs_override": False,
             "status": "rejected",
-            "decisions": [
-                {"by": HOSTILE, "verdict": "reject", "reason": HOSTILE, "at": "2026-11-24 15:00 UTC"}
-            ],
+            "finished": True,
+            "outcome": "closed without the change",
+            "decisions": [{"by": HOSTILE, "verb": "kept it", "approved": False, "reason": HOSTILE, "at": AT}],
+        },
+        {
+            **BASE,
+            "state": "approved",
+            "needs_override": False,
+            "decisions": [{"by": HOSTILE, "verb": "approved", "approved": True, "reason": "", "at": AT}],
         },
     ],
     "approvals/reminder.json.j2": [
@@ -72,19 +83,52 @@ OVERVIEW = Overview(
             "summary": HOSTILE,
             "status": "pending",
             "step": "current owner",
-            "since": "2026-11-24",
+            "role": HOSTILE,
+            "card": CARD,
+            "since": AT,
             "step_id": 2,
             "needs_override": False,
         }
     ]
     * 20,
-    mine=[{"id": 3, "summary": HOSTILE, "status": "applied", "since": "2026-11-20"}],
-    decided=[{"id": 4, "summary": HOSTILE, "status": "rejected", "verdict": "reject", "at": "2026-11-21"}],
+    mine=[{"id": 3, "summary": HOSTILE, "status": "applied", "since": AT, "open": False}] * 10
+    + [{"id": 8, "summary": HOSTILE, "status": "pending", "since": AT, "open": True}] * 12,
+    decided=[{"id": 4, "summary": HOSTILE, "status": "rejected", "verb": "rejected", "at": AT}],
 )
 EMPTY = Overview([], [], [])
-RENDERED = Renderer(PROJECT_ROOT / "templates").message("approvals/overview.json.j2", overview=OVERVIEW)
+HELD = {
+    "name": HOSTILE,
+    "opportunity_id": "O-1",
+    "original_owner": HOSTILE,
+    "new_owner": "Tom",
+    "status": "running",
+    "ends_on": "2027-03-30",
+}
+HOLDOVERS = Listing([HELD] * 12, [HELD] * 12)
+SLA = {"id": 4, "account": HOSTILE, "kind": "Contact Us", "due_at": AT, "state": "due soon"}
+ESCALATING = Overview(
+    waiting=[
+        {
+            "id": 5,
+            "summary": HOSTILE,
+            "status": "pending",
+            "step": "global owner",
+            "role": "the global account owner",
+            "card": Card(
+                title=HOSTILE, actions=[("approval.approve", HOSTILE, "primary"), ("x.keep", "Keep…", "")]
+            ),
+            "since": AT,
+            "step_id": 9,
+            "needs_override": False,
+        }
+    ],
+    mine=[],
+    decided=[],
+)
 REQUEST = SimpleNamespace(id=7, summary=HOSTILE, status="pending")
-EVENTS = [{"at": "2026-11-24 15:00 UTC", "actor": HOSTILE, "action": "requested", "detail": HOSTILE}] * 40
+EVENTS = [
+    {"at": AT, "actor": HOSTILE, "parts": [{"text": HOSTILE}, {"user": "U0SAL1"}, {"user": HOSTILE}]}
+] * 40
 
 SAMPLES |= {
     "approvals/overview.json.j2": [{"overview": OVERVIEW}, {"overview": EMPTY}],
@@ -92,6 +136,10 @@ SAMPLES |= {
         {"request": REQUEST, "events": EVENTS, "can_cancel": True},
         {"request": REQUEST, "events": [], "can_cancel": False},
     ],
-    "approvals/home.json.j2": [{"overview_message": RENDERED}],
+    "approvals/home.json.j2": [
+        {"home": Home(OVERVIEW, HOLDOVERS, [SLA] * 12)},
+        {"home": Home(ESCALATING, Listing([], []), [])},
+        {"home": Home(EMPTY, Listing([], []), [])},
+    ],
 }
 SAMPLES["approvals/closed_note.json.j2"] = [{"request": REQUEST}]

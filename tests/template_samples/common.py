@@ -12,5 +12,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"subcommands": [SimpleNamespace(usage="/gtm help", summary="List commands")], "unknown": ""},
         {"subcommands": [SimpleNamespace(usage="/gtm help", summary="List commands")], "unknown": HOSTILE},
     ],
-    "common/error.json.j2": [{"unavailable": True}, {"unavailable": False}],
+    "common/error.json.j2": [
+        {"unavailable": True},
+        {"unavailable": False},
+        {"unavailable": True, "busy": True},
+    ],
 }

@@ -49,6 +49,7 @@ SAMPLES = {
             "new_owner": "U0AE1",
             "criteria": ROUTING.criteria,
             "explanation": ROUTING.explanation,
+            "record_ownership": HOSTILE,
             "auto_apply": False,
             "needs_reason": False,
         },
@@ -60,6 +61,7 @@ SAMPLES = {
             "new_owner": "U0AE1",
             "criteria": ROUTING.criteria,
             "explanation": HOSTILE,
+            "record_ownership": "Leads follow the account owner.",
             "auto_apply": True,
             "needs_reason": True,
         },
@@ -79,7 +81,10 @@ SAMPLES = {
             "old_owner": HOSTILE,
             "new_owner": HOSTILE,
             "by": HOSTILE,
-            "holdovers": [{"name": HOSTILE, "ends_on": "2027-01-30"}],
+            "holdovers": [
+                {"name": HOSTILE, "ends_on": "2027-01-30", "moves_now": False},
+                {"name": HOSTILE, "ends_on": "", "moves_now": True},
+            ],
         },
         {
             "request_id": 4,
@@ -93,3 +98,9 @@ SAMPLES = {
     ],
     "ownership/rejected.json.j2": [{"request_id": 4, "summary": HOSTILE, "by": HOSTILE, "reason": HOSTILE}],
 }
+
+SAMPLES["ownership/pick_modal.json.j2"] = [{"external_id": "ownership.claim:U0AE1.abc"}]
+SAMPLES["ownership/account_options.json.j2"] = [
+    {"accounts": [PARENT, CHILD, Account("A" * 200, "x" * 300)] * 40},
+    {"accounts": []},
+]

@@ -1,12 +1,15 @@
 """Parse and validate the directory files (org YAML, accounts CSV, opportunities CSV).
 
 Every problem is reported as `FILE:LINE: what is wrong`; nothing is written unless the whole file is good.
+The write lock is held only in short transactions (see import_file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +19,9 @@ from typing import Any, Protocol
 import yaml
 
 from bot.handbook.directory import AccountType, Role, Segment
+from bot.handbook.opptypes import addon_parent_problem
 from bot.inputs import has_control_characters, parse_count
+from storage.staging import ImportStagingRepository
 
 ACCOUNT_HEADER = [
     "account_id",
@@ -217,6 +222,9 @@ def parse_org(path: Path) -> OrgFile:
                 "manager": str(item["manager"]).strip() if item.get("manager") else None,
                 "team_lead": _bool(item.get("team_lead"), path, line, "team_lead"),
                 "public_sector": _bool(item.get("public_sector"), path, line, "public_sector"),
+                "e_group": _bool(item["e_group"], path, line, "e_group")
+                if item.get("e_group") is not None
+                else role in (Role.CRO.value, Role.VP.value),
                 "__line__": line,
             }
         )
@@ -420,58 +428,92 @@ class _Silent:
         pass
 
 
+STAGE_CHUNK = 5000  # rows per staging transaction: each holds SQLite's write lock for a few tens of ms
+
+
 async def import_file(db: Any, kind: str, path: Path, progress: Progress | None = None) -> int:
     """Import one file; returns rows written. Raises ImportFailed and writes nothing on a bad row.
 
-    One transaction: parsing and every check happen before the first write, and a failure at any
-    point rolls everything back.
+    The file is parsed and checked against the directory without holding the write lock. Its rows then
+    go to a staging table in short transactions, and one short transaction applies them all (a set-based
+    upsert) and rebuilds the hierarchies. Until that commits, nothing of the file is in the directory;
+    a failure at any point removes what was staged. So clicks never queue behind a whole import.
     """
     from storage.directory import DirectoryRepository
 
     progress = progress or _Silent()
-
-    async with db.sessions.begin() as session:
-        repo = DirectoryRepository(session)
-        if kind == "org":
-            org = parse_org(path)
+    if kind == "org":  # a few hundred rows: one transaction
+        org = parse_org(path)
+        async with db.sessions.begin() as session:
+            repo = DirectoryRepository(session)
             await repo.replace_regions(org.regions)
             await repo.upsert_people(org.people)
-            return len(org.people) + len(org.regions)
-        people = await repo.person_keys()
-        if kind == "accounts":
-            progress.start("checking", 0)
-            rows = parse_accounts(path, people)
-            in_file = {r["account_id"] for r in rows}
-            missing = {r["parent_id"] for r in rows if r["parent_id"] and r["parent_id"] not in in_file}
-            known = await repo.existing_account_ids(missing) if missing else set()
-            for row in rows:
-                if row["parent_id"] and row["parent_id"] not in in_file and row["parent_id"] not in known:
-                    raise ImportFailed(
-                        path, row["__line__"], f"parent_id {row['parent_id']} is not a known account"
-                    )
-            progress.start("writing", len(rows))
-            for row in rows:
-                del row["__line__"]
-            await repo.upsert_accounts(rows, on_batch=progress.advance)
-            progress.start("hierarchies", 0)
-            await repo.recompute_roots()
-            return len(rows)
-        if kind == "opportunities":
-            progress.start("checking", 0)
-            rows = parse_opportunities(path, people)
-            in_file = {r["opportunity_id"] for r in rows}
-            known = await repo.existing_account_ids(r["account_id"] for r in rows)
-            for row in rows:
-                if row["account_id"] not in known:
-                    raise ImportFailed(
-                        path, row["__line__"], f"account_id {row['account_id']} is not a known account"
-                    )
-                parent = row["parent_opportunity_id"]
-                if parent and parent not in in_file and await repo.opportunity(parent) is None:
-                    raise ImportFailed(path, row["__line__"], f"parent_opportunity_id {parent} is not known")
-            progress.start("writing", len(rows))
-            for row in rows:
-                del row["__line__"]
-            await repo.upsert_opportunities(rows, on_batch=progress.advance)
-            return len(rows)
+        return len(org.people) + len(org.regions)
+    if kind not in ("accounts", "opportunities"):
         raise ValueError(f"unknown import kind {kind!r}")
+    progress.start("checking", 0)
+    async with db.reads() as session:
+        repo = DirectoryRepository(session)
+        people = await repo.person_keys()
+        rows = await (_check_accounts if kind == "accounts" else _check_opportunities)(repo, path, people)
+    progress.start("writing", len(rows))
+    import_id = uuid.uuid4().hex
+    try:
+        for start in range(0, len(rows), STAGE_CHUNK):
+            chunk = rows[start : start + STAGE_CHUNK]
+            async with db.sessions.begin() as session:
+                await ImportStagingRepository(session).stage(kind, import_id, chunk)
+            progress.advance(len(chunk))
+        progress.start("applying", 0)
+        async with db.sessions.begin() as session:
+            staging, repo = ImportStagingRepository(session), DirectoryRepository(session)
+            await staging.apply(kind, import_id)
+            await repo.bump_version(kind)  # the directory's "accounts" or "opportunities" version
+            if kind == "accounts":
+                await repo.recompute_roots()
+            await staging.clear(kind, import_id)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the import's own error is the one to report
+            async with db.sessions.begin() as session:
+                await ImportStagingRepository(session).clear(kind, import_id)
+        raise
+    return len(rows)
+
+
+async def _check_accounts(repo: Any, path: Path, people: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = parse_accounts(path, people)
+    in_file = {r["account_id"] for r in rows}
+    missing = {r["parent_id"] for r in rows if r["parent_id"] and r["parent_id"] not in in_file}
+    known = await repo.existing_account_ids(missing) if missing else set()
+    for row in rows:
+        if row["parent_id"] and row["parent_id"] not in in_file and row["parent_id"] not in known:
+            raise ImportFailed(path, row["__line__"], f"parent_id {row['parent_id']} is not a known account")
+    for row in rows:
+        del row["__line__"]
+    return rows
+
+
+async def _check_opportunities(repo: Any, path: Path, people: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = parse_opportunities(path, people)
+    in_file = {r["opportunity_id"]: r for r in rows}
+    known = await repo.existing_account_ids(r["account_id"] for r in rows)
+    for row in rows:
+        if row["account_id"] not in known:
+            raise ImportFailed(
+                path, row["__line__"], f"account_id {row['account_id']} is not a known account"
+            )
+        parent = row["parent_opportunity_id"]
+        if not parent:
+            continue
+        stored = None if parent in in_file else await repo.opportunity(parent)
+        if parent not in in_file and stored is None:
+            raise ImportFailed(path, row["__line__"], f"parent_opportunity_id {parent} is not known")
+        parent_type = in_file[parent]["type"] if parent in in_file else stored.type
+        problem = addon_parent_problem(row["type"], parent_type)
+        if problem is not None:  # a bad row, like any other: nothing of the file is written
+            raise ImportFailed(
+                path, row["__line__"], f"parent_opportunity_id {parent} is an Add-on: {problem.reason}"
+            )
+    for row in rows:
+        del row["__line__"]
+    return rows

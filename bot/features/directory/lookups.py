@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.features.directory.mentions import Split, split_mention
 from bot.features.ownership.service import Found, find_account
 from bot.handbook.directory import Account, Person
 from storage.directory import DirectoryRepository
@@ -61,3 +62,10 @@ async def names_of(deps: Deps, user_ids: Iterable[str]) -> list[str]:
     async with deps.db.reads() as session:
         people = await DirectoryRepository(session).people(ids)
     return [people[i].name if i in people else i for i in ids]
+
+
+async def mention_in(deps: Deps, text: str) -> Split:
+    """`ACCOUNT @rep` split into the account text and the rep's Slack id (None for an unknown handle)."""
+    async with deps.db.reads() as session:
+        people = (await DirectoryRepository(session).people()).values()
+    return split_mention(text, people)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     pass
 
 from bot.features.escalations.common import (
+    CRO,
     GLOBAL,
     KIND,
     MANAGERS,
@@ -36,6 +37,20 @@ class EscalationFlow:
     kind = KIND
     label = "Account escalation"
     requester_steps = frozenset({REP, TIME_FRAME})  # the rep answers the global owner's decision
+    step_roles = {
+        GLOBAL: "the global account owner",
+        REP: "the territory rep",
+        MANAGERS: "one of both reps' managers",
+        CRO: "the CRO, whose ruling is final",
+        TIME_FRAME: "one of those who agree the transfer date",
+    }
+    verdict_words = {
+        GLOBAL: ("reassigned it", "kept it"),
+        REP: ("accepted", "disagreed"),
+        MANAGERS: ("voted to transfer", "voted to keep"),
+        CRO: ("ruled: transfer", "ruled: keep"),
+        TIME_FRAME: ("agreed the date", "did not agree the date"),
+    }
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

@@ -27,6 +27,7 @@ def suggested_entry(request: RequestRow) -> GlossaryEntry:
 class SuggestionFlow:
     kind = SUGGESTION
     label = "Glossary suggestion"
+    step_roles = {"Sales Ops": "Sales Ops"}
 
     def __init__(self, glossary: GlossaryService) -> None:
         self.glossary = glossary

@@ -117,7 +117,14 @@ async def record(
         await _schedule_transfer(ctx, row)
     if found:
         await _schedule_report(ctx, new_owner)
-    return [{"name": h.opportunity.name, "ends_on": h.ends_on.isoformat()} for h in found]
+        await ctx.touch(old_owner, new_owner)
+    listed = [
+        {"name": h.opportunity.name, "ends_on": h.ends_on.isoformat(), "moves_now": False} for h in found
+    ]
+    for opportunity in rules.moving_with_account(opportunities, old_owner, today):
+        await repo.set_opportunity_owner(opportunity.opportunity_id, new_owner)
+        listed.append({"name": opportunity.name, "ends_on": "", "moves_now": True})
+    return listed
 
 
 async def _schedule_transfer(ctx: service.Context, row: HoldoverRow) -> None:
@@ -408,6 +415,8 @@ async def request_extension(
 class ExtensionFlow:
     kind = KIND
     label = "Holdover extension"
+    step_roles = {"new owner": "the opportunity's new owner"}
+    verdict_words = {"new owner": ("granted", "called the evidence insufficient")}
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

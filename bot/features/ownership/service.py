@@ -21,7 +21,6 @@ from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from bot.handbook.visibility import PUBLIC, may_see
-from bot.render import capfirst
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
 
@@ -116,6 +115,33 @@ async def find_account(repo: DirectoryRepository, viewer: Person | None, text: s
     return Found(None, candidates)
 
 
+async def account_options(deps: Deps, user_id: str, text: str, limit: int = 20) -> list[Account]:
+    """Type-ahead for the account picker: names containing the text, else close ones; public-sector
+    accounts only for those who may see them ("Record Ownership and Record Visibility")."""
+    text = text.strip()[:100]
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        viewer = await repo.person(user_id)
+        if viewer is None or not text:
+            return []
+        index = await name_index(repo)
+        sees_public = may_see(viewer, PUBLIC)
+        hits = index.containing(text, public=sees_public, limit=limit)
+        if not hits:
+            hits = index.fuzzy(text, public=sees_public, limit=limit)
+        if text in index.by_id:
+            hits = [NameMatch(text, text), *hits]
+        found = await repo.accounts([m.account_id for m in hits])
+    seen: set[str] = set()
+    options = []
+    for m in hits:
+        account = found.get(m.account_id)
+        if account is not None and account.account_id not in seen and may_see(viewer, account):
+            seen.add(account.account_id)
+            options.append(account)
+    return options[:limit]
+
+
 @dataclass(frozen=True, slots=True)
 class OwnerFacts:
     view: rules.AccountView
@@ -149,6 +175,7 @@ class ClaimPreview:
     routing: rules.Routing
     new_owner: Person
     view: rules.AccountView
+    record_ownership: str = ""
 
 
 async def preview(
@@ -163,7 +190,12 @@ async def preview(
         return Refused("the new owner isn't in the sales directory")
     people = list((await repo.people()).values())
     named = await repo.named_count(new_owner.slack_id)
-    return ClaimPreview(rules.route_request(requester, new_owner, view, people, named), new_owner, view)
+    return ClaimPreview(
+        rules.route_request(requester, new_owner, view, people, named),
+        new_owner,
+        view,
+        rules.record_ownership_after(view, new_owner, people),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +270,7 @@ async def claim(
             "reason": reason,
             "routing": routing.mode.value,
             "explanation": routing.explanation,
-            "failed": [f"{c.name}: {c.reason}" for c in routing.criteria if not c.passed],
+            "failed": [f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
         }
         summary = f"{found.new_owner.name} to own {view.account.name}"
         if routing.auto_apply:
@@ -304,6 +336,19 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
         return
     old_owner, new_owner = view.account.owner, payload["new_owner"]
+    capped = rules.within_named_cap(view.account, new_owner, await ctx.directory.named_count(new_owner))
+    if not capped:  # the cap filled while the request waited: no approval or override exceeds it
+        await ctx.finish(request, Status.REJECTED, why=capped.reason)
+        await ctx.notify(
+            request.requester,
+            f"note:{request.id}:capped",
+            "ownership/rejected.json.j2",
+            request_id=request.id,
+            summary=request.summary,
+            by="the handbook",
+            reason=capped.reason,
+        )
+        return
     moved = [view.account.account_id]
     if view.account.account_id == view.ultimate_parent.account_id:
         moved += [a.account_id for a in rules.children_following_global_owner(view.hierarchy, old_owner)]
@@ -328,6 +373,8 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         old_owner=old_owner,
         new_owner=new_owner,
     )
+    if any(h["moves_now"] for h in holdovers):  # an opportunity moved too: both owners hear of it
+        notify |= {old_owner, new_owner}
     for user in sorted({u for u in notify if u} | {request.requester}):
         await ctx.notify(
             user,
@@ -343,16 +390,39 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         )
 
 
+def _why_you(mode: str, failed: list[str]) -> str:
+    """The approver's card says why *they* decide ("Changing Account Ownership in Salesforce")."""
+    match mode:
+        case rules.Mode.OWNER.value:
+            return "You own the account, and the requester may not reassign it themselves (rules 1-5)."
+        case rules.Mode.REGION.value:
+            return "The owner is unknown or gone, so an RD or team lead of the account's region decides."
+        case rules.Mode.OVERRIDE.value:
+            return (
+                "The new owner breaks a rule (below): only an RD of the region or an admin may approve, "
+                "with a written override reason."
+            )
+        case rules.Mode.ADMIN_ONLY.value:
+            return "Only an admin may assign the Sales Admin user (Default Ownership)."
+    return "You are this request's approver."
+
+
 class OwnershipFlow:
     kind = KIND
     label = "Ownership request"
+    step_roles = {
+        "current owner": "the account's owner",
+        "regional approver": "an RD or team lead of the account's region",
+        "RD override": "an RD of the account's region, overriding a rule",
+        "admin": "an admin",
+    }
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload
         fields = [
             ("Account", p.get("account_name", "")),
             ("Reason", p.get("reason") or "(none given)"),
-            ("Why you", capfirst(p.get("explanation", ""))),
+            ("Why you", _why_you(p.get("routing", ""), p.get("failed") or [])),
         ]
         if p.get("failed"):
             fields.append(("Rules broken", "; ".join(p["failed"])))
@@ -380,9 +450,9 @@ class OwnershipFlow:
             await ctx.directory.named_count(new_owner.slack_id),
         )
         routed_with = {f.split(":", 1)[0] for f in p.get("failed") or []}
-        if not refit.failed or (step.needs_override and {c.name for c in refit.failed} <= routed_with):
+        if not refit.failed or (step.needs_override and {c.label for c in refit.failed} <= routed_with):
             return service.Recheck()  # fits, or breaks only what the override step was opened for
-        failed = tuple(f"{c.name}: {c.reason}" for c in refit.failed)
+        failed = tuple(f"{c.label}: {c.reason}" for c in refit.failed)
         if not refit.override_approvers:
             return service.Recheck(failed)
         approvers = refit.override_approvers

@@ -255,6 +255,7 @@ def _payload(view: rules.AccountView, form: ReviewForm, count: int | None, url: 
 class ReviewFlow:
     kind = KIND
     label = "Segment review"
+    step_roles = {"Sales Ops review": "Sales Ops"}
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

@@ -17,6 +17,7 @@ from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import may_see, redact
+from bot.render import slack_date
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import SlaRequestRow
 from storage.sla import SlaRepository
@@ -37,7 +38,8 @@ def calendar(deps: Deps) -> BusinessCalendar:
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %H:%M UTC")
+    """In Slack's date formatting (each reader's own time zone); the UTC text where it can't render."""
+    return slack_date(moment, fallback=moment.strftime("%a %d %b %H:%M UTC"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ def _row(row: SlaRequestRow) -> dict[str, Any]:
         "kind": sla_rules.SlaKind(row.kind).label,
         "received": when(row.received_at),
         "due": when(row.due_at),
+        "due_at": row.due_at,
         "note": row.note,
         "escalated": row.escalated_at is not None,
     }
@@ -147,6 +150,7 @@ async def close(deps: Deps, *, sla_id: int, actor: str) -> SlaRequestRow | Refus
         await cancel(session, f"sla:{row.id}:")
         late = ctx.now > row.due_at
         await ctx.audit(None, "sla_done", sla_id=row.id, late=late)
+        await ctx.touch(row.owner)
     return row
 
 

@@ -177,6 +177,7 @@ class SponsorshipFlow:
     kind = KIND
     label = "Executive sponsorship"
     role_steps = frozenset({CONFIRM_STEP})  # only the CRO confirms ("Executive Account Sponsorship")
+    step_roles = {"named sponsor agrees": "the proposed sponsor", "CRO confirms": "the CRO"}
 
     def card(self, request: RequestRow) -> service.Card:
         p = request.payload

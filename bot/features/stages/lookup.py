@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from bot.deps import Deps
 from bot.handbook import facts, holdover
 from bot.handbook.directory import Account, Opportunity, Person
+from bot.handbook.opptypes import addon_parent_problem
 from bot.handbook.stages import (
     MoveCheck,
     Stage,
@@ -26,6 +27,7 @@ from bot.handbook.stages import (
     parse_move,
     parse_stage,
     remaining_for,
+    reopen_note,
     section,
     stage,
     thresholds,
@@ -47,6 +49,7 @@ class StageList:
 class StageDetail:
     match: StageMatch
     next_stages: list[Stage]
+    after_close: str | None = None  # what a closed stage still allows (reopening a lost deal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ def handbook_answer(text: str) -> StageAnswer | None:
         return _answer_move(*move)
     found = parse_stage(typed)
     if found is not None:
-        return StageDetail(found, next_stages(found.stage))
+        return StageDetail(found, next_stages(found.stage), reopen_note(found.stage))
     return None
 
 
@@ -246,6 +249,17 @@ async def _describe(
         for w in opportunity_warnings(opp, today, account_transferred_on=transferred_on)
         if w.code != "stage_variant"  # the stage line already carries the variant note
     ]
+    if opp.parent_opportunity_id:  # e.g. imported before the importer refused it, or set in Salesforce
+        parent = await repo.opportunity(opp.parent_opportunity_id)
+        problem = addon_parent_problem(opp.type, parent.type if parent else None)
+        if problem is not None:
+            warnings.append(
+                StageWarning(
+                    "addon_parent",
+                    f"Its parent {opp.parent_opportunity_id} is an Add-on too. {problem.reason}",
+                    problem.section,
+                )
+            )
     owner = people.get(opp.owner or "")
     return OpportunityAnswer(
         opportunity=opp,

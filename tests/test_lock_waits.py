@@ -1,0 +1,132 @@
+"""A write lock held elsewhere (a long import, a locked table) never keeps a click past Slack's 3 seconds.
+
+The lock is held by another connection, as another process would: BEGIN IMMEDIATE on SQLite, LOCK TABLE on
+PostgreSQL. Clicks and modal submits answer within 2.5 s, say honestly that nothing was recorded, change
+nothing, and work when tried again after the lock is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from sqlalchemy import func, select, text
+
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database, create_engine, is_sqlite
+from storage.models import AuditRow, DecisionRow, RequestRow
+from tests.slack.client import SlackClient, visible_text
+from tests.test_ownership import claim_values, owner_of, request_hooli
+
+ANSWER_WITHIN = 2.5
+
+
+@contextlib.asynccontextmanager
+async def write_lock_held(db: Database) -> AsyncIterator[None]:
+    """Another connection holds the write lock (SQLite) or locks the tables a decision writes (PostgreSQL)."""
+    engine = create_engine(db.url)
+    try:
+        async with engine.connect() as conn:
+            if is_sqlite(db.url):
+                await conn.begin()  # BEGIN IMMEDIATE: the database's one write lock
+                await conn.execute(text("UPDATE people SET name = name WHERE 1 = 0"))
+            else:
+                await conn.begin()
+                await conn.execute(
+                    text("LOCK TABLE requests, request_steps, decisions, accounts IN EXCLUSIVE MODE")
+                )
+            yield
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def counts(db: Database) -> tuple[int, int]:
+    async with db.reads() as session:
+        decisions = await session.scalar(select(func.count()).select_from(DecisionRow))
+        requests = await session.scalar(select(func.count()).select_from(RequestRow))
+    return int(decisions or 0), int(requests or 0)
+
+
+async def timed(work) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    result = await work
+    return time.monotonic() - started, result
+
+
+async def test_an_approve_click_during_a_held_write_lock_answers_in_time_and_changes_nothing(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    before = await counts(db)
+    async with write_lock_held(db):
+        took, reply = await timed(slack.click("U0AE2", "approval.approve", sent["approve"]["value"]))
+        assert took < ANSWER_WITHIN, took
+        assert reply.status == 200, reply.body
+        told = await standin.wait_for("chat.postEphemeral", lambda c: c.args["user"] == "U0AE2")
+        assert "Not recorded" in visible_text(told[-1].args)
+        assert "nothing was changed" in visible_text(told[-1].args)
+    assert await counts(db) == before
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
+    # Released: the same click now works.
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"
+
+
+async def test_a_claim_submitted_during_a_held_write_lock_answers_in_time_and_can_be_resubmitted(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    values = claim_values("U0AE1", "I run their renewal")
+    before = await counts(db)
+    async with write_lock_held(db):
+        took, reply = await timed(
+            slack.submit("U0AE1", "ownership.claim", values, private_metadata="A-HOOLI")
+        )
+        assert took < ANSWER_WITHIN, took
+        assert reply.json["response_action"] == "errors", reply.body
+        assert "Not recorded" in reply.json["errors"]["reason"]
+    assert await counts(db) == before
+    reply = await slack.submit("U0AE1", "ownership.claim", values, private_metadata="A-HOOLI")
+    assert reply.json["response_action"] == "update", reply.body
+    assert (await counts(db))[1] == before[1] + 1
+
+
+async def test_a_reject_reason_submitted_during_a_held_write_lock_answers_in_time(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    values = {"reason": {"value": {"type": "plain_text_input", "value": "Ben keeps it: open renewal"}}}
+    metadata = sent["approve"]["value"]
+    async with write_lock_held(db):
+        took, reply = await timed(
+            slack.submit("U0AE2", "approval.reject_reason", values, private_metadata=metadata)
+        )
+        assert took < ANSWER_WITHIN, took
+        assert "Not recorded" in reply.json["errors"]["reason"]
+    async with db.reads() as session:
+        assert await session.scalar(select(RequestRow.status)) == "pending"
+    reply = await slack.submit("U0AE2", "approval.reject_reason", values, private_metadata=metadata)
+    assert reply.status == 200 and not reply.body, reply.body
+    async with db.reads() as session:
+        assert await session.scalar(select(RequestRow.status)) == "rejected"
+
+
+async def test_several_clicks_queued_behind_a_held_lock_all_answer_in_time(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    """This process's own writers queue (SQLite's in-process FIFO) within the same deadline."""
+    sent = await request_hooli(slack, standin)
+    async with write_lock_held(db):
+        started = time.monotonic()
+        replies = await asyncio.gather(
+            *(slack.click("U0AE2", "approval.approve", sent["approve"]["value"]) for _ in range(5))
+        )
+        assert time.monotonic() - started < ANSWER_WITHIN
+        assert all(r.status == 200 for r in replies)
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 0
+        assert not await session.scalar(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action == "approved")
+        )
