@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.importer import ACCOUNT_HEADER
+from bot.features.directory.importer import ACCOUNT_HEADER
 
 REGIONS = """regions:
   - {name: US-East, country: US, states: [NY, NJ, MA, PA, FL, GA, NC, VA, DC, MD, CT, OH, MI]}

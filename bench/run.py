@@ -448,11 +448,11 @@ async def make_pending(
     """`n` ownership requests waiting on the APPROVER, their cards already 'posted' (seeded refs)."""
     from sqlalchemy import update
 
-    from bot import ownership
     from bot.app import build_app
     from bot.approvals import service
     from bot.approvals.engine import StepMode, StepSpec
     from bot.deps import Deps
+    from bot.features.ownership import service as ownership
     from bot.handbook import ownership as rules
     from bot.settings import Settings
     from storage.directory import DirectoryRepository

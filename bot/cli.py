@@ -234,7 +234,7 @@ class ProgressBar:
 
 
 async def _import(kind: str, path: Path) -> int:
-    from bot.importer import import_file
+    from bot.features.directory.importer import import_file
     from storage.db import Database
 
     db = Database(_database_url())
@@ -250,7 +250,7 @@ async def _import(kind: str, path: Path) -> int:
 
 
 async def _export_audit(since: str | None, fmt: str) -> int:
-    from bot.audit_export import export_audit, parse_since
+    from bot.features.audit.export import export_audit, parse_since
     from storage.db import Database
 
     try:
@@ -285,7 +285,7 @@ async def _sync_salesforce(full: bool) -> int:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.crm.client import SalesforceError, SignInFailed
-    from bot.salesforce_sync import run_sync
+    from bot.features.salesforce.run import run_sync
     from bot.settings import DEFAULT_SLACK_API_URL, SalesforceSettings
     from storage.db import Database
 
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), log_format, secrets)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.crm.mapping import MappingError
-    from bot.importer import ImportFailed
+    from bot.features.directory.importer import ImportFailed
     from bot.serving import OperatorError
 
     try:

@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.outbox import Outbox
-from bot.directory_cache import DirectoryCache
+from bot.features.directory.cache import DirectoryCache
 from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
@@ -70,7 +70,8 @@ class Deps:
             outbox=outbox,
             clock=clock,
         )
-        from bot import home  # App Home refreshes are built when sent, by any process's outbox
+        # App Home refreshes are built when sent, by any process's outbox
+        from bot.features.home import service as home
 
         home.register(deps)
         return deps

@@ -11,10 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from storage.replays import SeenRequestRepository
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 # Slack refuses signatures older than five minutes; keys are kept twice as long for clock skew.
 KEEP = timedelta(minutes=10)
+PURGE_EVERY = 500  # new keys between two deletions of expired ones
 
 
 def replay_key(body: dict[str, Any]) -> str | None:
@@ -46,3 +52,20 @@ def replay_key(body: dict[str, Any]) -> str | None:
 
 def expiry(now: datetime) -> datetime:
     return now + KEEP
+
+
+class Ledger:
+    """The requests this process has recorded; every PURGE_EVERY new ones, the expired keys are deleted."""
+
+    def __init__(self) -> None:
+        self.recorded = 0
+
+    async def first_time(self, db: Database, key: str, now: datetime) -> bool:
+        """Record the key; False when some process recorded it before (a replay)."""
+        async with db.sessions.begin() as session:
+            repo = SeenRequestRepository(session)
+            first = await repo.first_time(key, expiry(now))
+            self.recorded += first
+            if first and self.recorded % PURGE_EVERY == 0:
+                await repo.purge(now)
+        return first

@@ -13,7 +13,6 @@ from bot.deps import Deps
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import NOT_RECORDED, CommandRouter, is_lock_timeout, just_ack
-from storage.requests import RequestRepository
 
 REJECT_CALLBACK = "approval.reject_reason"
 OVERRIDE_CALLBACK = "approval.override_reason"
@@ -39,14 +38,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def refuse_tampered(body: dict[str, Any], respond: AsyncRespond) -> None:
-        async with deps.db.sessions.begin() as session:
-            await RequestRepository(session).audit(
-                None,
-                body["user"]["id"],
-                "refused_tampered_action",
-                {"value": str(body["actions"][0].get("value"))[:100]},
-                deps.clock(),
-            )
+        value = str(body["actions"][0].get("value"))
+        await service.refuse_tampered(deps, actor=body["user"]["id"], value=value)
         await respond(
             replace_original=False,
             response_type="ephemeral",

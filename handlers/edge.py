@@ -19,23 +19,20 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from bot.inputs import clean_payload
-from bot.replays import expiry, replay_key
+from bot.replays import Ledger, replay_key
 from handlers.router import CommandRouter, is_database_error
-from storage.replays import SeenRequestRepository
 
 log = logging.getLogger("gtm_bot.edge")
 Next = Callable[[], Awaitable[None]]
 # Subcommands that only read: answered again on a replay, at no cost and with no effect.
 LOOKUPS = frozenset({"define", "ask", "help", "stage", "owner", "segment", "requests", "holdover"})
-PURGE_EVERY = 500  # new keys between two deletions of expired ones
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    recorded = 0
+    ledger = Ledger()
 
     async def replayed(req: AsyncBoltRequest) -> BoltResponse | None:
         """An empty 200 for a request seen before, else None (and the request is recorded)."""
-        nonlocal recorded
         body = req.body
         if body.get("command"):
             sub, _, _ = router.resolve(body["command"], body.get("text", ""))
@@ -46,12 +43,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             return None
         now = datetime.now(UTC)  # Slack's window is wall-clock time, whatever the app's clock says
         try:
-            async with deps.db.sessions.begin() as session:
-                repo = SeenRequestRepository(session)
-                first = await repo.first_time(key, expiry(now))
-                recorded += first
-                if first and recorded % PURGE_EVERY == 0:
-                    await repo.purge(now)
+            first = await ledger.first_time(deps.db, key, now)
         except Exception as exc:
             if not is_database_error(exc):
                 raise

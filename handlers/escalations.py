@@ -8,15 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import escalations
 from bot.approvals import service
 from bot.deps import Deps
+from bot.features import escalations
+from bot.features.directory import lookups
 from bot.handbook.results import Refused
-from bot.mentions import split_mention
-from bot.ownership import find_account
 from handlers.approvals import parse_ids
 from handlers.router import CommandRouter, Invocation, Subcommand, field_value, just_ack
-from storage.directory import DirectoryRepository
 
 REASON_MODALS = {
     escalations.GLOBAL: (
@@ -69,9 +67,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         )
 
     async def account_for(inv: Invocation, text: str, respond: AsyncRespond) -> str | None:
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            found = await find_account(repo, await repo.person(inv.user_id), text)
+        found = await lookups.account_for(deps, inv.user_id, text)
         if found.account is None:
             await respond(
                 response_type="ephemeral",
@@ -102,9 +98,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         await client.views_open(trigger_id=inv.trigger_id, view=view)
 
     async def open_handoff(inv: Invocation, client: AsyncWebClient, respond: AsyncRespond) -> None:
-        async with deps.db.reads() as session:
-            people = (await DirectoryRepository(session).people()).values()
-        split = split_mention(inv.text, people)
+        split = await lookups.mention_in(deps, inv.text)
         if split.handle and split.user_id is None:
             await respond(
                 response_type="ephemeral",
@@ -114,8 +108,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if account_id is None:
             return
         rep_id = split.user_id or ""
-        async with deps.db.reads() as session:
-            account = await DirectoryRepository(session).account(account_id)
+        account = await lookups.account(deps, account_id)
         if rep_id:
             form = await escalations.form(deps, user=inv.user_id, account_id=account_id, rep_id=rep_id)
             if isinstance(form, Refused):
@@ -145,10 +138,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             stand_alone=stand_alone,
         )
         if isinstance(result, Refused):
-            words = result.reason.lower()
-            block = (
-                "considerations" if ("consideration" in words or "stand-alone" in words) else "explanation"
-            )
+            block = "considerations" if result.field == "considerations" else "explanation"
             await ack(response_action="errors", errors={block: _error(result.reason)})
             return
         await ack(response_action="update", view=sent(result))
@@ -177,14 +167,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             effective_on=_date(field_value(values, "date", "selected_date")),
         )
         if isinstance(result, Refused):
-            words = result.reason.lower()
-            block = (
-                "date"
-                if ("date" in words or "time frame" in words)
-                else "rep"
-                if ("rep" in words.split() or "named accounts" in words or "already owns" in words)
-                else "explanation"
-            )
+            block = result.field if result.field in ("date", "rep") else "explanation"
             await ack(response_action="errors", errors={block: _error(result.reason)})
             return
         await ack(response_action="update", view=sent(result))

@@ -16,8 +16,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.glossary import GlossaryService, Invalid, Saved, entry_view
-from bot.glossary_suggestions import SuggestionFlow
+from bot.features.glossary.service import GlossaryService, Invalid, Saved, entry_view
+from bot.features.glossary.suggestions import SuggestionFlow
 from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused

@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import holdovers
 from bot.deps import Deps
+from bot.features.directory import lookups
+from bot.features.holdovers import service as holdovers
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
-from storage.directory import DirectoryRepository
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
@@ -64,18 +64,16 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             deps, user=body["user"]["id"], holdover_id=holdover_id, close_date=close, evidence=evidence
         )
         if isinstance(result, Refused):
-            block = "evidence" if "evidence" in result.reason.lower() else "close"
+            block = "evidence" if result.field == "evidence" else "close"
             text = result.reason[:1].upper() + result.reason[1:]
             await ack(response_action="errors", errors={block: text[:150]})
             return
-        async with deps.db.reads() as session:
-            person = await DirectoryRepository(session).person(result.new_owner)
         await ack(
             response_action="update",
             view=render.render(
                 "holdovers/extension_sent.json.j2",
                 request_id=result.request_id,
-                new_owner=person.name if person else result.new_owner,
+                new_owner=await lookups.name_of(deps, result.new_owner),
             ),
         )
 

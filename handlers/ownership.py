@@ -9,8 +9,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership
 from bot.deps import Deps
+from bot.features.directory import lookups
+from bot.features.ownership import service as ownership
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
@@ -24,7 +25,6 @@ from handlers.router import (
     is_lock_timeout,
     just_ack,
 )
-from storage.directory import DirectoryRepository
 
 CLAIM_CALLBACK = "ownership.claim"
 CLAIM_VIEW = "ownership.claim."  # + user id + "." + a random token: the external id of a claim modal
@@ -89,23 +89,16 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         user_id: str, account_id: str, new_owner_id: str, external_id: str | None = None
     ) -> dict[str, Any] | str:
         """The claim modal, bound to its user by an external id only the bot writes (new_owner_changed)."""
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            requester = await repo.person(user_id)
-            if requester is None:
-                return "you aren't in the sales directory yet; ask Sales Ops to add you"
-            found = await ownership.preview(session, requester, account_id, new_owner_id)
-            if isinstance(found, Refused):
-                return found.reason
-            names = await repo.people([found.view.account.owner or ""])
-        routing = found.routing
-        owner = names.get(found.view.account.owner or "")
+        modal = await ownership.claim_modal(deps, user_id, account_id, new_owner_id)
+        if isinstance(modal, Refused):
+            return modal.reason
+        found, routing = modal.preview, modal.preview.routing
         return render.render(
             "ownership/claim_modal.json.j2",
             account_id=account_id,
             external_id=external_id or f"{CLAIM_VIEW}{user_id}.{secrets.token_hex(6)}",
             account_name=found.view.account.name,
-            owner_name=owner.name if owner else "nobody",
+            owner_name=modal.owner_name,
             new_owner=new_owner_id,
             criteria=routing.criteria,
             explanation=routing.explanation,
@@ -118,10 +111,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         if not inv.text.strip():  # no account typed: the picker, as the shortcut opens it
             await client.views_open(trigger_id=inv.trigger_id, view=picker(inv.user_id))
             return
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            found = await ownership.find_account(repo, viewer, inv.text)
+        found = await lookups.account_for(deps, inv.user_id, inv.text)
         if found.account is None:
             await respond(response_type="ephemeral", **not_found(inv.text or "(nothing)", found.candidates))
             return
@@ -220,21 +210,19 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             await ack(response_action="errors", errors={"reason": NOT_RECORDED})
             return
         if isinstance(result, Refused):
-            block = "reason" if "reason" in result.reason else "new_owner"
+            block = "reason" if result.field == "reason" else "new_owner"
             await ack(
                 response_action="errors",
                 errors={block: (result.reason[:1].upper() + result.reason[1:])[:150]},
             )
             return
-        async with deps.db.reads() as session:
-            names = await DirectoryRepository(session).people(result.approvers)
         await ack(
             response_action="update",
             view=render.render(
                 "ownership/claim_result.json.j2",
                 applied=result.applied,
                 request_id=result.request_id,
-                approvers=[names[a].name if a in names else a for a in result.approvers],
+                approvers=await lookups.names_of(deps, result.approvers),
                 explanation=result.explanation,
             ),
         )

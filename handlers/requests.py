@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import home
 from bot.approvals import service
 from bot.approvals.engine import Status, may_cancel
 from bot.deps import Deps
+from bot.features.home import service as home
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack

@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, reviews
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.reviews import service as reviews
+from bot.features.reviews.export import split_csv
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from bot.render import mrkdwn_escape
-from bot.reviews_export import split_csv
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack, text_value
 
 SUBMIT_CALLBACK = "review.submit"

@@ -8,19 +8,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, salesforce
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.salesforce import jobs as salesforce
+from bot.features.stages import lookup
 from bot.handbook import ownership as rules
-from bot.handbook.directory import Role
-from bot.handbook.visibility import may_see
-from bot.stages import lookup
+from bot.handbook.results import Refused
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
-from storage.directory import DirectoryRepository
 
 # Lightning (/lightning/r/Account/001.../view) and Classic (/001...) record links.
 LIGHTNING = re.compile(r"/lightning/r/(Account|Opportunity)/([A-Za-z0-9]{15,18})(?:/|$)")
 CLASSIC = re.compile(r"^/((?:001|006)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(?:[/?#]|$)")
-DRIFT_ROLES = {Role.SALES_OPS, Role.ADMIN, Role.CRO, Role.VP, Role.RD}
 
 
 def record_of(url: str) -> tuple[str, str] | None:
@@ -46,14 +44,10 @@ async def unfurl_blocks(deps: Deps, user_id: str, url: str) -> list[dict[str, An
         if not isinstance(answer, lookup.OpportunityAnswer):
             return None
         return deps.renderer.message("stages/opportunity.json.j2", answer=answer)["blocks"]
-    async with deps.db.reads() as session:
-        repo = DirectoryRepository(session)
-        viewer, account = await repo.person(user_id), await repo.account(record_id)
-        if viewer is None or account is None or not may_see(viewer, account):
-            return None  # public sector stays with its team, in a channel too
-        facts = await ownership.owner_facts(session, viewer, account)
+    facts = await ownership.owner_card(deps, user_id, record_id)
     if facts is None:
-        return None
+        return None  # unknown, or public sector: it stays with its team, in a channel too
+    account = facts.view.account
     return deps.renderer.message(
         "ownership/owner_card.json.j2",
         view=facts.view,
@@ -69,11 +63,9 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     salesforce.wire(deps)
 
     async def drift(inv: Invocation) -> Reply:
-        async with deps.db.reads() as session:
-            person = await DirectoryRepository(session).person(inv.user_id)
-            if person is None or person.role not in DRIFT_ROLES:
-                return router.say("drift is for Sales Ops, RDs and leadership.")
-            _, lines = await salesforce.drift_lines(session, person)
+        lines = await salesforce.drift_for(deps, inv.user_id)
+        if isinstance(lines, Refused):
+            return router.say(lines.reason)
         return deps.renderer.message(
             "salesforce/drift.json.j2",
             lines=lines,

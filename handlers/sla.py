@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, sla
 from bot.deps import Deps
+from bot.features.directory import lookups
+from bot.features.sla import service as sla
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
-from storage.directory import DirectoryRepository
 
 SUBMIT_CALLBACK = "sla.submit"
 
@@ -60,11 +60,8 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         verb, _, rest = inv.text.partition(" ")
         if verb.lower() != "log" or not rest.strip():
             return
-        async with deps.db.reads() as session:
-            repo = DirectoryRepository(session)
-            viewer = await repo.person(inv.user_id)
-            found = await ownership.find_account(repo, viewer, rest)
-            owner = await repo.person(found.account.owner or "") if found.account else None
+        looked_up = await lookups.account_and_owner(deps, inv.user_id, rest)
+        found, owner = looked_up.found, looked_up.owner
         if found.account is None:
             await respond(
                 response_type="ephemeral",

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ownership, sponsorship
 from bot.deps import Deps
+from bot.features.ownership import service as ownership
+from bot.features.sponsorship import service as sponsorship
 from bot.handbook.results import Refused
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand
-from storage.sponsorships import SponsorshipRepository
 
 SUBMIT_CALLBACK = "sponsor.submit"
 
@@ -52,13 +52,11 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                 **render.message("ownership/not_found.json.j2", query=inv.text, candidates=found.candidates),
             )
         else:
-            async with deps.db.reads() as session:
-                running = len(await SponsorshipRepository(session).running(deps.clock().date()))
             view = render.render(
                 "sponsorship/modal.json.j2",
                 account_id=found.account_id,
                 account_name=found.account_name,
-                running=running,
+                running=found.running,
                 cap=sponsorship.program.max_accounts(),
             )
             await client.views_open(trigger_id=inv.trigger_id, view=view)
@@ -89,7 +87,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
                 ),
             )
         elif isinstance(result, Refused):
-            block = "why" if "why" in result.reason else "sponsor"
+            block = "why" if result.field == "why" else "sponsor"
             await ack(response_action="errors", errors={block: result.reason[:1].upper() + result.reason[1:]})
         else:
             await ack(

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.features.stages import forms, lookup
 from bot.handbook.stages import thresholds
-from bot.stages import forms, lookup
 from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
 
 RENDERED_ANSWERS = 256  # distinct handbook answers kept rendered (they never change while the bot runs)

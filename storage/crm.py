@@ -74,7 +74,7 @@ class CrmRepository:
             await self.session.execute(update(model).where(model.sdr == old).values(sdr=new))
         await self.session.execute(update(PersonRow).where(PersonRow.manager == old).values(manager=new))
         await self.session.execute(delete(PersonRow).where(PersonRow.slack_id == old))
-        # every process's directory cache (bot/directory_cache.py) reloads what this changed
+        # every process's directory cache (bot/features/directory/cache.py) reloads what this changed
         await DirectoryRepository(self.session).bump_version(ORG, ACCOUNTS, OPPORTUNITIES)
 
     async def remove_people(self, keys: Iterable[str]) -> int:

@@ -151,7 +151,7 @@ class InlineDirectoryReads:
 
 
 class PeopleCache(Protocol):
-    """A process's copy of the people, kept under the "org" version (bot/directory_cache.py)."""
+    """A process's copy of the people, kept under the "org" version (bot/features/directory/cache.py)."""
 
     async def people_for(
         self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
@@ -242,7 +242,7 @@ class DirectoryRepository:
 
     async def bump_version(self, *names: str) -> None:
         """Tell every process that this part of the directory changed, in the writing transaction: their
-        read caches (bot/directory_cache.py) compare these tokens on every look-up."""
+        read caches (bot/features/directory/cache.py) compare these tokens on every look-up."""
         rows = [{"name": name, "token": uuid.uuid4().hex} for name in sorted(set(names))]
         await upsert_many(self.session, DirectoryVersionRow, rows, ["name"])
         self._versions = None

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.deps import Deps
-from bot.importer import import_file
+from bot.features.directory.importer import import_file
 from bot.server import create_web_app
 from bot.settings import Settings
 from bot.standin.web_api import SlackStandIn

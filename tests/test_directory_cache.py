@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.directory_cache import DirectoryCache
-from bot.importer import import_file
+from bot.features.directory.cache import DirectoryCache
+from bot.features.directory.importer import import_file
 from bot.standin.web_api import SlackStandIn
 from storage.crm import CrmRepository
 from storage.db import Database

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec
 from bot.deps import Deps
-from bot.ownership import KIND
+from bot.features.ownership.service import KIND
 from bot.standin.web_api import Fault, SlackStandIn
 from storage.db import Database, is_sqlite
 from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, RequestRow

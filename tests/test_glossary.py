@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.glossary import MISSED
+from bot.features.glossary.service import MISSED
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import GlossaryChangeRow, GlossaryEntryRow, GlossaryStatRow, RequestRow

@@ -167,7 +167,7 @@ async def test_an_add_on_whose_parent_is_an_add_on_stops_the_import_with_its_lin
 
 
 def test_the_org_file_marks_e_group_cro_and_vps_by_default(tmp_path: Path) -> None:
-    from bot.importer import parse_org
+    from bot.features.directory.importer import parse_org
 
     org = tmp_path / "org.yaml"
     org.write_text(

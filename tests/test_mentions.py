@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.features.directory.mentions import split_mention
 from bot.handbook.directory import Person, Role
-from bot.mentions import split_mention
 
 PEOPLE = [
     Person("U0SAL2", "Tom Becker", "tom@example.com", Role.SAL),

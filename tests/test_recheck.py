@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.deps import Deps
-from bot.importer import import_file
+from bot.features.directory.importer import import_file
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, AuditRow, DecisionRow, RequestRow

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.deps import Deps
-from bot.importer import import_file
+from bot.features.directory.importer import import_file
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, RequestRow

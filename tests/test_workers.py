@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 
-from bot.holdovers import REPORT
+from bot.features.holdovers.service import REPORT
 from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database, is_sqlite

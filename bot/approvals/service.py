@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 MAX_REASON = 1000
-HOME_REFRESH = "home.refresh"  # an outbox row built when sent (bot/home.py): a views.publish of App Home
+# an outbox row built when sent (bot/features/home/service.py): a views.publish of App Home
+HOME_REFRESH = "home.refresh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,6 +583,14 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
         await ctx.finish(request, Status.CANCELLED)  # rewrites every card of it
     deps.outbox.kick()
     return request
+
+
+async def refuse_tampered(deps: Deps, *, actor: str, value: str) -> None:
+    """Audit a click whose button value was not one the bot wrote (a forged or edited payload)."""
+    async with deps.db.sessions.begin() as session:
+        await RequestRepository(session).audit(
+            None, actor, "refused_tampered_action", {"value": value[:100]}, deps.clock()
+        )
 
 
 async def send_reminders(deps: Deps) -> int:

@@ -222,15 +222,18 @@ def _check_request(event: RequestReassignment) -> Refused | None:
     rules = _facts()
     unknown = sorted(set(event.considerations) - set(rules["rule_13_considerations"]))
     if unknown:
-        return Refused(f"Unknown rule 13 considerations: {', '.join(unknown)}.", _section())
+        return Refused(f"Unknown rule 13 considerations: {', '.join(unknown)}.", _section(), "considerations")
     reasons = rules["stand_alone_child_reasons"]
     if event.stand_alone_reason is not None and event.stand_alone_reason not in reasons:
-        return Refused(f"Unknown stand-alone child reason: {event.stand_alone_reason}.", _section())
+        return Refused(
+            f"Unknown stand-alone child reason: {event.stand_alone_reason}.", _section(), "considerations"
+        )
     if not event.considerations and event.stand_alone_reason is None:
         listed = "; ".join(rules["rule_13_considerations"].values())
         return Refused(
             f"Say which rule 13 considerations apply ({listed}) or which stand-alone exception does.",
             _section(),
+            "considerations",
         )
     return None
 
@@ -246,11 +249,13 @@ def _check_named_transfer(
         return Refused(
             f"The territory rep already owns {ctx.rep_named_count} named accounts; the most is {cap}.",
             _section(),
+            "rep",
         )
     if effective_on is None:
         return Refused(
             "A named account transfer needs an agreed time frame (rule 4): give the transfer date.",
             _section(),
+            "date",
         )
     needed = (ctx.global_owner, ctx.territory_rep, *ctx.managers)
     missing = [person for person in dict.fromkeys(needed) if person not in agreed_by]
@@ -258,6 +263,7 @@ def _check_named_transfer(
         return Refused(
             f"Reps and managers must agree the time frame (rule 4): waiting for {', '.join(missing)}.",
             _section(),
+            "date",
         )
     return None
 
@@ -284,7 +290,7 @@ def _unless(transition: Transition, *checks: Refused | None) -> Transition | Ref
 def _check_explained(explanation: str, who: str) -> Refused | None:
     minimum = _facts()["request"]["min_explanation_words"]
     if len(_words(explanation)) < minimum:
-        return Refused(f"Explain this to the {who} in at least {minimum} words.", _section())
+        return Refused(f"Explain this to the {who} in at least {minimum} words.", _section(), "explanation")
     return None
 
 

@@ -63,6 +63,7 @@ def check_extension(expected_close: date, today: date, evidence_text: str) -> Al
         return Refused(
             f"Give evidence that the deal will close (at least {rules['min_evidence_words']} words).",
             _section(),
+            "evidence",
         )
     return Allowed(f"Expected to close by {expected_close.isoformat()}, within the window.", _section())
 

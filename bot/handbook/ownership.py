@@ -458,7 +458,7 @@ def may_approve(person: Person, routing: Routing, override_reason: str | None = 
     elif person.role not in (Role.RD, Role.ADMIN) and person.slack_id not in routing.approvers:
         return Refused("you are not an approver of this request", url)
     if routing.needs_override and not (override_reason and override_reason.strip()):
-        return Refused("write the reason for overriding the criteria", url)
+        return Refused("write the reason for overriding the criteria", url, "reason")
     return Allowed("approved", url)
 
 

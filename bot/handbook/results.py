@@ -18,6 +18,7 @@ class Allowed:
 class Refused:
     reason: str
     section: str = ""
+    field: str = ""  # the form field that is wrong ("reason", "date"...), when one is; "" when none is
 
     def __bool__(self) -> bool:
         return False

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.importer import import_file
+from bot.features.directory.importer import import_file
 from bot.settings import PROJECT_ROOT
 from storage.db import Database
 from storage.marks import PLAYGROUND, DatabaseMarks

@@ -20,9 +20,9 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from bot import salesforce as sf_wiring
 from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
+from bot.features.salesforce import jobs as sf_wiring
 from bot.playground.world import Outcome, Playground, PlaygroundError
 from bot.server import create_web_app
 from storage.directory import DirectoryRepository

@@ -65,7 +65,7 @@ async def sf_env(salesforce, standin, db, tmp_path) -> dict[str, str]:
     """
     import yaml
 
-    from bot.importer import import_file
+    from bot.features.directory.importer import import_file
 
     org = tmp_path / "org.yaml"
     org.write_text(REGIONS_ONLY)
@@ -127,8 +127,8 @@ async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIter
     import yaml
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.importer import import_file
-    from bot.salesforce_sync import run_sync
+    from bot.features.directory.importer import import_file
+    from bot.features.salesforce.run import run_sync
 
     org = tmp_path / "org.yaml"
     org.write_text(REGIONS_ONLY)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import salesforce
 from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
+from bot.features.salesforce import jobs as salesforce
 from bot.scheduler import Scheduler
 from bot.standin.web_api import SlackStandIn
 from storage.models import AccountRow, CrmDriftRow, JobRow, OpportunityRow

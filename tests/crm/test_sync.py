@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import ownership
+from bot.features.ownership import service as ownership
 from bot.handbook.directory import Segment
 from storage.directory import DirectoryRepository
 from storage.models import AccountRow, CrmSyncStateRow, OpportunityRow, PersonRow

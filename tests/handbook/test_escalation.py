@@ -416,3 +416,22 @@ def test_managers_for_walks_up_to_asm_or_above(a: str, b: str, expected: list[st
 def test_cro_of_finds_the_cro_or_none() -> None:
     assert cro_of(PEOPLE.values()) == PEOPLE["cro"]
     assert cro_of([PEOPLE["ae1"], PEOPLE["vp"]]) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        pytest.param(RequestReassignment("T", "I want it", frozenset({"terms"})), "explanation", id="short"),
+        pytest.param(RequestReassignment("T", REQUEST.explanation), "considerations", id="none-picked"),
+        pytest.param(
+            RequestReassignment("T", REQUEST.explanation, frozenset({"vibes"})),
+            "considerations",
+            id="unknown",
+        ),
+        pytest.param(RequestReassignment("G", REQUEST.explanation, REQUEST.considerations), "", id="who"),
+    ],
+)
+def test_a_refusal_names_the_form_field_that_is_wrong(event: RequestReassignment, field: str) -> None:
+    _, result = run([event])
+    assert isinstance(result, Refused)
+    assert result.field == field

@@ -185,6 +185,22 @@ def test_a_granted_extension_covers_the_next_90_days(ends_on: date, asked_on: da
 
 
 @pytest.mark.parametrize(
+    ("close_in_days", "evidence", "field"),
+    [
+        (30, "signed", "evidence"),
+        (-1, "the customer signed the order form and legal approved it", ""),
+        (400, "the customer signed the order form and legal approved it", ""),
+    ],
+)
+def test_an_extension_refusal_names_the_evidence_field_only_when_evidence_is_wrong(
+    close_in_days: int, evidence: str, field: str
+) -> None:
+    result = check_extension(TODAY + timedelta(days=close_in_days), TODAY, evidence)
+    assert not result
+    assert getattr(result, "field", None) == field
+
+
+@pytest.mark.parametrize(
     ("created", "owner", "stage", "moves"),
     [
         (date(2026, 5, 2), "old", "4-Proposal", True),  # day 206: past the 180 days, moves now

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from bot.features.reviews.export import safe_cell, split_csv, to_csv
+from bot.features.reviews.service import next_review_start
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import FiscalCalendar
 from bot.handbook.directory import Account, Address, Region, Segment
@@ -18,8 +20,6 @@ from bot.handbook.reviews import (
     segment_with_count,
 )
 from bot.handbook.segments import hierarchy_of
-from bot.reviews import next_review_start
-from bot.reviews_export import safe_cell, split_csv, to_csv
 
 FILING = "https://www.sec.gov/10k.htm"
 REGIONS = [Region("US-East", ("US",), ("NY",)), Region("US-West", ("US",), ("CA",)), Region("EMEA", ("DE",))]

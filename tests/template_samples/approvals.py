@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from bot.approvals.service import Card, Overview
-from bot.holdovers import Listing
-from bot.home import Home
+from bot.features.holdovers.service import Listing
+from bot.features.home.service import Home
 from tests.template_samples import HOSTILE
 
 CARD = Card(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.escalations import considerations, stand_alone_reasons
+from bot.features.escalations import considerations, stand_alone_reasons
 from tests.template_samples import HOSTILE
 
 SAMPLES = {

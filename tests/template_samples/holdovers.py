@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.features.holdovers.service import Detail, ExtensionForm, Listing
 from bot.handbook.directory import Opportunity
 from bot.handbook.holdover import Holdover, weekly_reports
-from bot.holdovers import Detail, ExtensionForm, Listing
 from tests.template_samples import HOSTILE
 
 ROW = {

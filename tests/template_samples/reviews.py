@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.reviews_export import split_csv, to_csv
+from bot.features.reviews.export import split_csv, to_csv
 from tests.template_samples import HOSTILE
 
 ROW = {

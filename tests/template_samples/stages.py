@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.features.stages import forms, lookup
 from bot.handbook.directory import Opportunity
 from bot.handbook.stages import StageMatch, StageWarning, all_stages, check_move, parse_stage, stage
-from bot.stages import forms, lookup
 
 HOSTILE = "<!channel> <@U123> <http://evil.example|click> & @here"
 

@@ -14,11 +14,12 @@ from bot import scheduler
 from bot.approvals import outbox, service
 from bot.approvals.engine import Status
 from bot.crm.client import RetryLater, SalesforceClient, SalesforceError
+from bot.features.salesforce.run import credentials, run_sync
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Person, Role
+from bot.handbook.results import Refused
 from bot.handbook.visibility import HIDDEN_NAME, may_see
-from bot.salesforce_sync import credentials, run_sync
 from storage.crm import WRITE_BACK, CrmRepository
 from storage.directory import DirectoryRepository
 from storage.models import JobRow, OutboxRow
@@ -101,6 +102,19 @@ async def schedule_drift_digest(deps: Deps, now: datetime) -> None:
         await scheduler.schedule(
             session, key=f"{DRIFT_JOB}:{due.date().isoformat()}", kind=DRIFT_JOB, due_at=due
         )
+
+
+DRIFT_ROLES = {Role.SALES_OPS, Role.ADMIN, Role.CRO, Role.VP, Role.RD}
+
+
+async def drift_for(deps: Deps, user_id: str) -> list[dict[str, Any]] | Refused:
+    """`/gtm drift`: the open drift as display lines, for Sales Ops, RDs and leadership."""
+    async with deps.db.reads() as session:
+        person = await DirectoryRepository(session).person(user_id)
+        if person is None or person.role not in DRIFT_ROLES:
+            return Refused("drift is for Sales Ops, RDs and leadership.")
+        _, lines = await drift_lines(session, person)
+    return lines
 
 
 async def drift_lines(

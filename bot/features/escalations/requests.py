@@ -14,7 +14,7 @@ from bot.handbook.results import Refused
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-from bot.escalations.common import (
+from bot.features.escalations.common import (
     GLOBAL,
     KIND,
     MAX_TEXT,
@@ -25,7 +25,7 @@ from bot.escalations.common import (
     _state,
     parties,
 )
-from bot.escalations.steps import _announce, _settle
+from bot.features.escalations.steps import _announce, _settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ async def escalate(
     """Rule 7: the territory rep asks the global owner for a child account, with rule 13's considerations."""
     explanation = explanation.strip()
     if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters")
+        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), rep_id)
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
@@ -122,7 +122,7 @@ async def hand_off(
     """Rule 6: the global owner reassigns a child account; a named one needs the time frame agreed."""
     explanation = explanation.strip()
     if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters")
+        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), owner_id)
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(owner_id))
@@ -131,7 +131,7 @@ async def hand_off(
         if found.global_owner.slack_id != owner_id:
             return Refused(f"only the global account owner, {found.global_owner.name}, can hand it off")
         if effective_on is not None and effective_on < ctx.now.date():
-            return Refused("the transfer date is in the past")
+            return Refused("the transfer date is in the past", field="date")
         if await ctx.repo.in_flight_for_account(account_id):
             return Refused(
                 f"{found.account_name} already has an open escalation or request; see /gtm requests"

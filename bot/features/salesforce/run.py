@@ -1,6 +1,6 @@
 """One Salesforce sync pass with Slack ids for its users: what `gtm-bot sync salesforce` and the job run.
 
-Kept apart from bot/salesforce.py (the outbox, scheduler and conflict wiring) so the CLI starts quickly.
+Kept apart from jobs.py (the outbox, scheduler and conflict wiring) so the CLI starts quickly.
 """
 
 from __future__ import annotations

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from bot import scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec
+from bot.features.ownership.service import apply_transfer
 from bot.handbook import escalation as chain
 from bot.handbook.escalation import EscalationState as S
-from bot.ownership import apply_transfer
 from storage.models import RequestRow
 
 if TYPE_CHECKING:
     pass
 
-from bot.escalations.common import APPLY_JOB, CRO, GLOBAL, MANAGERS, REP, _state
+from bot.features.escalations.common import APPLY_JOB, CRO, GLOBAL, MANAGERS, REP, _state
 
 _WHY = {
     S.REASSIGNED: "{go} reassigns {account} to {rep}.",

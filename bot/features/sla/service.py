@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import ownership
 from bot.approvals import service
+from bot.features.ownership import service as ownership
 from bot.handbook import contact_requests as sla_rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from bot import inputs, ownership
+from bot import inputs
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.ownership import service as ownership
+from bot.features.reviews.export import to_csv
 from bot.handbook import ownership as rules
 from bot.handbook import reviews
 from bot.handbook.calendar import FiscalCalendar
@@ -21,7 +23,6 @@ from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.segments import employee_count
 from bot.handbook.visibility import PUBLIC, may_see
-from bot.reviews_export import to_csv
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import RequestRow, StepRow
 from storage.reviews import ReviewRepository

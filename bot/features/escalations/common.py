@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import service
+from bot.features.ownership.service import load_view
 from bot.handbook import escalation as chain
 from bot.handbook import facts
 from bot.handbook.directory import Person, Role
 from bot.handbook.escalation import EscalationState as S
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see
-from bot.ownership import load_view
 
 if TYPE_CHECKING:
     pass
@@ -78,13 +78,13 @@ async def parties(
     if global_owner is None:
         return Refused(f"{view.ultimate_parent.name} has no global account owner in the directory")
     if rep is None or rep.role not in REPS:
-        return Refused("the territory rep must be a SAL, AE or AM in the sales directory")
+        return Refused("the territory rep must be a SAL, AE or AM in the sales directory", field="rep")
     if not may_see(rep, view.account):  # "Record Ownership and Record Visibility"
         return Refused("public sector accounts stay with the public sector team")
     if rep.slack_id == global_owner.slack_id:
         return Refused(f"{rep.name} is the global account owner of {view.ultimate_parent.name}")
     if view.account.owner == rep.slack_id:
-        return Refused(f"{rep.name} already owns {view.account.name}")
+        return Refused(f"{rep.name} already owns {view.account.name}", field="rep")
     managers = chain.managers_for(global_owner, rep, everyone)
     # Managers who may not see a public-sector account: its team's own RDs/managers vote instead.
     voters = approvers_who_may_see(

@@ -17,7 +17,7 @@ from storage.models import RequestRow, StepRow
 if TYPE_CHECKING:
     pass
 
-from bot.escalations.common import (
+from bot.features.escalations.common import (
     CRO,
     GLOBAL,
     KIND,
@@ -30,7 +30,7 @@ from bot.escalations.common import (
     considerations,
     stand_alone_reasons,
 )
-from bot.escalations.steps import _affected, _announce, _settle
+from bot.features.escalations.steps import _affected, _announce, _settle
 
 
 class EscalationFlow:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.approvals.engine import Status, StepState, Verdict
 from bot.approvals.service import Card, Context
-from bot.glossary import GlossaryService, entry_view
+from bot.features.glossary.service import GlossaryService, entry_view
 from bot.handbook.glossary import GlossaryEntry
 from storage.glossary import SUGGESTION, GlossaryRepository
 from storage.models import RequestRow, StepRow

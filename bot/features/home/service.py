@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot import holdovers, sla
 from bot.approvals import service
+from bot.features.holdovers import service as holdovers
+from bot.features.sla import service as sla
 
 if TYPE_CHECKING:
     from bot.deps import Deps

@@ -1,7 +1,8 @@
 """An in-memory index of account names, so finding an account by name is fast at 100,000 accounts.
 
-Pure: built from (account_id, name, public_sector) rows, no SQL or Slack. The use-case (bot/ownership.py)
-rebuilds it when the directory's accounts version changes (every import bumps it).
+Pure: built from (account_id, name, public_sector) rows, no SQL or Slack. The use-case
+(bot/features/ownership/service.py) rebuilds it when the directory's accounts version changes
+(every import bumps it).
 
 Lookup order mirrors what people type: the exact name, then a substring (shortest names first), then a
 forgiving fuzzy match. The fuzzy pass scores only candidates: names sharing a word that is close to a

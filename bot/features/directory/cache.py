@@ -9,8 +9,8 @@ relies on in one primary-key query and reloads only what changed, so several pro
 answer is never older than the versions read at the start of the request. A version that was never
 written (accounts inserted by hand) is never trusted: that part is reloaded on every request.
 
-Used only by read-only look-ups; a transaction that writes reads the directory itself (bot/ownership.py
-load_view), since it must see its own uncommitted changes.
+Used only by read-only look-ups; a transaction that writes reads the directory itself
+(bot/features/ownership/service.py load_view), since it must see its own uncommitted changes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.account_names import AccountNameIndex, NameMatch
+from bot.features.directory.names import AccountNameIndex, NameMatch
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from bot import ownership
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.ownership import service as ownership
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
@@ -74,6 +74,7 @@ class Full:
 class Nominee:
     account_id: str
     account_name: str
+    running: int  # sponsorships running today
 
 
 async def may_open(deps: Deps, user_id: str, text: str) -> Nominee | ownership.Found | Refused | Full:
@@ -98,7 +99,7 @@ async def may_open(deps: Deps, user_id: str, text: str) -> Nominee | ownership.F
     )
     if isinstance(outcome, Refused):
         return _full(outcome, running, hidden)
-    return Nominee(account.account_id, account.name)
+    return Nominee(account.account_id, account.name, len(running))
 
 
 def _full(refused: Refused, running: list[SponsorshipRow], hidden: frozenset[str]) -> Full | Refused:
@@ -127,7 +128,7 @@ async def nominate(
 ) -> Nominated | Refused | Full:
     why = why.strip()
     if len(why) > MAX_WHY:
-        return Refused(f"keep the why under {MAX_WHY} characters")
+        return Refused(f"keep the why under {MAX_WHY} characters", field="why")
     today = deps.clock().date()
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), nominator_id)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import salesforce, scheduler
+from bot import scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
+from bot.features.salesforce import jobs as salesforce
 from bot.handbook import holdover as rules
 from bot.handbook.directory import Account, Opportunity, Person, Role
 from bot.handbook.results import Allowed, Refused
@@ -374,7 +375,7 @@ async def request_extension(
     if close_date is None:
         return Refused("give the date the deal is expected to close")
     if len(evidence) > MAX_EVIDENCE:
-        return Refused(f"keep the evidence under {MAX_EVIDENCE} characters")
+        return Refused(f"keep the evidence under {MAX_EVIDENCE} characters", field="evidence")
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), user)
         row = await HoldoverRepository(session).lock(holdover_id)

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
-from bot.reviews_export import FORMULA_STARTS
+from bot.features.reviews.export import FORMULA_STARTS
 from storage.audit_export import COLUMNS, AuditExportRepository, ExportRow
 from storage.db import Database
 

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import salesforce
-from bot.account_names import AccountNameIndex, NameMatch
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.directory.names import AccountNameIndex, NameMatch
+from bot.features.holdovers.service import record as record_holdovers
+from bot.features.salesforce import jobs as salesforce
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
 from bot.handbook.stages import parse_stage
 from bot.handbook.visibility import PUBLIC, may_see
-from bot.holdovers import record as record_holdovers
 from storage.directory import DirectoryRepository
 from storage.models import RequestRow, StepRow
 
@@ -199,6 +199,37 @@ async def preview(
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimModal:
+    preview: ClaimPreview
+    owner_name: str
+
+
+async def claim_modal(deps: Deps, user_id: str, account_id: str, new_owner_id: str) -> ClaimModal | Refused:
+    """What the claim modal shows `user_id` if `new_owner_id` were to take the account."""
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        requester = await repo.person(user_id)
+        if requester is None:
+            return Refused("you aren't in the sales directory yet; ask Sales Ops to add you")
+        found = await preview(session, requester, account_id, new_owner_id)
+        if isinstance(found, Refused):
+            return found
+        owner = await repo.person(found.view.account.owner or "")
+    return ClaimModal(found, owner.name if owner else "nobody")
+
+
+async def owner_card(deps: Deps, user_id: str, account_id: str) -> OwnerFacts | None:
+    """The owner card's facts for an account `user_id` may see (None otherwise: public sector stays with
+    its team, in a channel too)."""
+    async with deps.db.reads() as session:
+        repo = DirectoryRepository(session)
+        viewer, account = await repo.person(user_id), await repo.account(account_id)
+        if viewer is None or account is None or not may_see(viewer, account):
+            return None
+        return await owner_facts(session, viewer, account)
+
+
+@dataclass(frozen=True, slots=True)
 class Claimed:
     applied: bool
     request_id: int | None
@@ -212,7 +243,7 @@ async def claim(
     """Apply at once when the rules allow it, else open a request routed to the approver."""
     reason = reason.strip()
     if len(reason) > MAX_REASON:
-        return Refused(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+        return Refused(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}", field="reason")
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), requester_id)
         requester = await ctx.directory.person(requester_id)
@@ -225,7 +256,8 @@ async def claim(
         if routing.mode is rules.Mode.BLOCKED:
             return Refused(routing.explanation)
         if routing.needs_override and routing.auto_apply and not reason:
-            return Refused("the new owner breaks a rule: write an override reason to apply it")
+            refusal = "the new owner breaks a rule: write an override reason to apply it"
+            return Refused(refusal, field="reason")
         if await ctx.repo.in_flight_for_account(account_id):
             return Refused(
                 f"{view.account.name} already has an open ownership request or escalation; see /gtm requests"
