@@ -309,11 +309,6 @@ class DirectoryRepository:
         rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
         return [to_account(r) for r in rows]
 
-    async def root_of(self, account_id: str) -> str | None:
-        return await self.session.scalar(
-            select(AccountRow.root_id).where(AccountRow.account_id == account_id)
-        )
-
     async def account_names(self) -> list[tuple[str, str, bool]]:
         """(account_id, name, public_sector) of every account, for the forgiving name matcher."""
         result = await self.session.execute(

@@ -34,14 +34,6 @@ class HoldoverRepository:
             return None
         return await self.get(holdover_id)
 
-    async def running_for_opportunity(self, opportunity_id: str) -> HoldoverRow | None:
-        return await self.session.scalar(
-            select(HoldoverRow)
-            .where(HoldoverRow.opportunity_id == opportunity_id, HoldoverRow.status.in_(RUNNING))
-            .order_by(HoldoverRow.id.desc())
-            .limit(1)
-        )
-
     async def latest_for_opportunity(self, opportunity_id: str) -> HoldoverRow | None:
         return await self.session.scalar(
             select(HoldoverRow)

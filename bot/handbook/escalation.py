@@ -211,12 +211,6 @@ def is_compelling_reason(text: str) -> Allowed | Refused:
     return Allowed("The reason is explicit enough to keep the account globally.", _section())
 
 
-def rule_13_favours_territory(considerations: Iterable[str]) -> bool:
-    """Rule 13: hand off when a majority of decision power, end users, PO, terms sit in the child."""
-    known = set(_facts()["rule_13_considerations"])
-    return len(known & set(considerations)) >= _facts()["rule_13_majority"]
-
-
 def _check_request(event: RequestReassignment) -> Refused | None:
     """Rule 7 asks for an explanation; rule 13 or a stand-alone child exception says what it should cover."""
     rules = _facts()

@@ -85,15 +85,6 @@ def validate(draft: Draft) -> dict[str, str]:
     return errors
 
 
-def validate_reason(reason: str) -> str | None:
-    text = reason.strip()
-    if not text:
-        return "Say why, so the person who suggested it can do better next time."
-    if len(text) > MAX_REASON:
-        return f"Keep the reason to {MAX_REASON} characters."
-    return None
-
-
 def entry_from_draft(draft: Draft, *, entry_id: str | None = None, section: str = "") -> GlossaryEntry:
     """A valid draft as an entry; a new entry's id is its term's slug, and no handbook section defines it."""
     term = " ".join(draft.term.split())

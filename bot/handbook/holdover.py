@@ -150,12 +150,6 @@ def schedule(holdover: Holdover) -> list[DueEvent]:
     ]
 
 
-def due_events(holdover: Holdover, today: date, since: date | None = None) -> list[DueEvent]:
-    """Events due after `since` (default: yesterday) up to and including `today`, for a daily job."""
-    start = today - timedelta(days=1) if since is None else since
-    return [event for event in schedule(holdover) if start < event.on <= today]
-
-
 @dataclass(frozen=True, slots=True)
 class HoldoverReport:
     key: str

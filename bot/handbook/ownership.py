@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.handbook import facts
 from bot.handbook.directory import Account, AccountType, Person, Region, Role, Segment
-from bot.handbook.results import Allowed, Outcome, Refused
+from bot.handbook.results import Allowed, Refused
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
 from bot.handbook.territory import Territory, territory_of
 from bot.handbook.visibility import approvers_who_may_see, may_see
@@ -439,27 +439,6 @@ def within_named_cap(account: Account, new_owner_id: str, named_count: int) -> A
             section("rules_of_engagement"),
         )
     return Allowed("within the named-account cap", section("rules_of_engagement"))
-
-
-def may_approve(person: Person, routing: Routing, override_reason: str | None = None) -> Outcome:
-    """Whether `person` may approve a routed request ("Changing Account Ownership in Salesforce").
-
-    RDs and admins may approve anything (rules 2 and 5), other people only when listed; an override needs
-    an RD or admin and a written reason; the Sales Admin user needs an admin ("Default Ownership").
-    """
-    url = section("account_ownership")
-    if routing.mode in (Mode.AUTO, Mode.BLOCKED):
-        return Refused("this request needs no approval", url)
-    if routing.mode is Mode.ADMIN_ONLY:
-        if person.role is not Role.ADMIN:
-            return Refused("only an admin may assign the Sales Admin user", section("default_ownership"))
-    elif routing.needs_override and person.role not in (Role.RD, Role.ADMIN):
-        return Refused("only an RD or admin may approve an owner who does not fit the criteria", url)
-    elif person.role not in (Role.RD, Role.ADMIN) and person.slack_id not in routing.approvers:
-        return Refused("you are not an approver of this request", url)
-    if routing.needs_override and not (override_reason and override_reason.strip()):
-        return Refused("write the reason for overriding the criteria", url, "reason")
-    return Allowed("approved", url)
 
 
 def notify_on_change(actor: Person, old_owner: str | None, new_owner: str | None) -> set[str]:

@@ -57,43 +57,6 @@ def check_source_url(source_url: str) -> Allowed | Refused:
     return Allowed("", _section())
 
 
-def check_employee_review(
-    current_count: int | None,
-    proposed_count: int,
-    source_url: str,
-    segment_for: SegmentFor = thresholds_segment_for,
-) -> Allowed | Refused:
-    """`[User Input] Employee Count` and `Employee Source`: only a change of segment is reviewed."""
-    if proposed_count < 0:
-        return Refused("The employee count cannot be negative.", _section())
-    source = check_source_url(source_url)
-    if isinstance(source, Refused):
-        return source
-    current, proposed = segment_for(current_count), segment_for(proposed_count)
-    if current_count is not None and current == proposed:
-        return Refused(
-            f"Reviews that do not change the segment are not reviewed: {proposed_count:,} employees stays "
-            f"{proposed}.",
-            _section(),
-        )
-    was = "unknown" if current is None else str(current)
-    return Allowed(
-        f"Would move the account from {was} to {proposed}; Sales Ops reviews it in Q4.", _section()
-    )
-
-
-def check_address_review(zip_code: str, state: str, country: str, source_url: str) -> Allowed | Refused:
-    """`Account Zip/State/Country - Manual - User` and `Account Address - Manual Source - User`."""
-    fields = {"zip": zip_code, "state": state, "country": country}
-    missing = [name for name, value in fields.items() if not value.strip()]
-    if missing:
-        return Refused(f"Fill in the Global Account HQ's {', '.join(missing)}.", _section())
-    source = check_source_url(source_url)
-    if isinstance(source, Refused):
-        return source
-    return Allowed("The address will be reviewed by Sales Ops in Q4.", _section())
-
-
 # ---- reviewing against the hierarchy ---------------------------------------------------------------
 
 

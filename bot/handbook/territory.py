@@ -63,8 +63,3 @@ def territory_of(hierarchy: Hierarchy, regions: Sequence[Region]) -> Territory:
     parent = hierarchy.ultimate_parent
     address = territory_address(parent)
     return Territory(parent, address, region_for(address.address, regions))
-
-
-def account_region(hierarchy: Hierarchy, regions: Sequence[Region]) -> Region | None:
-    """The region of every account in the hierarchy, from the ultimate parent's address ("Territories")."""
-    return territory_of(hierarchy, regions).region

@@ -33,7 +33,6 @@ from bot.handbook.escalation import (
     cro_of,
     is_compelling_reason,
     managers_for,
-    rule_13_favours_territory,
 )
 from bot.handbook.results import Allowed, Refused
 
@@ -363,20 +362,6 @@ def test_a_stand_alone_child_reason_can_replace_rule_13_considerations() -> None
 )
 def test_keeping_an_account_needs_a_compelling_explicit_reason(text: str, compelling: bool) -> None:
     assert isinstance(is_compelling_reason(text), Allowed) is compelling
-
-
-@pytest.mark.parametrize(
-    ("considerations", "favours"),
-    [
-        (set(), False),
-        ({"decision_making_power", "end_users"}, False),
-        ({"decision_making_power", "end_users", "purchase_order"}, True),
-        ({"decision_making_power", "end_users", "purchase_order", "terms"}, True),
-        ({"decision_making_power", "end_users", "made_up"}, False),
-    ],
-)
-def test_rule_13_favours_the_territory_rep_on_a_majority(considerations: set[str], favours: bool) -> None:
-    assert rule_13_favours_territory(considerations) is favours
 
 
 PEOPLE = {

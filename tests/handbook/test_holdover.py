@@ -8,10 +8,8 @@ import pytest
 
 from bot.handbook.directory import Opportunity
 from bot.handbook.holdover import (
-    DueKind,
     Holdover,
     check_extension,
-    due_events,
     extended_end,
     extension_deadline,
     holdover_end,
@@ -119,26 +117,6 @@ def test_only_the_old_owners_open_opportunities_younger_than_180_days_are_held_o
 
 
 HOLD = Holdover(opp("o1"), "old", "new", holdover_end(CREATED))
-
-
-@pytest.mark.parametrize(
-    ("today", "kinds"),
-    [
-        (CREATED + timedelta(days=119), []),
-        (CREATED + timedelta(days=120), [DueKind.EXTENSION_DEADLINE]),
-        (CREATED + timedelta(days=121), []),
-        (CREATED + timedelta(days=179), []),
-        (CREATED + timedelta(days=180), [DueKind.TRANSFER]),
-        (CREATED + timedelta(days=181), []),
-    ],
-)
-def test_due_events_fire_on_day_120_and_day_180(today: date, kinds: list[DueKind]) -> None:
-    assert [event.kind for event in due_events(HOLD, today)] == kinds
-
-
-def test_due_events_catch_up_after_a_missed_run() -> None:
-    events = due_events(HOLD, CREATED + timedelta(days=200), since=CREATED + timedelta(days=100))
-    assert [event.kind for event in events] == [DueKind.EXTENSION_DEADLINE, DueKind.TRANSFER]
 
 
 @pytest.mark.parametrize(

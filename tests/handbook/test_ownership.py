@@ -10,17 +10,14 @@ from bot.handbook.ownership import (
     Mode,
     ReassignAllowed,
     ReassignRefused,
-    Routing,
     build_view,
     children_following_global_owner,
     contact_owner,
-    may_approve,
     may_reassign,
     new_owner_fit,
     notify_on_change,
     route_request,
 )
-from bot.handbook.results import Allowed, Refused
 from bot.handbook.visibility import may_see
 
 REGIONS = [Region("US-East", ("US",), ("NY", "NJ")), Region("EMEA", ("GB", "DE"))]
@@ -321,35 +318,6 @@ OWNER_STEP = route_request(AE, SAL, view_of(SOLO), PEOPLE)
 REGION_STEP = route_request(AE, SAL, view_of(SOLO), [p for p in PEOPLE if p is not OWNER])
 OVERRIDE_STEP = route_request(AE, AE, view_of(SOLO), PEOPLE)
 DEFAULT_STEP = route_request(RD, SALES_ADMIN, view_of(SOLO), PEOPLE)
-
-
-@pytest.mark.parametrize(
-    ("person", "routing", "reason", "allowed"),
-    [
-        (OWNER, OWNER_STEP, None, True),
-        (SAL, OWNER_STEP, None, False),
-        (RD_EMEA, OWNER_STEP, None, True),  # any RD may reassign any account
-        (LEAD, REGION_STEP, None, True),
-        (LEAD_EMEA, REGION_STEP, None, False),
-        (RD, OVERRIDE_STEP, "customer asked for Abe", True),
-        (RD, OVERRIDE_STEP, None, False),
-        (RD, OVERRIDE_STEP, "   ", False),
-        (ADMIN, OVERRIDE_STEP, "ops decision", True),
-        (LEAD, OVERRIDE_STEP, "I am a team lead", False),
-        (
-            LEAD,
-            Routing(False, ["U_LEAD"], Mode.OVERRIDE, True, "listed by mistake"),
-            "still not an RD",
-            False,
-        ),
-        (OWNER, OVERRIDE_STEP, "I own it", False),
-        (ADMIN, DEFAULT_STEP, "no owner yet", True),
-        (RD, DEFAULT_STEP, "no owner yet", False),
-    ],
-)
-def test_may_approve(person: Person, routing: Routing, reason: str | None, allowed: bool) -> None:
-    outcome = may_approve(person, routing, reason)
-    assert isinstance(outcome, Allowed if allowed else Refused)
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.handbook.directory import Account, Address, Region
-from bot.handbook.segments import hierarchy_of
-from bot.handbook.territory import account_region, region_for, territory_address, territory_of
+from bot.handbook.territory import region_for, territory_address
 
 US_EAST = Region("US-East", countries=("US",), states=("NY", "NJ", "MA"))
 US_WEST = Region("US-West", countries=("US",), states=("CA", "WA"))
@@ -80,14 +79,3 @@ def test_region_for_takes_the_first_matching_region(
     address: Address, regions: list[Region], expected: Region | None
 ) -> None:
     assert region_for(address, regions) == expected
-
-
-def test_an_account_is_placed_by_its_ultimate_parents_address() -> None:
-    accounts = {
-        "p": Account("p", "Initech", datafox_address=Address("US", "NY")),
-        "c": Account("c", "Initech GmbH", parent_id="p", datafox_address=Address("DE")),
-    }
-    hierarchy = hierarchy_of("c", accounts)
-    assert account_region(hierarchy, REGIONS) == US_EAST
-    territory = territory_of(hierarchy, REGIONS)
-    assert (territory.account.account_id, territory.address.source) == ("p", "DataFox")
