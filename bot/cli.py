@@ -25,11 +25,10 @@ def _database_url() -> str:
 def _database_password() -> str:
     """DATABASE_URL's password, if any, so that no log line can carry it."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
 
     try:
-        return str(make_url(os.environ.get("DATABASE_URL", "").strip() or "sqlite://").password or "")
-    except ArgumentError:
+        return str(make_url(database_url_from(os.environ)).password or "")
+    except SettingsError:
         return ""
 
 
@@ -118,7 +117,7 @@ def _serve_playground(host: str, port: int, public: bool, salesforce_standin: bo
             f"gtm-bot: warning: the playground listens on {host}: whoever reaches it may act as anyone",
             file=sys.stderr,
         )
-    database_url = os.environ.get("DATABASE_URL", "").strip() or PLAYGROUND_DATABASE_URL
+    database_url = database_url_from(os.environ, PLAYGROUND_DATABASE_URL)
     reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{reach}:{port}"
     local = {

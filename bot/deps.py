@@ -58,8 +58,11 @@ class Deps:
             logging.getLogger(__name__).warning("background reply failed", exc_info=task.exception())
 
     @classmethod
-    def build(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
-        db = Database(settings.database_url)
+    def build(
+        cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now, db: Database | None = None
+    ) -> Deps:
+        """Everything for one process; `db` shares a database already open (tests, a restarted process)."""
+        db = db if db is not None else Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
         deps = cls(

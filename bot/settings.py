@@ -18,12 +18,13 @@ class SettingsError(Exception):
     """A configuration problem a person can fix; the message names the variable."""
 
 
-def database_url_from(env: Mapping[str, str]) -> str:
-    """DATABASE_URL, or the default; an unsupported driver is a one-line error."""
+def database_url_from(env: Mapping[str, str], default: str = DEFAULT_DATABASE_URL) -> str:
+    """DATABASE_URL, or the default; an unsupported driver is a one-line error. The one place it is read
+    (the CLI's database commands use it without Settings, which demands the Slack secrets)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    url = env.get("DATABASE_URL", "").strip() or default
     try:
         driver = make_url(url).drivername
     except ArgumentError:

@@ -110,10 +110,7 @@ async def deps(db: Database, standin: SlackStandIn, clock: FakeClock) -> AsyncIt
             "DATABASE_URL": db.url,
         }
     )
-    built = Deps.build(settings, clock=clock)
-    await built.db.dispose()
-    built.db = db
-    built.outbox.db = db
+    built = Deps.build(settings, clock=clock, db=db)
     built.outbox.poll_seconds = 0.05
     yield built
 

@@ -314,9 +314,9 @@ async def test_buttons_work_after_a_restart(
     from bot.server import create_web_app
     from tests.conftest import SIGNING_SECRET
 
-    fresh = Deps.build(deps.settings, clock=deps.clock)  # a new process: nothing carried over in memory
-    await fresh.db.dispose()
-    fresh.db = fresh.outbox.db = db
+    fresh = Deps.build(
+        deps.settings, clock=deps.clock, db=db
+    )  # a new process: nothing carried over in memory
     web_app = create_web_app(fresh, build_app(fresh), migrate=False, scheduler=False)
     web_app.on_cleanup.clear()
     server = TestServer(web_app, host="127.0.0.1")

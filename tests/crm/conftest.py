@@ -151,10 +151,7 @@ async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIter
     await run_sync(
         db, settings.salesforce, report=Silent(), clock=lambda: datetime.now(UTC), slack=slack_client
     )
-    built = Deps.build(settings, clock=clock)
-    await built.db.dispose()
-    built.db = db
-    built.outbox.db = db
+    built = Deps.build(settings, clock=clock, db=db)
     built.outbox.poll_seconds = 0.05
     yield built
 

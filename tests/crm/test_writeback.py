@@ -122,9 +122,7 @@ async def test_a_crash_between_the_commit_and_the_write_writes_once_after_restar
     [row] = await write_backs(sf_deps.db)
     assert row.status == "pending" and owner_writes(sf) == []
 
-    restarted = Deps.build(sf_deps.settings, clock=clock)  # a new process on the same database
-    await restarted.db.dispose()
-    restarted.db = restarted.outbox.db = sf_deps.db
+    restarted = Deps.build(sf_deps.settings, clock=clock, db=sf_deps.db)  # a new process on the same database
     build_app(restarted)
     send = restarted.outbox.senders[WRITE_BACK]
 

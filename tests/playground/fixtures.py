@@ -63,10 +63,7 @@ async def playground_server(
             "DATABASE_URL": db.url,
         }
     )
-    deps = Deps.build(settings, clock=clock)
-    await deps.db.dispose()
-    deps.db = db
-    deps.outbox.db = db
+    deps = Deps.build(settings, clock=clock, db=db)
     deps.outbox.poll_seconds = 0.05
     playground = Playground(SlackStandIn(), SIGNING_SECRET)
     playground.bind(origin)

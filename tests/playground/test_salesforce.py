@@ -44,9 +44,7 @@ async def sf_playground(
             "SALESFORCE_CLIENT_SECRET": salesforce.client_secret or "",
         }
     )
-    deps = Deps.build(settings, clock=clock)
-    await deps.db.dispose()
-    deps.db = deps.outbox.db = db
+    deps = Deps.build(settings, clock=clock, db=db)
     deps.outbox.poll_seconds = 0.05
     playground = Playground(SlackStandIn(), SIGNING_SECRET)
     playground.bind(origin)
