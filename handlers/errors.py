@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.features.busy import is_lock_timeout
 from handlers.router import is_database_error
-from storage.db import is_lock_timeout
 
 log = logging.getLogger("gtm_bot.errors")
 

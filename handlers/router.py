@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import observe
 from bot.deps import Deps
-from storage.db import is_lock_timeout  # noqa: F401 (handlers use it from here)
+from bot.features.busy import is_lock_timeout  # noqa: F401 (handlers use it from here)
 
 log = logging.getLogger(__name__)
 
