@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,7 +21,7 @@ from bot.features.directory.importer import import_file
 from bot.features.salesforce.run import run_sync
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
-from tests.conftest import SAMPLES, serving, settings_for, slack_over_http
+from tests.conftest import SAMPLES, FakeClock, serving, settings_for, slack_over_http
 from tests.slack.client import SlackClient
 
 
@@ -132,3 +134,25 @@ async def sf_slack(sf_deps: Deps, standin) -> AsyncIterator[SlackClient]:
         yield client
         for hook in sf_deps.shutdown:
             await hook()
+
+
+@dataclass(frozen=True)
+class CrmWorld:
+    """The bot (over HTTP, with Salesforce configured), both stand-ins and the clock, for one test."""
+
+    slack: SlackClient
+    standin: SlackStandIn
+    sf: SalesforceStandIn
+    deps: Deps
+    clock: FakeClock
+
+
+@pytest.fixture
+def crm(
+    sf_slack: SlackClient,
+    standin: SlackStandIn,
+    salesforce_samples: SalesforceStandIn,
+    sf_deps: Deps,
+    clock: FakeClock,
+) -> CrmWorld:
+    return CrmWorld(sf_slack, standin, salesforce_samples, sf_deps, clock)
