@@ -17,7 +17,7 @@ from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, HoldoverRow, JobRow, RequestRow
 from tests.conftest import FakeClock
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import SlackClient, text_value, visible_text
 
 TOM, SALLY, ALEX, PRIYA, CASEY = "U0SAL2", "U0SAL1", "U0ASM1", "U0ASM2", "U0CRO1"
 WHY = "Their buying committee, users and purchasing all sit in Munich now"
@@ -33,10 +33,6 @@ def request_values(
             "value": {"type": "checkboxes", "selected_options": [{"value": key} for key in picks]}
         },
     }
-
-
-def text_value(block: str, text: str) -> dict[str, Any]:
-    return {block: {"value": {"type": "plain_text_input", "value": text}}}
 
 
 def buttons(message: dict) -> list[dict]:
@@ -104,9 +100,7 @@ async def keep(slack: SlackClient, standin: SlackStandIn, request_id: int) -> No
         SALLY, "escalation.reason", text_value("reason", "I keep it"), private_metadata=value
     )
     assert "compelling" in short.json["errors"]["reason"]
-    ok = await slack.submit(
-        SALLY, "escalation.reason", text_value("reason", KEEP), private_metadata=modal["private_metadata"]
-    )
+    ok = await slack.give_reason(SALLY, modal, KEEP)
     assert ok.status == 200 and ok.body == ""
 
 
