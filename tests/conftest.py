@@ -20,7 +20,6 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app
@@ -29,7 +28,7 @@ from bot.features.directory.importer import import_file
 from bot.server import create_web_app
 from bot.settings import Settings
 from bot.standin.web_api import SlackStandIn
-from storage.db import Database, is_sqlite, upgrade
+from storage.db import Database, is_sqlite, migrate_afresh
 from storage.models import Base
 from tests.slack.client import SlackClient
 
@@ -106,13 +105,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def migrated(database_url: str) -> str:
-    if not is_sqlite(database_url):
-        db = Database(database_url)
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await db.dispose()
-    await asyncio.to_thread(upgrade, database_url)
+    await migrate_afresh(database_url)
     return database_url
 
 
