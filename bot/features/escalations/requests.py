@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.approvals import service
-from bot.approvals.engine import StepMode, StepSpec, StepState, Verdict
+from bot.approvals.engine import StepSpec, StepState, Verdict
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
 
@@ -18,13 +18,12 @@ from bot.features.escalations.common import (
     GLOBAL,
     KIND,
     MAX_TEXT,
-    TIME_FRAME,
     Opened,
+    _agree_on_date,
     _context,
-    _everyone_agreed,
-    _state,
     parties,
 )
+from bot.features.escalations.payload import EscalationPayload
 from bot.features.escalations.steps import _announce, _settle
 
 
@@ -65,35 +64,32 @@ async def escalate(
 ) -> Opened | Refused:
     """Rule 7: the territory rep asks the global owner for a child account, with rule 13's considerations."""
     explanation = explanation.strip()
-    if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
+    if too_long := _too_long(explanation):
+        return too_long
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), rep_id)
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
         if isinstance(found, Refused):
             return found
         if await ctx.repo.in_flight_for_account(account_id):
-            return Refused(
-                f"{found.account_name} already has an open escalation or request; see /gtm requests"
-            )
-        p = found.payload()
-        event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
-        moved = chain.advance(None, event, await _context(ctx, p))
-        if isinstance(moved, Refused):
-            return moved
-        p.update(
-            state=moved.new_state.value,
+            return _in_flight(found.account_name)
+        p = found.payload(
             origin="request",
             explanation=explanation,
             considerations=sorted(picked),
             stand_alone=stand_alone or None,
         )
+        event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
+        moved = chain.advance(None, event, await _context(ctx, p))
+        if isinstance(moved, Refused):
+            return moved
+        p.state = moved.new_state.value
         request = await service.open_request(
             ctx,
             kind=KIND,
             subject_id=account_id,
             summary=f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}",
-            payload=p,
+            payload=p.to_json(),
             first_step=StepSpec(GLOBAL, (found.global_owner.slack_id,)),
         )
         await _announce(
@@ -121,8 +117,8 @@ async def hand_off(
 ) -> Opened | Refused:
     """Rule 6: the global owner reassigns a child account; a named one needs the time frame agreed."""
     explanation = explanation.strip()
-    if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
+    if too_long := _too_long(explanation):
+        return too_long
     async with deps.db.sessions.begin() as session:
         ctx = service.Context(deps, session, deps.clock(), owner_id)
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(owner_id))
@@ -133,52 +129,50 @@ async def hand_off(
         if effective_on is not None and effective_on < ctx.now.date():
             return Refused("the transfer date is in the past", field="date")
         if await ctx.repo.in_flight_for_account(account_id):
-            return Refused(
-                f"{found.account_name} already has an open escalation or request; see /gtm requests"
-            )
-        p = found.payload()
-        p.update(state=None, origin="handoff", explanation=explanation, effective_on=_iso(effective_on))
-        ectx = await _context(ctx, p)
-        agreed = _everyone_agreed(p) if found.named else frozenset()
-        moved = chain.advance(None, chain.HandOff(owner_id, explanation, effective_on, agreed), ectx)
+            return _in_flight(found.account_name)
+        p = found.payload(origin="handoff", explanation=explanation, effective_on=effective_on)
+        agreed = p.everyone() if found.named else frozenset()
+        moved = chain.advance(
+            None, chain.HandOff(owner_id, explanation, effective_on, agreed), await _context(ctx, p)
+        )
         if isinstance(moved, Refused):
             return moved
         summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
-        if found.named:  # both reps and their managers agree the time frame first
-            approvers = (rep_id, *p["managers"])
-            request = await service.open_request(
-                ctx,
-                kind=KIND,
-                subject_id=account_id,
-                summary=summary,
-                payload=p,
-                first_step=StepSpec(
-                    TIME_FRAME, approvers, StepMode.ALL if len(approvers) > 1 else StepMode.ONE
-                ),
-            )
+        approvers = (rep_id, *p.managers) if found.named else ()  # they agree the time frame first
+        request = await service.open_request(
+            ctx,
+            kind=KIND,
+            subject_id=account_id,
+            summary=summary,
+            payload=p.to_json(),
+            first_step=_agree_on_date(approvers) if approvers else None,
+        )
+        if found.named:
             await _announce(
                 ctx,
                 request,
                 "handoff",
                 summary,
-                f"Named account: transfer on {p['effective_on']} once everyone agrees. Why: {explanation}",
+                f"Named account: transfer on {p.effective_on} once everyone agrees. Why: {explanation}",
                 [owner_id],
                 skip_actor=False,
             )
-            waiting = [p["names"][a] for a in approvers]
         else:
-            request = await service.open_request(
-                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=p, first_step=None
-            )
             await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
             await _settle(ctx, request, p, moved, "")
-            waiting = []
+        waiting = [p.names[a] for a in approvers]
     deps.outbox.kick()
     return Opened(request.id, not found.named, waiting)
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+def _too_long(explanation: str) -> Refused | None:
+    if len(explanation) > MAX_TEXT:
+        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
+    return None
+
+
+def _in_flight(account_name: str) -> Refused:
+    return Refused(f"{account_name} already has an open escalation or request; see /gtm requests")
 
 
 # ---- buttons beyond approve: keep/disagree reasons, a named account's date -------------------------------
@@ -222,14 +216,14 @@ async def propose_date(
             return Refused("only the global account owner proposes the transfer date")
         if effective_on is None or effective_on < ctx.now.date():
             return Refused("pick a transfer date from today on")
-        p = dict(request.payload)
-        agreed = _everyone_agreed(p)
+        p = EscalationPayload.of(request)
         check = chain.advance(
-            _state(p), chain.Reassign(p["global_owner"], effective_on, agreed), await _context(ctx, p)
+            p.chain_state, chain.Reassign(p.global_owner, effective_on, p.everyone()), await _context(ctx, p)
         )
         if isinstance(check, Refused):
             return check
-        request.payload = {**p, "effective_on": effective_on.isoformat()}
+        p.effective_on = effective_on
+        p.store(request)
     result = await service.decide(
         deps, request_id=request_id, step_id=step_id, actor=actor, verdict=Verdict.APPROVE
     )

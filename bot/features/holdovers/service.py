@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot import scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
+from bot.features.holdovers.payload import ExtensionPayload
 from bot.features.salesforce import jobs as salesforce
 from bot.handbook import holdover as rules
 from bot.handbook.directory import Account, Opportunity, Person, Role
@@ -395,21 +396,25 @@ async def request_extension(
             kind=KIND,
             subject_id=row.opportunity_id,
             summary=f"Extend the holdover of {row.opportunity_name}",
-            payload={
-                "holdover_id": row.id,
-                "opportunity_id": row.opportunity_id,
-                "name": row.opportunity_name,
-                "ends_on": row.ends_on.isoformat(),
-                "close_date": close_date.isoformat(),
-                "evidence": evidence,
-                "extended_to": rules.extended_end(row.ends_on, today).isoformat(),
-                "watchers": [row.original_owner, row.new_owner],
-            },
+            payload=ExtensionPayload(
+                holdover_id=row.id,
+                opportunity_id=row.opportunity_id,
+                name=row.opportunity_name,
+                ends_on=row.ends_on,
+                close_date=close_date,
+                evidence=evidence,
+                extended_to=rules.extended_end(row.ends_on, today),
+                watchers=[row.original_owner, row.new_owner],
+            ).to_json(),
             first_step=StepSpec("new owner", (row.new_owner,)),
         )
         row.extension_request_id = request.id
     deps.outbox.kick()
     return ExtensionAsked(request.id, row.new_owner)
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 class ExtensionFlow:
@@ -419,30 +424,27 @@ class ExtensionFlow:
     verdict_words = {"new owner": ("granted", "called the evidence insufficient")}
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = ExtensionPayload.of(request)
         return service.Card(
             title=request.summary,
             fields=[
-                ("Opportunity", f"{p.get('name', '')} ({p.get('opportunity_id', '')})"),
-                ("Holdover ends", p.get("ends_on", "")),
-                ("Expected close", p.get("close_date", "")),
-                ("Evidence", p.get("evidence", "")),
+                ("Opportunity", f"{p.name} ({p.opportunity_id})"),
+                ("Holdover ends", _iso(p.ends_on)),
+                ("Expected close", _iso(p.close_date)),
+                ("Evidence", p.evidence),
             ],
             note=(
-                f"Granting keeps it with its original owner until {p.get('extended_to', '')}. "
+                f"Granting keeps it with its original owner until {_iso(p.extended_to)}. "
                 "Calling the evidence insufficient moves the opportunity to you now."
             ),
-            actions=[
-                ("approval.approve", "Grant the extension", "primary"),
-                ("approval.reject", "Evidence insufficient…", "danger"),
-            ],
+            actions=[("approve", "Grant the extension"), ("reject", "Evidence insufficient…")],
         )
 
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
-        p = request.payload
-        row = await HoldoverRepository(ctx.session).lock(int(p["holdover_id"]))
+        p = ExtensionPayload.of(request)
+        row = await HoldoverRepository(ctx.session).lock(p.holdover_id)
         if row is None or row.status != "extension_requested":
             await ctx.finish(request, Status.CANCELLED, why="the holdover already ended")
             return
@@ -456,7 +458,8 @@ class ExtensionFlow:
             )
             return
         row.extension_decision, row.status, row.updated_at = "granted", "running", ctx.now
-        row.ends_on = date.fromisoformat(p["extended_to"])
+        assert p.extended_to is not None
+        row.ends_on = p.extended_to
         await scheduler.cancel(ctx.session, f"holdover:{row.id}:transfer:")
         await _schedule_transfer(ctx, row)
         await ctx.finish(request, Status.APPLIED, why=f"holdover extended to {row.ends_on.isoformat()}")

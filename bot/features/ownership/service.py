@@ -15,6 +15,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.features.directory.names import AccountNameIndex, NameMatch
 from bot.features.holdovers.service import record as record_holdovers
+from bot.features.ownership.payload import OwnershipPayload
 from bot.features.salesforce import jobs as salesforce
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
@@ -262,22 +263,27 @@ async def claim(
             return Refused(
                 f"{view.account.name} already has an open ownership request or escalation; see /gtm requests"
             )
-        payload = {
-            "account_id": account_id,
-            "account_name": view.account.name,
-            "old_owner": view.account.owner,
-            "new_owner": new_owner_id,
-            "reason": reason,
-            "routing": routing.mode.value,
-            "explanation": routing.explanation,
-            "failed": [f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
-        }
+        payload = OwnershipPayload(
+            account_id=account_id,
+            account_name=view.account.name,
+            old_owner=view.account.owner,
+            new_owner=new_owner_id,
+            reason=reason,
+            routing=routing.mode.value,
+            explanation=routing.explanation,
+            failed=[f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
+        )
         summary = f"{found.new_owner.name} to own {view.account.name}"
         if routing.auto_apply:
             request = await service.open_request(
-                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=None
+                ctx,
+                kind=KIND,
+                subject_id=account_id,
+                summary=summary,
+                payload=payload.to_json(),
+                first_step=None,
             )
-            await apply_transfer(ctx, request)
+            await apply_transfer(ctx, request, account_id, new_owner_id)
             outcome = Claimed(True, request.id, routing.explanation, [])
         else:
             outcome = await _route(ctx, requester_id, routing, account_id, summary, payload)
@@ -293,7 +299,7 @@ async def _route(
     routing: rules.Routing,
     account_id: str,
     summary: str,
-    payload: dict[str, Any],
+    payload: OwnershipPayload,
 ) -> Claimed | Refused:
     """Open the request with its first step, routed to the approvers the rules name."""
     if not routing.approvers:
@@ -301,7 +307,7 @@ async def _route(
     mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
     step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
     request = await service.open_request(
-        ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=step
+        ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload.to_json(), first_step=step
     )
     await ctx.notify(
         requester_id,
@@ -325,17 +331,17 @@ def _step_name(mode: rules.Mode) -> str:
     }.get(mode, "approver")
 
 
-async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
-    """Move the account (and the children that follow the global owner) and tell everyone affected.
+async def apply_transfer(ctx: service.Context, request: RequestRow, account_id: str, new_owner: str) -> None:
+    """Move the account (and the children that follow the global owner) to `new_owner`, closing `request`
+    (an ownership request or an escalation), and tell everyone affected.
 
     Open opportunities the old owner keeps become holdovers, stored and scheduled in this transaction.
     """
-    payload = request.payload
-    view = await load_view(ctx.directory, payload["account_id"])
+    view = await load_view(ctx.directory, account_id)
     if view is None:
         await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
         return
-    old_owner, new_owner = view.account.owner, payload["new_owner"]
+    old_owner = view.account.owner
     capped = rules.within_named_cap(view.account, new_owner, await ctx.directory.named_count(new_owner))
     if not capped:  # the cap filled while the request waited: no approval or override exceeds it
         await ctx.finish(request, Status.REJECTED, why=capped.reason)
@@ -390,7 +396,7 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         )
 
 
-def _why_you(mode: str, failed: list[str]) -> str:
+def _why_you(mode: str) -> str:
     """The approver's card says why *they* decide ("Changing Account Ownership in Salesforce")."""
     match mode:
         case rules.Mode.OWNER.value:
@@ -418,14 +424,14 @@ class OwnershipFlow:
     }
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = OwnershipPayload.of(request)
         fields = [
-            ("Account", p.get("account_name", "")),
-            ("Reason", p.get("reason") or "(none given)"),
-            ("Why you", _why_you(p.get("routing", ""), p.get("failed") or [])),
+            ("Account", p.account_name),
+            ("Reason", p.reason or "(none given)"),
+            ("Why you", _why_you(p.routing)),
         ]
-        if p.get("failed"):
-            fields.append(("Rules broken", "; ".join(p["failed"])))
+        if p.failed:
+            fields.append(("Rules broken", "; ".join(p.failed)))
         return service.Card(
             title=request.summary,
             fields=fields,
@@ -435,11 +441,11 @@ class OwnershipFlow:
     async def recheck(self, ctx: service.Context, request: RequestRow, step: StepRow) -> service.Recheck:
         """The new owner against the criteria and the directory as they are now (a re-import may have
         changed their role, region or segment since the request was routed)."""
-        p = request.payload
-        view = await load_view(ctx.directory, p["account_id"])
+        p = OwnershipPayload.of(request)
+        view = await load_view(ctx.directory, p.account_id)
         if view is None:
             return service.Recheck(("the account is gone from the directory",))
-        new_owner = await ctx.directory.person(p["new_owner"])
+        new_owner = await ctx.directory.person(p.new_owner)
         if new_owner is None:
             return service.Recheck(("the new owner is no longer in the sales directory",))
         refit = rules.recheck_transfer(
@@ -449,7 +455,7 @@ class OwnershipFlow:
             (await ctx.directory.people()).values(),
             await ctx.directory.named_count(new_owner.slack_id),
         )
-        routed_with = {f.split(":", 1)[0] for f in p.get("failed") or []}
+        routed_with = {f.split(":", 1)[0] for f in p.failed}
         if not refit.failed or (step.needs_override and {c.label for c in refit.failed} <= routed_with):
             return service.Recheck()  # fits, or breaks only what the override step was opened for
         failed = tuple(f"{c.label}: {c.reason}" for c in refit.failed)
@@ -464,7 +470,8 @@ class OwnershipFlow:
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
         if state is StepState.APPROVED:
-            await apply_transfer(ctx, request)
+            p = OwnershipPayload.of(request)
+            await apply_transfer(ctx, request, p.account_id, p.new_owner)
             return
         decisions = await ctx.repo.decisions(step.id)
         reason = decisions[-1].reason if decisions else ""

@@ -1,0 +1,19 @@
+"""What an ownership request stores: the account, its owners, the reason and how the rules routed it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.features.payload import Payload
+
+
+@dataclass(slots=True)
+class OwnershipPayload(Payload):
+    account_id: str = ""
+    account_name: str = ""
+    old_owner: str | None = None
+    new_owner: str = ""
+    reason: str = ""
+    routing: str = ""  # a handbook ownership Mode: why these approvers decide
+    explanation: str = ""
+    failed: list[str] = field(default_factory=list)  # "criterion: why" for each rule the new owner breaks

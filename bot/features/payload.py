@@ -1,0 +1,71 @@
+"""A request kind's payload, typed: one dataclass per kind (its feature's payload.py), used by the code that
+writes the request and the code that reads it back.
+
+Stored as JSON in `requests.payload`. Reading is tolerant of rows written before a field existed (a missing
+key reads as the field's default; every field has one) and of keys it doesn't know; writing back keeps the
+keys the approval engine stores beside the kind's own (`no_longer_fits`). Dates are stored as ISO text.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from functools import cache
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
+
+from storage.models import RequestRow
+
+
+@dataclass(slots=True)
+class Payload:
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Self:
+        given = data or {}
+        dated = _dated(cls)
+        return cls(
+            **{
+                f.name: _day(given[f.name]) if f.name in dated else copy.deepcopy(given[f.name])
+                for f in fields(cls)
+                if f.name in given
+            }
+        )
+
+    @classmethod
+    def of(cls, request: RequestRow) -> Self:
+        return cls.from_json(request.payload)
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+    def store(self, request: RequestRow) -> None:
+        """Write it into the request (a new dict, so the change is seen), keeping the engine's own keys."""
+        request.payload = {**(request.payload or {}), **self.to_json()}
+
+
+@cache
+def _dated(cls: type) -> frozenset[str]:
+    """The fields typed `date` (or `date | None`)."""
+    hints = get_type_hints(cls)
+    return frozenset(
+        name
+        for name, hint in hints.items()
+        if hint is date
+        or (get_origin(hint) in (Union, types.UnionType) and date in get_args(hint))
+    )
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
