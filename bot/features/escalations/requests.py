@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from bot.approvals import service
 from bot.approvals.engine import StepSpec, StepState, Verdict
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
+from storage.models import RequestRow
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -19,6 +21,7 @@ from bot.features.escalations.common import (
     KIND,
     MAX_TEXT,
     Opened,
+    Parties,
     _agree_on_date,
     _context,
     parties,
@@ -63,14 +66,8 @@ async def escalate(
     stand_alone: str | None,
 ) -> Opened | Refused:
     """Rule 7: the territory rep asks the global owner for a child account, with rule 13's considerations."""
-    explanation = explanation.strip()
-    if too_long := _too_long(explanation):
-        return too_long
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), rep_id)
-        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
-        if isinstance(found, Refused):
-            return found
+
+    async def ask(ctx: service.Context, found: Parties, explanation: str) -> Opened | Refused:
         if await ctx.repo.in_flight_for_account(account_id):
             return _in_flight(found.account_name)
         p = found.payload(
@@ -84,14 +81,8 @@ async def escalate(
         if isinstance(moved, Refused):
             return moved
         p.state = moved.new_state.value
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}",
-            payload=p.to_json(),
-            first_step=StepSpec(GLOBAL, (found.global_owner.slack_id,)),
-        )
+        summary = f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}"
+        request = await _request(ctx, p, summary, StepSpec(GLOBAL, (found.global_owner.slack_id,)))
         await _announce(
             ctx,
             request,
@@ -101,8 +92,9 @@ async def escalate(
             [rep_id],
             skip_actor=False,
         )
-    deps.outbox.kick()
-    return Opened(request.id, False, [found.global_owner.name])
+        return Opened(request.id, False, [found.global_owner.name])
+
+    return await _open(deps, rep_id, account_id, rep_id, explanation, ask)
 
 
 # ---- the global owner hands it off (rule 6) -----------------------------------------------------------
@@ -116,14 +108,8 @@ async def hand_off(
     effective_on: date | None,
 ) -> Opened | Refused:
     """Rule 6: the global owner reassigns a child account; a named one needs the time frame agreed."""
-    explanation = explanation.strip()
-    if too_long := _too_long(explanation):
-        return too_long
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), owner_id)
-        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(owner_id))
-        if isinstance(found, Refused):
-            return found
+
+    async def hand(ctx: service.Context, found: Parties, explanation: str) -> Opened | Refused:
         if found.global_owner.slack_id != owner_id:
             return Refused(f"only the global account owner, {found.global_owner.name}, can hand it off")
         if effective_on is not None and effective_on < ctx.now.date():
@@ -139,14 +125,7 @@ async def hand_off(
             return moved
         summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
         approvers = (rep_id, *p.managers) if found.named else ()  # they agree the time frame first
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=summary,
-            payload=p.to_json(),
-            first_step=_agree_on_date(approvers) if approvers else None,
-        )
+        request = await _request(ctx, p, summary, _agree_on_date(approvers) if approvers else None)
         if found.named:
             await _announce(
                 ctx,
@@ -160,15 +139,40 @@ async def hand_off(
         else:
             await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
             await _settle(ctx, request, p, moved, "")
-        waiting = [p.names[a] for a in approvers]
-    deps.outbox.kick()
-    return Opened(request.id, not found.named, waiting)
+        return Opened(request.id, not found.named, [p.names[a] for a in approvers])
+
+    return await _open(deps, owner_id, account_id, rep_id, explanation, hand)
 
 
-def _too_long(explanation: str) -> Refused | None:
+async def _open(
+    deps: Deps,
+    actor: str,
+    account_id: str,
+    rep_id: str,
+    explanation: str,
+    opening: Callable[[service.Context, Parties, str], Awaitable[Opened | Refused]],
+) -> Opened | Refused:
+    """What asking and handing off share: a written explanation, the parties, one transaction."""
+    explanation = explanation.strip()
     if len(explanation) > MAX_TEXT:
         return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
-    return None
+    async with deps.db.sessions.begin() as session:
+        ctx = service.Context(deps, session, deps.clock(), actor)
+        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(actor))
+        if isinstance(found, Refused):
+            return found
+        opened = await opening(ctx, found, explanation)
+    if isinstance(opened, Opened):
+        deps.outbox.kick()
+    return opened
+
+
+async def _request(
+    ctx: service.Context, p: EscalationPayload, summary: str, first_step: StepSpec | None
+) -> RequestRow:
+    return await service.open_request(
+        ctx, kind=KIND, subject_id=p.account_id, summary=summary, payload=p.to_json(), first_step=first_step
+    )
 
 
 def _in_flight(account_name: str) -> Refused:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.approvals import service as approvals
 from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
+from bot.features.glossary.payload import SuggestionPayload
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import (
     GlossaryEntry,
@@ -32,7 +33,6 @@ from bot.handbook.glossary import (
 from bot.handbook.glossary_admin import (
     Draft,
     entry_from_draft,
-    entry_snapshot,
     may_edit,
     merge,
     validate,
@@ -264,7 +264,7 @@ class GlossaryService:
                 kind=SUGGESTION,
                 subject_id=entry.id,
                 summary=f"Glossary: add {entry.term}",
-                payload={"entry": entry_snapshot(entry)},
+                payload=SuggestionPayload.suggesting(entry).to_json(),
                 first_step=StepSpec(
                     "Sales Ops",
                     tuple(reviewers),

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.approvals.engine import Status, StepState, Verdict
 from bot.approvals.service import Card, Context
+from bot.features.glossary.payload import SuggestionPayload
 from bot.features.glossary.service import GlossaryService, entry_view
 from bot.handbook.glossary import GlossaryEntry
 from storage.glossary import SUGGESTION, GlossaryRepository
@@ -13,15 +14,7 @@ from storage.models import RequestRow, StepRow
 
 
 def suggested_entry(request: RequestRow) -> GlossaryEntry:
-    snapshot = request.payload.get("entry") or {}
-    return GlossaryEntry(
-        id=request.subject_id or "",
-        term=str(snapshot.get("term") or ""),
-        definition=str(snapshot.get("definition") or ""),
-        section=str(snapshot.get("section") or "glossary"),
-        expansion=snapshot.get("expansion") or None,
-        aliases=tuple(str(a) for a in snapshot.get("aliases") or ()),
-    )
+    return SuggestionPayload.of(request).suggested(request.subject_id or "")
 
 
 class SuggestionFlow:

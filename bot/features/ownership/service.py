@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.features.directory.names import AccountNameIndex, NameMatch
+from bot.features.flows import reason_given, tell_requester
 from bot.features.holdovers.service import record as record_holdovers
 from bot.features.ownership.payload import OwnershipPayload
 from bot.features.salesforce import jobs as salesforce
@@ -344,16 +345,7 @@ async def apply_transfer(ctx: service.Context, request: RequestRow, account_id: 
     old_owner = view.account.owner
     capped = rules.within_named_cap(view.account, new_owner, await ctx.directory.named_count(new_owner))
     if not capped:  # the cap filled while the request waited: no approval or override exceeds it
-        await ctx.finish(request, Status.REJECTED, why=capped.reason)
-        await ctx.notify(
-            request.requester,
-            f"note:{request.id}:capped",
-            "ownership/rejected.json.j2",
-            request_id=request.id,
-            summary=request.summary,
-            by="the handbook",
-            reason=capped.reason,
-        )
+        await _rejected(ctx, request, "capped", "the handbook", capped.reason, why=capped.reason)
         return
     moved = [view.account.account_id]
     if view.account.account_id == view.ultimate_parent.account_id:
@@ -473,16 +465,16 @@ class OwnershipFlow:
             p = OwnershipPayload.of(request)
             await apply_transfer(ctx, request, p.account_id, p.new_owner)
             return
-        decisions = await ctx.repo.decisions(step.id)
-        reason = decisions[-1].reason if decisions else ""
+        reason = await reason_given(ctx, step)
         names = await ctx.names([ctx.actor])
-        await ctx.finish(request, Status.REJECTED, reason=reason)
-        await ctx.notify(
-            request.requester,
-            f"note:{request.id}:rejected",
-            "ownership/rejected.json.j2",
-            request_id=request.id,
-            summary=request.summary,
-            by=names.get(ctx.actor, ctx.actor),
-            reason=reason,
-        )
+        await _rejected(ctx, request, "rejected", names.get(ctx.actor, ctx.actor), reason, reason=reason)
+
+
+async def _rejected(
+    ctx: service.Context, request: RequestRow, what: str, by: str, because: str, **detail: Any
+) -> None:
+    """The request ends without the change; the requester reads who decided it and why."""
+    await ctx.finish(request, Status.REJECTED, **detail)
+    await tell_requester(
+        ctx, request, f"note:{request.id}:{what}", "ownership/rejected.json.j2", by=by, reason=because
+    )
