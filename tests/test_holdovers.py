@@ -77,6 +77,9 @@ async def test_holdover_lists_mine_as_original_and_as_new_owner(
     assert "No holdover" in (await slack.command("holdover O-1002", "U0AE1")).text
     tom_view = await slack.command("holdover O-1002", TOM)
     assert "2027-03-30" in tom_view.text and not buttons(tom_view.json)  # only the original owner asks
+    # dates in Slack's date formatting, each reader's own words for the day; the ISO date is the fallback
+    assert "until *<!date^" in tom_view.text and "|2027-03-30>*" in tom_view.text
+    assert "ends <!date^" in theirs
 
 
 async def test_an_extension_granted_keeps_the_deal_90_more_days(
