@@ -52,8 +52,7 @@ def _dated(cls: type) -> frozenset[str]:
     return frozenset(
         name
         for name, hint in hints.items()
-        if hint is date
-        or (get_origin(hint) in (Union, types.UnionType) and date in get_args(hint))
+        if hint is date or (get_origin(hint) in (Union, types.UnionType) and date in get_args(hint))
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.approvals import service
 from bot.approvals.engine import StepSpec, StepState, Verdict
+from bot.features.usecase import reading, transaction
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
 from storage.models import RequestRow
@@ -41,8 +42,7 @@ class EscalationForm:
 
 
 async def form(deps: Deps, *, user: str, account_id: str, rep_id: str) -> EscalationForm | Refused:
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
+    async with reading(deps, user) as ctx:
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(user))
     if isinstance(found, Refused):
         return found
@@ -156,8 +156,7 @@ async def _open(
     explanation = explanation.strip()
     if len(explanation) > MAX_TEXT:
         return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with transaction(deps, actor) as ctx:
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(actor))
         if isinstance(found, Refused):
             return found
@@ -187,8 +186,7 @@ async def give_reason(
     reason = reason.strip()
     if len(reason) > MAX_TEXT:
         return Refused(f"keep it under {MAX_TEXT} characters")
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with reading(deps, actor) as ctx:
         step = await ctx.repo.step(step_id)
     if step is not None and step.name == GLOBAL:
         compelling = chain.is_compelling_reason(reason)
@@ -206,8 +204,7 @@ async def propose_date(
     deps: Deps, *, request_id: int, step_id: int, actor: str, effective_on: date | None
 ) -> Refused | None:
     """A named account (rule 4): the global owner proposes the transfer date; reps and managers agree."""
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with transaction(deps, actor) as ctx:
         request = await ctx.repo.lock(request_id)
         step = await ctx.repo.step(step_id) if request else None
         if request is None or step is None or step.request_id != request.id or step.name != GLOBAL:

@@ -20,6 +20,7 @@ from bot.approvals import service as approvals
 from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
 from bot.features.glossary.payload import SuggestionPayload
+from bot.features.usecase import transaction
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import (
     GlossaryEntry,
@@ -249,8 +250,7 @@ class GlossaryService:
         if errors:
             return Invalid(errors)
         entry = entry_from_draft(draft)
-        async with self.deps.db.sessions.begin() as session:
-            ctx = approvals.Context(self.deps, session, self.deps.clock(), user_id)
+        async with transaction(self.deps, user_id) as ctx:
             reviewers = [p.slack_id for p in await ctx.directory.people_with_roles([Role.SALES_OPS])]
             reviewers = [r for r in reviewers if r != user_id] or [
                 p.slack_id

@@ -17,6 +17,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, StepSpec, StepState, Verdict
 from bot.features.holdovers.payload import ExtensionPayload
 from bot.features.salesforce import jobs as salesforce
+from bot.features.usecase import reading, transaction
 from bot.handbook import holdover as rules
 from bot.handbook.directory import Account, Opportunity, Person, Role
 from bot.handbook.results import Allowed, Refused
@@ -277,9 +278,8 @@ class Listing:
 
 async def mine(deps: Deps, user: str) -> Listing:
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        rows = await HoldoverRepository(session).involving(user)
+    async with reading(deps, user) as ctx:
+        rows = await HoldoverRepository(ctx.session).involving(user)
         names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
         person = await ctx.directory.person(user)
         accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
@@ -298,9 +298,8 @@ class Detail:
 async def detail(deps: Deps, user: str, text: str) -> Detail | Refused:
     """One holdover by opportunity id or name, for its owners and Sales Ops; with the extension rights."""
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        repo = HoldoverRepository(session)
+    async with reading(deps, user) as ctx:
+        repo = HoldoverRepository(ctx.session)
         opportunity = await ctx.directory.opportunity(text.strip())
         candidates = [opportunity] if opportunity else await ctx.directory.opportunities_named_like(text)
         row = None
@@ -377,9 +376,8 @@ async def request_extension(
         return Refused("give the date the deal is expected to close")
     if len(evidence) > MAX_EVIDENCE:
         return Refused(f"keep the evidence under {MAX_EVIDENCE} characters", field="evidence")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        row = await HoldoverRepository(session).lock(holdover_id)
+    async with transaction(deps, user) as ctx:
+        row = await HoldoverRepository(ctx.session).lock(holdover_id)
         today = ctx.now.date()
         for check in (_may_extend(row, user, today), rules.check_extension(close_date, today, evidence)):
             if isinstance(check, Refused):

@@ -18,6 +18,7 @@ from bot.features.flows import reason_given, tell_requester
 from bot.features.holdovers.service import record as record_holdovers
 from bot.features.ownership.payload import OwnershipPayload
 from bot.features.salesforce import jobs as salesforce
+from bot.features.usecase import transaction
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
@@ -246,12 +247,11 @@ async def claim(
     reason = reason.strip()
     if len(reason) > MAX_REASON:
         return Refused(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}", field="reason")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), requester_id)
+    async with transaction(deps, requester_id) as ctx:
         requester = await ctx.directory.person(requester_id)
         if requester is None:
             return Refused("you aren't in the sales directory yet; ask Sales Ops to add you")
-        found = await preview(session, requester, account_id, new_owner_id)
+        found = await preview(ctx.session, requester, account_id, new_owner_id)
         if isinstance(found, Refused):
             return found
         routing, view = found.routing, found.view

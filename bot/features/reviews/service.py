@@ -18,6 +18,7 @@ from bot.features.flows import reason_given, tell_requester
 from bot.features.ownership import service as ownership
 from bot.features.reviews.export import to_csv
 from bot.features.reviews.payload import ReviewPayload
+from bot.features.usecase import reading, transaction
 from bot.handbook import ownership as rules
 from bot.handbook import reviews
 from bot.handbook.calendar import FiscalCalendar
@@ -162,8 +163,7 @@ async def submit_review(
     if form.review not in (EMPLOYEES, ADDRESS):
         return Refused("pick what to review: the employee count or the HQ address")
     now = deps.clock()
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, now, requester_id)
+    async with transaction(deps, requester_id, now) as ctx:
         requester = await ctx.directory.person(requester_id)
         view = await ownership.load_view(ctx.directory, account_id)
         if requester is None or view is None or not may_see(requester, view.account):
@@ -199,7 +199,7 @@ async def submit_review(
         else:
             queued_until = next_review_start(calendar, now.date())
             await schedule(
-                session,
+                ctx.session,
                 key=f"{OPEN_JOB}:{request.id}",
                 kind=OPEN_JOB,
                 due_at=start_of(queued_until),
@@ -398,8 +398,7 @@ def is_sales_ops(person: Person | None) -> bool:
 
 
 async def apply_now(deps: Deps, *, request_id: int, actor: str) -> Applied | Refused:
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with transaction(deps, actor) as ctx:
         person = await ctx.directory.person(actor)
         if not is_sales_ops(person):
             await ctx.audit(None, "refused_review_apply", request_id=request_id)
@@ -437,12 +436,11 @@ class Queue:
 
 
 async def queue(deps: Deps, viewer_id: str) -> Queue | Refused:
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+    async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
         if not is_sales_ops(viewer):
             return Refused("only Sales Ops see the review queue")
-        requests = await ReviewRepository(session).in_queue(KIND)
+        requests = await ReviewRepository(ctx.session).in_queue(KIND)
         names = await ctx.names(r.requester for r in requests)
         pending_steps = {r.id: await ctx.repo.current_step(r.id) for r in requests if r.status == "pending"}
     rows = []

@@ -14,6 +14,7 @@ from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.features.ownership import service as ownership
 from bot.features.sponsorship.payload import NominationPayload
+from bot.features.usecase import reading, transaction
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
@@ -131,8 +132,7 @@ async def nominate(
     if len(why) > MAX_WHY:
         return Refused(f"keep the why under {MAX_WHY} characters", field="why")
     today = deps.clock().date()
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), nominator_id)
+    async with transaction(deps, nominator_id) as ctx:
         nominator = await ctx.directory.person(nominator_id)
         sponsor = await ctx.directory.person(sponsor_id)
         view = await ownership.load_view(ctx.directory, account_id)
@@ -144,7 +144,7 @@ async def nominate(
             return Refused(f"{sponsor.name} can't see {view.account.name}: {PUBLIC_SECTOR}")
         if sponsor.slack_id == nominator_id:
             return Refused("name someone else as sponsor: they agree to it, and you can't agree to your own")
-        running = await SponsorshipRepository(session).running(today)
+        running = await SponsorshipRepository(ctx.session).running(today)
         hidden = await _hidden_from(ctx.directory, nominator, running)
         outcome = program.nominate(
             account_id, view.account.name, nominator, sponsor, _current(running, hidden), today
@@ -347,10 +347,9 @@ class Listing:
 
 async def listing(deps: Deps, viewer_id: str) -> Listing:
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+    async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
-        repo = SponsorshipRepository(session)
+        repo = SponsorshipRepository(ctx.session)
         rows = await repo.running(today)
         nominations = await repo.open_nominations(KIND)
         ids = {r.account_id for r in rows} | {n.subject_id or "" for n in nominations}
