@@ -1,5 +1,5 @@
 """A request kind's payload, typed: one dataclass per kind (its feature's payload.py), used by the code that
-writes the request and the code that reads it back.
+opens the request and the code that reads it back.
 
 Stored as JSON in `requests.payload`. Reading is tolerant of rows written before a field existed (a missing
 key reads as the field's default; every field has one) and of keys it doesn't know; writing back keeps the
@@ -14,13 +14,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cache
-from typing import Any, Self, Union, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
 
+from bot.approvals import service
+from bot.approvals.engine import StepSpec
 from storage.models import RequestRow
 
 
 @dataclass(slots=True)
 class Payload:
+    kind: ClassVar[str]  # the request kind, which the approval engine's flows are registered by
+
+    @property
+    def subject(self) -> str | None:
+        """What the request is about (`requests.subject_id`), e.g. the account."""
+        return None
+
+    async def open(
+        self, ctx: service.Context, summary: str, first_step: StepSpec | None, *, subject: str | None = None
+    ) -> RequestRow:
+        """Open a request of this kind with this payload (and its first step's cards) in ctx's transaction."""
+        return await service.open_request(
+            ctx,
+            kind=self.kind,
+            subject_id=subject or self.subject,
+            summary=summary,
+            payload=self.to_json(),
+            first_step=first_step,
+        )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Self:
         given = data or {}
@@ -68,3 +90,15 @@ def _json(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+@dataclass(slots=True)
+class AccountPayload(Payload):
+    """A request about an account. The approval engine reads these two keys too (who may see the request)."""
+
+    account_id: str = ""
+    account_name: str = ""
+
+    @property
+    def subject(self) -> str | None:
+        return self.account_id

@@ -14,7 +14,7 @@ from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see
 
-KIND = "escalation"
+KIND = EscalationPayload.kind
 APPLY_JOB = "escalation.apply"
 GLOBAL, TIME_FRAME, REP, MANAGERS, CRO = "global owner", "time frame", "territory rep", "managers", "CRO"
 REPS = tuple(Role(r) for r in facts.load("processes")["escalation"]["territory_rep_roles"])

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
-from bot.features.payload import Payload
+from bot.features.payload import AccountPayload
 from bot.handbook.escalation import EscalationState
 
 
 @dataclass(slots=True)
-class EscalationPayload(Payload):
-    account_id: str = ""
-    account_name: str = ""
+class EscalationPayload(AccountPayload):
+    kind: ClassVar[str] = "escalation"
+
     global_owner: str = ""
     territory_rep: str = ""
     new_owner: str = ""  # what apply_transfer moves the account to: the territory rep
-    managers: list[str] = field(default_factory=list)
     cro: str | None = None
+    managers: list[str] = field(default_factory=list)
     named: bool = False
     previous_owner: str | None = None
     names: dict[str, str] = field(default_factory=dict)  # Slack id -> name, as when it was asked

@@ -12,14 +12,12 @@ from bot.approvals.engine import StepSpec, StepState, Verdict
 from bot.features.usecase import reading, transaction
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
-from storage.models import RequestRow
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
 from bot.features.escalations.common import (
     GLOBAL,
-    KIND,
     MAX_TEXT,
     Opened,
     Parties,
@@ -82,7 +80,7 @@ async def escalate(
             return moved
         p.state = moved.new_state.value
         summary = f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}"
-        request = await _request(ctx, p, summary, StepSpec(GLOBAL, (found.global_owner.slack_id,)))
+        request = await p.open(ctx, summary, StepSpec(GLOBAL, (found.global_owner.slack_id,)))
         await _announce(
             ctx,
             request,
@@ -125,7 +123,7 @@ async def hand_off(
             return moved
         summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
         approvers = (rep_id, *p.managers) if found.named else ()  # they agree the time frame first
-        request = await _request(ctx, p, summary, _agree_on_date(approvers) if approvers else None)
+        request = await p.open(ctx, summary, _agree_on_date(approvers) if approvers else None)
         if found.named:
             await _announce(
                 ctx,
@@ -164,14 +162,6 @@ async def _open(
     if isinstance(opened, Opened):
         deps.outbox.kick()
     return opened
-
-
-async def _request(
-    ctx: service.Context, p: EscalationPayload, summary: str, first_step: StepSpec | None
-) -> RequestRow:
-    return await service.open_request(
-        ctx, kind=KIND, subject_id=p.account_id, summary=summary, payload=p.to_json(), first_step=first_step
-    )
 
 
 def _in_flight(account_name: str) -> Refused:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.features.payload import Payload
 from bot.handbook.glossary import GlossaryEntry
 from bot.handbook.glossary_admin import entry_snapshot
+from storage.glossary import SUGGESTION
 
 
 @dataclass(slots=True)
 class SuggestionPayload(Payload):
+    kind: ClassVar[str] = SUGGESTION
+
     entry: dict[str, Any] = field(default_factory=dict)  # glossary_admin.entry_snapshot's shape
 
     @classmethod

@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.approvals import service as approvals
 from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
 from bot.features.glossary.payload import SuggestionPayload
@@ -42,7 +41,7 @@ from bot.handbook.results import Outcome, Refused
 from bot.handbook.search import Answer, HandbookIndex
 from bot.handbook.sections import default_handbook_path
 from storage.directory import DirectoryRepository
-from storage.glossary import SUGGESTION, GlossaryRepository
+from storage.glossary import GlossaryRepository
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +258,10 @@ class GlossaryService:
             ]
             if not reviewers:
                 return Refused("There is nobody in Sales Ops to review a suggestion yet.")
-            request = await approvals.open_request(
+            request = await SuggestionPayload.suggesting(entry).open(
                 ctx,
-                kind=SUGGESTION,
-                subject_id=entry.id,
-                summary=f"Glossary: add {entry.term}",
-                payload=SuggestionPayload.suggesting(entry).to_json(),
+                f"Glossary: add {entry.term}",
+                subject=entry.id,
                 first_step=StepSpec(
                     "Sales Ops",
                     tuple(reviewers),

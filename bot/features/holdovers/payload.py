@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 from bot.features.payload import Payload
 
 
 @dataclass(slots=True)
 class ExtensionPayload(Payload):
+    kind: ClassVar[str] = "holdover_extension"
+
     holdover_id: int = 0
     opportunity_id: str = ""
     name: str = ""  # the opportunity's
@@ -18,3 +21,7 @@ class ExtensionPayload(Payload):
     evidence: str = ""
     extended_to: date | None = None  # the end if it is granted
     watchers: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str | None:
+        return self.opportunity_id

@@ -29,7 +29,7 @@ from storage.models import HoldoverRow, RequestRow, StepRow
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "holdover_extension"
+KIND = ExtensionPayload.kind
 REMINDER, TRANSFER, REPORT = "holdover.reminder", "holdover.transfer", "holdover.weekly_report"
 MAX_EVIDENCE = 1000
 REPORT_WEEKDAY, REPORT_HOUR = 0, 14  # Mondays, 14:00 UTC (morning in the Americas, afternoon in EMEA)
@@ -389,22 +389,18 @@ async def request_extension(
             close_date,
             evidence,
         )
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=row.opportunity_id,
-            summary=f"Extend the holdover of {row.opportunity_name}",
-            payload=ExtensionPayload(
-                holdover_id=row.id,
-                opportunity_id=row.opportunity_id,
-                name=row.opportunity_name,
-                ends_on=row.ends_on,
-                close_date=close_date,
-                evidence=evidence,
-                extended_to=rules.extended_end(row.ends_on, today),
-                watchers=[row.original_owner, row.new_owner],
-            ).to_json(),
-            first_step=StepSpec("new owner", (row.new_owner,)),
+        payload = ExtensionPayload(
+            holdover_id=row.id,
+            opportunity_id=row.opportunity_id,
+            name=row.opportunity_name,
+            ends_on=row.ends_on,
+            close_date=close_date,
+            evidence=evidence,
+            extended_to=rules.extended_end(row.ends_on, today),
+            watchers=[row.original_owner, row.new_owner],
+        )
+        request = await payload.open(
+            ctx, f"Extend the holdover of {row.opportunity_name}", StepSpec("new owner", (row.new_owner,))
         )
         row.extension_request_id = request.id
     deps.outbox.kick()

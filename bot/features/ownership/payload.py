@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from bot.features.payload import Payload
+from bot.features.payload import AccountPayload
 
 
 @dataclass(slots=True)
-class OwnershipPayload(Payload):
-    account_id: str = ""
-    account_name: str = ""
+class OwnershipPayload(AccountPayload):
+    kind: ClassVar[str] = "ownership"
+
     old_owner: str | None = None
     new_owner: str = ""
     reason: str = ""

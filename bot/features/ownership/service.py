@@ -30,7 +30,7 @@ from storage.models import RequestRow, StepRow
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "ownership"
+KIND = OwnershipPayload.kind
 MAX_REASON = 1000
 NOT_FOUND = "no such account"
 
@@ -276,14 +276,7 @@ async def claim(
         )
         summary = f"{found.new_owner.name} to own {view.account.name}"
         if routing.auto_apply:
-            request = await service.open_request(
-                ctx,
-                kind=KIND,
-                subject_id=account_id,
-                summary=summary,
-                payload=payload.to_json(),
-                first_step=None,
-            )
+            request = await payload.open(ctx, summary, None)
             await apply_transfer(ctx, request, account_id, new_owner_id)
             outcome = Claimed(True, request.id, routing.explanation, [])
         else:
@@ -307,9 +300,7 @@ async def _route(
         return Refused("nobody in the directory can approve this; ask Sales Ops")
     mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
     step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
-    request = await service.open_request(
-        ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload.to_json(), first_step=step
-    )
+    request = await payload.open(ctx, summary, step)
     await ctx.notify(
         requester_id,
         f"note:{request.id}:opened",

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
-from bot.features.payload import Payload
+from bot.features.payload import AccountPayload
 
 
 @dataclass(slots=True)
-class ReviewPayload(Payload):
-    account_id: str = ""
-    account_name: str = ""
+class ReviewPayload(AccountPayload):
+    kind: ClassVar[str] = "segment_review"
+
     review: str = ""  # employees | address
     source_url: str = ""
     region: str = ""

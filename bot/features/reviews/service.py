@@ -33,7 +33,7 @@ from storage.reviews import ReviewRepository
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "segment_review"
+KIND = ReviewPayload.kind
 OPEN_JOB = "review.open_step"
 APPLY_JOB = "review.apply"
 EMPLOYEES, ADDRESS = "employees", "address"
@@ -184,14 +184,7 @@ async def submit_review(
         if not reviewers:
             return Refused("nobody in Sales Ops is in the directory to review it")
         payload.reviewers = reviewers
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=payload.summary,
-            payload=payload.to_json(),
-            first_step=None,
-        )
+        request = await payload.open(ctx, payload.summary, None)
         calendar = fiscal(deps)
         queued_until = None
         if calendar.is_review_period(now.date()):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from bot.features.payload import Payload
+from bot.features.payload import AccountPayload
 
 
 @dataclass(slots=True)
-class NominationPayload(Payload):
-    account_id: str = ""
-    account_name: str = ""
+class NominationPayload(AccountPayload):
+    kind: ClassVar[str] = "sponsorship"
+
     sponsor: str = ""
     sponsor_name: str = ""
     why: str = ""

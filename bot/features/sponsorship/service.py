@@ -27,7 +27,7 @@ from storage.sponsorships import SponsorshipRepository
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "sponsorship"
+KIND = NominationPayload.kind
 REMIND_JOB = "sponsorship.remind"
 END_JOB = "sponsorship.end"
 MAX_WHY = 1000
@@ -162,13 +162,8 @@ async def nominate(
             why=why,
             watchers=[sponsor_id],
         )
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=summary,
-            payload=payload.to_json(),
-            first_step=StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE),
+        request = await payload.open(
+            ctx, summary, StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE)
         )
     deps.outbox.kick()
     return Nominated(request.id, sponsor.name, view.account.name)
