@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot import scheduler
 from bot.approvals import service
-from bot.approvals.engine import Status, StepSpec, StepState, Verdict
+from bot.approvals.engine import Status, StepSpec, StepState
+from bot.features.flows import reason_given
 from bot.features.holdovers.payload import ExtensionPayload
 from bot.features.salesforce import jobs as salesforce
 from bot.features.usecase import reading, transaction
@@ -151,8 +152,9 @@ async def _schedule_report(ctx: service.Context, owner: str) -> None:
 
 
 # ---- moving an opportunity ---------------------------------------------------------------------------
-async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> None:
-    """The opportunity goes to the new owner now; both owners are told."""
+async def _transfer_now(ctx: service.Context, row: HoldoverRow, insufficient: str | None = None) -> None:
+    """The opportunity goes to the new owner now (its holdover ended, or the new owner found the extension's
+    evidence `insufficient`, saying why); both owners are told."""
     repo = HoldoverRepository(ctx.session)
     await repo.set_opportunity_owner(row.opportunity_id, row.new_owner)
     # The org's own transfer settings may or may not have moved it with the account: write it explicitly.
@@ -167,19 +169,42 @@ async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> Non
     )
     row.status, row.transferred_at, row.updated_at = "transferred", ctx.now, ctx.now
     await scheduler.cancel(ctx.session, f"holdover:{row.id}:")
-    names = await ctx.names([row.original_owner, row.new_owner])
     for user in (row.original_owner, row.new_owner):
-        await ctx.notify(
-            user,
-            f"holdover:{row.id}:transferred:{user}",
-            "holdovers/notice.json.j2",
-            icon=":arrows_counterclockwise:",
-            headline=f"{row.opportunity_name} now belongs to {names[row.new_owner]}",
-            body=f"It moved from {names[row.original_owner]}: {why}",
-            opportunity_id=row.opportunity_id,
-            request_id=None,
-            about=await ctx.directory.account(row.account_id),
-        )
+        await _tell(ctx, row, user, "transferred", f"transferred:{user}", reason=insufficient)
+
+
+async def _tell(
+    ctx: service.Context,
+    row: HoldoverRow,
+    user: str,
+    what: str,
+    key: str,
+    *,
+    request_id: int | None = None,
+    reason: str | None = None,
+    late: bool = False,
+) -> None:
+    """A holdover's news for one of its owners (what: reminder, transferred, extended); the sentences and
+    their dates are holdovers/notice.json.j2's. Unless it comes with its request, an owner who may not see
+    the account (public sector) reads no name of it."""
+    names = await ctx.names([row.original_owner, row.new_owner])
+    await ctx.notify(
+        user,
+        f"holdover:{row.id}:{key}",
+        "holdovers/notice.json.j2",
+        what=what,
+        opportunity=row.opportunity_name,
+        opportunity_id=row.opportunity_id,
+        original_owner=names[row.original_owner],
+        new_owner=names[row.new_owner],
+        ends_on=row.ends_on.isoformat(),
+        deadline=rules.extension_deadline(row.created_on).isoformat(),
+        day=(ctx.now.date() - row.created_on).days,
+        late=late,
+        reason=reason,
+        request_id=request_id,
+        about=None if request_id else await ctx.directory.account(row.account_id),
+    )
 
 
 # ---- jobs -------------------------------------------------------------------------------------------
@@ -189,34 +214,8 @@ async def remind(job: scheduler.JobContext) -> None:
     row = await HoldoverRepository(ctx.session).lock(int(job.payload["holdover_id"]))
     if row is None or row.status != "running":
         return
-    names = await ctx.names([row.new_owner])
-    deadline = rules.extension_deadline(row.created_on)
-    day = (ctx.now.date() - row.created_on).days
-    late = ctx.now.date() > deadline  # the app was down on the day: say so rather than "today"
-    await ctx.notify(
-        row.original_owner,
-        f"holdover:{row.id}:reminder",
-        "holdovers/notice.json.j2",
-        icon=":hourglass:",
-        headline=(
-            f"The extension window for {row.opportunity_name} closed on {deadline.isoformat()}"
-            if late
-            else f"Last day to ask for an extension on {row.opportunity_name}"
-        ),
-        body=(
-            f"Today is day {day} of the holdover. It moves to {names[row.new_owner]} after "
-            f"{row.ends_on.isoformat()}"
-            + (
-                "."
-                if late
-                else " unless they grant an extension; ask today with evidence that the deal closes "
-                "within 90 days."
-            )
-        ),
-        opportunity_id=row.opportunity_id,
-        request_id=None,
-        about=await ctx.directory.account(row.account_id),
-    )
+    late = ctx.now.date() > rules.extension_deadline(row.created_on)  # the app was down on the day
+    await _tell(ctx, row, row.original_owner, "reminder", "reminder", late=late)
 
 
 async def transfer(job: scheduler.JobContext) -> None:
@@ -233,7 +232,7 @@ async def transfer(job: scheduler.JobContext) -> None:
                     step.state, step.decided_at, step.remind_at = StepState.EXPIRED.value, ctx.now, None
                     await ctx.update_cards(request, step)
             await ctx.finish(request, Status.EXPIRED, why="the holdover ended before a decision")
-    await _transfer_now(ctx, row, f"its holdover ended on {row.ends_on.isoformat()} (180 days at most).")
+    await _transfer_now(ctx, row)
 
 
 async def report(job: scheduler.JobContext) -> None:
@@ -443,13 +442,10 @@ class ExtensionFlow:
             await ctx.finish(request, Status.CANCELLED, why="the holdover already ended")
             return
         if state is StepState.REJECTED:
-            decisions = await ctx.repo.decisions(step.id)
-            reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")
+            reason = await reason_given(ctx, step)
             row.extension_decision = "refused"
             await ctx.finish(request, Status.REJECTED, reason=reason)
-            await _transfer_now(
-                ctx, row, f"the new owner found the extension evidence insufficient: {reason}"
-            )
+            await _transfer_now(ctx, row, insufficient=reason)
             return
         row.extension_decision, row.status, row.updated_at = "granted", "running", ctx.now
         assert p.extended_to is not None
@@ -457,15 +453,5 @@ class ExtensionFlow:
         await scheduler.cancel(ctx.session, f"holdover:{row.id}:transfer:")
         await _schedule_transfer(ctx, row)
         await ctx.finish(request, Status.APPLIED, why=f"holdover extended to {row.ends_on.isoformat()}")
-        names = await ctx.names([row.original_owner, row.new_owner])
         for user in (row.original_owner, row.new_owner):
-            await ctx.notify(
-                user,
-                f"holdover:{row.id}:extended:{user}",
-                "holdovers/notice.json.j2",
-                icon=":white_check_mark:",
-                headline=f"Holdover of {row.opportunity_name} extended to {row.ends_on.isoformat()}",
-                body=f"{names[row.new_owner]} granted {names[row.original_owner]}'s extension request.",
-                opportunity_id=row.opportunity_id,
-                request_id=request.id,
-            )
+            await _tell(ctx, row, user, "extended", f"extended:{user}", request_id=request.id)
