@@ -7,7 +7,7 @@ ownership.new_owner_fit (whether an owner still fits). Decisions run on the appr
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -191,16 +191,15 @@ async def submit_review(
             await ctx.open_step(request, _step(reviewers))
         else:
             queued_until = next_review_start(calendar, now.date())
-            await schedule(
-                ctx.session,
-                key=f"{OPEN_JOB}:{request.id}",
-                kind=OPEN_JOB,
-                due_at=start_of(queued_until),
-                payload={"request_id": request.id},
-            )
+            await _run_on(ctx, queued_until, OPEN_JOB, f"{OPEN_JOB}:{request.id}", request)
             await ctx.audit(request, "queued", why=f"the review runs in fiscal Q4, from {queued_until}")
     deps.outbox.kick()
     return Submitted(request.id, payload.summary, payload.explanation, queued_until)
+
+
+async def _run_on(ctx: service.Context, day: date, job: str, key: str, request: RequestRow) -> None:
+    """The review's `job` (open its step, apply it) at the start of `day`, UTC."""
+    await schedule(ctx.session, key=key, kind=job, due_at=start_of(day), payload={"request_id": request.id})
 
 
 def _step(reviewers: list[str]) -> StepSpec:
@@ -283,13 +282,7 @@ class ReviewFlow:
         p.effective_on = effective
         p.store(request)
         await ctx.finish(request, Status.APPROVED, why=f"takes effect on {effective} (start of fiscal Q1)")
-        await schedule(
-            ctx.session,
-            key=f"{APPLY_JOB}:{request.id}:",
-            kind=APPLY_JOB,
-            due_at=start_of(effective),
-            payload={"request_id": request.id},
-        )
+        await _run_on(ctx, effective, APPLY_JOB, f"{APPLY_JOB}:{request.id}:", request)
         await _tell_outcome(ctx, request, "approved", note, effective)
         await ctx.notify(
             ctx.actor,
@@ -322,8 +315,8 @@ class Applied:
     request_id: int
     summary: str
     changed: int
-    owners_told: list[str] = field(default_factory=list)
-    misfits: list[str] = field(default_factory=list)
+    owners_told: tuple[str, ...] = ()
+    misfits: tuple[str, ...] = ()
 
 
 async def apply_review(
@@ -383,7 +376,7 @@ async def apply_review(
     if not by_job:
         await cancel(ctx.session, f"{APPLY_JOB}:{request.id}:")  # ":" so #1 never matches #10
     await _tell_outcome(ctx, request, "applied", "", ctx.now.date())
-    return Applied(request.id, request.summary, len(changes), sorted(by_owner), misfits)
+    return Applied(request.id, request.summary, len(changes), tuple(sorted(by_owner)), tuple(misfits))
 
 
 def is_sales_ops(person: Person | None) -> bool:
