@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.approvals import service
 from bot.approvals.engine import StepMode, StepSpec
@@ -41,7 +42,8 @@ class Parties:
     cro: Person | None
     named: bool
 
-    def payload(self, **chain: object) -> EscalationPayload:
+    def payload(self, **chain: Any) -> EscalationPayload:
+        """The request's payload: these people, and what `chain` says (origin, explanation...)."""
         people = [self.global_owner, self.rep, *self.managers, *([self.cro] if self.cro else [])]
         return EscalationPayload(
             account_id=self.account_id,
@@ -55,7 +57,7 @@ class Parties:
             previous_owner=self.current_owner,
             names={p.slack_id: p.name for p in people},
             watchers=list(dict.fromkeys(p.slack_id for p in people)),
-            **chain,  # type: ignore[arg-type]
+            **chain,
         )
 
 
