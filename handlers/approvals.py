@@ -12,45 +12,45 @@ from bot.approvals import service
 from bot.approvals.engine import Verdict
 from bot.deps import Deps
 from bot.handbook.results import Refused
-from handlers.payloads import StepClick, Submission, parse_ids
-from handlers.replies import NOT_RECORDED, TAMPERED, Reply, field_error, just_ack, say, tell_beside
+from handlers.payloads import StepClick, Submitted, read, step_in_metadata, submitter
+from handlers.replies import (
+    NOT_RECORDED,
+    TAMPERED,
+    Reply,
+    field_error,
+    just_ack,
+    nothing_changed,
+    say,
+    tell_beside,
+)
 from handlers.router import CommandRouter, is_lock_timeout
 
 REJECT_CALLBACK = "approval.reject_reason"
 OVERRIDE_CALLBACK = "approval.override_reason"
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonModal:
-    """The reason modal a button opens: reject, or approve with override."""
-
-    callback_id: str
-    title: str
-    label: str
-    submit: str
-
-
-REJECT = ReasonModal(REJECT_CALLBACK, "Reject request", "Why? The requester will read this.", "Reject")
-OVERRIDE = ReasonModal(
-    OVERRIDE_CALLBACK,
-    "Approve with override",
-    "Override reason: why the rule should not apply here",
-    "Approve",
+# The reason modal a button opens: its callback id, title, label and submit button.
+REJECT = dict(
+    callback_id=REJECT_CALLBACK,
+    title="Reject request",
+    label="Why? The requester will read this.",
+    submit="Reject",
+)
+OVERRIDE = dict(
+    callback_id=OVERRIDE_CALLBACK,
+    title="Approve with override",
+    label="Override reason: why the rule should not apply here",
+    submit="Approve",
 )
 
 
 @dataclass(frozen=True, slots=True)
-class ReasonSubmission:
+class ReasonSubmission(Submitted):
     """A reject or override reason modal, submitted: the step it decides (None if tampered with)."""
 
-    user_id: str
-    step: tuple[int, int] | None
-    reason: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> ReasonSubmission:
-        form = Submission.parse(body)
-        return cls(form.user_id, parse_ids(form.metadata), form.fields.text("reason").strip())
+    user_id: str = submitter()
+    step: tuple[int, int] | None = step_in_metadata()
+    reason: str = read(lambda source: source.text("reason").strip())
 
 
 def outcome(deps: Deps, result: service.Decided | Refused) -> Reply:
@@ -58,7 +58,7 @@ def outcome(deps: Deps, result: service.Decided | Refused) -> Reply:
         word = "approved" if result.verdict is Verdict.APPROVE else "rejected"
         text = f"You {word} request #{result.request.id}. It is now {result.request.status}."
         return say(deps, text, ":white_check_mark:")
-    return say(deps, f"Nothing changed: {result.reason}.")
+    return nothing_changed(deps, result)
 
 
 async def refuse_tampered(deps: Deps, click: StepClick, respond: AsyncRespond) -> None:
@@ -82,7 +82,7 @@ async def approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, de
 
 
 async def open_reason_modal(
-    deps: Deps, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, modal: ReasonModal
+    deps: Deps, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, modal: dict[str, str]
 ) -> None:
     click = StepClick.parse(body)
     if click.step is None:
@@ -95,13 +95,10 @@ async def open_reason_modal(
         return
     view = deps.renderer.render(
         "approvals/reject_modal.json.j2",
-        callback_id=modal.callback_id,
         request_id=request_id,
         step_id=step_id,
         summary=found.summary,
-        title=modal.title,
-        label=modal.label,
-        submit=modal.submit,
+        **modal,
     )
     await client.views_open(trigger_id=click.click.trigger_id, view=view)
 

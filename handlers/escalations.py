@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -14,8 +16,28 @@ from bot.deps import Deps
 from bot.features import escalations
 from bot.features.directory import lookups
 from bot.handbook.results import Refused
-from handlers.payloads import StepClick, Submission, parse_ids
-from handlers.replies import TAMPERED, field_error, just_ack, not_found, refused, tell, tell_beside
+from handlers.payloads import (
+    AccountSubmission,
+    StepClick,
+    Submitted,
+    day,
+    option,
+    read,
+    step_in_metadata,
+    submitter,
+    text,
+    user,
+)
+from handlers.replies import (
+    TAMPERED,
+    answer_form,
+    field_error,
+    just_ack,
+    not_found,
+    refused,
+    tell,
+    tell_beside,
+)
 from handlers.router import CommandRouter, Invocation, Subcommand
 
 REASON_MODALS = {
@@ -50,64 +72,31 @@ TAMPERED_FORM = "This form was tampered with; nothing changed."
 
 # ---- payloads ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class EscalationSubmission:
+class EscalationSubmission(AccountSubmission):
     """`/gtm escalate`'s modal: the considerations picked and the rep's explanation."""
 
-    user_id: str
-    account_id: str
-    explanation: str
-    picked: list[str]
-    stand_alone: str | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> EscalationSubmission:
-        form = Submission.parse(body)
-        return cls(
-            user_id=form.user_id,
-            account_id=form.metadata[:64],
-            explanation=form.fields.text("explanation"),
-            picked=form.fields.options("considerations"),
-            stand_alone=form.fields.option("stand_alone"),
-        )
+    explanation: str = text("explanation")
+    picked: list[str] = read(lambda source: source.options("considerations"))
+    stand_alone: str | None = option("stand_alone")
 
 
 @dataclass(frozen=True, slots=True)
-class HandoffSubmission:
+class HandoffSubmission(AccountSubmission):
     """`/gtm handoff`'s modal: the rep, the explanation and the date."""
 
-    user_id: str
-    account_id: str
-    rep: str | None
-    explanation: str
-    effective_on: date | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> HandoffSubmission:
-        form = Submission.parse(body)
-        return cls(
-            user_id=form.user_id,
-            account_id=form.metadata[:64],
-            rep=form.fields.user("rep"),
-            explanation=form.fields.text("explanation"),
-            effective_on=form.fields.date("date"),
-        )
+    rep: str | None = user("rep")
+    explanation: str = text("explanation")
+    effective_on: date | None = day("date")
 
 
 @dataclass(frozen=True, slots=True)
-class StepSubmission:
+class StepSubmission(Submitted):
     """A reason or date modal opened from an escalation card: its step (None if tampered with)."""
 
-    user_id: str
-    step: tuple[int, int] | None
-    reason: str
-    effective_on: date | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> StepSubmission:
-        form = Submission.parse(body)
-        return cls(
-            form.user_id, parse_ids(form.metadata), form.fields.text("reason"), form.fields.date("date")
-        )
+    user_id: str = submitter()
+    step: tuple[int, int] | None = step_in_metadata()
+    reason: str = text("reason")
+    effective_on: date | None = day("date")
 
 
 # ---- /gtm escalate and /gtm handoff -------------------------------------------------------------------
@@ -165,7 +154,7 @@ async def open_handoff(deps: Deps, inv: Invocation, client: AsyncWebClient, resp
     await client.views_open(trigger_id=inv.trigger_id, view=view)
 
 
-def sent(deps: Deps, result: escalations.Opened) -> dict[str, Any]:
+async def sent(deps: Deps, result: escalations.Opened) -> dict[str, Any]:
     return deps.renderer.render(
         "escalations/sent.json.j2",
         request_id=result.request_id,
@@ -184,11 +173,7 @@ async def request_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> 
         picked=form.picked,
         stand_alone=form.stand_alone,
     )
-    if isinstance(result, Refused):
-        block = "considerations" if result.field == "considerations" else "explanation"
-        await field_error(ack, block, result.reason)
-        return
-    await ack(response_action="update", view=sent(deps, result))
+    await answer_form(ack, result, inputs=("explanation", "considerations"), done=partial(sent, deps))
 
 
 async def handoff_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -204,11 +189,7 @@ async def handoff_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> 
         explanation=form.explanation,
         effective_on=form.effective_on,
     )
-    if isinstance(result, Refused):
-        block = result.field if result.field in ("date", "rep") else "explanation"
-        await field_error(ack, block, result.reason)
-        return
-    await ack(response_action="update", view=sent(deps, result))
+    await answer_form(ack, result, inputs=("explanation", "date", "rep"), done=partial(sent, deps))
 
 
 # ---- the card's buttons, and the modals they open -----------------------------------------------------
@@ -263,36 +244,27 @@ async def reassign_button(
     await client.views_open(trigger_id=click.click.trigger_id, view=view)
 
 
+async def answer_step(
+    ack: AsyncAck, form: StepSubmission, block: str, decide: Callable[..., Awaitable[Any]], **given: Any
+) -> None:
+    """A reason or date modal: a tampered one is refused, else `decide` answers under `block`."""
+    if form.step is None:
+        await field_error(ack, block, TAMPERED_FORM)
+        return
+    request_id, step_id = form.step
+    result = await decide(request_id=request_id, step_id=step_id, actor=form.user_id, **given)
+    await answer_form(ack, result, inputs=(block,))
+
+
 async def reason_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     form = StepSubmission.parse(body)
-    if form.step is None:
-        await field_error(ack, "reason", TAMPERED_FORM)
-        return
-    result = await escalations.give_reason(
-        deps, request_id=form.step[0], step_id=form.step[1], actor=form.user_id, reason=form.reason
-    )
-    if isinstance(result, Refused):
-        await field_error(ack, "reason", result.reason)
-        return
-    await ack()
+    await answer_step(ack, form, "reason", partial(escalations.give_reason, deps), reason=form.reason)
 
 
 async def date_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     form = StepSubmission.parse(body)
-    if form.step is None:
-        await field_error(ack, "date", TAMPERED_FORM)
-        return
-    result = await escalations.propose_date(
-        deps,
-        request_id=form.step[0],
-        step_id=form.step[1],
-        actor=form.user_id,
-        effective_on=form.effective_on,
-    )
-    if isinstance(result, Refused):
-        await field_error(ack, "date", result.reason)
-        return
-    await ack()
+    decide = partial(escalations.propose_date, deps)
+    await answer_step(ack, form, "date", decide, effective_on=form.effective_on)
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

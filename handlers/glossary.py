@@ -23,7 +23,7 @@ from bot.features.glossary.suggestions import SuggestionFlow
 from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused
-from handlers.payloads import Click, Submission, json_object
+from handlers.payloads import Click, Submitted, json_object, read, submitter
 from handlers.replies import Reply, just_ack
 from handlers.router import CommandRouter, Invocation, Subcommand, Verb
 
@@ -37,24 +37,21 @@ STATE = "glossary"  # deps.state key
 
 # ---- payloads ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class EntrySubmission:
+class EntrySubmission(Submitted):
     """The add/edit, retire or suggest modal, submitted: the draft typed and the entry it is about."""
 
-    user_id: str
-    draft: Draft
-    entry_id: str  # "" when adding
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> EntrySubmission:
-        form = Submission.parse(body)
-        fields = form.fields
-        draft = Draft(
-            term=fields.text("term"),
-            definition=fields.text("definition"),
-            expansion=fields.text("expansion"),
-            aliases=fields.text("aliases"),
+    user_id: str = submitter()
+    draft: Draft = read(
+        lambda source: Draft(
+            term=source.text("term"),
+            definition=source.text("definition"),
+            expansion=source.text("expansion"),
+            aliases=source.text("aliases"),
         )
-        return cls(form.user_id, draft, str((json_object(form.metadata) or {}).get("id") or ""))
+    )
+    entry_id: str = read(
+        lambda source: str((json_object(source.metadata) or {}).get("id") or "")
+    )  # "" adding
 
 
 # ---- the per-process state --------------------------------------------------------------------------------
@@ -255,42 +252,26 @@ async def open_picked(deps: Deps, inv: Invocation, client: AsyncWebClient, _resp
         await glossary.open_retire_modal(client, inv.trigger_id, named[0])
 
 
-async def editable_entry(deps: Deps, click: Click, respond: AsyncRespond) -> GlossaryEntry | None:
-    """The entry an Edit or Retire button names, if the clicker may edit the glossary (else they're told)."""
-    glossary = glossary_of(deps)
-    allowed = await glossary.service.may_edit(click.user_id)
-    if isinstance(allowed, Refused):
-        await respond(replace_original=False, **glossary.denied(allowed))
-        return None
-    return await glossary.service.entry(click.value)
-
-
-async def add_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps) -> None:
-    click = Click.parse(body)
-    glossary = glossary_of(deps)
+async def editor_button(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
+) -> None:
+    """Add, Edit and Retire (Sales Ops only): the entry modal, empty or filled, or the retire modal."""
+    click, glossary = Click.parse(body), glossary_of(deps)
     allowed = await glossary.service.may_edit(click.user_id)
     if isinstance(allowed, Refused):
         await respond(replace_original=False, **glossary.denied(allowed))
         return
-    await glossary.open_entry_modal(client, click.trigger_id, None)
-
-
-async def edit_button(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
-) -> None:
-    click = Click.parse(body)
-    entry = await editable_entry(deps, click, respond)
-    if entry is not None:
-        await glossary_of(deps).open_entry_modal(client, click.trigger_id, entry)
-
-
-async def retire_button(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
-) -> None:
-    click = Click.parse(body)
-    entry = await editable_entry(deps, click, respond)
-    if entry is not None:
-        await glossary_of(deps).open_retire_modal(client, click.trigger_id, entry)
+    verb = click.action_id.removeprefix("glossary.").partition(":")[0]
+    if verb == "add":
+        await glossary.open_entry_modal(client, click.trigger_id, None)
+        return
+    entry = await glossary.service.entry(click.value)
+    if entry is None:
+        return
+    if verb == "edit":
+        await glossary.open_entry_modal(client, click.trigger_id, entry)
+    else:
+        await glossary.open_retire_modal(client, click.trigger_id, entry)
 
 
 async def ack_saved(
@@ -398,9 +379,9 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
         ("glossary.suggest", open_suggest),
         ("glossary.letter", browse_letter),
         ("glossary.search", browse_search),
-        ("glossary.add", add_button),
-        ("glossary.edit", edit_button),
-        ("glossary.retire", retire_button),
+        ("glossary.add", editor_button),
+        ("glossary.edit", editor_button),
+        ("glossary.retire", editor_button),
     ):
         # Several buttons of one kind in a block need distinct ids: "glossary.show:1", ":2"...
         app.action(re.compile(rf"^{re.escape(action_id)}(:\w+)?$"))(ack=just_ack, lazy=[work])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -14,26 +15,19 @@ from bot.features.directory import lookups
 from bot.features.holdovers import service as holdovers
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
-from handlers.payloads import Click, Submission
-from handlers.replies import TAMPERED, Reply, field_error, just_ack, refused, tell_beside
+from handlers.payloads import Click, Submitted, day, read, submitter, text
+from handlers.replies import TAMPERED, Reply, answer_form, field_error, just_ack, refused, tell_beside
 from handlers.router import CommandRouter, Invocation, Subcommand
 
 
 @dataclass(frozen=True, slots=True)
-class ExtensionSubmission:
+class ExtensionSubmission(Submitted):
     """The extension modal, submitted: its holdover (None if tampered with), the new date, the evidence."""
 
-    user_id: str
-    holdover_id: int | None
-    close_date: date | None
-    evidence: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> ExtensionSubmission:
-        form = Submission.parse(body)
-        return cls(
-            form.user_id, parse_id(form.metadata), form.fields.date("close"), form.fields.text("evidence")
-        )
+    user_id: str = submitter()
+    holdover_id: int | None = read(lambda source: parse_id(source.metadata))
+    close_date: date | None = day("close")
+    evidence: str = text("evidence")
 
 
 async def holdover(deps: Deps, inv: Invocation) -> Reply:
@@ -76,15 +70,14 @@ async def extension_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -
         close_date=form.close_date,
         evidence=form.evidence,
     )
-    if isinstance(result, Refused):
-        await field_error(ack, "evidence" if result.field == "evidence" else "close", result.reason)
-        return
-    view = deps.renderer.render(
-        "holdovers/extension_sent.json.j2",
-        request_id=result.request_id,
-        new_owner=await lookups.name_of(deps, result.new_owner),
+    await answer_form(ack, result, inputs=("close", "evidence"), done=partial(extension_sent, deps))
+
+
+async def extension_sent(deps: Deps, result: holdovers.ExtensionAsked) -> dict[str, Any]:
+    new_owner = await lookups.name_of(deps, result.new_owner)
+    return deps.renderer.render(
+        "holdovers/extension_sent.json.j2", request_id=result.request_id, new_owner=new_owner
     )
-    await ack(response_action="update", view=view)
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -17,8 +18,18 @@ from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
 from bot.handbook.segments import segment_for
 from bot.inputs import parse_count
-from handlers.payloads import Click, Submission
-from handlers.replies import NOT_RECORDED, Reply, field_error, just_ack, not_found, refused, tell, tell_beside
+from handlers.payloads import Click, Clicked, Submitted, metadata, read, selection, submitter, text, user
+from handlers.replies import (
+    NOT_RECORDED,
+    Reply,
+    answer_form,
+    field_error,
+    just_ack,
+    not_found,
+    refused,
+    tell,
+    tell_beside,
+)
 from handlers.router import CommandRouter, Invocation, Subcommand, is_lock_timeout
 
 CLAIM_CALLBACK = "ownership.claim"
@@ -28,58 +39,42 @@ log = logging.getLogger(__name__)
 
 # ---- payloads ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class ClaimModalClick:
+class ClaimModalClick(Clicked):
     """A pick inside the picker or the claim modal; `mine` only if the modal was opened for the clicker."""
 
-    user_id: str
-    picked: str
-    account_id: str  # the claim modal's account (its metadata)
-    external_id: str
-    view_hash: str | None
-    mine: bool
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> ClaimModalClick:
-        click = Click.parse(body)
-        external_id = click.modal.external_id
-        # The bot names the user in the external id: a forged click naming someone else's view (or any
-        # view id) is not theirs.
-        mine = external_id.startswith(f"{CLAIM_VIEW}{click.user_id}.") and len(external_id) <= 100
-        return cls(click.user_id, click.picked, click.modal.metadata, external_id, click.modal.hash, mine)
+    user_id: str = submitter()
+    picked: str = selection()
+    account_id: str = metadata()  # the claim modal's account
+    external_id: str = read(lambda click: click.modal.external_id)
+    view_hash: str | None = read(lambda click: click.modal.hash)
+    # The bot names the user in the external id: a forged click naming someone else's view (or any view
+    # id) is not theirs.
+    mine: bool = read(
+        lambda click: (
+            click.modal.external_id.startswith(f"{CLAIM_VIEW}{click.user_id}.")
+            and len(click.modal.external_id) <= 100
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class PickSubmission:
+class PickSubmission(Submitted):
     """The account picker, submitted."""
 
-    user_id: str
-    account_id: str | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> PickSubmission:
-        form = Submission.parse(body)
-        picked = form.fields.option("account", "ownership.account")
-        return cls(form.user_id, str(picked)[:64] if picked else None)
+    user_id: str = submitter()
+    account_id: str | None = read(
+        lambda source: (source.option("account", "ownership.account") or "")[:64] or None
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimSubmission:
+class ClaimSubmission(Submitted):
     """The claim modal, submitted."""
 
-    user_id: str
-    account_id: str
-    new_owner: str | None
-    reason: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> ClaimSubmission:
-        form = Submission.parse(body)
-        return cls(
-            form.user_id,
-            form.metadata,
-            form.fields.user("new_owner", "ownership.new_owner"),
-            form.fields.text("reason"),
-        )
+    user_id: str = submitter()
+    account_id: str = metadata()
+    new_owner: str | None = user("new_owner", "ownership.new_owner")
+    reason: str = text("reason")
 
 
 # ---- /gtm owner and /gtm segment --------------------------------------------------------------------------
@@ -256,17 +251,17 @@ async def claim_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> No
             raise
         await field_error(ack, "reason", NOT_RECORDED)
         return
-    if isinstance(result, Refused):
-        await field_error(ack, "reason" if result.field == "reason" else "new_owner", result.reason)
-        return
-    view = deps.renderer.render(
+    await answer_form(ack, result, inputs=("new_owner", "reason"), done=partial(claimed, deps))
+
+
+async def claimed(deps: Deps, result: ownership.Claimed) -> dict[str, Any]:
+    return deps.renderer.render(
         "ownership/claim_result.json.j2",
         applied=result.applied,
         request_id=result.request_id,
         approvers=await lookups.names_of(deps, result.approvers),
         explanation=result.explanation,
     )
-    await ack(response_action="update", view=view)
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bot.deps import Deps
+from bot.handbook.results import Refused
+from bot.inputs import parse_id
 
 Reply = dict[str, Any]  # {"text": ..., "blocks": [...]} as rendered by a template
 
@@ -31,6 +34,20 @@ def refused(deps: Deps, reason: str) -> Reply:
     return say(deps, reason + ".")
 
 
+def nothing_changed(deps: Deps, refusal: Refused) -> Reply:
+    return say(deps, f"Nothing changed: {refusal.reason}.")
+
+
+async def by_number(deps: Deps, text: str, usage: str, act: Callable[[int], Awaitable[Any]]) -> Any:
+    """`act` on the number typed (or a button's value) and return its result; or, as a Reply, the usage
+    line (no number) or "Nothing changed" (a refusal)."""
+    number = parse_id(text)
+    if number is None:
+        return say(deps, usage)
+    result = await act(number)
+    return nothing_changed(deps, result) if isinstance(result, Refused) else result
+
+
 def not_found(deps: Deps, query: str, candidates: list[Any]) -> Reply:
     """No account (or several) matches what was typed."""
     return deps.renderer.message("ownership/not_found.json.j2", query=query, candidates=candidates)
@@ -49,6 +66,24 @@ async def tell_beside(respond: AsyncRespond, reply: Reply) -> None:
 async def field_error(ack: AsyncAck, block: str, text: str, limit: int | None = 150) -> None:
     """Keep the modal open with an error under one input (Slack shows a short line)."""
     await ack(response_action="errors", errors={block: capital(text)[:limit]})
+
+
+async def answer_form(
+    ack: AsyncAck,
+    result: Any,
+    *,
+    inputs: tuple[str, ...],
+    done: Callable[[Any], Awaitable[dict[str, Any]]] | None = None,
+    limit: int | None = 150,
+) -> None:
+    """Answer a submitted modal with its use-case's result: a refusal shows under the input it names (else
+    under the first of `inputs`); anything else closes the modal, or turns it into the view `done` makes."""
+    if isinstance(result, Refused):
+        await field_error(ack, result.field if result.field in inputs else inputs[0], result.reason, limit)
+    elif done is None:
+        await ack()
+    else:
+        await ack(response_action="update", view=await done(result))
 
 
 async def just_ack(ack: AsyncAck) -> None:

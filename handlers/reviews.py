@@ -13,10 +13,19 @@ from bot.features.ownership import service as ownership
 from bot.features.reviews import service as reviews
 from bot.features.reviews.export import split_csv
 from bot.handbook.results import Refused
-from bot.inputs import parse_id
 from bot.render import mrkdwn_escape
-from handlers.payloads import Click, Submission, json_object
-from handlers.replies import Reply, field_error, just_ack, not_found, refused, say, tell, tell_beside
+from handlers.payloads import Click, Clicked, Submission, Submitted, json_object, read, selection, submitter
+from handlers.replies import (
+    Reply,
+    by_number,
+    field_error,
+    just_ack,
+    not_found,
+    refused,
+    say,
+    tell,
+    tell_beside,
+)
 from handlers.router import CommandRouter, Invocation, Subcommand, Verb
 
 SUBMIT_CALLBACK = "review.submit"
@@ -30,44 +39,36 @@ def account_of(metadata: str) -> str | None:
     return account_id if isinstance(account_id, str) else None
 
 
+def review_form(source: Submission) -> reviews.ReviewForm:
+    meta = json_object(source.metadata) or {}
+    return reviews.ReviewForm(
+        review=str(source.option("review", "review.kind") or meta.get("review") or ""),
+        count=source.text("count"),
+        zip=source.text("zip"),
+        state=source.text("state"),
+        country=source.text("country"),
+        source_url=source.text("source"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
-class KindSwitch:
+class KindSwitch(Clicked):
     """The modal's "employee count / HQ address" select, changed."""
 
-    user_id: str
-    review: str
-    account_id: str | None
-    view_id: str | None
-    view_hash: str | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> KindSwitch:
-        click = Click.parse(body)
-        modal = click.modal
-        return cls(click.user_id, click.picked, account_of(modal.metadata), modal.id, modal.hash)
+    user_id: str = submitter()
+    review: str = selection()
+    account_id: str | None = read(lambda click: account_of(click.metadata))
+    view_id: str | None = read(lambda click: click.modal.id)
+    view_hash: str | None = read(lambda click: click.modal.hash)
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewSubmission:
+class ReviewSubmission(Submitted):
     """The review modal, submitted: its account (None if tampered with) and the form."""
 
-    user_id: str
-    account_id: str | None
-    form: reviews.ReviewForm
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> ReviewSubmission:
-        submission = Submission.parse(body)
-        fields, meta = submission.fields, json_object(submission.metadata) or {}
-        form = reviews.ReviewForm(
-            review=str(fields.option("review", "review.kind") or meta.get("review") or ""),
-            count=fields.text("count"),
-            zip=fields.text("zip"),
-            state=fields.text("state"),
-            country=fields.text("country"),
-            source_url=fields.text("source"),
-        )
-        return cls(submission.user_id, account_of(submission.metadata), form)
+    user_id: str = submitter()
+    account_id: str | None = read(lambda source: account_of(source.metadata))
+    form: reviews.ReviewForm = read(lambda source: review_form(source))
 
 
 # ---- /gtm review and its verbs ------------------------------------------------------------------------
@@ -106,12 +107,12 @@ async def export(deps: Deps, inv: Invocation) -> Reply:
 
 
 async def apply_reply(deps: Deps, user_id: str, text: str) -> Reply:
-    request_id = parse_id(text)
-    if request_id is None:
-        return say(deps, "say which review: /gtm review apply ID (the number in /gtm review queue).")
-    result = await reviews.apply_now(deps, request_id=request_id, actor=user_id)
-    if isinstance(result, Refused):
-        return say(deps, f"Nothing changed: {result.reason}.")
+    usage = "say which review: /gtm review apply ID (the number in /gtm review queue)."
+    result = await by_number(
+        deps, text, usage, lambda n: reviews.apply_now(deps, request_id=n, actor=user_id)
+    )
+    if isinstance(result, dict):
+        return result
     told = f" {len(result.owners_told)} owner(s) told." if result.owners_told else ""
     misfit = f" The ownership rules no longer fit for: {'; '.join(result.misfits)}." if result.misfits else ""
     return say(

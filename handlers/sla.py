@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -12,44 +13,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.features.directory import lookups
 from bot.features.sla import service as sla
-from bot.handbook.results import Refused
-from bot.inputs import parse_id
-from handlers.payloads import Click, Submission
-from handlers.replies import Reply, field_error, not_found, say, tell, tell_beside
+from handlers.payloads import AccountSubmission, Click, read, text
+from handlers.replies import Reply, answer_form, by_number, not_found, say, tell, tell_beside
 from handlers.router import CommandRouter, Invocation, Subcommand, Verb
 
 SUBMIT_CALLBACK = "sla.submit"
 
 
 @dataclass(frozen=True, slots=True)
-class SlaSubmission:
+class SlaSubmission(AccountSubmission):
     """The "log a request" modal, submitted."""
 
-    user_id: str
-    account_id: str
-    kind: str
-    received_at: datetime | None
-    note: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> SlaSubmission:
-        form = Submission.parse(body)
-        return cls(
-            user_id=form.user_id,
-            account_id=form.metadata[:64],
-            kind=str(form.fields.option("kind") or ""),
-            received_at=form.fields.time("received"),
-            note=form.fields.text("note"),
-        )
+    kind: str = read(lambda source: str(source.option("kind") or ""))
+    received_at: datetime | None = read(lambda source: source.time("received"))
+    note: str = text("note")
 
 
 async def done_reply(deps: Deps, user_id: str, text: str) -> Reply:
-    sla_id = parse_id(text)
-    if sla_id is None:
-        return say(deps, "say which request: /gtm sla done ID (the number in /gtm sla).")
-    result = await sla.close(deps, sla_id=sla_id, actor=user_id)
-    if isinstance(result, Refused):
-        return say(deps, f"Nothing changed: {result.reason}.")
+    usage = "say which request: /gtm sla done ID (the number in /gtm sla)."
+    result = await by_number(deps, text, usage, lambda n: sla.close(deps, sla_id=n, actor=user_id))
+    if isinstance(result, dict):
+        return result
     return say(
         deps,
         f"Request #{result.id} for {result.account_name} is closed; no escalation goes out.",
@@ -104,17 +88,18 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     )
     if isinstance(result, dict):
         await ack(response_action="errors", errors=result)
-    elif isinstance(result, Refused):
-        await field_error(ack, "kind", result.reason, limit=None)
     else:
-        view = deps.renderer.render(
-            "sla/logged.json.j2",
-            sla_id=result.sla_id,
-            account_name=result.account_name,
-            owner_name=result.owner_name,
-            due=sla.when(result.due_at),
-        )
-        await ack(response_action="update", view=view)
+        await answer_form(ack, result, inputs=("kind",), done=partial(logged, deps), limit=None)
+
+
+async def logged(deps: Deps, result: sla.Logged) -> dict[str, Any]:
+    return deps.renderer.render(
+        "sla/logged.json.j2",
+        sla_id=result.sla_id,
+        account_name=result.account_name,
+        owner_name=result.owner_name,
+        due=sla.when(result.due_at),
+    )
 
 
 async def done_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, deps: Deps) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -12,26 +13,19 @@ from bot.deps import Deps
 from bot.features.ownership import service as ownership
 from bot.features.sponsorship import service as sponsorship
 from bot.handbook.results import Refused
-from handlers.payloads import Submission
-from handlers.replies import Reply, field_error, not_found, say, tell
+from handlers.payloads import AccountSubmission, text, user
+from handlers.replies import Reply, answer_form, field_error, not_found, say, tell
 from handlers.router import CommandRouter, Invocation, Subcommand, Verb
 
 SUBMIT_CALLBACK = "sponsor.submit"
 
 
 @dataclass(frozen=True, slots=True)
-class Nomination:
+class Nomination(AccountSubmission):
     """The sponsorship modal, submitted."""
 
-    user_id: str
-    account_id: str
-    sponsor: str | None
-    why: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> Nomination:
-        form = Submission.parse(body)
-        return cls(form.user_id, form.metadata[:64], form.fields.user("sponsor"), form.fields.text("why"))
+    sponsor: str | None = user("sponsor")
+    why: str = text("why")
 
 
 async def listing(deps: Deps, inv: Invocation) -> Reply:
@@ -81,21 +75,21 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     result = await sponsorship.nominate(
         deps, nominator_id=form.user_id, account_id=form.account_id, sponsor_id=form.sponsor, why=form.why
     )
+    await answer_form(ack, result, inputs=("sponsor", "why"), done=partial(nominated, deps), limit=None)
+
+
+async def nominated(deps: Deps, result: sponsorship.Nominated | sponsorship.Full) -> dict[str, Any]:
+    """The modal turns into the nomination sent, or into "the program is full"."""
     if isinstance(result, sponsorship.Full):
-        view = deps.renderer.render(
+        return deps.renderer.render(
             "sponsorship/full_modal.json.j2", reason=result.reason, running=result.running
         )
-        await ack(response_action="update", view=view)
-    elif isinstance(result, Refused):
-        await field_error(ack, "why" if result.field == "why" else "sponsor", result.reason, limit=None)
-    else:
-        view = deps.renderer.render(
-            "sponsorship/submitted.json.j2",
-            request_id=result.request_id,
-            sponsor_name=result.sponsor_name,
-            account_name=result.account_name,
-        )
-        await ack(response_action="update", view=view)
+    return deps.renderer.render(
+        "sponsorship/submitted.json.j2",
+        request_id=result.request_id,
+        sponsor_name=result.sponsor_name,
+        account_name=result.account_name,
+    )
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

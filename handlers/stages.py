@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.features.stages import forms, lookup
 from bot.handbook.stages import thresholds
-from handlers.payloads import Click
+from handlers.payloads import Clicked, read
 from handlers.replies import Reply, just_ack
 from handlers.router import CommandRouter, Invocation, Subcommand
 
@@ -42,17 +42,12 @@ def form_values(view: dict[str, Any]) -> forms.Form:
 
 
 @dataclass(frozen=True, slots=True)
-class NameKindSwitch:
+class NameKindSwitch(Clicked):
     """The name modal's "what are you naming" select, changed."""
 
-    kind: forms.NameKind
-    view_id: str | None
-    view_hash: str | None
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> NameKindSwitch:
-        click = Click.parse(body)
-        return cls(forms.name_kind(click.picked or click.value or None), click.modal.id, click.modal.hash)
+    kind: forms.NameKind = read(lambda click: forms.name_kind(click.picked or click.value or None))
+    view_id: str | None = read(lambda click: click.modal.id)
+    view_hash: str | None = read(lambda click: click.modal.hash)
 
 
 # ---- /gtm stage and the modals --------------------------------------------------------------------------
