@@ -189,11 +189,6 @@ def day(block: str) -> Any:
     return read(lambda source: source.date(block))
 
 
-def value() -> Any:
-    """A clicked button's value."""
-    return read(lambda source: source.value)
-
-
 def selection() -> Any:
     """A select's option value, or a user picker's user."""
     return read(lambda source: source.picked)
