@@ -52,7 +52,7 @@ def build_app(deps: Deps) -> AsyncApp:
         logger=bolt_log,
     )
     home.register(deps)  # App Home refreshes are built when the outbox sends them, in every process
-    router = CommandRouter(deps)
+    router = CommandRouter()
     edge.register(app, deps, router)  # before any listener: replays dropped, free text cleaned
     # Bolt tries listeners in registration order, building each matcher's arguments as it goes (~30 us
     # each): the slash-command listener goes first, so a command doesn't walk every action and view.
