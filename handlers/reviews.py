@@ -211,9 +211,6 @@ async def export_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespo
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[reviews.KIND] = reviews.ReviewFlow()
-    deps.jobs[reviews.OPEN_JOB] = reviews.open_queued_step
-    deps.jobs[reviews.APPLY_JOB] = reviews.apply_at_q1
     router.add(
         Subcommand(
             "review",
