@@ -73,13 +73,8 @@ class ReviewSubmission(Submitted):
 
 # ---- /gtm review and its verbs ------------------------------------------------------------------------
 async def sales_ops_queue(deps: Deps, user_id: str, region: str = "") -> Reply | reviews.Queue:
-    found = await reviews.queue(deps, user_id)
-    if isinstance(found, Refused):
-        return refused(deps, found.reason)
-    if region:
-        rows = [r for r in found.rows if r["region"].casefold() == region.casefold()]
-        found = reviews.Queue(rows, [b for b in found.by_region if b[0].casefold() == region.casefold()])
-    return found
+    found = await reviews.queue(deps, user_id, region.strip())
+    return refused(deps, found.reason) if isinstance(found, Refused) else found
 
 
 async def queue(deps: Deps, inv: Invocation) -> Reply:
