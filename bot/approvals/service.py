@@ -270,37 +270,31 @@ class Context:
             ],
         }
 
-    async def post_card(self, request: RequestRow, step: StepRow, approver: str) -> None:
+    async def _card(self, request: RequestRow, step: StepRow, approver: str, key_suffix: str = "") -> None:
+        """The approver's card of this step as it reads now: posted (no `key_suffix`), else updated in
+        place under the dedupe key `card:STEP:APPROVER:SUFFIX`, so each state is written once."""
         message = self.deps.renderer.message(
             "approvals/card.json.j2", **await self.card_context(request, step, approver)
         )
         ref = f"card:{step.id}:{approver}"
         await outbox.enqueue(
             self.session,
-            key=ref,
-            method="chat.postMessage",
-            payload={"channel": approver, **message},
+            key=f"{ref}:{key_suffix}" if key_suffix else ref,
+            method="chat.update" if key_suffix else "chat.postMessage",
+            payload=message if key_suffix else {"channel": approver, **message},
             ref_key=ref,
             now=self.now,
         )
+
+    async def post_card(self, request: RequestRow, step: StepRow, approver: str) -> None:
+        await self._card(request, step, approver)
 
     async def update_cards(self, request: RequestRow, step: StepRow, *, only: str | None = None) -> None:
         """Rewrite the step's cards in place (no buttons once decided); keyed by state so it happens once."""
         approvers = [only] if only else await self.repo.approvers(step.id)
         decisions = len(await self.repo.decisions(step.id))
         for approver in approvers:
-            message = self.deps.renderer.message(
-                "approvals/card.json.j2", **await self.card_context(request, step, approver)
-            )
-            ref = f"card:{step.id}:{approver}"
-            await outbox.enqueue(
-                self.session,
-                key=f"{ref}:{step.state}:{decisions}",
-                method="chat.update",
-                payload=message,
-                ref_key=ref,
-                now=self.now,
-            )
+            await self._card(request, step, approver, f"{step.state}:{decisions}")
 
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
         """Close the request; every card of it (each step, each approver) and the requester's copy are
@@ -310,25 +304,18 @@ class Context:
         await self.audit(request, status.value, **detail)
         self.cards_final = True
         await self.touch(request.requester)
-        for step in await self.repo.steps(request.id):
-            for approver in await self.repo.approvers(step.id):
-                await self.touch(approver)
-                ref = f"card:{step.id}:{approver}"
-                if not await self.repo.has_outbox_ref(ref):
-                    continue
-                message = self.deps.renderer.message(
-                    "approvals/card.json.j2", **await self.card_context(request, step, approver)
-                )
-                await outbox.enqueue(
-                    self.session,
-                    key=f"{ref}:final:{status.value}",
-                    method="chat.update",
-                    payload=message,
-                    ref_key=ref,
-                    now=self.now,
-                )
+        cards = [
+            (step, approver)
+            for step in await self.repo.steps(request.id)
+            for approver in await self.repo.approvers(step.id)
+        ]
         ref = f"requested:{request.id}"
-        if await self.repo.has_outbox_ref(ref):
+        posted = await self.repo.posted_refs([ref, *(f"card:{step.id}:{a}" for step, a in cards)])
+        for step, approver in cards:
+            await self.touch(approver)
+            if f"card:{step.id}:{approver}" in posted:
+                await self._card(request, step, approver, f"final:{status.value}")
+        if ref in posted:
             message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
             await outbox.enqueue(
                 self.session,
