@@ -166,6 +166,10 @@ class DirectoryRepository:
         # primary-key read), instead of a query per person; a transaction that writes people reads its own.
         self.people_cache = people_cache
         self._people: dict[str, Person] | None = None
+        # Hierarchies and named counts read in this transaction (a click's re-check, then its transfer),
+        # forgotten by every write to the directory (each one bumps a version).
+        self._hierarchies: dict[str, list[Account]] = {}
+        self._named: dict[str, int] = {}
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -246,6 +250,8 @@ class DirectoryRepository:
         rows = [{"name": name, "token": uuid.uuid4().hex} for name in sorted(set(names))]
         await upsert_many(self.session, DirectoryVersionRow, rows, ["name"])
         self._versions = None
+        self._hierarchies.clear()
+        self._named.clear()
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         """The tokens of these versions (a name never bumped is absent): one primary-key read."""
@@ -294,6 +300,10 @@ class DirectoryRepository:
         return len(changed)
 
     async def account(self, account_id: str) -> Account | None:
+        for members in self._hierarchies.values():
+            for account in members:
+                if account.account_id == account_id:
+                    return account
         row = (
             await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.account_id == account_id))
         ).first()
@@ -304,10 +314,13 @@ class DirectoryRepository:
         return [to_account(r) for r in await self.session.execute(HIERARCHY, {"root": root_id})]
 
     async def hierarchy_of(self, account_id: str) -> list[Account]:
-        """Every account under the same ultimate parent as this one (one indexed query)."""
-        root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
-        rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
-        return [to_account(r) for r in rows]
+        """Every account under the same ultimate parent as this one (one indexed query, once for each
+        account in a transaction until it writes to the directory)."""
+        if account_id not in self._hierarchies:
+            root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
+            rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
+            self._hierarchies[account_id] = [to_account(r) for r in rows]
+        return list(self._hierarchies[account_id])
 
     async def account_names(self) -> list[tuple[str, str, bool]]:
         """(account_id, name, public_sector) of every account, for the forgiving name matcher."""
@@ -324,14 +337,16 @@ class DirectoryRepository:
         return [(a, n, bool(p), r) for a, n, p, r in result]
 
     async def named_count(self, owner: str) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(AccountRow)
-                .where(AccountRow.owner == owner, AccountRow.named)
+        if owner not in self._named:
+            self._named[owner] = int(
+                await self.session.scalar(
+                    select(func.count())
+                    .select_from(AccountRow)
+                    .where(AccountRow.owner == owner, AccountRow.named)
+                )
+                or 0
             )
-            or 0
-        )
+        return self._named[owner]
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
         # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
