@@ -84,15 +84,15 @@ class OutboxRepository:
     async def message_ref(self, ref_key: str) -> MessageRefRow | None:
         return await self.session.get(MessageRefRow, ref_key)
 
-    async def newer_update(self, row: OutboxRow, statuses: Sequence[str]) -> bool:
-        """Whether a later `chat.update` of the same message exists in one of `statuses`."""
+    async def superseded(self, row: OutboxRow) -> bool:
+        """Whether a later row of the same method for the same message (`ref_key`) is sent or waiting."""
         found = await self.session.scalar(
             select(OutboxRow.id)
             .where(
                 OutboxRow.ref_key == row.ref_key,
-                OutboxRow.method == "chat.update",
+                OutboxRow.method == row.method,
                 OutboxRow.id > row.id,
-                OutboxRow.status.in_(statuses),
+                OutboxRow.status.in_(("pending", "sent")),
             )
             .limit(1)
         )

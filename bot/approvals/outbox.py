@@ -216,15 +216,19 @@ class Outbox(BackgroundTask):
                 await self._sent(row, {})
             return
         payload = dict(row.payload)
+        ref = None
         try:
-            if row.method == "chat.update":
+            if row.ref_key and (row.method == "chat.update" or row.method in self.builders):
                 async with self.db.reads() as session:  # read-only: not behind the writers' lock
                     repo = OutboxRepository(session)
-                    ref = await repo.message_ref(row.ref_key) if row.ref_key else None
-                    newer = await repo.newer_update(row, ["sent"])
-                if newer:  # a later state of this card is already shown: never roll it back
+                    ref = await repo.message_ref(row.ref_key) if row.method == "chat.update" else None
+                    newer = await repo.superseded(row)
+                # A later state of this card (or a later App Home refresh) is shown or on its way: this one
+                # is skipped, so a burst of clicks sends each card's newest state once, never an older one.
+                if newer:
                     await self._sent(row, {})
                     return
+            if row.method == "chat.update":
                 if ref is None:  # waiting for the post is not a failed attempt
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return

@@ -154,6 +154,7 @@ class Context:
                 key=f"home:{user}:{uuid.uuid4().hex}",
                 method=HOME_REFRESH,
                 payload={"user_id": user},
+                ref_key=f"home:{user}",  # in order per person; a newer refresh supersedes waiting ones
                 now=self.now,
             )
 
