@@ -170,6 +170,7 @@ class DirectoryRepository:
         # forgotten by every write to the directory (each one bumps a version).
         self._hierarchies: dict[str, list[Account]] = {}
         self._named: dict[str, int] = {}
+        self._tokens: dict[str, str | None] = {}  # versions_of, read once per name likewise
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -250,12 +251,18 @@ class DirectoryRepository:
         rows = [{"name": name, "token": uuid.uuid4().hex} for name in sorted(set(names))]
         await upsert_many(self.session, DirectoryVersionRow, rows, ["name"])
         self._versions = None
+        self._tokens.clear()
         self._hierarchies.clear()
         self._named.clear()
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
-        """The tokens of these versions (a name never bumped is absent): one primary-key read."""
-        return {name: token for name, token in await self.session.execute(VERSIONS, {"names": list(names)})}
+        """The tokens of these versions (a name never bumped is absent): one primary-key read, once per
+        name in this repository until it bumps a version."""
+        missing = [name for name in names if name not in self._tokens]
+        if missing:
+            found = {n: t for n, t in await self.session.execute(VERSIONS, {"names": missing})}
+            self._tokens.update((name, found.get(name)) for name in missing)
+        return {name: token for name in names if (token := self._tokens[name]) is not None}
 
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
