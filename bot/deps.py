@@ -73,8 +73,10 @@ class Deps:
             outbox=outbox,
             clock=clock,
         )
-        # App Home refreshes are built when sent, by any process's outbox
+        # App Home refreshes, cards and DMs are built when sent, by any process's outbox
+        from bot.approvals import service as approvals
         from bot.features.home import service as home
 
+        approvals.register(deps)
         home.register(deps)
         return deps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -357,7 +358,7 @@ class DirectoryRepository:
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
         # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
-        ids, roots = list(account_ids), set()
+        ids, roots, known = list(account_ids), set(), dict(self._hierarchies)
         for start in range(0, len(ids), CHUNK):
             roots.update(
                 await self.session.scalars(
@@ -368,6 +369,11 @@ class DirectoryRepository:
                 )
             )
         await self.touch_hierarchies(roots)
+        moved = set(ids)  # the hierarchies read before stay known, with the new owner
+        self._hierarchies = {
+            key: [dataclasses.replace(a, owner=owner) if a.account_id in moved else a for a in members]
+            for key, members in known.items()
+        }
 
     async def touch_hierarchies(self, root_ids: Iterable[str | None]) -> None:
         """Something inside these hierarchies changed (an owner, a count, an address)."""

@@ -97,6 +97,9 @@ class Outbox(BackgroundTask):
         self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
+        # Messages stored as what to render (a payload's "render": a template and its context, or a
+        # card to rebuild from the database) become blocks when sent (bot/approvals/service.py).
+        self.render: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
@@ -233,6 +236,10 @@ class Outbox(BackgroundTask):
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
+            if "render" in payload:
+                if self.render is None:
+                    raise LookupError("no renderer for stored messages in this process")
+                payload.update(await self.render(payload.pop("render")))
             method = row.method
             builder = self.builders.get(method)
             if builder is not None:

@@ -8,9 +8,10 @@ the flow's business (ownership, escalation, review...): flows register by reques
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -182,7 +183,7 @@ class Context:
             context = await self.shown_to(user, request, context)
         if about is not None and not may_see(await self.directory.person(user), about):
             context = redact(context, [about.name])
-        message = self.deps.renderer.message(template, **context)
+        message = self.stored_message(template, context)
         await outbox.enqueue(
             self.session,
             key=key,
@@ -249,7 +250,7 @@ class Context:
             "request_id": request.id,
             "step_id": step.id,
             "kind": flow.label,
-            "card": card,
+            "card": json.loads(json.dumps(asdict(card), default=str)),  # plain JSON: stored to render later
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
@@ -265,18 +266,29 @@ class Context:
                     "verb": past_tense(flow, step.name, Verdict(d.decision)),
                     "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,
-                    "at": d.at,
+                    "at": d.at.isoformat(),
                 }
                 for d in decisions
             ],
         }
 
+    def stored_message(self, template: str, context: dict[str, Any]) -> dict[str, Any]:
+        """A message for the outbox: stored as its template and context and rendered when sent (after
+        the ack), or rendered now when the context would not read back the same from JSON (dates,
+        dataclasses, tuples)."""
+        try:
+            stored = json.loads(json.dumps(context))
+        except (TypeError, ValueError):
+            stored = None
+        if stored != context:
+            return self.deps.renderer.message(template, **context)
+        return {"render": {"template": template, "context": stored}}
+
     async def _card(self, request: RequestRow, step: StepRow, approver: str, key_suffix: str = "") -> None:
         """The approver's card of this step as it reads now: posted (no `key_suffix`), else updated in
         place under the dedupe key `card:STEP:APPROVER:SUFFIX`, so each state is written once."""
-        message = self.deps.renderer.message(
-            "approvals/card.json.j2", **await self.card_context(request, step, approver)
-        )
+        context = await self.card_context(request, step, approver)
+        message = self.stored_message("approvals/card.json.j2", context)
         ref = f"card:{step.id}:{approver}"
         await outbox.enqueue(
             self.session,
@@ -317,7 +329,8 @@ class Context:
             if f"card:{step.id}:{approver}" in posted:
                 await self._card(request, step, approver, f"final:{status.value}")
         if ref in posted:
-            message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
+            closed = {"id": request.id, "status": request.status, "summary": request.summary}
+            message = self.stored_message("approvals/closed_note.json.j2", {"request": closed})
             await outbox.enqueue(
                 self.session,
                 key=f"{ref}:{status.value}",
@@ -380,6 +393,15 @@ def flow_for(deps: Deps, kind: str) -> Flow:
         return deps.flows[kind]
     except KeyError:
         raise LookupError(f"no flow registered for request kind {kind!r}") from None
+
+
+def register(deps: Deps) -> None:
+    """Any process's outbox renders what Context.stored_message stored (a template and its context)."""
+
+    async def render(stored: dict[str, Any]) -> dict[str, Any]:
+        return deps.renderer.message(stored["template"], **stored["context"])
+
+    deps.outbox.render = render
 
 
 # ---- use-cases -------------------------------------------------------------------------------------
