@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
 from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
@@ -159,6 +160,17 @@ class PeopleCache(Protocol):
     ) -> dict[str, Person]: ...
 
 
+_MEMO = "directory_reads"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_reads(session: Session) -> None:
+    """What one transaction read is not kept for the next one on the same session."""
+    for reads in (session.info.get(_MEMO) or {}).values():
+        reads.clear()
+
+
 class DirectoryRepository:
     def __init__(self, session: AsyncSession, people_cache: PeopleCache | None = None) -> None:
         self.session = session
@@ -167,11 +179,13 @@ class DirectoryRepository:
         # primary-key read), instead of a query per person; a transaction that writes people reads its own.
         self.people_cache = people_cache
         self._people: dict[str, Person] | None = None
-        # Hierarchies and named counts read in this transaction (a click's re-check, then its transfer),
-        # forgotten by every write to the directory (each one bumps a version).
-        self._hierarchies: dict[str, list[Account]] = {}
-        self._named: dict[str, int] = {}
-        self._tokens: dict[str, str | None] = {}  # versions_of, read once per name likewise
+        # Versions, hierarchies and named counts read in this transaction (a click's re-check, then its
+        # transfer), kept on the session so that every write to the directory, through any repository,
+        # forgets them (each write bumps a version: bump_version).
+        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}})
+        self._tokens: dict[str, str | None] = memo["tokens"]
+        self._hierarchies: dict[str, list[Account]] = memo["hierarchies"]
+        self._named: dict[str, int] = memo["named"]
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -370,10 +384,10 @@ class DirectoryRepository:
             )
         await self.touch_hierarchies(roots)
         moved = set(ids)  # the hierarchies read before stay known, with the new owner
-        self._hierarchies = {
-            key: [dataclasses.replace(a, owner=owner) if a.account_id in moved else a for a in members]
+        self._hierarchies.update(
+            (key, [dataclasses.replace(a, owner=owner) if a.account_id in moved else a for a in members])
             for key, members in known.items()
-        }
+        )
 
     async def touch_hierarchies(self, root_ids: Iterable[str | None]) -> None:
         """Something inside these hierarchies changed (an owner, a count, an address)."""
