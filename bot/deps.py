@@ -65,18 +65,13 @@ class Deps:
         db = db if db is not None else Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
-        deps = cls(
+        renderer = Renderer(settings.templates_dir)
+        outbox.renderer = renderer  # messages stored as template + context are rendered when sent
+        return cls(
             settings=settings,
             db=db,
-            renderer=Renderer(settings.templates_dir),
+            renderer=renderer,
             client=client,
             outbox=outbox,
             clock=clock,
         )
-        # App Home refreshes, cards and DMs are built when sent, by any process's outbox
-        from bot.approvals import service as approvals
-        from bot.features.home import service as home
-
-        approvals.register(deps)
-        home.register(deps)
-        return deps

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.background import BackgroundTask
+from bot.render import Renderer
 from storage.db import Database
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
@@ -97,9 +98,9 @@ class Outbox(BackgroundTask):
         self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
-        # Messages stored as what to render (a payload's "render": a template and its context, or a
-        # card to rebuild from the database) become blocks when sent (bot/approvals/service.py).
-        self.render: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+        # Messages stored as what to render (a payload's "render": a template and its JSON context,
+        # bot/approvals/service.py Context.stored_message) become blocks when sent; set by Deps.build.
+        self.renderer: Renderer | None = None
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
@@ -237,9 +238,10 @@ class Outbox(BackgroundTask):
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
             if "render" in payload:
-                if self.render is None:
+                if self.renderer is None:
                     raise LookupError("no renderer for stored messages in this process")
-                payload.update(await self.render(payload.pop("render")))
+                stored = payload.pop("render")
+                payload.update(self.renderer.message(stored["template"], **stored["context"]))
             method = row.method
             builder = self.builders.get(method)
             if builder is not None:

@@ -53,8 +53,9 @@ class Card:
     title: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
-    # Buttons instead of Approve/Reject: (action_id, label, style); each gets the value "REQUEST:STEP".
-    actions: list[tuple[str, str, str]] = field(default_factory=list)
+    # What the approver may do instead of approve/reject: (verb, label), e.g. ("keep", "Keep…"). The Slack
+    # side turns a verb into a button (bot/render.py BUTTONS: its action id and style).
+    actions: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,15 +394,6 @@ def flow_for(deps: Deps, kind: str) -> Flow:
         return deps.flows[kind]
     except KeyError:
         raise LookupError(f"no flow registered for request kind {kind!r}") from None
-
-
-def register(deps: Deps) -> None:
-    """Any process's outbox renders what Context.stored_message stored (a template and its context)."""
-
-    async def render(stored: dict[str, Any]) -> dict[str, Any]:
-        return deps.renderer.message(stored["template"], **stored["context"])
-
-    deps.outbox.render = render
 
 
 # ---- use-cases -------------------------------------------------------------------------------------
