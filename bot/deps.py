@@ -71,10 +71,12 @@ class Deps:
         db = db if db is not None else Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
+        renderer = Renderer(settings.templates_dir)
+        outbox.renderer = renderer  # messages stored as template + context are rendered when sent
         return cls(
             settings=settings,
             db=db,
-            renderer=Renderer(settings.templates_dir),
+            renderer=renderer,
             client=client,
             outbox=outbox,
             clock=clock,

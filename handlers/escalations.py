@@ -268,8 +268,6 @@ async def date_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Non
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[escalations.KIND] = escalations.EscalationFlow()
-    deps.jobs[escalations.APPLY_JOB] = escalations.apply_on_date
     router.add(
         Subcommand(
             "escalate",

@@ -18,8 +18,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.features.glossary.service import GlossaryService, Invalid, Saved, entry_view
-from bot.features.glossary.suggestions import SuggestionFlow
+from bot.features import glossary_service
+from bot.features.glossary.service import Invalid, Saved, entry_view
 from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused
@@ -59,7 +59,7 @@ class Glossary:
     """The service (its in-memory index) and the answers already rendered from it."""
 
     def __init__(self, deps: Deps) -> None:
-        self.service = GlossaryService(deps)
+        self.service = glossary_service(deps)  # wired by bot.features.wire
         self.render = deps.renderer
         self._answers: OrderedDict[tuple[Any, ...], Reply] = OrderedDict()
 
@@ -339,9 +339,6 @@ async def ask(deps: Deps, inv: Invocation) -> Reply:
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
     glossary = deps.state[STATE] = Glossary(deps)
     glossary.service.handbook()  # /gtm ask's index is built at start, not in the first question's ack
-    deps.flows[SuggestionFlow.kind] = SuggestionFlow(
-        glossary.service
-    )  # Approve/Reject: handlers/approvals.py
     router.add(
         Subcommand(
             "define",

@@ -81,8 +81,6 @@ async def extension_sent(deps: Deps, result: holdovers.ExtensionAsked) -> dict[s
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[holdovers.KIND] = holdovers.ExtensionFlow()
-    holdovers.register_jobs(deps)
     router.add(
         Subcommand(
             "holdover",

@@ -265,7 +265,6 @@ async def claimed(deps: Deps, result: ownership.Claimed) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[ownership.KIND] = ownership.OwnershipFlow()
     router.add(
         Subcommand(
             "owner",

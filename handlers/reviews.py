@@ -73,13 +73,8 @@ class ReviewSubmission(Submitted):
 
 # ---- /gtm review and its verbs ------------------------------------------------------------------------
 async def sales_ops_queue(deps: Deps, user_id: str, region: str = "") -> Reply | reviews.Queue:
-    found = await reviews.queue(deps, user_id)
-    if isinstance(found, Refused):
-        return refused(deps, found.reason)
-    if region:
-        rows = [r for r in found.rows if r["region"].casefold() == region.casefold()]
-        found = reviews.Queue(rows, [b for b in found.by_region if b[0].casefold() == region.casefold()])
-    return found
+    found = await reviews.queue(deps, user_id, region.strip())
+    return refused(deps, found.reason) if isinstance(found, Refused) else found
 
 
 async def queue(deps: Deps, inv: Invocation) -> Reply:
@@ -211,9 +206,6 @@ async def export_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespo
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[reviews.KIND] = reviews.ReviewFlow()
-    deps.jobs[reviews.OPEN_JOB] = reviews.open_queued_step
-    deps.jobs[reviews.APPLY_JOB] = reviews.apply_at_q1
     router.add(
         Subcommand(
             "review",

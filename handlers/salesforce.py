@@ -83,7 +83,6 @@ async def link_shared(event: dict[str, Any], client: AsyncWebClient, deps: Deps)
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    salesforce.wire(deps)
     router.add(
         Subcommand(
             "drift",

@@ -109,8 +109,6 @@ async def done_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.jobs[sla.REMIND_JOB] = sla.remind
-    deps.jobs[sla.ESCALATE_JOB] = sla.escalate
     router.add(
         Subcommand(
             "sla",

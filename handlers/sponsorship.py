@@ -93,9 +93,6 @@ async def nominated(deps: Deps, result: sponsorship.Nominated | sponsorship.Full
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[sponsorship.KIND] = sponsorship.SponsorshipFlow()
-    deps.jobs[sponsorship.REMIND_JOB] = sponsorship.remind_before_end
-    deps.jobs[sponsorship.END_JOB] = sponsorship.end
     router.add(
         Subcommand(
             "sponsor",

@@ -10,9 +10,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(model)
+
+
+# upsert_many's statements, built once each: `excluded` and the SET clause cost more than a small write.
+_upserts: dict[tuple[Any, ...], Any] = {}
 
 
 def _on_conflict_update(
@@ -59,9 +66,13 @@ async def upsert_many(
     if not rows:
         return
     table = model.__table__
-    stmt = _on_conflict_update(
-        _insert(session, table), table, [c for c in rows[0] if c not in keys], keys, keep_when_null
-    )
+    columns = [c for c in rows[0] if c not in keys]
+    cache_key = (_dialect(session), table.name, tuple(keys), tuple(columns), tuple(keep_when_null))
+    stmt = _upserts.get(cache_key)
+    if stmt is None:
+        stmt = _upserts[cache_key] = _on_conflict_update(
+            _insert(session, table), table, columns, keys, keep_when_null
+        )
     batch = 5000
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
