@@ -132,16 +132,11 @@ async def create_database_if_missing(url: str) -> None:
 
 
 async def reset(url: str) -> None:
-    from storage.db import Database, is_sqlite, upgrade
+    from storage.db import is_sqlite, migrate_afresh
 
     if not is_sqlite(url):
         await create_database_if_missing(url)
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await db.dispose()
-    await asyncio.to_thread(upgrade, url)
+    await migrate_afresh(url)
 
 
 def run_import(url: str, kind: str, path: Path) -> float:

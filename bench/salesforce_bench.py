@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.data import REGIONS, Scale, opportunities, owners, people, write_accounts
-from bot.crm.standin import SalesforceStandIn, account_from_row, stamp
+from bot.crm.standin import SalesforceStandIn, account_from_row, stamp, user_record
 from bot.standin.web_api import SlackStandIn
 
 
@@ -49,21 +49,7 @@ def seed(sf_: SalesforceStandIn, slack: SlackStandIn, scale: Scale, tmp: Path) -
     users = {p["slack_id"]: f"005BENCH{i:010d}" for i, p in enumerate(found)}
     for p in found:
         slack.add_user(p["slack_id"], p["name"], p["email"])
-        sf.put(
-            "User",
-            {
-                "Id": users[p["slack_id"]],
-                "Name": p["name"],
-                "Email": p["email"],
-                "IsActive": True,
-                "ManagerId": users.get(p.get("manager") or ""),
-                "GTM_Role__c": p["role"],
-                "GTM_Region__c": p.get("region"),
-                "GTM_Segment__c": p.get("segment"),
-                "GTM_Team_Lead__c": bool(p.get("team_lead")),
-                "Public_Sector__c": bool(p.get("public_sector")),
-            },
-        )
+        sf.put("User", user_record(p, users))
     path = tmp / "accounts.csv"
     write_accounts(path, scale, owners(found))
     ids = dict(users)

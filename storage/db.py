@@ -231,3 +231,15 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+async def migrate_afresh(url: str) -> None:
+    """Drop everything (PostgreSQL: the public schema) and migrate to head: for tests and benchmarks only,
+    which start from an empty database. A SQLite file is expected to be new."""
+    if not is_sqlite(url):
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await db.dispose()
+    await asyncio.to_thread(upgrade, url)

@@ -22,6 +22,23 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
 _upserts: dict[tuple[Any, ...], Any] = {}
 
 
+def _on_conflict_update(
+    stmt: Any, table: Any, columns: Sequence[str], keys: Sequence[str], keep_when_null: Sequence[str]
+) -> Any:
+    """ON CONFLICT (keys) DO UPDATE SET each column to the new row's value; `keep_when_null` columns keep
+    the stored value when the new row leaves them empty."""
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={
+            c: func.coalesce(getattr(excluded, c), table.c[c])
+            if c in keep_when_null
+            else getattr(excluded, c)
+            for c in columns
+        },
+    )
+
+
 async def insert_ignore(
     session: AsyncSession, model: type[Any], values: dict[str, Any], keys: Sequence[str]
 ) -> bool:
@@ -53,16 +70,8 @@ async def upsert_many(
     cache_key = (_dialect(session), table.name, tuple(keys), tuple(columns), tuple(keep_when_null))
     stmt = _upserts.get(cache_key)
     if stmt is None:
-        stmt = _insert(session, table)
-        # `keep_when_null` columns keep the stored value when the new row leaves them empty.
-        stmt = _upserts[cache_key] = stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={
-                c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
-                if c in keep_when_null
-                else getattr(stmt.excluded, c)
-                for c in columns
-            },
+        stmt = _upserts[cache_key] = _on_conflict_update(
+            _insert(session, table), table, columns, keys, keep_when_null
         )
     batch = 5000
     for start in range(0, len(rows), batch):
@@ -86,14 +95,5 @@ async def upsert_from(
     table = model.__table__
     columns = [c.name for c in source.columns if c.name in table.c]
     stmt = _insert(session, table).from_select(columns, select(*(source.c[c] for c in columns)).where(where))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={
-            c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
-            if c in keep_when_null
-            else getattr(stmt.excluded, c)
-            for c in columns
-            if c not in keys
-        },
-    )
+    stmt = _on_conflict_update(stmt, table, [c for c in columns if c not in keys], keys, keep_when_null)
     await session.execute(stmt)

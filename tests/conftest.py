@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app
@@ -26,7 +28,7 @@ from bot.features.directory.importer import import_file
 from bot.server import create_web_app
 from bot.settings import Settings
 from bot.standin.web_api import SlackStandIn
-from storage.db import Database, is_sqlite, upgrade
+from storage.db import Database, is_sqlite, migrate_afresh
 from storage.models import Base
 from tests.slack.client import SlackClient
 
@@ -46,6 +48,55 @@ class FakeClock:
         self.now += delta
 
 
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve an aiohttp app on a free local port for the duration; its base URL."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("/"))
+    finally:
+        await server.close()
+
+
+def settings_for(standin: SlackStandIn, db: Database, **env: str) -> Settings:
+    """The bot's settings against the Slack stand-in and the test database, plus `env`."""
+    return Settings.from_env(
+        {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": standin.base_url + "api/",
+            "DATABASE_URL": db.url,
+            **env,
+        }
+    )
+
+
+@asynccontextmanager
+async def slack_over_http(deps: Deps, standin: SlackStandIn) -> AsyncIterator[SlackClient]:
+    """The real app behind a local server, and a client that sends it signed requests."""
+    web_app = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # tests tick it
+    web_app.on_cleanup.clear()  # the db fixture owns the engine
+    async with serving(web_app) as url, aiohttp.ClientSession() as session:
+        yield SlackClient(url, SIGNING_SECRET, standin, session)
+        await deps.outbox.stop()
+
+
+async def gtm_bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run `gtm-bot ARGS` in its own process; (exit status, stdout, stderr). The stand-ins keep serving."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await proc.communicate()
+    return proc.returncode or 0, stdout.decode(), stderr.decode()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("GTM_TEST_DATABASE_URL", "").strip()
@@ -54,13 +105,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def migrated(database_url: str) -> str:
-    if not is_sqlite(database_url):
-        db = Database(database_url)
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await db.dispose()
-    await asyncio.to_thread(upgrade, database_url)
+    await migrate_afresh(database_url)
     return database_url
 
 
@@ -93,38 +138,21 @@ def clock() -> FakeClock:
 @pytest_asyncio.fixture(loop_scope="session")
 async def standin() -> AsyncIterator[SlackStandIn]:
     fake = SlackStandIn()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/"))
-    yield fake
-    await server.close()
+    async with serving(fake.app()) as fake.base_url:
+        yield fake
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def deps(db: Database, standin: SlackStandIn, clock: FakeClock) -> AsyncIterator[Deps]:
-    settings = Settings.from_env(
-        {
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_API_URL": standin.base_url + "api/",
-            "DATABASE_URL": db.url,
-        }
-    )
-    built = Deps.build(settings, clock=clock, db=db)
+    built = Deps.build(settings_for(standin, db), clock=clock, db=db)
     built.outbox.poll_seconds = 0.05
     yield built
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def slack(deps: Deps, standin: SlackStandIn) -> AsyncIterator[SlackClient]:
-    web_app = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # tests tick it
-    web_app.on_cleanup.clear()  # the db fixture owns the engine
-    server = TestServer(web_app, host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        yield SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, session)
-    await deps.outbox.stop()
-    await server.close()
+    async with slack_over_http(deps, standin) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest_asyncio
 from sqlalchemy import func, select
 
 from bot.deps import Deps
@@ -17,7 +18,7 @@ from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, HoldoverRow, JobRow, RequestRow
 from tests.conftest import FakeClock
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import Reply, SlackClient, text_value, visible_text
 
 TOM, SALLY, ALEX, PRIYA, CASEY = "U0SAL2", "U0SAL1", "U0ASM1", "U0ASM2", "U0CRO1"
 WHY = "Their buying committee, users and purchasing all sit in Munich now"
@@ -33,10 +34,6 @@ def request_values(
             "value": {"type": "checkboxes", "selected_options": [{"value": key} for key in picks]}
         },
     }
-
-
-def text_value(block: str, text: str) -> dict[str, Any]:
-    return {block: {"value": {"type": "plain_text_input", "value": text}}}
 
 
 def buttons(message: dict) -> list[dict]:
@@ -92,32 +89,30 @@ async def escalate(
     return request.id
 
 
+async def say_why(slack: SlackClient, user: str, button_value: str, reason: str) -> Reply:
+    """Submit the reason modal a keep, disagree or vote-keep button opened."""
+    return await slack.submit(
+        user, "escalation.reason", text_value("reason", reason), private_metadata=button_value
+    )
+
+
 async def keep(slack: SlackClient, standin: SlackStandIn, request_id: int) -> None:
     value = await card_button(standin, SALLY, "escalation.reason", request_id)
     await slack.click(SALLY, "escalation.reason", value)
     modal = (
         await standin.wait_for("views.open", lambda c: c.args["view"]["callback_id"] == "escalation.reason")
     )[-1].args["view"]
-    stock = await slack.submit(SALLY, "escalation.reason", text_value("reason", "no"), private_metadata=value)
+    stock = await say_why(slack, SALLY, value, "no")
     assert stock.json["response_action"] == "errors" and "stock refusal" in stock.json["errors"]["reason"]
-    short = await slack.submit(
-        SALLY, "escalation.reason", text_value("reason", "I keep it"), private_metadata=value
-    )
+    short = await say_why(slack, SALLY, value, "I keep it")
     assert "compelling" in short.json["errors"]["reason"]
-    ok = await slack.submit(
-        SALLY, "escalation.reason", text_value("reason", KEEP), private_metadata=modal["private_metadata"]
-    )
+    ok = await slack.give_reason(SALLY, modal, KEEP)
     assert ok.status == 200 and ok.body == ""
 
 
 async def disagree(slack: SlackClient, standin: SlackStandIn, request_id: int) -> None:
     value = await card_button(standin, TOM, "escalation.reason", request_id)
-    reply = await slack.submit(
-        TOM,
-        "escalation.reason",
-        text_value("reason", "Nobody in New York talks to them"),
-        private_metadata=value,
-    )
+    reply = await say_why(slack, TOM, value, "Nobody in New York talks to them")
     assert reply.body == "", reply.body
 
 
@@ -182,11 +177,25 @@ async def test_reassign_moves_the_account_records_holdovers_and_tells_everyone(
     assert "U0SAL1 " not in steps and "UTC`" not in steps and "step opened" not in steps
 
 
-async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
-    slack: SlackClient, standin: SlackStandIn, db: Database, directory
-) -> None:
+@pytest_asyncio.fixture(loop_scope="session")
+async def kept(slack: SlackClient, standin: SlackStandIn, db: Database, directory) -> int:
+    """Tom's escalation of Initech GmbH, which Sally keeps with a compelling reason; its request id."""
     request_id = await escalate(slack, standin, db)
     await keep(slack, standin, request_id)
+    return request_id
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def disputed(slack: SlackClient, standin: SlackStandIn, kept: int) -> int:
+    """The kept escalation, which Tom disagrees with: it goes to both managers."""
+    await disagree(slack, standin, kept)
+    return kept
+
+
+async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
+    slack: SlackClient, standin: SlackStandIn, db: Database, kept: int
+) -> None:
+    request_id = kept
     assert KEEP in await told(standin, TOM, "keeps it because")  # the rep's card carries the reason
     value = await card_button(standin, TOM, "approval.approve", request_id)
     await slack.click(TOM, "approval.approve", value)
@@ -200,11 +209,9 @@ async def test_keep_then_accept_leaves_the_account_with_the_global_owner(
 
 
 async def test_keep_disagree_and_both_managers_agree_to_transfer(
-    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+    slack: SlackClient, standin: SlackStandIn, db: Database, disputed: int
 ) -> None:
-    request_id = await escalate(slack, standin, db)
-    await keep(slack, standin, request_id)
-    await disagree(slack, standin, request_id)
+    request_id = disputed
     assert "Alex Stone" in await told(standin, SALLY, "disagrees")
     for manager in (ALEX, PRIYA):
         value = await card_button(standin, manager, "approval.approve", request_id)
@@ -217,18 +224,11 @@ async def test_keep_disagree_and_both_managers_agree_to_transfer(
 
 
 async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
-    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+    slack: SlackClient, standin: SlackStandIn, db: Database, disputed: int
 ) -> None:
-    request_id = await escalate(slack, standin, db)
-    await keep(slack, standin, request_id)
-    await disagree(slack, standin, request_id)
+    request_id = disputed
     vote_keep = await card_button(standin, ALEX, "escalation.reason", request_id)
-    reply = await slack.submit(
-        ALEX,
-        "escalation.reason",
-        text_value("reason", "Global pricing depends on it"),
-        private_metadata=vote_keep,
-    )
+    reply = await say_why(slack, ALEX, vote_keep, "Global pricing depends on it")
     assert reply.body == ""
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     after = int(vote_keep.split(":")[1])  # Alex's "keep" settled that step: Priya gets a new card

@@ -14,7 +14,7 @@ from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import GlossaryChangeRow, GlossaryEntryRow, GlossaryStatRow, RequestRow
 from tests.conftest import FakeClock
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import Reply, SlackClient, visible_text
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -27,6 +27,11 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def values(**fields: str) -> dict[str, dict[str, Any]]:
     return {block: {"value": {"type": "plain_text_input", "value": text}} for block, text in fields.items()}
+
+
+async def submit_entry(slack: SlackClient, user: str, metadata: str, **fields: str) -> Reply:
+    """Submit the glossary entry modal (add when metadata's id is empty, else edit that id)."""
+    return await slack.submit(user, "glossary.entry_modal", values(**fields), private_metadata=metadata)
 
 
 async def open_modal(standin: SlackStandIn, callback_id: str) -> dict[str, Any]:
@@ -232,16 +237,14 @@ async def test_sales_ops_adds_an_entry_from_a_modal_and_it_is_logged(
     reply = await slack.command("glossary add", OPS)
     assert reply.body == ""
     view = await open_modal(standin, "glossary.entry_modal")
-    submitted = await slack.submit(
+    submitted = await submit_entry(
+        slack,
         OPS,
-        "glossary.entry_modal",
-        values(
-            term="PQL",
-            expansion="Product Qualified Lead",
-            definition="A user who hit the usage bar.",
-            aliases="product-qualified lead, PQLs",
-        ),
-        private_metadata=view["private_metadata"],
+        view["private_metadata"],
+        term="PQL",
+        expansion="Product Qualified Lead",
+        definition="A user who hit the usage bar.",
+        aliases="product-qualified lead, PQLs",
     )
     assert submitted.json["response_action"] == "update"
     assert "Added *PQL*" in visible_text(submitted.json["view"])
@@ -263,16 +266,14 @@ async def test_an_admin_edits_a_shipped_entry_and_the_old_value_is_kept(
     view = await open_modal(standin, "glossary.entry_modal")
     assert view["blocks"][0]["element"]["initial_value"] == "SAO"
     assert json.loads(view["private_metadata"]) == {"id": "sao"}
-    await slack.submit(
+    await submit_entry(
+        slack,
         ADMIN,
-        "glossary.entry_modal",
-        values(
-            term="SAO",
-            expansion="Sales Accepted Opportunity",
-            definition="Edited: Sales said yes.",
-            aliases="",
-        ),
-        private_metadata=view["private_metadata"],
+        view["private_metadata"],
+        term="SAO",
+        expansion="Sales Accepted Opportunity",
+        definition="Edited: Sales said yes.",
+        aliases="",
     )
     assert "Edited: Sales said yes." in (await slack.command("sao", AE, command="/glossary")).text
     [change] = await rows(db, GlossaryChangeRow)
@@ -320,12 +321,7 @@ async def test_someone_outside_sales_ops_is_denied_and_told_why(
 async def test_a_forged_modal_submission_from_a_non_editor_changes_nothing(
     slack: SlackClient, db: Database
 ) -> None:
-    reply = await slack.submit(
-        AE,
-        "glossary.entry_modal",
-        values(term="SAO", definition="Hijacked."),
-        private_metadata='{"id": "sao"}',
-    )
+    reply = await submit_entry(slack, AE, '{"id": "sao"}', term="SAO", definition="Hijacked.")
     assert reply.json["response_action"] == "errors"
     assert "Only Sales Ops" in reply.json["errors"]["term"]
     assert await rows(db, GlossaryEntryRow) == []
@@ -347,18 +343,20 @@ async def test_a_forged_modal_submission_from_a_non_editor_changes_nothing(
 async def test_bad_modal_input_gets_an_inline_error(
     slack: SlackClient, db: Database, fields: dict[str, str], block: str, message: str
 ) -> None:
-    reply = await slack.submit(OPS, "glossary.entry_modal", values(**fields), private_metadata='{"id": ""}')
+    reply = await submit_entry(slack, OPS, '{"id": ""}', **fields)
     assert reply.json["response_action"] == "errors"
     assert message in reply.json["errors"][block]
     assert await rows(db, GlossaryChangeRow) == []
 
 
 async def test_a_second_meaning_of_an_acronym_is_added_beside_the_first(slack: SlackClient) -> None:
-    await slack.submit(
+    await submit_entry(
+        slack,
         OPS,
-        "glossary.entry_modal",
-        values(term="TAM", expansion="Total Addressable Market", definition="All the revenue there is."),
-        private_metadata='{"id": ""}',
+        '{"id": ""}',
+        term="TAM",
+        expansion="Total Addressable Market",
+        definition="All the revenue there is.",
     )
     reply = await slack.command("tam", AE, command="/glossary")
     assert "has 2 meanings" in reply.text
@@ -366,11 +364,12 @@ async def test_a_second_meaning_of_an_acronym_is_added_beside_the_first(slack: S
 
 
 async def test_an_entry_full_of_mentions_is_shown_escaped(slack: SlackClient, standin: SlackStandIn) -> None:
-    await slack.submit(
+    await submit_entry(
+        slack,
         OPS,
-        "glossary.entry_modal",
-        values(term="Ping <!channel>", definition="<@U0CRO1> says <http://evil.example|click> & @here"),
-        private_metadata='{"id": ""}',
+        '{"id": ""}',
+        term="Ping <!channel>",
+        definition="<@U0CRO1> says <http://evil.example|click> & @here",
     )
     reply = await slack.command("ping channel", AE, command="/glossary")
     assert "&lt;@U0CRO1&gt;" in reply.text

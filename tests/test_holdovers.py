@@ -16,8 +16,8 @@ from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import HoldoverRow, OpportunityRow, RequestRow
 from tests.conftest import FakeClock
-from tests.slack.client import SlackClient, visible_text
-from tests.test_escalations import SALLY, TOM, buttons, card_button, escalate, text_value, told
+from tests.slack.client import SlackClient, text_value, visible_text
+from tests.test_escalations import SALLY, TOM, buttons, card_button, escalate, told
 
 
 async def reassigned(slack: SlackClient, standin: SlackStandIn, db: Database) -> None:
@@ -114,12 +114,7 @@ async def test_insufficient_evidence_moves_the_opportunity_now(
             "views.open", lambda c: c.args["view"]["callback_id"] == "approval.reject_reason"
         )
     )[-1].args["view"]
-    done = await slack.submit(
-        TOM,
-        "approval.reject_reason",
-        text_value("reason", "No PO and no champion since October"),
-        private_metadata=modal["private_metadata"],
-    )
+    done = await slack.give_reason(TOM, modal, "No PO and no champion since October")
     assert done.body == ""
     assert await opportunity_owner(db, "O-1002") == TOM
     for user in (SALLY, TOM):

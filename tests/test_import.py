@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,15 @@ from sqlalchemy import func, select, update
 
 from storage.db import Database, is_lock_timeout, lock_wait_limit
 from storage.models import AccountRow, OpportunityRow, PersonRow, staged_accounts, staged_opportunities
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, gtm_bot
 
 HEADER = (SAMPLES / "accounts.csv").read_text().splitlines()[0]
 
 
-async def gtm_bot(db: Database, *args: str) -> tuple[int, str]:
+async def import_cli(db: Database, *args: str) -> tuple[int, str]:
     """Run `gtm-bot ARGS` in its own process against the test database; (exit status, stderr)."""
-    env = {**os.environ, "DATABASE_URL": db.url}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    _, stderr = await proc.communicate()
-    return proc.returncode or 0, stderr.decode()
+    status, _, stderr = await gtm_bot({**os.environ, "DATABASE_URL": db.url}, *args)
+    return status, stderr
 
 
 async def snapshot(db: Database) -> list[tuple]:
@@ -45,7 +34,7 @@ async def import_samples(db: Database) -> None:
         ("accounts", "accounts.csv"),
         ("opportunities", "opportunities.csv"),
     ):
-        status, stderr = await gtm_bot(db, "import", kind, str(SAMPLES / name))
+        status, stderr = await import_cli(db, "import", kind, str(SAMPLES / name))
         assert status == 0, stderr
 
 
@@ -87,7 +76,7 @@ async def test_a_bad_row_is_refused_with_file_and_line_and_nothing_is_written(
 ) -> None:
     before = await snapshot(db)
     path = accounts_file(tmp_path, GOOD.replace("A-NEW", "A-FIRST"), *rows)
-    status, stderr = await gtm_bot(db, "import", "accounts", str(path))
+    status, stderr = await import_cli(db, "import", "accounts", str(path))
     assert status == 2
     first = stderr.strip().splitlines()[-1]
     assert first.startswith(f"{path}:{line + 1}: ") and message in first, stderr
@@ -98,13 +87,13 @@ async def test_a_bad_row_is_refused_with_file_and_line_and_nothing_is_written(
 async def test_a_wrong_header_and_bad_org_yaml_name_their_line(db: Database, tmp_path: Path) -> None:
     bad_csv = tmp_path / "a.csv"
     bad_csv.write_text("account_id,name\nA1,x\n")
-    status, stderr = await gtm_bot(db, "import", "accounts", str(bad_csv))
+    status, stderr = await import_cli(db, "import", "accounts", str(bad_csv))
     assert status == 2 and f"{bad_csv}:1: header must be exactly" in stderr
     org = tmp_path / "org.yaml"
     org.write_text(
         "regions:\n  - {name: EMEA, countries: [GB]}\npeople:\n  - {slack_id: U0X1, name: X, role: WIZARD}\n"
     )
-    status, stderr = await gtm_bot(db, "import", "org", str(org))
+    status, stderr = await import_cli(db, "import", "org", str(org))
     assert status == 2 and f"{org}:4: role 'WIZARD' must be one of" in stderr
     async with db.reads() as session:
         assert await session.scalar(select(func.count()).select_from(PersonRow)) == 0
@@ -118,7 +107,7 @@ async def test_stage_spellings_are_stored_canonically(
     path.write_text(
         f"{header}\nO-9,Acme- 5 Premium,A-ACME,U0AE1,6-Closed Won,New Business,2026-01-05,100,,,\n"
     )
-    status, stderr = await gtm_bot(db, "import", "opportunities", str(path))
+    status, stderr = await import_cli(db, "import", "opportunities", str(path))
     assert status == 0, stderr
     async with db.reads() as session:
         assert (
@@ -155,7 +144,7 @@ async def test_an_add_on_whose_parent_is_an_add_on_stops_the_import_with_its_lin
     ]
     path = tmp_path / "opportunities.csv"
     path.write_text("\n".join([OPP_HEADER, *rows]) + "\n")
-    status, stderr = await gtm_bot(db, "import", "opportunities", str(path))
+    status, stderr = await import_cli(db, "import", "opportunities", str(path))
     assert status == 2
     assert (
         f"{path}:3: parent_opportunity_id O-A1 is an Add-on: A parent opportunity cannot be another" in stderr
@@ -163,7 +152,7 @@ async def test_an_add_on_whose_parent_is_an_add_on_stops_the_import_with_its_lin
     async with db.reads() as session:
         assert await session.get(OpportunityRow, "O-A1") is None  # not even the good first row
     path.write_text("\n".join([OPP_HEADER, rows[0]]) + "\n")  # a Renewal parent is fine
-    assert (await gtm_bot(db, "import", "opportunities", str(path)))[0] == 0
+    assert (await import_cli(db, "import", "opportunities", str(path)))[0] == 0
 
 
 def test_the_org_file_marks_e_group_cro_and_vps_by_default(tmp_path: Path) -> None:
@@ -189,7 +178,7 @@ async def test_an_import_never_holds_the_write_lock_long_and_leaves_nothing_stag
     meanwhile (the bot answering clicks) each get the lock within their bounded wait."""
     rows = [GOOD.replace("A-NEW,New Co", f"A-BIG{i},Big Co {i}") for i in range(30_000)]
     path = accounts_file(tmp_path, *rows)
-    importing = asyncio.create_task(gtm_bot(db, "import", "accounts", str(path)))
+    importing = asyncio.create_task(import_cli(db, "import", "accounts", str(path)))
     written, refused = 0, 0
     while not importing.done():
         try:
@@ -214,7 +203,7 @@ async def test_an_import_never_holds_the_write_lock_long_and_leaves_nothing_stag
         for table in (staged_accounts, staged_opportunities):
             assert await session.scalar(select(func.count()).select_from(table)) == 0
     bad = accounts_file(tmp_path, *rows[:100], rows[0])  # a duplicate id on the last line
-    status, _ = await gtm_bot(db, "import", "accounts", str(bad))
+    status, _ = await import_cli(db, "import", "accounts", str(bad))
     assert status == 2
     async with db.reads() as session:
         assert await session.scalar(select(func.count()).select_from(staged_accounts)) == 0

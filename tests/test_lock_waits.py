@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database, create_engine, is_sqlite
 from storage.models import AuditRow, DecisionRow, RequestRow
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import SlackClient, text_value, visible_text
 from tests.test_ownership import claim_values, owner_of, request_hooli
 
 ANSWER_WITHIN = 2.5
@@ -97,7 +97,7 @@ async def test_a_reject_reason_submitted_during_a_held_write_lock_answers_in_tim
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
     sent = await request_hooli(slack, standin)
-    values = {"reason": {"value": {"type": "plain_text_input", "value": "Ben keeps it: open renewal"}}}
+    values = text_value("reason", "Ben keeps it: open renewal")
     metadata = sent["approve"]["value"]
     async with write_lock_held(db):
         took, reply = await timed(

@@ -24,8 +24,8 @@ from storage.models import (
     SlaRequestRow,
 )
 from tests.conftest import SAMPLES, FakeClock
-from tests.slack.client import SlackClient, visible_text
-from tests.test_import import GOOD, HEADER, gtm_bot, snapshot
+from tests.slack.client import SlackClient, text_value, visible_text
+from tests.test_import import GOOD, HEADER, import_cli, snapshot
 from tests.test_ownership import request_hooli
 from tests.test_sla import values as sla_values
 
@@ -60,7 +60,7 @@ async def test_nul_in_a_reason_a_note_and_glossary_text_is_stored_without_it(
     slack: SlackClient, standin: SlackStandIn, deps, directory: Database, clock: FakeClock
 ) -> None:
     hooli = await request_hooli(slack, standin)
-    reason = {"reason": {"value": {"type": "plain_text_input", "value": "Not\x00 yet\x00, sorry"}}}
+    reason = text_value("reason", "Not\x00 yet\x00, sorry")
     reply = await slack.submit(
         "U0AE2", "approval.reject_reason", reason, private_metadata=hooli["approve"]["value"]
     )
@@ -92,7 +92,7 @@ async def refused_import(db: Database, kind: str, path: Path, line: int, reason:
     before = await snapshot(db)
     async with db.reads() as session:
         people = list(await session.scalars(select(PersonRow.slack_id)))
-    status, stderr = await gtm_bot(db, "import", kind, str(path))
+    status, stderr = await import_cli(db, "import", kind, str(path))
     assert status == 2, stderr
     errors = [x for x in stderr.strip().splitlines() if not x.startswith(f"import {kind} ")]  # progress
     assert errors == [f"{path}:{line}: {reason}"], stderr

@@ -22,7 +22,7 @@ from storage.models import (
     RequestRow,
 )
 from tests.conftest import FakeClock
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import SlackClient, text_value, visible_text
 
 
 async def owner_of(db: Database, account_id: str) -> str | None:
@@ -178,19 +178,9 @@ async def test_rejecting_needs_a_reason_and_tells_the_requester(
     await slack.click("U0AE2", "approval.reject", sent["approve"]["value"])
     modal = (await standin.wait_for("views.open"))[0].args["view"]
     assert modal["callback_id"] == "approval.reject_reason"
-    empty = await slack.submit(
-        "U0AE2",
-        "approval.reject_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": ""}}},
-        private_metadata=modal["private_metadata"],
-    )
+    empty = await slack.give_reason("U0AE2", modal, "")
     assert empty.json["response_action"] == "errors" and "reason" in empty.json["errors"]
-    done = await slack.submit(
-        "U0AE2",
-        "approval.reject_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": "Ben has a live deal <!channel>"}}},
-        private_metadata=modal["private_metadata"],
-    )
+    done = await slack.give_reason("U0AE2", modal, "Ben has a live deal <!channel>")
     assert done.status == 200 and done.body == ""
     note = (await standin.wait_for("chat.postMessage", lambda c: "was rejected" in visible_text(c.args)))[0]
     assert note.args["channel"] == "U0AE1"
@@ -229,7 +219,7 @@ async def test_an_owner_who_breaks_a_rule_needs_an_rd_override(
     ok = await slack.submit(
         "U0RD2",
         "approval.override_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": "Exec relationship, agreed with Wen"}}},
+        text_value("reason", "Exec relationship, agreed with Wen"),
         private_metadata=button["value"],
     )
     assert ok.body == ""
@@ -474,7 +464,7 @@ async def test_a_rejected_card_and_the_deciders_lists_say_rejected(
     done = await slack.submit(
         "U0AE2",
         "approval.reject_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": "Ben has a live deal"}}},
+        text_value("reason", "Ben has a live deal"),
         private_metadata=sent["approve"]["value"],
     )
     assert done.body == ""

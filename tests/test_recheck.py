@@ -16,7 +16,7 @@ from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, AuditRow, DecisionRow, RequestRow
 from tests.conftest import SAMPLES
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import SlackClient, text_value, visible_text
 from tests.test_ownership import buttons, dm_to, request_hooli
 
 AVA, BEN, DANA, SALLY = "U0AE1", "U0AE2", "U0RD1", "U0SAL1"
@@ -82,7 +82,7 @@ async def test_a_claim_whose_new_owner_stopped_fitting_is_not_applied_by_a_plain
     assert "only with an override reason" in await answer_to(standin, DANA)
     assert await owner_of(db, "A-HOOLI") == BEN
 
-    reason = {"reason": {"value": {"type": "plain_text_input", "value": "Ava covers Hooli until March"}}}
+    reason = text_value("reason", "Ava covers Hooli until March")
     bad = await slack.submit(BEN, "approval.override_reason", reason, private_metadata=override["value"])
     assert bad.json["response_action"] == "errors" and await owner_of(db, "A-HOOLI") == BEN
     ok = await slack.submit(DANA, "approval.override_reason", reason, private_metadata=override["value"])
@@ -127,7 +127,8 @@ async def test_a_named_hand_off_is_not_agreed_once_the_rep_reached_the_named_cap
 ) -> None:
     """Sally hands Initech France (named) to Tom; before the time frame is agreed, an accounts import
     gives Tom 30 named accounts. Agreeing no longer moves it; the rules allow no override."""
-    from tests.test_escalations import ALEX, PRIYA, TOM, card_button, request_row, text_value
+    from tests.slack.client import text_value
+    from tests.test_escalations import ALEX, PRIYA, TOM, card_button, request_row
 
     values = {
         "rep": {"value": {"type": "users_select", "selected_user": TOM}},

@@ -292,12 +292,7 @@ async def test_sales_ops_reject_with_a_note_the_requester_reads(
     reject = next(b for b in buttons(card) if b["action_id"] == "approval.reject")
     await slack.click("U0OPS1", "approval.reject", reject["value"])
     modal = (await standin.wait_for("views.open"))[0].args["view"]
-    done = await slack.submit(
-        "U0OPS1",
-        "approval.reject_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": "The filing is from 2019 <!channel>"}}},
-        private_metadata=modal["private_metadata"],
-    )
+    done = await slack.give_reason("U0OPS1", modal, "The filing is from 2019 <!channel>")
     assert done.status == 200 and done.body == ""
     assert (await request_row(db, request_id)).status == "rejected"
     note = (await standin.wait_for("chat.postMessage", lambda c: "Rejected: review" in visible_text(c.args)))[

@@ -19,7 +19,7 @@ from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AuditRow, DecisionRow, OutboxRow, RequestRow
-from tests.slack.client import SlackClient, visible_text
+from tests.slack.client import SlackClient, text_value, visible_text
 from tests.test_ownership import claim_values, request_hooli
 
 HOSTILE = [
@@ -156,7 +156,7 @@ async def test_a_reject_reason_with_mentions_reaches_the_requester_escaped(
 ) -> None:
     hooli = await request_hooli(slack, standin)
     reason = " ".join(HOSTILE) + " " + "x" * 3000
-    values = {"reason": {"value": {"type": "plain_text_input", "value": reason}}}
+    values = text_value("reason", reason)
     reply = await slack.submit(
         "U0AE2", "approval.reject_reason", values, private_metadata=hooli["approve"]["value"]
     )

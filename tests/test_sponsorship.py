@@ -96,12 +96,7 @@ async def test_the_sponsor_declining_ends_the_nomination(
     await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0VP2")
     await slack.click("U0VP2", "approval.reject", approve_value(standin, "U0VP2"))
     modal = (await standin.wait_for("views.open"))[0].args["view"]
-    await slack.submit(
-        "U0VP2",
-        "approval.reject_reason",
-        {"reason": {"value": {"type": "plain_text_input", "value": "No time this year"}}},
-        private_metadata=modal["private_metadata"],
-    )
+    await slack.give_reason("U0VP2", modal, "No time this year")
     note = (
         await standin.wait_for("chat.postMessage", lambda c: "No time this year" in visible_text(c.args))
     )[0]

@@ -13,24 +13,11 @@ from storage.db import Database
 from storage.directory import DirectoryRepository
 from storage.models import OpportunityRow
 from tests.conftest import FakeClock
+from tests.handbook.test_stages import CANONICAL
 from tests.slack.client import SlackClient, visible_text
 
 pytestmark = pytest.mark.usefixtures("directory")
 
-ALL_STAGES = [
-    "00-Pre Opportunity",
-    "0-Pending Acceptance",
-    "1-Discovery",
-    "2-Scoping",
-    "3-Technical Evaluation",
-    "4-Proposal",
-    "5-Negotiating",
-    "6-Awaiting Signature",
-    "7-Closed Won",
-    "8-Closed Lost",
-    "9-Unqualified",
-    "10-Duplicate",
-]
 AVA, PAULA, ADAM = "U0AE1", "U0PUB1", "U0ADM1"
 
 
@@ -65,8 +52,8 @@ async def test_stage_alone_lists_every_stage_with_one_line_each(slack: SlackClie
     assert reply.status == 200
     assert reply.json["response_type"] == "ephemeral"
     section = reply.json["blocks"][1]["text"]["text"]
-    assert len(section.splitlines()) == len(ALL_STAGES)
-    for label in ALL_STAGES:
+    assert len(section.splitlines()) == len(CANONICAL)
+    for label in CANONICAL:
         assert f"*{label}* — " in section
 
 

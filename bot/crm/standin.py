@@ -124,6 +124,23 @@ class Job:
     version: str
 
 
+def user_record(person: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """A person of an org file (bot/samples/org.yaml's shape) as a Salesforce User; `ids` maps Slack ids to
+    User ids (their own and their manager's)."""
+    return {
+        "Id": ids[person["slack_id"]],
+        "Name": person["name"],
+        "Email": person["email"],
+        "IsActive": True,
+        "ManagerId": ids.get(person.get("manager") or ""),
+        "GTM_Role__c": person["role"],
+        "GTM_Region__c": person.get("region"),
+        "GTM_Segment__c": person.get("segment"),
+        "GTM_Team_Lead__c": bool(person.get("team_lead")),
+        "Public_Sector__c": bool(person.get("public_sector")),
+    }
+
+
 class SalesforceStandIn:
     def __init__(
         self,
@@ -196,21 +213,7 @@ class SalesforceStandIn:
         for person in org.get("people") or []:
             ids[person["slack_id"]] = self.new_id("User")
         for person in org.get("people") or []:
-            self.put(
-                "User",
-                {
-                    "Id": ids[person["slack_id"]],
-                    "Name": person["name"],
-                    "Email": person["email"],
-                    "IsActive": True,
-                    "ManagerId": ids.get(person.get("manager") or ""),
-                    "GTM_Role__c": person["role"],
-                    "GTM_Region__c": person.get("region"),
-                    "GTM_Segment__c": person.get("segment"),
-                    "GTM_Team_Lead__c": bool(person.get("team_lead")),
-                    "Public_Sector__c": bool(person.get("public_sector")),
-                },
-            )
+            self.put("User", user_record(person, ids))
         # Every Salesforce account has an owner: the sample's unowned ones belong to the default user.
         admin = self.put(
             "User", {"Name": "Sales Admin", "Email": "sales-admin@example.com", "IsActive": True}

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from bot.crm.client import SalesforceClient, soql_time
@@ -268,6 +269,26 @@ class Sync:
             "public_sector": _bool(record.get(m["public_sector"])) if "public_sector" in m else False,
         }
 
+    def _rows(
+        self,
+        sobject: str,
+        page: list[dict[str, Any]],
+        run: _Pass,
+        build: Callable[[dict[str, Any]], dict[str, Any]],
+        key: str,
+    ) -> dict[str, dict[str, Any]]:
+        """A page's records as directory rows by id; a record that can't be one is skipped and reported."""
+        rows: dict[str, dict[str, Any]] = {}
+        for record in page:
+            try:
+                row = build(record)
+            except BadRecord as exc:
+                self._skip(sobject, record, str(exc))
+                continue
+            run.seen.add(row[key])
+            rows[row[key]] = row
+        return rows
+
     # ---- accounts ----------------------------------------------------------------------------------
     async def _accounts(self, run: _Pass, states: dict[str, Any]) -> None:
         parents: dict[str, str | None] = {}
@@ -284,16 +305,13 @@ class Sync:
                 ]
                 async with self.db.sessions.begin() as session:
                     parents.update(await CrmRepository(session).parents_near(near))
-            rows: dict[str, dict[str, Any]] = {}
-            for record in page:
-                try:
-                    row = self._account(record, run.keys, parents)
-                except BadRecord as exc:
-                    self._skip("Account", record, str(exc))
-                    continue
-                run.seen.add(row["account_id"])
-                parents[row["account_id"]] = row["parent_id"]
-                rows[row["account_id"]] = row
+
+            def account(record: dict[str, Any]) -> dict[str, Any]:
+                row = self._account(record, run.keys, parents)
+                parents[row["account_id"]] = row["parent_id"]  # the page's later rows see it (cycles)
+                return row
+
+            rows = self._rows("Account", page, run, account, "account_id")
             newest = max((s for s in map(self._stamp, page) if s), default=None)
             async with self.db.sessions.begin() as session:
                 crm = CrmRepository(session)
@@ -382,15 +400,13 @@ class Sync:
                 known = await DirectoryRepository(session).existing_account_ids(
                     _text(r.get(m["account_id"])) or "" for r in page
                 )
-                rows: dict[str, dict[str, Any]] = {}
-                for record in page:
-                    try:
-                        row = self._opportunity(record, run.keys, known)
-                    except BadRecord as exc:
-                        self._skip("Opportunity", record, str(exc))
-                        continue
-                    run.seen.add(row["opportunity_id"])
-                    rows[row["opportunity_id"]] = row
+                rows = self._rows(
+                    "Opportunity",
+                    page,
+                    run,
+                    partial(self._opportunity, keys=run.keys, accounts=known),
+                    "opportunity_id",
+                )
                 existing = await crm.opportunity_rows(list(rows))
                 changed = []
                 for opportunity_id, row in rows.items():

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
 
 import holidays
 
@@ -17,8 +16,7 @@ QUARTERS_PER_YEAR = 4
 SATURDAY = 5
 
 
-def _facts() -> dict[str, Any]:
-    return facts.load("processes")["calendar"]
+_facts = partial(facts.process, "calendar")
 
 
 @dataclass(frozen=True, slots=True)

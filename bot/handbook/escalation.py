@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from functools import partial
 
 from bot.handbook import facts
 from bot.handbook.directory import Person, Role
@@ -24,12 +24,8 @@ MANAGERS = "managers"
 CRO = "cro"
 
 
-def _facts() -> dict[str, Any]:
-    return facts.load("processes")["escalation"]
-
-
-def _section() -> str:
-    return str(facts.load("processes")["sections"]["rules_of_engagement"])
+_facts = partial(facts.process, "escalation")
+_section = partial(facts.process_section, "rules_of_engagement")
 
 
 class EscalationState(StrEnum):

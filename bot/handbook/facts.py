@@ -21,3 +21,13 @@ def load(name: str) -> Any:
 def section_url(anchor: str) -> str:
     """Link to a handbook section by its anchor (e.g. `segmentation`)."""
     return f"{HANDBOOK_URL}#{anchor}"
+
+
+def process(name: str) -> dict[str, Any]:
+    """One process's facts from data/processes.yaml (escalation, holdover, reviews, sponsorship...)."""
+    return load("processes")[name]
+
+
+def process_section(key: str) -> str:
+    """The handbook section (anchor) data/processes.yaml names for `key`."""
+    return str(load("processes")["sections"][key])

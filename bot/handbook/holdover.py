@@ -7,19 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import partial
 
 from bot.handbook import facts
 from bot.handbook.directory import Opportunity
 from bot.handbook.results import Allowed, Refused
 
-
-def _facts() -> dict[str, Any]:
-    return facts.load("processes")["holdover"]
-
-
-def _section() -> str:
-    return str(facts.load("processes")["sections"]["rules_of_engagement"])
+_facts = partial(facts.process, "holdover")
+_section = partial(facts.process_section, "rules_of_engagement")
 
 
 def holdover_end(opportunity_created: date) -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
 from urllib.parse import urlsplit
 
 from bot.handbook import facts
@@ -16,12 +16,8 @@ from bot.handbook.segments import Hierarchy, effective_segment
 SegmentFor = Callable[[int | None], Segment | None]
 
 
-def _facts() -> dict[str, Any]:
-    return facts.load("processes")["reviews"]
-
-
-def _section() -> str:
-    return str(facts.load("processes")["sections"]["review"])
+_facts = partial(facts.process, "reviews")
+_section = partial(facts.process_section, "review")
 
 
 def thresholds_segment_for(employees: int | None) -> Segment | None:

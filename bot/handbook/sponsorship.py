@@ -6,19 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import partial
 
 from bot.handbook import facts
 from bot.handbook.directory import Person
 from bot.handbook.results import Allowed, Refused
 
-
-def _facts() -> dict[str, Any]:
-    return facts.load("processes")["sponsorship"]
-
-
-def _section() -> str:
-    return str(facts.load("processes")["sections"]["sponsorship"])
+_facts = partial(facts.process, "sponsorship")
+_section = partial(facts.process_section, "sponsorship")
 
 
 class NominationStatus(StrEnum):

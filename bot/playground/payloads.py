@@ -150,6 +150,17 @@ def view_state(blocks: list[dict[str, Any]], raw: dict[int, Any]) -> dict[str, d
     return values
 
 
+def _interaction(kind: str, user_id: str, **fields: Any) -> dict[str, Any]:
+    """An interaction payload as Slack sends it: its type, team, user and app, then `fields`."""
+    return {
+        "type": kind,
+        "team": {"id": TEAM_ID, "domain": "gtm"},
+        "user": {"id": user_id, "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        **fields,
+    }
+
+
 def block_actions_payload(
     user_id: str,
     actions: list[dict[str, Any]],
@@ -162,15 +173,7 @@ def block_actions_payload(
     view: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A block_actions payload from a message (channel_id + message) or a view (view, with its state)."""
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID, "domain": "gtm"},
-        "user": {"id": user_id, "team_id": TEAM_ID},
-        "api_app_id": APP_ID,
-        "token": "legacy",
-        "trigger_id": trigger_id,
-        "actions": actions,
-    }
+    payload = _interaction("block_actions", user_id, token="legacy", trigger_id=trigger_id, actions=actions)
     if view is not None:
         payload["container"] = {"type": "view", "view_id": view.get("id")}
         payload["view"] = view
@@ -192,27 +195,18 @@ def block_actions_payload(
 def view_submission_payload(
     user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]], *, trigger_id: str
 ) -> dict[str, Any]:
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID, "domain": "gtm"},
-        "user": {"id": user_id, "team_id": TEAM_ID},
-        "api_app_id": APP_ID,
-        "token": "legacy",
-        "trigger_id": trigger_id,
-        "view": {**view, "state": {"values": values}, "hash": view.get("hash", "h1")},
-        "response_urls": [],
-    }
+    return _interaction(
+        "view_submission",
+        user_id,
+        token="legacy",
+        trigger_id=trigger_id,
+        view={**view, "state": {"values": values}, "hash": view.get("hash", "h1")},
+        response_urls=[],
+    )
 
 
 def view_closed_payload(user_id: str, view: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "view_closed",
-        "team": {"id": TEAM_ID, "domain": "gtm"},
-        "user": {"id": user_id, "team_id": TEAM_ID},
-        "api_app_id": APP_ID,
-        "view": view,
-        "is_cleared": False,
-    }
+    return _interaction("view_closed", user_id, view=view, is_cleared=False)
 
 
 def app_home_opened_event(user_id: str, *, event_ts: str, view: dict[str, Any] | None) -> dict[str, Any]:

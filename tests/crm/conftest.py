@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-import aiohttp
+import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestServer
+import yaml
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_app
 from bot.crm.client import Credentials, SalesforceClient
 from bot.crm.standin import SalesforceStandIn
 from bot.deps import Deps
-from bot.server import create_web_app
-from bot.settings import Settings
-from tests.conftest import SAMPLES, SIGNING_SECRET
+from bot.features.directory.importer import import_file
+from bot.features.salesforce.run import run_sync
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database
+from tests.conftest import SAMPLES, FakeClock, serving, settings_for, slack_over_http
 from tests.slack.client import SlackClient
+
+
+@asynccontextmanager
+async def salesforce_standin(*, keep_ids: bool) -> AsyncIterator[SalesforceStandIn]:
+    """The Salesforce stand-in seeded with the samples, serving for the duration."""
+    fake = SalesforceStandIn()
+    async with serving(fake.app()) as fake.base_url:
+        fake.seed_samples(SAMPLES, keep_ids=keep_ids)
+        yield fake
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def salesforce() -> AsyncIterator[SalesforceStandIn]:
-    fake = SalesforceStandIn()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/"))
-    fake.seed_samples(SAMPLES)
-    yield fake
-    await server.close()
+    async with salesforce_standin(keep_ids=False) as fake:
+        yield fake
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -57,21 +64,20 @@ people: []
 """
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def sf_env(salesforce, standin, db, tmp_path) -> dict[str, str]:
-    """The environment of `gtm-bot sync salesforce` against both stand-ins; the org file lists no people.
-
-    Every sample person is a Slack member with the sample's Slack id, so lookups give the familiar ids.
-    """
-    import yaml
-
-    from bot.features.directory.importer import import_file
-
+async def regions_and_slack_members(db: Database, standin: SlackStandIn, tmp_path: Path) -> None:
+    """The org file's regions without people (Salesforce brings them); every sample person is a Slack
+    member with the sample's Slack id, so lookups give the familiar ids."""
     org = tmp_path / "org.yaml"
     org.write_text(REGIONS_ONLY)
     await import_file(db, "org", org)
     for person in yaml.safe_load((SAMPLES / "org.yaml").read_text())["people"]:
         standin.add_user(person["slack_id"], person["name"], person["email"])
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sf_env(salesforce, standin, db, tmp_path) -> dict[str, str]:
+    """The environment of `gtm-bot sync salesforce` against both stand-ins; the org file lists no people."""
+    await regions_and_slack_members(db, standin, tmp_path)
     return {
         **os.environ,
         "DATABASE_URL": db.url,
@@ -81,21 +87,6 @@ async def sf_env(salesforce, standin, db, tmp_path) -> dict[str, str]:
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": standin.base_url + "api/",
     }
-
-
-async def gtm_bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run `gtm-bot ARGS` in its own process; (exit status, stdout, stderr). The stand-ins keep serving."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await proc.communicate()
-    return proc.returncode or 0, stdout.decode(), stderr.decode()
 
 
 class Silent:
@@ -112,39 +103,20 @@ class Silent:
 @pytest_asyncio.fixture(loop_scope="session")
 async def salesforce_samples() -> AsyncIterator[SalesforceStandIn]:
     """The stand-in with the sample's own account and opportunity ids, so the flows' helpers apply."""
-    fake = SalesforceStandIn()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/"))
-    fake.seed_samples(SAMPLES, keep_ids=True)
-    yield fake
-    await server.close()
+    async with salesforce_standin(keep_ids=True) as fake:
+        yield fake
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIterator[Deps]:
     """The bot's Deps with Salesforce configured, and the directory read from Salesforce."""
-    import yaml
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.features.directory.importer import import_file
-    from bot.features.salesforce.run import run_sync
-
-    org = tmp_path / "org.yaml"
-    org.write_text(REGIONS_ONLY)
-    await import_file(db, "org", org)
-    for person in yaml.safe_load((SAMPLES / "org.yaml").read_text())["people"]:
-        standin.add_user(person["slack_id"], person["name"], person["email"])
-    settings = Settings.from_env(
-        {
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_API_URL": standin.base_url + "api/",
-            "DATABASE_URL": db.url,
-            "SALESFORCE_LOGIN_URL": salesforce_samples.base_url,
-            "SALESFORCE_CLIENT_ID": "standin-client",
-            "SALESFORCE_CLIENT_SECRET": "standin-secret",
-        }
+    await regions_and_slack_members(db, standin, tmp_path)
+    settings = settings_for(
+        standin,
+        db,
+        SALESFORCE_LOGIN_URL=salesforce_samples.base_url,
+        SALESFORCE_CLIENT_ID="standin-client",
+        SALESFORCE_CLIENT_SECRET="standin-secret",
     )
     assert settings.salesforce is not None
     slack_client = AsyncWebClient(token="xoxb-test", base_url=standin.base_url + "api/")
@@ -158,13 +130,29 @@ async def sf_deps(db, standin, clock, salesforce_samples, tmp_path) -> AsyncIter
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sf_slack(sf_deps: Deps, standin) -> AsyncIterator[SlackClient]:
-    web_app = create_web_app(sf_deps, build_app(sf_deps), migrate=False, scheduler=False)
-    web_app.on_cleanup.clear()
-    server = TestServer(web_app, host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        yield SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, session)
-    await sf_deps.outbox.stop()
-    for hook in sf_deps.shutdown:
-        await hook()
-    await server.close()
+    async with slack_over_http(sf_deps, standin) as client:
+        yield client
+        for hook in sf_deps.shutdown:
+            await hook()
+
+
+@dataclass(frozen=True)
+class CrmWorld:
+    """The bot (over HTTP, with Salesforce configured), both stand-ins and the clock, for one test."""
+
+    slack: SlackClient
+    standin: SlackStandIn
+    sf: SalesforceStandIn
+    deps: Deps
+    clock: FakeClock
+
+
+@pytest.fixture
+def crm(
+    sf_slack: SlackClient,
+    standin: SlackStandIn,
+    salesforce_samples: SalesforceStandIn,
+    sf_deps: Deps,
+    clock: FakeClock,
+) -> CrmWorld:
+    return CrmWorld(sf_slack, standin, salesforce_samples, sf_deps, clock)

@@ -14,7 +14,7 @@ from bot.features.salesforce import jobs as salesforce
 from bot.scheduler import Scheduler
 from bot.standin.web_api import SlackStandIn
 from storage.models import AccountRow, CrmDriftRow, JobRow, OpportunityRow
-from tests.conftest import FakeClock
+from tests.crm.conftest import CrmWorld
 from tests.slack.client import SlackClient, visible_text
 from tests.test_escalations import told
 from tests.test_ownership import request_hooli
@@ -25,78 +25,70 @@ def passes(sf: SalesforceStandIn) -> int:
     return len(sf.calls_to("describe")) // 3
 
 
-async def test_two_replicas_run_the_sync_job_one_pass_at_a_time_and_it_repeats(
-    sf_slack: SlackClient, salesforce_samples: SalesforceStandIn, sf_deps: Deps, clock: FakeClock
-) -> None:
-    sf = salesforce_samples
-    await salesforce.on_startup(sf_deps)
-    await salesforce.on_startup(sf_deps)  # a second replica starting: the same pass, not a second one
+async def test_two_replicas_run_the_sync_job_one_pass_at_a_time_and_it_repeats(crm: CrmWorld) -> None:
+    sf = crm.sf
+    await salesforce.on_startup(crm.deps)
+    await salesforce.on_startup(crm.deps)  # a second replica starting: the same pass, not a second one
     sf.put("Account", {"Id": "A-TINY", "Name": "Tiny Widgets Global"})
     before = passes(sf)
-    ran = await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())
+    ran = await asyncio.gather(Scheduler(crm.deps).tick(), Scheduler(crm.deps).tick())
     assert sum(ran) == 1 and passes(sf) == before + 1
-    async with sf_deps.db.sessions() as session:
+    async with crm.deps.db.sessions() as session:
         name = await session.scalar(select(AccountRow.name).where(AccountRow.account_id == "A-TINY"))
         pending = list(await session.scalars(select(JobRow).where(JobRow.status == "pending")))
     assert name == "Tiny Widgets Global"
     assert [j.kind for j in pending] == [salesforce.SYNC_JOB]
-    assert pending[0].due_at == clock.now + timedelta(minutes=5)
-    assert sum(await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())) == 0
-    clock.advance(timedelta(minutes=5))
-    assert sum(await asyncio.gather(Scheduler(sf_deps).tick(), Scheduler(sf_deps).tick())) == 1
+    assert pending[0].due_at == crm.clock.now + timedelta(minutes=5)
+    assert sum(await asyncio.gather(Scheduler(crm.deps).tick(), Scheduler(crm.deps).tick())) == 0
+    crm.clock.advance(timedelta(minutes=5))
+    assert sum(await asyncio.gather(Scheduler(crm.deps).tick(), Scheduler(crm.deps).tick())) == 1
     assert passes(sf) == before + 2
 
 
 async def test_owner_changes_made_in_salesforce_that_break_the_rules_reach_sales_ops_next_morning(
-    sf_slack: SlackClient,
-    standin: SlackStandIn,
-    salesforce_samples: SalesforceStandIn,
-    sf_deps: Deps,
-    clock: FakeClock,
+    crm: CrmWorld,
 ) -> None:
-    sf = salesforce_samples
+    sf = crm.sf
     # Hooli (US-East, Mid-Market) given to Wen (US-West, Large) in Salesforce: two rules broken.
     sf.put("Account", {"Id": "A-HOOLI", "OwnerId": sf.ids["U0SAL3"]})
     # Tiny Widgets to Ava (US-East, SMB hierarchy; Ava works Mid-Market): the segment is wrong.
     sf.put("Account", {"Id": "A-TINY", "OwnerId": sf.ids["U0AE1"]})
     # Acme from Ava to Ben: same region and segment, fine.
     sf.put("Account", {"Id": "A-ACME", "OwnerId": sf.ids["U0AE2"]})
-    await salesforce.on_startup(sf_deps)
-    await Scheduler(sf_deps).tick()
-    async with sf_deps.db.sessions() as session:
+    await salesforce.on_startup(crm.deps)
+    await Scheduler(crm.deps).tick()
+    async with crm.deps.db.sessions() as session:
         drift = {d.account_id: d for d in await session.scalars(select(CrmDriftRow))}
     assert set(drift) == {"A-HOOLI", "A-TINY"}
     assert any("not Wen Zhao's" in r for r in drift["A-HOOLI"].reasons)
-    shown = await sf_slack.command("drift", "U0OPS1")
+    shown = await crm.slack.command("drift", "U0OPS1")
     assert "Hooli" in shown.text and "Ben Ito → Wen Zhao" in shown.text and "Tiny Widgets" in shown.text
     assert "(since <!date^" in shown.text
-    assert "for Sales Ops" in (await sf_slack.command("drift", "U0AE1")).text
-    await sf_deps.outbox.drain()
+    assert "for Sales Ops" in (await crm.slack.command("drift", "U0AE1")).text
+    await crm.deps.outbox.drain()
     assert not [
-        c for c in standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
+        c for c in crm.standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
     ]
 
-    clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the next business morning
-    await Scheduler(sf_deps).tick()
-    digest = await told(standin, "U0OPS1", "break the handbook")
+    crm.clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the next business morning
+    await Scheduler(crm.deps).tick()
+    digest = await told(crm.standin, "U0OPS1", "break the handbook")
     assert "Hooli" in digest and "Tiny Widgets" in digest and "Acme" not in digest
-    await Scheduler(sf_deps).tick()
-    await sf_deps.outbox.drain()
+    await Scheduler(crm.deps).tick()
+    await crm.deps.outbox.drain()
     digests = [
-        c for c in standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
+        c for c in crm.standin.calls_to("chat.postMessage") if "break the handbook" in visible_text(c.args)
     ]
     assert [c.args["channel"] for c in digests] == ["U0OPS1"]  # one digest, to Sales Ops only
 
 
-async def test_an_owner_gtm_bot_decided_is_not_drift(
-    sf_slack: SlackClient, standin: SlackStandIn, salesforce_samples: SalesforceStandIn, sf_deps: Deps
-) -> None:
-    sent = await request_hooli(sf_slack, standin)
-    await sf_slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
-    await sf_deps.outbox.drain()
-    await salesforce.on_startup(sf_deps)
-    await Scheduler(sf_deps).tick()
-    async with sf_deps.db.sessions() as session:
+async def test_an_owner_gtm_bot_decided_is_not_drift(crm: CrmWorld) -> None:
+    sent = await request_hooli(crm.slack, crm.standin)
+    await crm.slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    await crm.deps.outbox.drain()
+    await salesforce.on_startup(crm.deps)
+    await Scheduler(crm.deps).tick()
+    async with crm.deps.db.sessions() as session:
         assert list(await session.scalars(select(CrmDriftRow))) == []
         owner = await session.scalar(select(AccountRow.owner).where(AccountRow.account_id == "A-HOOLI"))
     assert owner == "U0AE1"
@@ -175,15 +167,15 @@ async def test_a_public_sector_link_unfurls_for_the_public_sector_team(
 
 
 async def test_drift_on_a_public_sector_account_stays_unnamed_for_those_who_may_not_see_it(
-    sf_slack: SlackClient, salesforce_samples: SalesforceStandIn, sf_deps: Deps
+    crm: CrmWorld,
 ) -> None:
-    sf = salesforce_samples
+    sf = crm.sf
     sf.put("Account", {"Id": "A-STARK", "OwnerId": sf.ids["U0SAL1"]})  # Sally is not public sector
-    await salesforce.on_startup(sf_deps)
-    await Scheduler(sf_deps).tick()
-    ops = (await sf_slack.command("drift", "U0OPS1")).text
+    await salesforce.on_startup(crm.deps)
+    await Scheduler(crm.deps).tick()
+    ops = (await crm.slack.command("drift", "U0OPS1")).text
     assert "Stark" not in ops and "a public-sector account" in ops
-    admin = (await sf_slack.command("drift", "U0ADM1")).text
+    admin = (await crm.slack.command("drift", "U0ADM1")).text
     assert (
         "Stark Federal Systems" in admin
         and "public sector accounts stay with the public sector team" in admin

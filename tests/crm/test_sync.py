@@ -8,7 +8,7 @@ from bot.features.ownership import service as ownership
 from bot.handbook.directory import Segment
 from storage.directory import DirectoryRepository
 from storage.models import AccountRow, CrmSyncStateRow, OpportunityRow, PersonRow
-from tests.crm.conftest import gtm_bot
+from tests.conftest import gtm_bot
 
 
 async def rows(db, model):

@@ -59,99 +59,63 @@ def run(events: Sequence[Event], ctx: EscalationContext = CTX) -> tuple[S | None
     return state, result
 
 
+KEPT = [REQUEST, Keep("G", REASON)]
+DISPUTED = [*KEPT, Dispute("T")]
+SPLIT = [*DISPUTED, ManagerVote("M1", True), ManagerVote("M2", False)]
+BOTH_SIDES = {GLOBAL_OWNER, TERRITORY_REP, MANAGERS}
+
+
+def path(name: str, events: list[Event], final: S, outcome: Decision | None, notify: set[str]) -> object:
+    return pytest.param(events, final, outcome, notify, id=name)
+
+
 @pytest.mark.parametrize(
     ("events", "final", "outcome", "notify"),
     [
-        pytest.param([REQUEST], S.REQUESTED, None, {GLOBAL_OWNER}, id="request-goes-to-global-owner"),
-        pytest.param(
-            [REQUEST, Reassign("G")], S.REASSIGNED, Decision.TRANSFER, {TERRITORY_REP}, id="reassign"
-        ),
-        pytest.param([REQUEST, Keep("G", REASON)], S.KEPT, None, {TERRITORY_REP}, id="kept-asks-rep"),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), AcceptKeep("T")],
-            S.ACCEPTED_KEEP,
-            Decision.KEEP,
-            {GLOBAL_OWNER},
-            id="keep-accept",
-        ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T")],
-            S.DISPUTED,
-            None,
-            {MANAGERS, GLOBAL_OWNER},
-            id="dispute",
-        ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True)],
-            S.DISPUTED,
-            None,
-            set(),
-            id="one-manager-is-not-enough",
-        ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True), ManagerVote("M2", True)],
+        path("request-goes-to-global-owner", [REQUEST], S.REQUESTED, None, {GLOBAL_OWNER}),
+        path("reassign", [REQUEST, Reassign("G")], S.REASSIGNED, Decision.TRANSFER, {TERRITORY_REP}),
+        path("kept-asks-rep", KEPT, S.KEPT, None, {TERRITORY_REP}),
+        path("keep-accept", [*KEPT, AcceptKeep("T")], S.ACCEPTED_KEEP, Decision.KEEP, {GLOBAL_OWNER}),
+        path("dispute", DISPUTED, S.DISPUTED, None, {MANAGERS, GLOBAL_OWNER}),
+        path("one-manager-is-not-enough", [*DISPUTED, ManagerVote("M1", True)], S.DISPUTED, None, set()),
+        path(
+            "managers-agree-transfer",
+            [*DISPUTED, ManagerVote("M1", True), ManagerVote("M2", True)],
             S.MANAGERS_AGREED_TRANSFER,
             Decision.TRANSFER,
-            {GLOBAL_OWNER, TERRITORY_REP, MANAGERS},
-            id="managers-agree-transfer",
+            BOTH_SIDES,
         ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M2", False), ManagerVote("M1", False)],
+        path(
+            "managers-agree-keep",
+            [*DISPUTED, ManagerVote("M2", False), ManagerVote("M1", False)],
             S.MANAGERS_AGREED_KEEP,
             Decision.KEEP,
-            {GLOBAL_OWNER, TERRITORY_REP, MANAGERS},
-            id="managers-agree-keep",
+            BOTH_SIDES,
         ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True), ManagerVote("M2", False)],
-            S.MANAGERS_SPLIT,
-            None,
-            {CRO},
-            id="managers-split-goes-to-cro",
-        ),
-        pytest.param(
-            [
-                REQUEST,
-                Keep("G", REASON),
-                Dispute("T"),
-                ManagerVote("M1", True),
-                ManagerVote("M2", False),
-                CroRuling("C", True),
-            ],
+        path("managers-split-goes-to-cro", SPLIT, S.MANAGERS_SPLIT, None, {CRO}),
+        path(
+            "cro-rules-transfer",
+            [*SPLIT, CroRuling("C", True)],
             S.CRO_TRANSFER,
             Decision.TRANSFER,
-            {GLOBAL_OWNER, TERRITORY_REP, MANAGERS},
-            id="cro-rules-transfer",
+            BOTH_SIDES,
         ),
-        pytest.param(
-            [
-                REQUEST,
-                Keep("G", REASON),
-                Dispute("T"),
-                ManagerVote("M1", False),
-                ManagerVote("M2", True),
-                CroRuling("C", False),
-            ],
+        path(
+            "cro-rules-keep",
+            [*DISPUTED, ManagerVote("M1", False), ManagerVote("M2", True), CroRuling("C", False)],
             S.CRO_KEEP,
             Decision.KEEP,
-            {GLOBAL_OWNER, TERRITORY_REP, MANAGERS},
-            id="cro-rules-keep",
+            BOTH_SIDES,
         ),
-        pytest.param(
+        path(
+            "rule-6-hand-off",
             [HandOff("G", "Their whole team and budget sit in Munich now.")],
             S.REASSIGNED,
             Decision.TRANSFER,
             {TERRITORY_REP},
-            id="rule-6-hand-off",
         ),
-        pytest.param([REQUEST, Withdraw("T")], S.WITHDRAWN, None, {GLOBAL_OWNER}, id="withdraw-request"),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), Withdraw("T")],
-            S.WITHDRAWN,
-            None,
-            {GLOBAL_OWNER},
-            id="withdraw-dispute",
-        ),
+        path("withdraw-request", [REQUEST, Withdraw("T")], S.WITHDRAWN, None, {GLOBAL_OWNER}),
+        path("withdraw-dispute", [*DISPUTED, Withdraw("T")], S.WITHDRAWN, None, {GLOBAL_OWNER}),
     ],
 )
 def test_every_path_of_the_chain_ends_where_the_handbook_says(
@@ -164,7 +128,7 @@ def test_every_path_of_the_chain_ends_where_the_handbook_says(
 
 
 def test_a_dispute_waits_for_all_managers_and_says_who_is_left() -> None:
-    _, result = run([REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M2", True)])
+    _, result = run([*DISPUTED, ManagerVote("M2", True)])
     assert isinstance(result, Transition)
     assert result.next_step is not None
     assert (result.next_step.roles, result.next_step.mode, result.next_step.pending) == (
@@ -177,7 +141,7 @@ def test_a_dispute_waits_for_all_managers_and_says_who_is_left() -> None:
 
 def test_when_both_reps_share_a_manager_that_one_vote_decides() -> None:
     ctx = replace(CTX, managers=("M1",))
-    state, result = run([REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True)], ctx)
+    state, result = run([*DISPUTED, ManagerVote("M1", True)], ctx)
     assert isinstance(result, Transition)
     assert (state, result.outcome) == (S.MANAGERS_AGREED_TRANSFER, Decision.TRANSFER)
 
@@ -216,36 +180,19 @@ def test_when_both_reps_share_a_manager_that_one_vote_decides() -> None:
         pytest.param([REQUEST, Keep("G", "no")], S.REQUESTED, "stock refusal", id="keep-needs-a-real-reason"),
         pytest.param([REQUEST, Keep("M1", REASON)], S.REQUESTED, "global owner", id="manager-cannot-keep"),
         pytest.param([REQUEST, AcceptKeep("T")], S.REQUESTED, "not a step", id="accept-before-keep"),
+        pytest.param([*KEPT, Dispute("G")], S.KEPT, "territory rep", id="owner-cannot-dispute"),
+        pytest.param([*DISPUTED, ManagerVote("T", True)], S.DISPUTED, "managers", id="rep-cannot-vote"),
         pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("G")], S.KEPT, "territory rep", id="owner-cannot-dispute"
-        ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("T", True)],
-            S.DISPUTED,
-            "managers",
-            id="rep-cannot-vote",
-        ),
-        pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True), ManagerVote("M1", True)],
+            [*DISPUTED, ManagerVote("M1", True), ManagerVote("M1", True)],
             S.DISPUTED,
             "already voted",
             id="no-double-vote",
         ),
         pytest.param(
-            [REQUEST, Keep("G", REASON), Dispute("T"), CroRuling("C", True)],
-            S.DISPUTED,
-            "not a step",
-            id="cro-waits-for-managers",
+            [*DISPUTED, CroRuling("C", True)], S.DISPUTED, "not a step", id="cro-waits-for-managers"
         ),
         pytest.param(
-            [
-                REQUEST,
-                Keep("G", REASON),
-                Dispute("T"),
-                ManagerVote("M1", True),
-                ManagerVote("M2", False),
-                CroRuling("M1", True),
-            ],
+            [*SPLIT, CroRuling("M1", True)],
             S.MANAGERS_SPLIT,
             "cro",
             id="only-cro-rules",
@@ -272,14 +219,12 @@ def test_invalid_events_are_refused_without_moving_the_request(
 
 def test_a_split_without_a_cro_on_record_is_refused() -> None:
     ctx = replace(CTX, cro=None)
-    _, result = run(
-        [REQUEST, Keep("G", REASON), Dispute("T"), ManagerVote("M1", True), ManagerVote("M2", False)], ctx
-    )
+    _, result = run(SPLIT, ctx)
     assert isinstance(result, Refused)
 
 
 def test_a_dispute_without_managers_is_refused() -> None:
-    _, result = run([REQUEST, Keep("G", REASON), Dispute("T")], replace(CTX, managers=()))
+    _, result = run(DISPUTED, replace(CTX, managers=()))
     assert isinstance(result, Refused)
 
 

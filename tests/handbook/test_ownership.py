@@ -148,70 +148,28 @@ NAMED = Account(
 SMB_ACC = Account("smb", "Tiny", owner="U_OWNER", employees_datafox=10, datafox_address=NY)
 
 
+CRITERIA = ("territory", "segment", "named_cap", "record_ownership")
+
+
 @pytest.mark.parametrize(
-    ("new_owner", "view", "named", "expected"),
+    ("new_owner", "view", "named", "fits"),  # fits: one bool per CRITERIA, in order
     [
-        (
-            SAL,
-            view_of(SOLO),
-            0,
-            {"territory": True, "segment": True, "named_cap": True, "record_ownership": True},
-        ),
-        (
-            SAL_EMEA,
-            view_of(SOLO),
-            0,
-            {"territory": False, "segment": True, "named_cap": True, "record_ownership": True},
-        ),
-        (
-            AE,
-            view_of(SOLO),
-            0,
-            {"territory": True, "segment": False, "named_cap": True, "record_ownership": True},
-        ),
-        (
-            SDR,
-            view_of(SOLO),
-            0,
-            {"territory": True, "segment": False, "named_cap": True, "record_ownership": False},
-        ),
-        (
-            AE,
-            view_of(SMB_ACC),
-            0,
-            {"territory": True, "segment": False, "named_cap": True, "record_ownership": True},
-        ),
-        (
-            SAL_EMEA,
-            view_of(CHILD, PARENT),
-            0,
-            {"territory": False, "segment": True, "named_cap": True, "record_ownership": True},
-        ),
+        (SAL, view_of(SOLO), 0, (True, True, True, True)),
+        (SAL_EMEA, view_of(SOLO), 0, (False, True, True, True)),
+        (AE, view_of(SOLO), 0, (True, False, True, True)),
+        (SDR, view_of(SOLO), 0, (True, False, True, False)),
+        (AE, view_of(SMB_ACC), 0, (True, False, True, True)),
+        (SAL_EMEA, view_of(CHILD, PARENT), 0, (False, True, True, True)),
         # named accounts: owned regardless of headquarters, capped at 30
-        (
-            SAL,
-            view_of(NAMED),
-            29,
-            {"territory": True, "segment": True, "named_cap": True, "record_ownership": True},
-        ),
-        (
-            SAL,
-            view_of(NAMED),
-            30,
-            {"territory": True, "segment": True, "named_cap": False, "record_ownership": True},
-        ),
-        (
-            SAL,
-            view_of(SOLO),
-            30,
-            {"territory": True, "segment": True, "named_cap": True, "record_ownership": True},
-        ),
+        (SAL, view_of(NAMED), 29, (True, True, True, True)),
+        (SAL, view_of(NAMED), 30, (True, True, False, True)),
+        (SAL, view_of(SOLO), 30, (True, True, True, True)),
     ],
 )
 def test_new_owner_fit_checks_each_criterion(
-    new_owner: Person, view: AccountView, named: int, expected: dict[str, bool]
+    new_owner: Person, view: AccountView, named: int, fits: tuple[bool, ...]
 ) -> None:
-    assert _fit(new_owner, view, named) == expected
+    assert _fit(new_owner, view, named) == dict(zip(CRITERIA, fits, strict=True))
 
 
 def test_a_public_sector_account_must_go_to_the_public_sector_team() -> None:

@@ -108,6 +108,14 @@ def test_a_missing_parent_leaves_the_topmost_known_account_as_ultimate_parent() 
     assert hierarchy.missing_parent == "gone"
 
 
+def parent_and_child(parent: int | None, child: int | None) -> list[Account]:
+    """A parent "p" and its child "c" with these DataFox counts."""
+    return [
+        Account("p", "P", employees_datafox=parent),
+        Account("c", "C", parent_id="p", employees_datafox=child),
+    ]
+
+
 @pytest.mark.parametrize(
     ("rows", "segment", "decided_by", "raised_by", "source"),
     [
@@ -121,34 +129,13 @@ def test_a_missing_parent_leaves_the_topmost_known_account_as_ultimate_parent() 
             "c",
             EmployeeCount(2_400, "Zoominfo"),
         ),
-        (  # the parent is already the largest
-            [
-                Account("p", "P", employees_datafox=5_000),
-                Account("c", "C", parent_id="p", employees_datafox=50),
-            ],
-            Segment.LARGE,
-            "p",
-            None,
-            EmployeeCount(5_000, "DataFox"),
-        ),
-        (  # a tie is the parent's
-            [
-                Account("p", "P", employees_datafox=150),
-                Account("c", "C", parent_id="p", employees_datafox=1_500),
-            ],
-            Segment.MID_MARKET,
-            "p",
-            None,
-            EmployeeCount(150, "DataFox"),
-        ),
-        (  # the parent has no count: the child decides and raises it
-            [Account("p", "P"), Account("c", "C", parent_id="p", employees_datafox=99)],
-            Segment.SMB,
-            "c",
-            "c",
-            EmployeeCount(99, "DataFox"),
-        ),
-        ([Account("p", "P"), Account("c", "C", parent_id="p")], None, None, None, None),
+        # the parent is already the largest
+        (parent_and_child(5_000, 50), Segment.LARGE, "p", None, EmployeeCount(5_000, "DataFox")),
+        # a tie is the parent's
+        (parent_and_child(150, 1_500), Segment.MID_MARKET, "p", None, EmployeeCount(150, "DataFox")),
+        # the parent has no count: the child decides and raises it
+        (parent_and_child(None, 99), Segment.SMB, "c", "c", EmployeeCount(99, "DataFox")),
+        (parent_and_child(None, None), None, None, None, None),
     ],
 )
 def test_effective_segment_is_the_largest_in_the_hierarchy(

@@ -95,7 +95,21 @@ class SlackClient:
         payload = signer.view_submission_payload(user, callback_id, values, **kwargs)
         return await self.post(*signer.interaction_body(payload))
 
+    async def give_reason(self, user: str, modal: dict[str, Any], reason: str) -> Reply:
+        """Submit an open reason modal (reject, keep, disagree...) with `reason` typed in."""
+        return await self.submit(
+            user,
+            modal["callback_id"],
+            text_value("reason", reason),
+            private_metadata=modal["private_metadata"],
+        )
+
     async def message_shortcut(self, user: str, callback_id: str, text: str, **kwargs: Any) -> Reply:
         kwargs.setdefault("response_url", self.standin.response_url(user))
         payload = signer.message_action_payload(user, callback_id, text, **kwargs)
         return await self.post(*signer.interaction_body(payload))
+
+
+def text_value(block: str, text: str | None) -> dict[str, Any]:
+    """A modal's plain-text input (action id `value`) as a view submission carries it."""
+    return {block: {"value": {"type": "plain_text_input", "value": text}}}

@@ -1,0 +1,124 @@
+"""DirectoryRepository and its row mappers: people, regions, accounts, hierarchies, opportunities."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handbook.directory import Role
+from storage.db import Database
+from storage.directory import ACCOUNTS, ORG, DirectoryRepository, root_version, roots
+from tests.conftest import START
+
+
+@pytest.mark.parametrize(
+    ("parents", "expected"),
+    [
+        ({}, {}),
+        ({"A": None}, {"A": "A"}),
+        ({"A": None, "B": "A", "C": "B"}, {"A": "A", "B": "A", "C": "A"}),
+        ({"B": "GONE"}, {"B": "B"}),  # an unknown parent: the account is its own top
+    ],
+)
+def test_roots_follow_parents_to_the_top(parents: dict[str, str | None], expected: dict[str, str]) -> None:
+    assert roots(parents) == expected
+
+
+def test_a_root_version_names_its_hierarchy() -> None:
+    assert root_version("A-INITECH") != root_version("A-HOOLI")
+    assert root_version("A-INITECH") == root_version("A-INITECH")
+
+
+async def test_people_are_read_by_id_email_and_role(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        assert (await repo.person("U0AE1")).name == "Ava Cole"
+        assert await repo.person("U0NOBODY") is None
+        assert set(await repo.people(["U0AE1", "U0AE2", "U0NOBODY"])) == {"U0AE1", "U0AE2"}
+        assert len(await repo.people()) == 18  # everyone in bot/samples/org.yaml
+        keys = await repo.person_keys()
+        assert (keys["ava@example.com"], keys["U0AE1"]) == ("U0AE1", "U0AE1")
+        assert [p.slack_id for p in await repo.people_with_roles([Role.RD])] == ["U0RD1", "U0RD2", "U0RD3"]
+        assert [r.name for r in await repo.regions()] == ["US-East", "US-West", "EMEA", "APAC", "LATAM"]
+
+
+async def test_replacing_regions_drops_the_ones_left_out(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        before = await repo.versions_of([ORG])
+        await repo.replace_regions([{"name": "EMEA", "position": 0, "countries": ["GB"], "states": []}])
+        assert [(r.name, r.countries) for r in await repo.regions()] == [("EMEA", ("GB",))]
+        assert await repo.versions_of([ORG]) != before
+
+
+async def test_accounts_and_hierarchies_are_read_by_id_and_root(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        assert (await repo.account("A-HOOLI")).name == "Hooli"
+        assert await repo.account("A-NOWHERE") is None
+        assert set(await repo.accounts(["A-HOOLI", "A-ACME", "A-NOWHERE"])) == {"A-HOOLI", "A-ACME"}
+        assert await repo.existing_account_ids(["A-HOOLI", "A-NOWHERE"]) == {"A-HOOLI"}
+        initech = {"A-INITECH", "A-INITECH-DE", "A-INITECH-UK", "A-INITECH-FR"}
+        assert {a.account_id for a in await repo.hierarchy("A-INITECH")} == initech
+        assert {a.account_id for a in await repo.hierarchy_of("A-INITECH-UK")} == initech
+        assert ("A-STARK", "Stark Federal Systems", True) in await repo.account_names()
+        assert ("A-INITECH-DE", "Initech GmbH", False, "A-INITECH") in await repo.account_index()
+        assert await repo.recompute_roots() == 0  # the import stored them already
+
+
+async def test_set_owner_moves_accounts_and_their_named_count(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        assert (await repo.named_count("U0SAL1"), await repo.named_count("U0AE1")) == (1, 0)
+        before = await repo.versions_of([root_version("A-INITECH"), ACCOUNTS])
+        await repo.set_owner(["A-INITECH-FR"], "U0AE1")
+        assert (await repo.named_count("U0SAL1"), await repo.named_count("U0AE1")) == (0, 1)
+        after = await repo.versions_of([root_version("A-INITECH"), ACCOUNTS])
+        assert after[root_version("A-INITECH")] != before.get(root_version("A-INITECH"))
+        assert after[ACCOUNTS] == before[ACCOUNTS]  # only the hierarchy's version moves
+
+
+async def test_touch_accounts_bumps_only_their_hierarchies(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        names = [root_version("A-INITECH"), root_version("A-HOOLI")]
+        await repo.touch_hierarchies([None, "A-HOOLI"])
+        before = await repo.versions_of(names)
+        await repo.touch_accounts(["A-INITECH-UK"])
+        after = await repo.versions_of(names)
+        assert after[names[0]] != before.get(names[0]) and after[names[1]] == before[names[1]]
+
+
+async def test_re_imported_accounts_keep_an_override_a_review_set(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        row = {"account_id": "A-HOOLI", "name": "Hooli", "employees_override": 40, "named": False}
+        await repo.upsert_accounts([row])
+        await repo.upsert_accounts([{**row, "name": "Hooli XYZ", "employees_override": None}])
+        account = await repo.account("A-HOOLI")
+        assert (account.name, account.employees_override) == ("Hooli XYZ", 40)
+
+
+async def test_opportunities_are_read_by_account_and_by_part_of_their_name(db: Database, directory) -> None:
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        assert (await repo.opportunity("O-1005")).name == "Hooli- 100 Premium"
+        assert await repo.opportunity("O-NOWHERE") is None
+        oldest_first = ["O-1008", "O-1002"]
+        assert [o.opportunity_id for o in await repo.opportunities_for(["A-INITECH-DE"])] == oldest_first
+        assert [o.opportunity_id for o in await repo.opportunities_named_like("gmbh")] == [
+            "O-1002",
+            "O-1008",
+        ]  # shortest name first
+        assert await repo.opportunities_named_like("100%") == []  # % is a character, not a wildcard
+        await repo.upsert_opportunities(
+            [
+                {
+                    "opportunity_id": "O-NEW",
+                    "name": "New",
+                    "account_id": "A-HOOLI",
+                    "stage": "1-Discovery",
+                    "created_date": START.date(),
+                }
+            ]
+        )
+        assert (await repo.opportunity("O-NEW")).stage == "1-Discovery"

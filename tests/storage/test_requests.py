@@ -1,0 +1,111 @@
+"""RequestRepository: requests, steps, approvers, decisions, the audit trail and reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.db import Database
+from storage.models import DecisionRow
+from storage.requests import RequestRepository
+from tests import rows
+from tests.conftest import START
+
+
+async def test_a_request_keeps_its_steps_in_order_and_the_first_pending_one_is_current(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        second = await repo.add_step(rows.step(request.id, 1), ["U0RD1"])
+        first = await repo.add_step(rows.step(request.id, 0, state="approved"), ["U0ASM3", "U0ASM3"])
+        assert [s.id for s in await repo.steps(request.id)] == [first.id, second.id]
+        assert (await repo.current_step(request.id)).id == second.id
+        assert await repo.approvers(first.id) == ["U0ASM3"]  # a repeated approver is stored once
+        assert (await repo.step(second.id)).name == "step 1"
+
+
+async def test_lock_bumps_the_version_and_misses_an_unknown_request(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        assert (await repo.lock(request.id)).version == 1
+        assert (await repo.lock(request.id)).version == 2
+        assert await repo.lock(request.id + 1000) is None
+        assert (await repo.get(request.id)).requester == "U0AE1"
+
+
+async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_list(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0ASM3", "U0RD1"])
+        assert [r.id for r, _ in await repo.waiting_on("U0ASM3")] == [request.id]
+        assert await repo.decisions(step.id) == []  # read, and kept for this transaction
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
+        assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
+        assert await repo.waiting_on("U0ASM3") == []
+        assert [r.id for r, _ in await repo.waiting_on("U0RD1")] == [request.id]
+        assert [(r.id, d.decision) for r, d in await repo.recent_decided_by("U0ASM3")] == [
+            (request.id, "approve")
+        ]
+
+
+async def test_by_requester_lists_the_latest_change_first(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        old = await repo.add_request(rows.request(updated_at=START))
+        new = await repo.add_request(rows.request(updated_at=START + timedelta(hours=1)))
+        await repo.add_request(rows.request(requester="U0AE2"))
+        assert [r.id for r in await repo.by_requester("U0AE1")] == [new.id, old.id]
+        assert [r.id for r in await repo.by_requester("U0AE1", limit=1)] == [new.id]
+
+
+async def test_open_and_in_flight_requests_for_an_account_count_only_live_ones(
+    db: Database, directory
+) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        ids = {}
+        for kind, status in (
+            ("ownership", "pending"),
+            ("ownership", "approved"),
+            ("ownership", "rejected"),
+            ("escalation", "escalated"),
+            ("segment_review", "pending"),
+        ):
+            ids[kind, status] = (await repo.add_request(rows.request(kind, status=status))).id
+        assert {r.id for r in await repo.open_for_subject("ownership", "A-HOOLI")} == {
+            ids["ownership", "pending"]
+        }
+        assert {r.id for r in await repo.in_flight_for_account("A-HOOLI")} == {
+            ids["ownership", "pending"],
+            ids["ownership", "approved"],
+            ids["escalation", "escalated"],
+        }
+        assert await repo.in_flight_for_account("A-ACME") == []
+
+
+async def test_the_timeline_is_the_audit_trail_in_the_order_written(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        await repo.audit(request.id, "U0AE1", "requested", {"to": "U0AE1"}, START)
+        await repo.audit(request.id, "U0ASM3", "approved", {}, START)
+        await repo.audit(None, "U0ADM1", "imported", {}, START)
+    async with db.sessions() as session:  # audit events are written in one statement at commit
+        assert [(a.actor, a.action) for a in await RequestRepository(session).timeline(request.id)] == [
+            ("U0AE1", "requested"),
+            ("U0ASM3", "approved"),
+        ]
+
+
+async def test_a_due_reminder_is_claimed_once(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        due = await repo.add_step(rows.step(request.id, remind_at=START), ["U0ASM3"])
+        await repo.add_step(rows.step(request.id, 1, remind_at=START + timedelta(days=1)), ["U0RD1"])
+        assert [s.id for s in await repo.due_reminders(START)] == [due.id]
+        later = START + timedelta(days=2)
+        assert await repo.claim_reminder(due.id, START, later)
+        assert not await repo.claim_reminder(due.id, START, later)  # someone else moved it on
+        assert [s.id for s in await repo.due_reminders(START)] == []
