@@ -16,7 +16,7 @@ Used only by read-only look-ups; a transaction that writes reads the directory i
 from __future__ import annotations
 
 import contextlib
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -66,10 +66,7 @@ class _Org:
 @dataclass(slots=True)
 class _Accounts:
     token: str | None
-    index: AccountNameIndex
-    roots: dict[str, str | None]
-    public: frozenset[str]
-    sizes: Counter[str | None]
+    index: AccountNameIndex  # names, ids, public sector and every account's ultimate parent
 
 
 @dataclass(slots=True)
@@ -130,7 +127,7 @@ class DirectoryCache:
             assert org is not None and accounts is not None
             viewer = org.people.get(user_id)
             account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.roots.get(account_id) if account_id else None
+            root = accounts.index.root_of(account_id) if account_id else None
             names = (*GLOBAL, root_version(root)) if account_id else GLOBAL
             tokens = await repo.versions_of(names)
             if _same(org.token, tokens.get(ORG)) and _same(accounts.token, tokens.get(ACCOUNTS)):
@@ -141,7 +138,7 @@ class DirectoryCache:
             assert org is not None and accounts is not None
             viewer = org.people.get(user_id)
             account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.roots.get(account_id) if account_id else None
+            root = accounts.index.root_of(account_id) if account_id else None
         if viewer is None or account_id is None:
             return Lookup(viewer, candidates=candidates)
         view = await self._view(repo, tokens, account_id, root, org.regions)
@@ -158,15 +155,7 @@ class DirectoryCache:
             people = await repo.people()
             self._org = _Org(tokens.get(ORG), people, await repo.regions())
         if self._accounts is None or not _same(self._accounts.token, tokens.get(ACCOUNTS)):
-            rows = await repo.account_index()
-            one: dict[str | None, str | None] = {}  # each root id kept once, not once per member
-            self._accounts = _Accounts(
-                tokens.get(ACCOUNTS),
-                AccountNameIndex((a, n, p) for a, n, p, _r in rows),
-                {a: one.setdefault(r, r) for a, _n, _p, r in rows},
-                frozenset(a for a, _n, p, _r in rows if p),
-                Counter(r for _a, _n, _p, r in rows),
-            )
+            self._accounts = _Accounts(tokens.get(ACCOUNTS), AccountNameIndex(await repo.account_index()))
             self._trees.clear()
             self._members = 0
 
@@ -177,7 +166,7 @@ class DirectoryCache:
             self._trees.move_to_end(root)
             return tree
         assert self._accounts is not None
-        small = self._accounts.sizes.get(root, 0) <= INLINE_MEMBERS
+        small = self._accounts.index.size_of(root) <= INLINE_MEMBERS
         members = {a.account_id: a for a in await repo.hierarchy(root, inline=small)}
         base = hierarchy_of(root, members) if root in members else None
         tree = _Tree(key, members, base, effective_segment(base) if base else None)
@@ -300,7 +289,8 @@ def _resolve(accounts: _Accounts, viewer: Person | None, text: str) -> tuple[str
         return None, []
     sees_public = may_see(viewer, PUBLIC)
     index = accounts.index
-    if text in index.by_id and (sees_public or text not in accounts.public):
+    at = index.position(text)
+    if at is not None and (sees_public or not index.public[at]):
         return text, []
     named = index.exactly(text, public=sees_public)
     if named:
