@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import gc
+import os
 import tempfile
 import time
 import tracemalloc
@@ -35,12 +37,8 @@ ASKED = 7_000  # hierarchies asked in step 2 (10 accounts each: past the cache's
 def settle() -> float:
     """Resident MB after a full collection, with free heap memory handed back to the system."""
     gc.collect()
-    try:
+    with contextlib.suppress(OSError):  # not glibc: RSS keeps what the allocator holds
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:  # not glibc
-        pass
-    import os
-
     return rss_mb(os.getpid())[0]
 
 
@@ -63,10 +61,12 @@ async def measure(url: str, roots: list[tuple[str, str]], big_child: str, trace:
     from storage.db import Database
 
     db = Database(url)
+    assert await db.ping()
     cache = DirectoryCache()
-    await cache.lookup(db, data.VIEWER, "nothing at all")  # pools, statements, imports: not the cache
-    cache = DirectoryCache()
-    lines = ["| step | resident MB | + MB | seconds |" + (" traced + MB |" if trace else ""), "|---|---:|---:|---:|"]
+    lines = [
+        "| step | resident MB | + MB | seconds |" + (" traced + MB |" if trace else ""),
+        "|---|---:|---:|---:|",
+    ]
     if trace:
         lines[1] += "---:|"
         tracemalloc.start()

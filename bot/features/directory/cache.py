@@ -40,7 +40,9 @@ from storage.directory import (
 )
 
 GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
-MAX_MEMBERS = 60_000  # accounts kept across cached hierarchies (the newest one is kept whatever its size)
+# accounts kept across cached hierarchies (the newest one is kept whatever its size): ~600 bytes each with
+# their segment entries, so ~25 MB at the bound
+MAX_MEMBERS = 40_000
 INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
 
 

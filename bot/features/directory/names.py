@@ -219,7 +219,11 @@ class AccountNameIndex:
                 if len(candidates) >= MAX_CANDIDATES:
                     break
         if not candidates:  # no word is close: the best whole-name ratios
-            every = self.folded.text[:-1].split("\n") if self._splits else [*map(self.folded.__getitem__, range(len(self)))]
+            every = (
+                self.folded.text[:-1].split("\n")
+                if self._splits
+                else [*map(self.folded.__getitem__, range(len(self)))]
+            )
             whole = process.extract(folded, every, scorer=fuzz.ratio, limit=50, processor=None)
             candidates.update(i for _n, _s, i in whole)
         choices = {i: self.names[i] for i in candidates if public or not self.public[i]}
