@@ -32,7 +32,9 @@ from bot.standin import signer
 SORT = "cumulative"
 
 
-async def profile(kind: str, url: str, n: int, top: int, names: list[str], big_child: str) -> None:
+async def profile(
+    kind: str, url: str, n: int, top: int, names: list[str], big_child: str, sort: str = SORT
+) -> None:
     from aiohttp.test_utils import TestServer
     from slack_bolt.request.async_request import AsyncBoltRequest
 
@@ -92,8 +94,8 @@ async def profile(kind: str, url: str, n: int, top: int, names: list[str], big_c
     for i in range(half, n):
         await one(i)
     profiler.disable()
-    print(f"\nthe next {n - half} under cProfile, by cumulative time:\n")
-    print(_top(profiler, top))
+    print(f"\nthe next {n - half} under cProfile, by {sort}:\n")
+    print(_top(profiler, top, sort))
     if kind == "click":
         await asyncio.sleep(0.2)  # replies spawned after the ack
         profiler = cProfile.Profile()
@@ -111,10 +113,10 @@ async def profile(kind: str, url: str, n: int, top: int, names: list[str], big_c
     await server.close()
 
 
-def _top(profiler: cProfile.Profile, top: int) -> str:
+def _top(profiler: cProfile.Profile, top: int, sort: str = SORT) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats(SORT).print_stats(top)
+    stats.sort_stats(sort).print_stats(top)
     lines = out.getvalue().splitlines()
     start = next(i for i, line in enumerate(lines) if "ncalls" in line)
     return "```\n" + "\n".join(line[:160] for line in lines[start:] if line.strip()) + "\n```"
@@ -130,6 +132,7 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default=SORT, help="cProfile order: cumulative (default) or tottime")
     args = parser.parse_args()
     scale = data.Scale(accounts=20_000, hierarchies=2_000, people=1_000, audit_events=0, opportunities=5_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +146,8 @@ def main() -> None:
         for kind, path in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("accounts", "big.csv")):
             run_import(url, kind, work / path)
         asyncio.run(_opportunities(url, scale, actors))
-        asyncio.run(profile(args.kind, url, args.n, args.top, [name for _id, name in roots], big_child))
+        names = [name for _id, name in roots]
+        asyncio.run(profile(args.kind, url, args.n, args.top, names, big_child, args.sort))
 
 
 async def _opportunities(url: str, scale: data.Scale, actors: list[str]) -> Any:

@@ -235,27 +235,34 @@ class _Reads:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.inline is not None:
+            self.inline.release()
         await self._stack.aclose()
 
+    def _inline(self) -> InlineDirectoryReads | None:
+        return self.inline if self.inline is not None and self.inline.usable() else None
+
     async def session(self) -> DirectoryRepository:
+        if self.inline is not None:  # what follows yields to the loop: no inline connection held across it
+            self.inline.release()
         if self._repo is None:
             session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
             self._repo = DirectoryRepository(session)
         return self._repo
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
-        if self.inline is not None:
-            return await self.inline.versions_of(names)
+        if (reads := self._inline()) is not None:
+            return await reads.versions_of(names)
         return await (await self.session()).versions_of(names)
 
     async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
-        if self.inline is not None and inline:
-            return await self.inline.hierarchy(root)
+        if inline and (reads := self._inline()) is not None:
+            return await reads.hierarchy(root)
         return await (await self.session()).hierarchy(root)
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        if self.inline is not None:
-            return await self.inline.opportunities_for(account_ids)
+        if (reads := self._inline()) is not None:
+            return await reads.opportunities_for(account_ids)
         return await (await self.session()).opportunities_for(account_ids)
 
     async def people(self) -> dict[str, Person]:

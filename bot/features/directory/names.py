@@ -74,16 +74,27 @@ class _Ids:
         return isinstance(account_id, str) and self.index.position(account_id) is not None
 
 
-def _sorted_positions(n: int, key: Sequence[str]) -> array:
-    return array("I", sorted(range(n), key=key.__getitem__))
+class _Lookup:
+    """Positions of strings by value: their hashes sorted (bisected in C), each with its position; a hit
+    is checked against the string itself. Hashes are per process, like the index."""
 
+    __slots__ = ("hashes", "positions")
 
-def _find(positions: array, value: str, key: Sequence[str]) -> Iterable[int]:
-    """Positions whose key equals `value`, in order (`positions` is sorted by key, then position)."""
-    at = bisect_left(positions, value, key=key.__getitem__)
-    while at < len(positions) and key[positions[at]] == value:
-        yield positions[at]
-        at += 1
+    def __init__(self, strings: Sequence[str]) -> None:
+        pairs = sorted((hash(text), i) for i, text in enumerate(strings))
+        self.hashes = array("q", (h for h, _i in pairs))
+        self.positions = array("I", (i for _h, i in pairs))
+
+    def find(self, value: str, strings: Sequence[str]) -> list[int]:
+        """Positions holding `value`, in position order."""
+        key = hash(value)
+        at = bisect_left(self.hashes, key)
+        found = []
+        while at < len(self.hashes) and self.hashes[at] == key:
+            if strings[self.positions[at]] == value:
+                found.append(self.positions[at])
+            at += 1
+        return found
 
 
 class AccountNameIndex:
@@ -98,8 +109,8 @@ class AccountNameIndex:
         self._splits = not any("\n" in name for name in folded)  # folded.text.split() gives the names
         self.public = bytearray(bool(r[2]) for r in ordered)
         self.by_id = _Ids(self)
-        self._by_id = _sorted_positions(n, ids)
-        self._by_folded = _sorted_positions(n, folded)  # exact names, any case
+        self._by_id = _Lookup(ids)
+        self._by_folded = _Lookup(folded)  # exact names, any case
         # every account's ultimate parent, as a position (a root id not in the index is kept aside)
         where = {account_id: i for i, account_id in enumerate(ids)}
         self._root = array("i", [NO_ROOT]) * n
@@ -128,7 +139,7 @@ class AccountNameIndex:
                     postings[word] = found = array("I")
                 found.append(i)
         self.vocabulary = list(postings)
-        self._word_order = _sorted_positions(len(self.vocabulary), self.vocabulary)
+        self._word_order = _Lookup(self.vocabulary)
         self._word_at = array("I", [0])
         self._postings = array("I")
         for word in self.vocabulary:
@@ -140,7 +151,8 @@ class AccountNameIndex:
 
     # ---- by id ------------------------------------------------------------------------------------
     def position(self, account_id: str) -> int | None:
-        return next(iter(_find(self._by_id, account_id, self.ids)), None)
+        found = self._by_id.find(account_id, self.ids)
+        return found[0] if found else None
 
     def is_public(self, account_id: str) -> bool:
         at = self.position(account_id)
@@ -166,13 +178,14 @@ class AccountNameIndex:
         return NameMatch(self.ids[i], self.names[i], score)
 
     def _word(self, word: str) -> int | None:
-        return next(iter(_find(self._word_order, word, self.vocabulary)), None)
+        found = self._word_order.find(word, self.vocabulary)
+        return found[0] if found else None
 
     def _posting(self, k: int) -> array:
         return self._postings[self._word_at[k] : self._word_at[k + 1]]
 
     def exactly(self, text: str, *, public: bool) -> list[NameMatch]:
-        hits = _find(self._by_folded, text.strip().casefold(), self.folded)
+        hits = self._by_folded.find(text.strip().casefold(), self.folded)
         return [self._match(i) for i in hits if public or not self.public[i]]
 
     def containing(self, text: str, *, public: bool, limit: int = 20) -> list[NameMatch]:
