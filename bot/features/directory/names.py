@@ -139,6 +139,10 @@ class AccountNameIndex:
                     postings[word] = found = array("I")
                 found.append(i)
         self.vocabulary = list(postings)
+        # the words that are not all digits, for typed words without a digit: a word of digits shares no
+        # letter with them, so its ratio is 0 (most words are numbers where names carry them)
+        self._lettered = array("I", (k for k, word in enumerate(self.vocabulary) if not word.isdigit()))
+        self._lettered_words = [self.vocabulary[k] for k in self._lettered]
         self._word_order = _Lookup(self.vocabulary)
         self._word_at = array("I", [0])
         self._postings = array("I")
@@ -216,11 +220,12 @@ class AccountNameIndex:
                 k = self._word(word)
                 close = [] if k is None else [k]
             else:
+                every = any(c.isdigit() for c in word)
                 close = [
-                    k
+                    k if every else self._lettered[k]
                     for _w, _s, k in process.extract(
                         word,
-                        self.vocabulary,
+                        self.vocabulary if every else self._lettered_words,
                         scorer=fuzz.ratio,
                         limit=10,
                         score_cutoff=WORD_CUTOFF,
@@ -240,6 +245,9 @@ class AccountNameIndex:
             whole = process.extract(folded, every, scorer=fuzz.ratio, limit=50, processor=None)
             candidates.update(i for _n, _s, i in whole)
         choices = {i: self.names[i] for i in candidates if public or not self.public[i]}
-        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=cutoff)
+        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff)
+        if len(scored) == limit:  # ties at the last score may hold shorter names: all of them, then the first
+            floor = scored[-1][1] - 1  # (WRatio may drop a score just at its cutoff)
+            scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=floor)
         best = heapq.nsmallest(limit, ((-score, i) for _n, score, i in scored))
         return [self._match(i, -score) for score, i in best]
