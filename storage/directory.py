@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
@@ -216,13 +217,21 @@ class InlineDirectoryReads:
             conn.close()
 
     def _rows(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        if self._conn is None:
-            self._conn = self.engine.raw_connection()
-        cursor = self._conn.cursor()
+        dbapi = self.engine.dialect.loaded_dbapi
         try:
-            return cursor.execute(sql, parameters).fetchall()
-        finally:
-            cursor.close()
+            if self._conn is None:
+                self._conn = self.engine.raw_connection()
+            cursor = self._conn.cursor()
+            try:
+                return cursor.execute(sql, parameters).fetchall()
+            finally:
+                cursor.close()
+        except dbapi.Error as error:  # as SQLAlchemy raises it (a database that is away is a DBAPIError)
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                conn.invalidate()
+            dialect = self.engine.dialect
+            raise DBAPIError.instance(sql, parameters, error, dbapi.Error, dialect=dialect) from error
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         sql = INLINE_VERSIONS.format(", ".join("?" * len(names)))
