@@ -40,8 +40,8 @@ from storage.directory import (
 )
 
 GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
-# accounts kept across cached hierarchies (the newest one is kept whatever its size): ~600 bytes each with
-# their segment entries, so ~25 MB at the bound
+# accounts kept across cached hierarchies (the newest one is kept whatever its size): ~700 bytes each with
+# their segment entries, so ~27 MB at the bound (python -m bench.memory)
 MAX_MEMBERS = 40_000
 INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
 
