@@ -65,7 +65,7 @@ class Deps:
         db = db if db is not None else Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
-        deps = cls(
+        return cls(
             settings=settings,
             db=db,
             renderer=Renderer(settings.templates_dir),
@@ -73,8 +73,3 @@ class Deps:
             outbox=outbox,
             clock=clock,
         )
-        # App Home refreshes are built when sent, by any process's outbox
-        from bot.features.home import service as home
-
-        home.register(deps)
-        return deps

@@ -60,6 +60,30 @@ def slack_date(value: object, fmt: str = "{date_short_pretty} {time}", fallback:
     return f"<!date^{int(moment.timestamp())}^{fmt}|{given or fallback}>"
 
 
+def slack_day(value: object, fmt: str = "{date_long}") -> str:
+    """A calendar date (a `date` or ISO text) in Slack's date formatting, e.g. "Monday, March 2nd, 2026";
+    the ISO date is the fallback for clients that can't."""
+    if value is None or value == "":
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    if isinstance(day, datetime):
+        day = day.date()
+    moment = datetime.combine(day, time(12), tzinfo=UTC)  # midday UTC: the same day everywhere
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{day.isoformat()}>"
+
+
+# What a card's verbs (bot/approvals/service.py Card.actions) are on Slack: the action id its button sends
+# (the listeners in handlers/) and the button's style.
+BUTTONS: dict[str, tuple[str, str]] = {
+    "approve": ("approval.approve", "primary"),
+    "override": ("approval.approve_override", "primary"),  # approve with a written override reason
+    "reject": ("approval.reject", "danger"),
+    "reassign": ("escalation.reassign", "primary"),  # a named account: propose the transfer date first
+    "keep": ("escalation.reason", "danger"),  # keep and disagree ask for the reason the others read
+    "disagree": ("escalation.reason", "danger"),
+}
+
+
 def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -90,6 +114,8 @@ class Renderer:
         self.env.filters["tojson"] = _tojson
         self.env.filters["mention"] = mention
         self.env.filters["slack_date"] = slack_date
+        self.env.filters["slack_day"] = slack_day
+        self.env.globals["BUTTONS"] = BUTTONS
         self.env.policies["json.dumps_function"] = json.dumps
 
     def check(self) -> int:

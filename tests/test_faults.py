@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.app import build_app
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec
 from bot.deps import Deps
@@ -251,6 +252,7 @@ async def test_killed_after_the_decision_the_chain_continues_after_restart_witho
     assert await count(db, OutboxRow, OutboxRow.status == "pending") >= 2  # the notifications wait
     standin.faults.clear()
     # The restarted app (this process's outbox over the same database), after the dead one's lease ran out.
+    build_app(deps)  # as a process starts: the features wire their flows, jobs and outbox builders
     clock.now = max(clock.now, _now()) + timedelta(minutes=2)
     await deps.outbox.drain()
     assert await count(db, OutboxRow, OutboxRow.status != "sent") == 0

@@ -77,6 +77,9 @@ async def test_holdover_lists_mine_as_original_and_as_new_owner(
     assert "No holdover" in (await slack.command("holdover O-1002", "U0AE1")).text
     tom_view = await slack.command("holdover O-1002", TOM)
     assert "2027-03-30" in tom_view.text and not buttons(tom_view.json)  # only the original owner asks
+    # dates in Slack's date formatting, each reader's own words for the day; the ISO date is the fallback
+    assert "until *<!date^" in tom_view.text and "|2027-03-30>*" in tom_view.text
+    assert "ends <!date^" in theirs
 
 
 async def test_an_extension_granted_keeps_the_deal_90_more_days(
@@ -149,7 +152,8 @@ async def test_day_120_reminder_then_the_button_is_gone_then_day_180_moves_it(
     await Scheduler(deps).tick()  # a second replica, or a restart: nothing runs twice
     assert await opportunity_owner(db, "O-1002") == TOM
     for user in (SALLY, TOM):
-        assert "holdover ended on 2027-03-30" in await told(standin, user, "50 Ultimate now belongs to")
+        said = await told(standin, user, "50 Ultimate now belongs to")
+        assert "holdover ended on <!date^" in said and "|2027-03-30> (180 days at most)" in said
     await deps.outbox.drain()
     moved = [c for c in standin.calls_to("chat.postMessage") if "now belongs to" in visible_text(c.args)]
     assert len([c for c in moved if "50 Ultimate" in visible_text(c.args)]) == 2

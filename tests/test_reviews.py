@@ -189,7 +189,10 @@ async def test_approved_review_applies_at_the_start_of_q1_and_tells_the_owners(
     approve = next(b for b in buttons(card) if b["action_id"] == "approval.approve")
     await slack.click("U0OPS1", "approval.approve", approve["value"])
     assert (await request_row(db, request_id)).status == "approved"
-    await standin.wait_for("chat.postMessage", lambda c: "applies on 2027-02-01" in visible_text(c.args))
+    [offer] = await standin.wait_for(
+        "chat.postMessage", lambda c: "applies on 2027-02-01" in visible_text(c.args)
+    )
+    assert "applies on <!date^" in visible_text(offer.args["blocks"])
     assert (await account(db, "A-TINY")).employees_override is None  # not before Q1
     async with db.reads() as session:
         job = await session.scalar(select(JobRow).where(JobRow.key == f"review.apply:{request_id}:"))

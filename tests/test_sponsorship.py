@@ -75,12 +75,14 @@ async def test_nominate_agree_confirm_then_remind_before_the_year_ends(
     )
     listing = await slack.command("sponsor list", "U0AE1")
     assert "1 of 10 places taken" in listing.text and "Globex Corporation" in listing.text
+    assert "until <!date^" in listing.text and "^{date_long}|2027-11-24>" in listing.text
     clock.now = datetime(2027, 10, 25, 14, 1, tzinfo=UTC)  # 30 days before it ends
     assert await Scheduler(deps).tick() == 1
     reminders = await standin.wait_for(
         "chat.postMessage", lambda c: "ends on 2027-11-24" in visible_text(c.args), count=2
     )
     assert {c.args["channel"] for c in reminders} == {"U0VP1", "U0VP2"}
+    assert "ends on <!date^" in visible_text(reminders[0].args["blocks"])
     clock.now = datetime(2027, 11, 24, 0, 1, tzinfo=UTC)
     assert await Scheduler(deps).tick() == 1
     await standin.wait_for("chat.postMessage", lambda c: "ended today" in visible_text(c.args))

@@ -52,8 +52,9 @@ class Card:
     title: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
-    # Buttons instead of Approve/Reject: (action_id, label, style); each gets the value "REQUEST:STEP".
-    actions: list[tuple[str, str, str]] = field(default_factory=list)
+    # What the approver may do instead of approve/reject: (verb, label), e.g. ("keep", "Keep…"). The Slack
+    # side turns a verb into a button (bot/render.py BUTTONS: its action id and style).
+    actions: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ SAMPLES = {
             **BASE,
             "card": Card(
                 title=HOSTILE,
-                actions=[("approval.approve", HOSTILE * 3, "primary"), ("escalation.reason", "Keep…", "")],
+                actions=[("approve", HOSTILE * 3), ("keep", "Keep…")],
             ),
             "state": "pending",
             "needs_override": False,
@@ -115,7 +115,7 @@ ESCALATING = Overview(
             "step": "global owner",
             "role": "the global account owner",
             "card": Card(
-                title=HOSTILE, actions=[("approval.approve", HOSTILE, "primary"), ("x.keep", "Keep…", "")]
+                title=HOSTILE, actions=[("reassign", HOSTILE), ("disagree", "Disagree…")]
             ),
             "since": AT,
             "step_id": 9,

@@ -44,8 +44,26 @@ SAMPLES = {
     ],
     "holdovers/extension_sent.json.j2": [{"request_id": 9, "new_owner": HOSTILE}],
     "holdovers/notice.json.j2": [
-        {"icon": ":x:", "headline": HOSTILE, "body": HOSTILE, "opportunity_id": "O-1", "request_id": 4},
-        {"icon": "", "headline": "h", "body": "", "opportunity_id": "O-1", "request_id": None},
+        {
+            "what": what,
+            "opportunity": HOSTILE,
+            "opportunity_id": "O-1",
+            "original_owner": HOSTILE,
+            "new_owner": HOSTILE,
+            "ends_on": "2027-03-30",
+            "deadline": "2027-01-29",
+            "day": 120,
+            "late": late,
+            "reason": reason,
+            "request_id": 4 if what == "extended" else None,
+        }
+        for what, late, reason in [
+            ("reminder", False, None),
+            ("reminder", True, None),
+            ("transferred", False, None),
+            ("transferred", False, HOSTILE),
+            ("extended", False, None),
+        ]
     ],
     "holdovers/report.json.j2": [
         {"reports": weekly_reports(HELD, date(2027, 2, 1)), "today": date(2027, 2, 1)},

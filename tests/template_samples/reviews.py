@@ -88,7 +88,18 @@ SAMPLES = {
     "sponsorship/submitted.json.j2": [{"request_id": 1, "sponsor_name": HOSTILE, "account_name": HOSTILE}],
     "sponsorship/full.json.j2": [{"reason": HOSTILE, "running": RUNNING}],
     "sponsorship/full_modal.json.j2": [{"reason": HOSTILE, "running": RUNNING}],
-    "sponsorship/notice.json.j2": [{"request_id": 1, "summary": HOSTILE, "text": HOSTILE}],
+    "sponsorship/notice.json.j2": [
+        {
+            "request_id": 1,
+            "summary": HOSTILE,
+            "what": what,
+            "text": HOSTILE if what == "declined" else "",
+            "account": HOSTILE,
+            "sponsor": HOSTILE,
+            "ends_on": "2027-02-01" if what in ("confirmed", "ending") else "",
+        }
+        for what in ("declined", "agreed", "confirmed", "ending", "ended")
+    ],
     "sponsorship/list.json.j2": [
         {"running": RUNNING, "nominations": [{"id": 1, "summary": HOSTILE}], "cap": 10},
         {"running": [], "nominations": [], "cap": 10},

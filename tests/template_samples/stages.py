@@ -42,6 +42,8 @@ def _opportunity(opp: Opportunity, **kw: Any) -> lookup.OpportunityAnswer:
         "next_stages": lookup.next_stages(found.stage) if found else [],
         "warnings": [StageWarning("holdover_expired", "Open 200 days on a transferred account.", "x")],
         "unchecked": ["Next step: the directory has no next-step date."],
+        "holdover_until": date(2027, 1, 31),
+        "holdover_days": 180,
     }
     return lookup.OpportunityAnswer(**{**defaults, **kw})
 

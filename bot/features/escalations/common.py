@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.approvals import service
+from bot.approvals.engine import StepMode, StepSpec
+from bot.features.escalations.payload import EscalationPayload
 from bot.features.ownership.service import load_view
 from bot.handbook import escalation as chain
 from bot.handbook import facts
 from bot.handbook.directory import Person, Role
-from bot.handbook.escalation import EscalationState as S
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see
 
-if TYPE_CHECKING:
-    pass
-
-
-KIND = "escalation"
+KIND = EscalationPayload.kind
 APPLY_JOB = "escalation.apply"
 GLOBAL, TIME_FRAME, REP, MANAGERS, CRO = "global owner", "time frame", "territory rep", "managers", "CRO"
 REPS = tuple(Role(r) for r in facts.load("processes")["escalation"]["territory_rep_roles"])
@@ -45,22 +42,23 @@ class Parties:
     cro: Person | None
     named: bool
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, **chain: Any) -> EscalationPayload:
+        """The request's payload: these people, and what `chain` says (origin, explanation...)."""
         people = [self.global_owner, self.rep, *self.managers, *([self.cro] if self.cro else [])]
-        return {
-            "account_id": self.account_id,
-            "account_name": self.account_name,
-            "global_owner": self.global_owner.slack_id,
-            "territory_rep": self.rep.slack_id,
-            "new_owner": self.rep.slack_id,  # what apply_transfer moves the account to
-            "managers": [m.slack_id for m in self.managers],
-            "cro": self.cro.slack_id if self.cro else None,
-            "named": self.named,
-            "previous_owner": self.current_owner,
-            "names": {p.slack_id: p.name for p in people},
-            "votes": {},
-            "watchers": list(dict.fromkeys(p.slack_id for p in people)),
-        }
+        return EscalationPayload(
+            account_id=self.account_id,
+            account_name=self.account_name,
+            global_owner=self.global_owner.slack_id,
+            territory_rep=self.rep.slack_id,
+            new_owner=self.rep.slack_id,
+            managers=[m.slack_id for m in self.managers],
+            cro=self.cro.slack_id if self.cro else None,
+            named=self.named,
+            previous_owner=self.current_owner,
+            names={p.slack_id: p.name for p in people},
+            watchers=list(dict.fromkeys(p.slack_id for p in people)),
+            **chain,
+        )
 
 
 async def parties(
@@ -104,24 +102,21 @@ async def parties(
     )
 
 
-def _state(p: dict[str, Any]) -> S | None:
-    return S(p["state"]) if p.get("state") else None
-
-
-async def _context(ctx: service.Context, p: dict[str, Any]) -> chain.EscalationContext:
+async def _context(ctx: service.Context, p: EscalationPayload) -> chain.EscalationContext:
     return chain.EscalationContext(
-        global_owner=p["global_owner"],
-        territory_rep=p["territory_rep"],
-        managers=tuple(p["managers"]),
-        cro=p.get("cro"),
-        named=bool(p.get("named")),
-        rep_named_count=await ctx.directory.named_count(p["territory_rep"]),
-        votes=dict(p.get("votes") or {}),
+        global_owner=p.global_owner,
+        territory_rep=p.territory_rep,
+        managers=tuple(p.managers),
+        cro=p.cro,
+        named=p.named,
+        rep_named_count=await ctx.directory.named_count(p.territory_rep),
+        votes=dict(p.votes),
     )
 
 
-def _everyone_agreed(p: dict[str, Any]) -> frozenset[str]:
-    return frozenset({p["global_owner"], p["territory_rep"], *p["managers"]})
+def _agree_on_date(approvers: tuple[str, ...]) -> StepSpec:
+    """A named account's time frame: the rep and the managers all agree it (rule 4)."""
+    return StepSpec(TIME_FRAME, approvers, StepMode.ALL if len(approvers) > 1 else StepMode.ONE)
 
 
 # ---- the rep asks (rule 7) ---------------------------------------------------------------------------

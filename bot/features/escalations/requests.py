@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.approvals import service
-from bot.approvals.engine import StepMode, StepSpec, StepState, Verdict
+from bot.approvals.engine import StepSpec, StepState, Verdict
+from bot.features.usecase import reading, transaction
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
 
@@ -16,15 +18,14 @@ if TYPE_CHECKING:
 
 from bot.features.escalations.common import (
     GLOBAL,
-    KIND,
     MAX_TEXT,
-    TIME_FRAME,
     Opened,
+    Parties,
+    _agree_on_date,
     _context,
-    _everyone_agreed,
-    _state,
     parties,
 )
+from bot.features.escalations.payload import EscalationPayload
 from bot.features.escalations.steps import _announce, _settle
 
 
@@ -39,8 +40,7 @@ class EscalationForm:
 
 
 async def form(deps: Deps, *, user: str, account_id: str, rep_id: str) -> EscalationForm | Refused:
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
+    async with reading(deps, user) as ctx:
         found = await parties(ctx, account_id, rep_id, await ctx.directory.person(user))
     if isinstance(found, Refused):
         return found
@@ -64,38 +64,23 @@ async def escalate(
     stand_alone: str | None,
 ) -> Opened | Refused:
     """Rule 7: the territory rep asks the global owner for a child account, with rule 13's considerations."""
-    explanation = explanation.strip()
-    if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), rep_id)
-        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(rep_id))
-        if isinstance(found, Refused):
-            return found
+
+    async def ask(ctx: service.Context, found: Parties, explanation: str) -> Opened | Refused:
         if await ctx.repo.in_flight_for_account(account_id):
-            return Refused(
-                f"{found.account_name} already has an open escalation or request; see /gtm requests"
-            )
-        p = found.payload()
-        event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
-        moved = chain.advance(None, event, await _context(ctx, p))
-        if isinstance(moved, Refused):
-            return moved
-        p.update(
-            state=moved.new_state.value,
+            return _in_flight(found.account_name)
+        p = found.payload(
             origin="request",
             explanation=explanation,
             considerations=sorted(picked),
             stand_alone=stand_alone or None,
         )
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}",
-            payload=p,
-            first_step=StepSpec(GLOBAL, (found.global_owner.slack_id,)),
-        )
+        event = chain.RequestReassignment(rep_id, explanation, frozenset(picked), stand_alone or None)
+        moved = chain.advance(None, event, await _context(ctx, p))
+        if isinstance(moved, Refused):
+            return moved
+        p.state = moved.new_state.value
+        summary = f"{found.rep.name} asks {found.global_owner.name} for {found.account_name}"
+        request = await p.open(ctx, summary, StepSpec(GLOBAL, (found.global_owner.slack_id,)))
         await _announce(
             ctx,
             request,
@@ -105,8 +90,9 @@ async def escalate(
             [rep_id],
             skip_actor=False,
         )
-    deps.outbox.kick()
-    return Opened(request.id, False, [found.global_owner.name])
+        return Opened(request.id, False, [found.global_owner.name])
+
+    return await _open(deps, rep_id, account_id, rep_id, explanation, ask)
 
 
 # ---- the global owner hands it off (rule 6) -----------------------------------------------------------
@@ -120,65 +106,66 @@ async def hand_off(
     effective_on: date | None,
 ) -> Opened | Refused:
     """Rule 6: the global owner reassigns a child account; a named one needs the time frame agreed."""
-    explanation = explanation.strip()
-    if len(explanation) > MAX_TEXT:
-        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), owner_id)
-        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(owner_id))
-        if isinstance(found, Refused):
-            return found
+
+    async def hand(ctx: service.Context, found: Parties, explanation: str) -> Opened | Refused:
         if found.global_owner.slack_id != owner_id:
             return Refused(f"only the global account owner, {found.global_owner.name}, can hand it off")
         if effective_on is not None and effective_on < ctx.now.date():
             return Refused("the transfer date is in the past", field="date")
         if await ctx.repo.in_flight_for_account(account_id):
-            return Refused(
-                f"{found.account_name} already has an open escalation or request; see /gtm requests"
-            )
-        p = found.payload()
-        p.update(state=None, origin="handoff", explanation=explanation, effective_on=_iso(effective_on))
-        ectx = await _context(ctx, p)
-        agreed = _everyone_agreed(p) if found.named else frozenset()
-        moved = chain.advance(None, chain.HandOff(owner_id, explanation, effective_on, agreed), ectx)
+            return _in_flight(found.account_name)
+        p = found.payload(origin="handoff", explanation=explanation, effective_on=effective_on)
+        agreed = p.everyone() if found.named else frozenset()
+        moved = chain.advance(
+            None, chain.HandOff(owner_id, explanation, effective_on, agreed), await _context(ctx, p)
+        )
         if isinstance(moved, Refused):
             return moved
         summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
-        if found.named:  # both reps and their managers agree the time frame first
-            approvers = (rep_id, *p["managers"])
-            request = await service.open_request(
-                ctx,
-                kind=KIND,
-                subject_id=account_id,
-                summary=summary,
-                payload=p,
-                first_step=StepSpec(
-                    TIME_FRAME, approvers, StepMode.ALL if len(approvers) > 1 else StepMode.ONE
-                ),
-            )
+        approvers = (rep_id, *p.managers) if found.named else ()  # they agree the time frame first
+        request = await p.open(ctx, summary, _agree_on_date(approvers) if approvers else None)
+        if found.named:
             await _announce(
                 ctx,
                 request,
                 "handoff",
                 summary,
-                f"Named account: transfer on {p['effective_on']} once everyone agrees. Why: {explanation}",
+                f"Named account: transfer on {p.effective_on} once everyone agrees. Why: {explanation}",
                 [owner_id],
                 skip_actor=False,
             )
-            waiting = [p["names"][a] for a in approvers]
         else:
-            request = await service.open_request(
-                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=p, first_step=None
-            )
             await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
             await _settle(ctx, request, p, moved, "")
-            waiting = []
-    deps.outbox.kick()
-    return Opened(request.id, not found.named, waiting)
+        return Opened(request.id, not found.named, [p.names[a] for a in approvers])
+
+    return await _open(deps, owner_id, account_id, rep_id, explanation, hand)
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+async def _open(
+    deps: Deps,
+    actor: str,
+    account_id: str,
+    rep_id: str,
+    explanation: str,
+    opening: Callable[[service.Context, Parties, str], Awaitable[Opened | Refused]],
+) -> Opened | Refused:
+    """What asking and handing off share: a written explanation, the parties, one transaction."""
+    explanation = explanation.strip()
+    if len(explanation) > MAX_TEXT:
+        return Refused(f"keep the explanation under {MAX_TEXT} characters", field="explanation")
+    async with transaction(deps, actor) as ctx:
+        found = await parties(ctx, account_id, rep_id, await ctx.directory.person(actor))
+        if isinstance(found, Refused):
+            return found
+        opened = await opening(ctx, found, explanation)
+    if isinstance(opened, Opened):
+        deps.outbox.kick()
+    return opened
+
+
+def _in_flight(account_name: str) -> Refused:
+    return Refused(f"{account_name} already has an open escalation or request; see /gtm requests")
 
 
 # ---- buttons beyond approve: keep/disagree reasons, a named account's date -------------------------------
@@ -189,8 +176,7 @@ async def give_reason(
     reason = reason.strip()
     if len(reason) > MAX_TEXT:
         return Refused(f"keep it under {MAX_TEXT} characters")
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with reading(deps, actor) as ctx:
         step = await ctx.repo.step(step_id)
     if step is not None and step.name == GLOBAL:
         compelling = chain.is_compelling_reason(reason)
@@ -208,8 +194,7 @@ async def propose_date(
     deps: Deps, *, request_id: int, step_id: int, actor: str, effective_on: date | None
 ) -> Refused | None:
     """A named account (rule 4): the global owner proposes the transfer date; reps and managers agree."""
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with transaction(deps, actor) as ctx:
         request = await ctx.repo.lock(request_id)
         step = await ctx.repo.step(step_id) if request else None
         if request is None or step is None or step.request_id != request.id or step.name != GLOBAL:
@@ -222,14 +207,14 @@ async def propose_date(
             return Refused("only the global account owner proposes the transfer date")
         if effective_on is None or effective_on < ctx.now.date():
             return Refused("pick a transfer date from today on")
-        p = dict(request.payload)
-        agreed = _everyone_agreed(p)
+        p = EscalationPayload.of(request)
         check = chain.advance(
-            _state(p), chain.Reassign(p["global_owner"], effective_on, agreed), await _context(ctx, p)
+            p.chain_state, chain.Reassign(p.global_owner, effective_on, p.everyone()), await _context(ctx, p)
         )
         if isinstance(check, Refused):
             return check
-        request.payload = {**p, "effective_on": effective_on.isoformat()}
+        p.effective_on = effective_on
+        p.store(request)
     result = await service.decide(
         deps, request_id=request_id, step_id=step_id, actor=actor, verdict=Verdict.APPROVE
     )

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, time
 
 from bot import scheduler
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec
+from bot.features.escalations.common import APPLY_JOB, CRO, GLOBAL, MANAGERS, REP
+from bot.features.escalations.payload import EscalationPayload
 from bot.features.ownership.service import apply_transfer
 from bot.handbook import escalation as chain
 from bot.handbook.escalation import EscalationState as S
 from storage.models import RequestRow
-
-if TYPE_CHECKING:
-    pass
-
-from bot.features.escalations.common import APPLY_JOB, CRO, GLOBAL, MANAGERS, REP, _state
 
 _WHY = {
     S.REASSIGNED: "{go} reassigns {account} to {rep}.",
@@ -31,80 +27,77 @@ _WHY = {
 }
 
 
-def _why(p: dict[str, Any], state: S, reason: str) -> str:
-    names = p["names"]
-    votes = ", ".join(
-        f"{names.get(v, v)}: {'transfer' if t else 'keep'}" for v, t in (p.get("votes") or {}).items()
-    )
+def votes_text(p: EscalationPayload) -> str:
+    return ", ".join(f"{p.name(v)}: {'transfer' if t else 'keep'}" for v, t in p.votes.items())
+
+
+def _why(p: EscalationPayload, state: S, reason: str) -> str:
+    votes = votes_text(p)
     text = _WHY.get(state, state.value.replace("_", " "))
     if state is S.DISPUTED and votes:
         text = "Votes so far: {votes}. Waiting for the other managers; all must agree to transfer."
     return text.format(
-        go=names[p["global_owner"]],
-        rep=names[p["territory_rep"]],
-        account=p["account_name"],
+        go=p.names[p.global_owner],
+        rep=p.names[p.territory_rep],
+        account=p.account_name,
         reason=reason,
-        managers=", ".join(names.get(m, m) for m in p["managers"]),
-        cro=names.get(p.get("cro") or "", "the CRO"),
+        managers=", ".join(p.name(m) for m in p.managers),
+        cro=p.name(p.cro, "the CRO"),
         votes=votes,
     ).strip()
 
 
-def _affected(p: dict[str, Any]) -> list[str]:
+def _affected(p: EscalationPayload) -> list[str]:
     """Both reps always; the managers and the CRO once the chain reached them (spirit of collaboration)."""
-    state = _state(p)
-    users = [p["global_owner"], p["territory_rep"]]
-    if p.get("named") or (
-        state is not None and state not in (S.REQUESTED, S.KEPT, S.REASSIGNED, S.ACCEPTED_KEEP)
-    ):
-        users += p["managers"]
-    if state in (S.MANAGERS_SPLIT, S.CRO_TRANSFER, S.CRO_KEEP) and p.get("cro"):
-        users.append(p["cro"])
+    state = p.chain_state
+    users = [p.global_owner, p.territory_rep]
+    if p.named or (state is not None and state not in (S.REQUESTED, S.KEPT, S.REASSIGNED, S.ACCEPTED_KEEP)):
+        users += p.managers
+    if state in (S.MANAGERS_SPLIT, S.CRO_TRANSFER, S.CRO_KEEP) and p.cro:
+        users.append(p.cro)
     return list(dict.fromkeys(users))
 
 
 async def _settle(
-    ctx: service.Context, request: RequestRow, p: dict[str, Any], moved: chain.Transition, reason: str
+    ctx: service.Context, request: RequestRow, p: EscalationPayload, moved: chain.Transition, reason: str
 ) -> None:
     """Record the new state, then open the next step, or transfer, or close with the account kept."""
-    p["state"] = moved.new_state.value
+    p.state = moved.new_state.value
     if moved.votes:
-        p["votes"] = dict(moved.votes)
-    request.payload = p
+        p.votes = dict(moved.votes)
+    p.store(request)
     why = _why(p, moved.new_state, reason)
     await ctx.audit(request, moved.new_state.value, why=why)
-    headline = f"{p['account_name']}: {moved.new_state.value.replace('_', ' ')}"
+    headline = f"{p.account_name}: {moved.new_state.value.replace('_', ' ')}"
     if moved.outcome is chain.Decision.TRANSFER:
         await _transfer(ctx, request, p, why)
     elif moved.outcome is chain.Decision.KEEP:
-        await ctx.finish(request, Status.REJECTED, why=f"{p['account_name']} stays with the global owner")
+        await ctx.finish(request, Status.REJECTED, why=f"{p.account_name} stays with the global owner")
         await _announce(ctx, request, moved.new_state.value, headline, why, _affected(p))
     elif moved.next_step is not None:
         spec = _engine_step(p, moved.next_step)
         await ctx.open_step(request, spec)
         told = [u for u in _affected(p) if u not in spec.approvers]
-        await _announce(
-            ctx, request, f"{moved.new_state.value}:{len(p.get('votes') or {})}", headline, why, told
-        )
+        await _announce(ctx, request, f"{moved.new_state.value}:{len(p.votes)}", headline, why, told)
 
 
-def _engine_step(p: dict[str, Any], spec: chain.StepSpec) -> StepSpec:
+def _engine_step(p: EscalationPayload, spec: chain.StepSpec) -> StepSpec:
     role = spec.roles[0]
     if role == chain.MANAGERS:
-        pending = spec.pending or tuple(p["managers"])
+        pending = spec.pending or tuple(p.managers)
         return StepSpec(MANAGERS, pending, StepMode.ALL if len(pending) > 1 else StepMode.ONE)
     person = {
-        chain.GLOBAL_OWNER: p["global_owner"],
-        chain.TERRITORY_REP: p["territory_rep"],
-        chain.CRO: p.get("cro"),
+        chain.GLOBAL_OWNER: p.global_owner,
+        chain.TERRITORY_REP: p.territory_rep,
+        chain.CRO: p.cro,
     }
     name = {chain.GLOBAL_OWNER: GLOBAL, chain.TERRITORY_REP: REP, chain.CRO: CRO}[role]
     return StepSpec(name, (person[role] or "",))
 
 
-async def _transfer(ctx: service.Context, request: RequestRow, p: dict[str, Any], why: str) -> None:
+async def _transfer(ctx: service.Context, request: RequestRow, p: EscalationPayload, why: str) -> None:
     """Now, or on the agreed date of a named account (a scheduled job)."""
-    when = date.fromisoformat(p["effective_on"]) if p.get("effective_on") else None
+    when = p.effective_on
     if when is not None and when > ctx.now.date():
         await ctx.finish(request, Status.APPROVED, why=f"the transfer is agreed for {when.isoformat()}")
         await scheduler.schedule(
@@ -115,19 +108,14 @@ async def _transfer(ctx: service.Context, request: RequestRow, p: dict[str, Any]
             payload={"request_id": request.id},
         )
         await _announce(
-            ctx, request, "scheduled", f"{p['account_name']} moves on {when.isoformat()}", why, _affected(p)
+            ctx, request, "scheduled", f"{p.account_name} moves on {when.isoformat()}", why, _affected(p)
         )
         return
-    await apply_transfer(ctx, request)
-    told = {p["territory_rep"], request.requester, p.get("previous_owner")}
+    await apply_transfer(ctx, request, p.account_id, p.new_owner)
+    told = {p.territory_rep, request.requester, p.previous_owner}
     others = [u for u in _affected(p) if u not in told]
     await _announce(
-        ctx,
-        request,
-        "transferred",
-        f"{p['account_name']} moves to {p['names'][p['territory_rep']]}",
-        why,
-        others,
+        ctx, request, "transferred", f"{p.account_name} moves to {p.names[p.territory_rep]}", why, others
     )
 
 
@@ -137,15 +125,15 @@ async def apply_on_date(job: scheduler.JobContext) -> None:
     request = await ctx.repo.lock(int(job.payload["request_id"]))
     if request is None or request.status != Status.APPROVED.value:
         return
-    p = dict(request.payload)
-    await apply_transfer(ctx, request)
+    p = EscalationPayload.of(request)
+    await apply_transfer(ctx, request, p.account_id, p.new_owner)
     await _announce(
         ctx,
         request,
         "applied-on-date",
-        f"{p['account_name']} moved today, as agreed",
+        f"{p.account_name} moved today, as agreed",
         "The agreed time frame has come.",
-        [m for m in p["managers"]],
+        p.managers,
     )
 
 

@@ -16,9 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.approvals import service as approvals
 from bot.approvals.engine import StepMode, StepSpec
 from bot.deps import Deps
+from bot.features.glossary.payload import SuggestionPayload
+from bot.features.usecase import transaction
 from bot.handbook.directory import Person, Role
 from bot.handbook.glossary import (
     GlossaryEntry,
@@ -32,7 +33,6 @@ from bot.handbook.glossary import (
 from bot.handbook.glossary_admin import (
     Draft,
     entry_from_draft,
-    entry_snapshot,
     may_edit,
     merge,
     validate,
@@ -41,7 +41,7 @@ from bot.handbook.results import Outcome, Refused
 from bot.handbook.search import Answer, HandbookIndex
 from bot.handbook.sections import default_handbook_path
 from storage.directory import DirectoryRepository
-from storage.glossary import SUGGESTION, GlossaryRepository
+from storage.glossary import GlossaryRepository
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,7 @@ class GlossaryService:
         if errors:
             return Invalid(errors)
         entry = entry_from_draft(draft)
-        async with self.deps.db.sessions.begin() as session:
-            ctx = approvals.Context(self.deps, session, self.deps.clock(), user_id)
+        async with transaction(self.deps, user_id) as ctx:
             reviewers = [p.slack_id for p in await ctx.directory.people_with_roles([Role.SALES_OPS])]
             reviewers = [r for r in reviewers if r != user_id] or [
                 p.slack_id
@@ -259,12 +258,10 @@ class GlossaryService:
             ]
             if not reviewers:
                 return Refused("There is nobody in Sales Ops to review a suggestion yet.")
-            request = await approvals.open_request(
+            request = await SuggestionPayload.suggesting(entry).open(
                 ctx,
-                kind=SUGGESTION,
-                subject_id=entry.id,
-                summary=f"Glossary: add {entry.term}",
-                payload={"entry": entry_snapshot(entry)},
+                f"Glossary: add {entry.term}",
+                subject=entry.id,
                 first_step=StepSpec(
                     "Sales Ops",
                     tuple(reviewers),

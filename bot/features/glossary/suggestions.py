@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.approvals.engine import Status, StepState, Verdict
+from bot.approvals.engine import Status, StepState
 from bot.approvals.service import Card, Context
+from bot.features.flows import reason_given
+from bot.features.glossary.payload import SuggestionPayload
 from bot.features.glossary.service import GlossaryService, entry_view
 from bot.handbook.glossary import GlossaryEntry
 from storage.glossary import SUGGESTION, GlossaryRepository
@@ -13,15 +15,7 @@ from storage.models import RequestRow, StepRow
 
 
 def suggested_entry(request: RequestRow) -> GlossaryEntry:
-    snapshot = request.payload.get("entry") or {}
-    return GlossaryEntry(
-        id=request.subject_id or "",
-        term=str(snapshot.get("term") or ""),
-        definition=str(snapshot.get("definition") or ""),
-        section=str(snapshot.get("section") or "glossary"),
-        expansion=snapshot.get("expansion") or None,
-        aliases=tuple(str(a) for a in snapshot.get("aliases") or ()),
-    )
+    return SuggestionPayload.of(request).suggested(request.subject_id or "")
 
 
 class SuggestionFlow:
@@ -56,8 +50,7 @@ class SuggestionFlow:
             await ctx.finish(request, Status.APPLIED)
             ctx.after_commit.append(self.glossary.refresh)
         else:
-            decisions = await ctx.repo.decisions(step.id)
-            reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")
+            reason = await reason_given(ctx, step)
             await ctx.finish(request, Status.REJECTED)
         await ctx.notify(
             request.requester,

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot import scheduler
 from bot.approvals import service
-from bot.approvals.engine import Status, StepSpec, StepState, Verdict
+from bot.approvals.engine import Status, StepSpec, StepState
+from bot.features.flows import reason_given
+from bot.features.holdovers.payload import ExtensionPayload
 from bot.features.salesforce import jobs as salesforce
+from bot.features.usecase import reading, transaction
 from bot.handbook import holdover as rules
 from bot.handbook.directory import Account, Opportunity, Person, Role
 from bot.handbook.results import Allowed, Refused
@@ -27,7 +30,7 @@ from storage.models import HoldoverRow, RequestRow, StepRow
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "holdover_extension"
+KIND = ExtensionPayload.kind
 REMINDER, TRANSFER, REPORT = "holdover.reminder", "holdover.transfer", "holdover.weekly_report"
 MAX_EVIDENCE = 1000
 REPORT_WEEKDAY, REPORT_HOUR = 0, 14  # Mondays, 14:00 UTC (morning in the Americas, afternoon in EMEA)
@@ -149,8 +152,9 @@ async def _schedule_report(ctx: service.Context, owner: str) -> None:
 
 
 # ---- moving an opportunity ---------------------------------------------------------------------------
-async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> None:
-    """The opportunity goes to the new owner now; both owners are told."""
+async def _transfer_now(ctx: service.Context, row: HoldoverRow, insufficient: str | None = None) -> None:
+    """The opportunity goes to the new owner now (its holdover ended, or the new owner found the extension's
+    evidence `insufficient`, saying why); both owners are told."""
     repo = HoldoverRepository(ctx.session)
     await repo.set_opportunity_owner(row.opportunity_id, row.new_owner)
     # The org's own transfer settings may or may not have moved it with the account: write it explicitly.
@@ -165,19 +169,42 @@ async def _transfer_now(ctx: service.Context, row: HoldoverRow, why: str) -> Non
     )
     row.status, row.transferred_at, row.updated_at = "transferred", ctx.now, ctx.now
     await scheduler.cancel(ctx.session, f"holdover:{row.id}:")
-    names = await ctx.names([row.original_owner, row.new_owner])
     for user in (row.original_owner, row.new_owner):
-        await ctx.notify(
-            user,
-            f"holdover:{row.id}:transferred:{user}",
-            "holdovers/notice.json.j2",
-            icon=":arrows_counterclockwise:",
-            headline=f"{row.opportunity_name} now belongs to {names[row.new_owner]}",
-            body=f"It moved from {names[row.original_owner]}: {why}",
-            opportunity_id=row.opportunity_id,
-            request_id=None,
-            about=await ctx.directory.account(row.account_id),
-        )
+        await _tell(ctx, row, user, "transferred", f"transferred:{user}", reason=insufficient)
+
+
+async def _tell(
+    ctx: service.Context,
+    row: HoldoverRow,
+    user: str,
+    what: str,
+    key: str,
+    *,
+    request_id: int | None = None,
+    reason: str | None = None,
+    late: bool = False,
+) -> None:
+    """A holdover's news for one of its owners (what: reminder, transferred, extended); the sentences and
+    their dates are holdovers/notice.json.j2's. Unless it comes with its request, an owner who may not see
+    the account (public sector) reads no name of it."""
+    names = await ctx.names([row.original_owner, row.new_owner])
+    await ctx.notify(
+        user,
+        f"holdover:{row.id}:{key}",
+        "holdovers/notice.json.j2",
+        what=what,
+        opportunity=row.opportunity_name,
+        opportunity_id=row.opportunity_id,
+        original_owner=names[row.original_owner],
+        new_owner=names[row.new_owner],
+        ends_on=row.ends_on.isoformat(),
+        deadline=rules.extension_deadline(row.created_on).isoformat(),
+        day=(ctx.now.date() - row.created_on).days,
+        late=late,
+        reason=reason,
+        request_id=request_id,
+        about=None if request_id else await ctx.directory.account(row.account_id),
+    )
 
 
 # ---- jobs -------------------------------------------------------------------------------------------
@@ -187,34 +214,8 @@ async def remind(job: scheduler.JobContext) -> None:
     row = await HoldoverRepository(ctx.session).lock(int(job.payload["holdover_id"]))
     if row is None or row.status != "running":
         return
-    names = await ctx.names([row.new_owner])
-    deadline = rules.extension_deadline(row.created_on)
-    day = (ctx.now.date() - row.created_on).days
-    late = ctx.now.date() > deadline  # the app was down on the day: say so rather than "today"
-    await ctx.notify(
-        row.original_owner,
-        f"holdover:{row.id}:reminder",
-        "holdovers/notice.json.j2",
-        icon=":hourglass:",
-        headline=(
-            f"The extension window for {row.opportunity_name} closed on {deadline.isoformat()}"
-            if late
-            else f"Last day to ask for an extension on {row.opportunity_name}"
-        ),
-        body=(
-            f"Today is day {day} of the holdover. It moves to {names[row.new_owner]} after "
-            f"{row.ends_on.isoformat()}"
-            + (
-                "."
-                if late
-                else " unless they grant an extension; ask today with evidence that the deal closes "
-                "within 90 days."
-            )
-        ),
-        opportunity_id=row.opportunity_id,
-        request_id=None,
-        about=await ctx.directory.account(row.account_id),
-    )
+    late = ctx.now.date() > rules.extension_deadline(row.created_on)  # the app was down on the day
+    await _tell(ctx, row, row.original_owner, "reminder", "reminder", late=late)
 
 
 async def transfer(job: scheduler.JobContext) -> None:
@@ -231,7 +232,7 @@ async def transfer(job: scheduler.JobContext) -> None:
                     step.state, step.decided_at, step.remind_at = StepState.EXPIRED.value, ctx.now, None
                     await ctx.update_cards(request, step)
             await ctx.finish(request, Status.EXPIRED, why="the holdover ended before a decision")
-    await _transfer_now(ctx, row, f"its holdover ended on {row.ends_on.isoformat()} (180 days at most).")
+    await _transfer_now(ctx, row)
 
 
 async def report(job: scheduler.JobContext) -> None:
@@ -276,9 +277,8 @@ class Listing:
 
 async def mine(deps: Deps, user: str) -> Listing:
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        rows = await HoldoverRepository(session).involving(user)
+    async with reading(deps, user) as ctx:
+        rows = await HoldoverRepository(ctx.session).involving(user)
         names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
         person = await ctx.directory.person(user)
         accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
@@ -297,9 +297,8 @@ class Detail:
 async def detail(deps: Deps, user: str, text: str) -> Detail | Refused:
     """One holdover by opportunity id or name, for its owners and Sales Ops; with the extension rights."""
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        repo = HoldoverRepository(session)
+    async with reading(deps, user) as ctx:
+        repo = HoldoverRepository(ctx.session)
         opportunity = await ctx.directory.opportunity(text.strip())
         candidates = [opportunity] if opportunity else await ctx.directory.opportunities_named_like(text)
         row = None
@@ -376,9 +375,8 @@ async def request_extension(
         return Refused("give the date the deal is expected to close")
     if len(evidence) > MAX_EVIDENCE:
         return Refused(f"keep the evidence under {MAX_EVIDENCE} characters", field="evidence")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), user)
-        row = await HoldoverRepository(session).lock(holdover_id)
+    async with transaction(deps, user) as ctx:
+        row = await HoldoverRepository(ctx.session).lock(holdover_id)
         today = ctx.now.date()
         for check in (_may_extend(row, user, today), rules.check_extension(close_date, today, evidence)):
             if isinstance(check, Refused):
@@ -390,26 +388,26 @@ async def request_extension(
             close_date,
             evidence,
         )
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=row.opportunity_id,
-            summary=f"Extend the holdover of {row.opportunity_name}",
-            payload={
-                "holdover_id": row.id,
-                "opportunity_id": row.opportunity_id,
-                "name": row.opportunity_name,
-                "ends_on": row.ends_on.isoformat(),
-                "close_date": close_date.isoformat(),
-                "evidence": evidence,
-                "extended_to": rules.extended_end(row.ends_on, today).isoformat(),
-                "watchers": [row.original_owner, row.new_owner],
-            },
-            first_step=StepSpec("new owner", (row.new_owner,)),
+        payload = ExtensionPayload(
+            holdover_id=row.id,
+            opportunity_id=row.opportunity_id,
+            name=row.opportunity_name,
+            ends_on=row.ends_on,
+            close_date=close_date,
+            evidence=evidence,
+            extended_to=rules.extended_end(row.ends_on, today),
+            watchers=[row.original_owner, row.new_owner],
+        )
+        request = await payload.open(
+            ctx, f"Extend the holdover of {row.opportunity_name}", StepSpec("new owner", (row.new_owner,))
         )
         row.extension_request_id = request.id
     deps.outbox.kick()
     return ExtensionAsked(request.id, row.new_owner)
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 class ExtensionFlow:
@@ -419,56 +417,41 @@ class ExtensionFlow:
     verdict_words = {"new owner": ("granted", "called the evidence insufficient")}
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = ExtensionPayload.of(request)
         return service.Card(
             title=request.summary,
             fields=[
-                ("Opportunity", f"{p.get('name', '')} ({p.get('opportunity_id', '')})"),
-                ("Holdover ends", p.get("ends_on", "")),
-                ("Expected close", p.get("close_date", "")),
-                ("Evidence", p.get("evidence", "")),
+                ("Opportunity", f"{p.name} ({p.opportunity_id})"),
+                ("Holdover ends", _iso(p.ends_on)),
+                ("Expected close", _iso(p.close_date)),
+                ("Evidence", p.evidence),
             ],
             note=(
-                f"Granting keeps it with its original owner until {p.get('extended_to', '')}. "
+                f"Granting keeps it with its original owner until {_iso(p.extended_to)}. "
                 "Calling the evidence insufficient moves the opportunity to you now."
             ),
-            actions=[
-                ("approval.approve", "Grant the extension", "primary"),
-                ("approval.reject", "Evidence insufficient…", "danger"),
-            ],
+            actions=[("approve", "Grant the extension"), ("reject", "Evidence insufficient…")],
         )
 
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
-        p = request.payload
-        row = await HoldoverRepository(ctx.session).lock(int(p["holdover_id"]))
+        p = ExtensionPayload.of(request)
+        row = await HoldoverRepository(ctx.session).lock(p.holdover_id)
         if row is None or row.status != "extension_requested":
             await ctx.finish(request, Status.CANCELLED, why="the holdover already ended")
             return
         if state is StepState.REJECTED:
-            decisions = await ctx.repo.decisions(step.id)
-            reason = next((d.reason for d in decisions if d.decision == Verdict.REJECT.value), "")
+            reason = await reason_given(ctx, step)
             row.extension_decision = "refused"
             await ctx.finish(request, Status.REJECTED, reason=reason)
-            await _transfer_now(
-                ctx, row, f"the new owner found the extension evidence insufficient: {reason}"
-            )
+            await _transfer_now(ctx, row, insufficient=reason)
             return
         row.extension_decision, row.status, row.updated_at = "granted", "running", ctx.now
-        row.ends_on = date.fromisoformat(p["extended_to"])
+        assert p.extended_to is not None
+        row.ends_on = p.extended_to
         await scheduler.cancel(ctx.session, f"holdover:{row.id}:transfer:")
         await _schedule_transfer(ctx, row)
         await ctx.finish(request, Status.APPLIED, why=f"holdover extended to {row.ends_on.isoformat()}")
-        names = await ctx.names([row.original_owner, row.new_owner])
         for user in (row.original_owner, row.new_owner):
-            await ctx.notify(
-                user,
-                f"holdover:{row.id}:extended:{user}",
-                "holdovers/notice.json.j2",
-                icon=":white_check_mark:",
-                headline=f"Holdover of {row.opportunity_name} extended to {row.ends_on.isoformat()}",
-                body=f"{names[row.new_owner]} granted {names[row.original_owner]}'s extension request.",
-                opportunity_id=row.opportunity_id,
-                request_id=request.id,
-            )
+            await _tell(ctx, row, user, "extended", f"extended:{user}", request_id=request.id)

@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.features.directory.names import AccountNameIndex, NameMatch
+from bot.features.flows import reason_given, tell_requester
 from bot.features.holdovers.service import record as record_holdovers
+from bot.features.ownership.payload import OwnershipPayload
 from bot.features.salesforce import jobs as salesforce
+from bot.features.usecase import transaction
 from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.results import Refused
@@ -27,7 +30,7 @@ from storage.models import RequestRow, StepRow
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "ownership"
+KIND = OwnershipPayload.kind
 MAX_REASON = 1000
 NOT_FOUND = "no such account"
 
@@ -244,12 +247,11 @@ async def claim(
     reason = reason.strip()
     if len(reason) > MAX_REASON:
         return Refused(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}", field="reason")
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), requester_id)
+    async with transaction(deps, requester_id) as ctx:
         requester = await ctx.directory.person(requester_id)
         if requester is None:
             return Refused("you aren't in the sales directory yet; ask Sales Ops to add you")
-        found = await preview(session, requester, account_id, new_owner_id)
+        found = await preview(ctx.session, requester, account_id, new_owner_id)
         if isinstance(found, Refused):
             return found
         routing, view = found.routing, found.view
@@ -262,22 +264,20 @@ async def claim(
             return Refused(
                 f"{view.account.name} already has an open ownership request or escalation; see /gtm requests"
             )
-        payload = {
-            "account_id": account_id,
-            "account_name": view.account.name,
-            "old_owner": view.account.owner,
-            "new_owner": new_owner_id,
-            "reason": reason,
-            "routing": routing.mode.value,
-            "explanation": routing.explanation,
-            "failed": [f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
-        }
+        payload = OwnershipPayload(
+            account_id=account_id,
+            account_name=view.account.name,
+            old_owner=view.account.owner,
+            new_owner=new_owner_id,
+            reason=reason,
+            routing=routing.mode.value,
+            explanation=routing.explanation,
+            failed=[f"{c.label}: {c.reason}" for c in routing.criteria if not c.passed],
+        )
         summary = f"{found.new_owner.name} to own {view.account.name}"
         if routing.auto_apply:
-            request = await service.open_request(
-                ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=None
-            )
-            await apply_transfer(ctx, request)
+            request = await payload.open(ctx, summary, None)
+            await apply_transfer(ctx, request, account_id, new_owner_id)
             outcome = Claimed(True, request.id, routing.explanation, [])
         else:
             outcome = await _route(ctx, requester_id, routing, account_id, summary, payload)
@@ -293,16 +293,14 @@ async def _route(
     routing: rules.Routing,
     account_id: str,
     summary: str,
-    payload: dict[str, Any],
+    payload: OwnershipPayload,
 ) -> Claimed | Refused:
     """Open the request with its first step, routed to the approvers the rules name."""
     if not routing.approvers:
         return Refused("nobody in the directory can approve this; ask Sales Ops")
     mode = StepMode.ONE if len(routing.approvers) == 1 else StepMode.ANY
     step = StepSpec(_step_name(routing.mode), tuple(routing.approvers), mode, routing.needs_override)
-    request = await service.open_request(
-        ctx, kind=KIND, subject_id=account_id, summary=summary, payload=payload, first_step=step
-    )
+    request = await payload.open(ctx, summary, step)
     await ctx.notify(
         requester_id,
         f"note:{request.id}:opened",
@@ -325,29 +323,20 @@ def _step_name(mode: rules.Mode) -> str:
     }.get(mode, "approver")
 
 
-async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
-    """Move the account (and the children that follow the global owner) and tell everyone affected.
+async def apply_transfer(ctx: service.Context, request: RequestRow, account_id: str, new_owner: str) -> None:
+    """Move the account (and the children that follow the global owner) to `new_owner`, closing `request`
+    (an ownership request or an escalation), and tell everyone affected.
 
     Open opportunities the old owner keeps become holdovers, stored and scheduled in this transaction.
     """
-    payload = request.payload
-    view = await load_view(ctx.directory, payload["account_id"])
+    view = await load_view(ctx.directory, account_id)
     if view is None:
         await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
         return
-    old_owner, new_owner = view.account.owner, payload["new_owner"]
+    old_owner = view.account.owner
     capped = rules.within_named_cap(view.account, new_owner, await ctx.directory.named_count(new_owner))
     if not capped:  # the cap filled while the request waited: no approval or override exceeds it
-        await ctx.finish(request, Status.REJECTED, why=capped.reason)
-        await ctx.notify(
-            request.requester,
-            f"note:{request.id}:capped",
-            "ownership/rejected.json.j2",
-            request_id=request.id,
-            summary=request.summary,
-            by="the handbook",
-            reason=capped.reason,
-        )
+        await _rejected(ctx, request, "capped", "the handbook", capped.reason, why=capped.reason)
         return
     moved = [view.account.account_id]
     if view.account.account_id == view.ultimate_parent.account_id:
@@ -390,7 +379,7 @@ async def apply_transfer(ctx: service.Context, request: RequestRow) -> None:
         )
 
 
-def _why_you(mode: str, failed: list[str]) -> str:
+def _why_you(mode: str) -> str:
     """The approver's card says why *they* decide ("Changing Account Ownership in Salesforce")."""
     match mode:
         case rules.Mode.OWNER.value:
@@ -418,14 +407,14 @@ class OwnershipFlow:
     }
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = OwnershipPayload.of(request)
         fields = [
-            ("Account", p.get("account_name", "")),
-            ("Reason", p.get("reason") or "(none given)"),
-            ("Why you", _why_you(p.get("routing", ""), p.get("failed") or [])),
+            ("Account", p.account_name),
+            ("Reason", p.reason or "(none given)"),
+            ("Why you", _why_you(p.routing)),
         ]
-        if p.get("failed"):
-            fields.append(("Rules broken", "; ".join(p["failed"])))
+        if p.failed:
+            fields.append(("Rules broken", "; ".join(p.failed)))
         return service.Card(
             title=request.summary,
             fields=fields,
@@ -435,11 +424,11 @@ class OwnershipFlow:
     async def recheck(self, ctx: service.Context, request: RequestRow, step: StepRow) -> service.Recheck:
         """The new owner against the criteria and the directory as they are now (a re-import may have
         changed their role, region or segment since the request was routed)."""
-        p = request.payload
-        view = await load_view(ctx.directory, p["account_id"])
+        p = OwnershipPayload.of(request)
+        view = await load_view(ctx.directory, p.account_id)
         if view is None:
             return service.Recheck(("the account is gone from the directory",))
-        new_owner = await ctx.directory.person(p["new_owner"])
+        new_owner = await ctx.directory.person(p.new_owner)
         if new_owner is None:
             return service.Recheck(("the new owner is no longer in the sales directory",))
         refit = rules.recheck_transfer(
@@ -449,7 +438,7 @@ class OwnershipFlow:
             (await ctx.directory.people()).values(),
             await ctx.directory.named_count(new_owner.slack_id),
         )
-        routed_with = {f.split(":", 1)[0] for f in p.get("failed") or []}
+        routed_with = {f.split(":", 1)[0] for f in p.failed}
         if not refit.failed or (step.needs_override and {c.label for c in refit.failed} <= routed_with):
             return service.Recheck()  # fits, or breaks only what the override step was opened for
         failed = tuple(f"{c.label}: {c.reason}" for c in refit.failed)
@@ -464,18 +453,19 @@ class OwnershipFlow:
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
         if state is StepState.APPROVED:
-            await apply_transfer(ctx, request)
+            p = OwnershipPayload.of(request)
+            await apply_transfer(ctx, request, p.account_id, p.new_owner)
             return
-        decisions = await ctx.repo.decisions(step.id)
-        reason = decisions[-1].reason if decisions else ""
+        reason = await reason_given(ctx, step)
         names = await ctx.names([ctx.actor])
-        await ctx.finish(request, Status.REJECTED, reason=reason)
-        await ctx.notify(
-            request.requester,
-            f"note:{request.id}:rejected",
-            "ownership/rejected.json.j2",
-            request_id=request.id,
-            summary=request.summary,
-            by=names.get(ctx.actor, ctx.actor),
-            reason=reason,
-        )
+        await _rejected(ctx, request, "rejected", names.get(ctx.actor, ctx.actor), reason, reason=reason)
+
+
+async def _rejected(
+    ctx: service.Context, request: RequestRow, what: str, by: str, because: str, **detail: Any
+) -> None:
+    """The request ends without the change; the requester reads who decided it and why."""
+    await ctx.finish(request, Status.REJECTED, **detail)
+    await tell_requester(
+        ctx, request, f"note:{request.id}:{what}", "ownership/rejected.json.j2", by=by, reason=because
+    )

@@ -7,15 +7,18 @@ ownership.new_owner_fit (whether an owner still fits). Decisions run on the appr
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot import inputs
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
+from bot.features.flows import reason_given, tell_requester
 from bot.features.ownership import service as ownership
 from bot.features.reviews.export import to_csv
+from bot.features.reviews.payload import ReviewPayload
+from bot.features.usecase import reading, transaction
 from bot.handbook import ownership as rules
 from bot.handbook import reviews
 from bot.handbook.calendar import FiscalCalendar
@@ -30,7 +33,7 @@ from storage.reviews import ReviewRepository
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "segment_review"
+KIND = ReviewPayload.kind
 OPEN_JOB = "review.open_step"
 APPLY_JOB = "review.apply"
 EMPLOYEES, ADDRESS = "employees", "address"
@@ -160,8 +163,7 @@ async def submit_review(
     if form.review not in (EMPLOYEES, ADDRESS):
         return Refused("pick what to review: the employee count or the HQ address")
     now = deps.clock()
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, now, requester_id)
+    async with transaction(deps, requester_id, now) as ctx:
         requester = await ctx.directory.person(requester_id)
         view = await ownership.load_view(ctx.directory, account_id)
         if requester is None or view is None or not may_see(requester, view.account):
@@ -173,7 +175,7 @@ async def submit_review(
         if errors:
             return FieldErrors(errors)
         for other in await ctx.repo.open_for_subject(KIND, account_id):
-            if other.payload.get("review") == form.review:
+            if ReviewPayload.of(other).review == form.review:
                 return FieldErrors(
                     {"source": f"{view.account.name} already has this review open: #{other.id}."}
                 )
@@ -181,74 +183,68 @@ async def submit_review(
         reviewers = _reviewers(list((await ctx.directory.people()).values()), view, requester_id)
         if not reviewers:
             return Refused("nobody in Sales Ops is in the directory to review it")
-        payload["reviewers"] = reviewers
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=payload["summary"],
-            payload=payload,
-            first_step=None,
-        )
+        payload.reviewers = reviewers
+        request = await payload.open(ctx, payload.summary, None)
         calendar = fiscal(deps)
         queued_until = None
         if calendar.is_review_period(now.date()):
             await ctx.open_step(request, _step(reviewers))
         else:
             queued_until = next_review_start(calendar, now.date())
-            await schedule(
-                session,
-                key=f"{OPEN_JOB}:{request.id}",
-                kind=OPEN_JOB,
-                due_at=start_of(queued_until),
-                payload={"request_id": request.id},
-            )
+            await _run_on(ctx, queued_until, OPEN_JOB, f"{OPEN_JOB}:{request.id}", request)
             await ctx.audit(request, "queued", why=f"the review runs in fiscal Q4, from {queued_until}")
     deps.outbox.kick()
-    return Submitted(request.id, payload["summary"], payload["explanation"], queued_until)
+    return Submitted(request.id, payload.summary, payload.explanation, queued_until)
+
+
+async def _run_on(ctx: service.Context, day: date, job: str, key: str, request: RequestRow) -> None:
+    """The review's `job` (open its step, apply it) at the start of `day`, UTC."""
+    await schedule(ctx.session, key=key, kind=job, due_at=start_of(day), payload={"request_id": request.id})
 
 
 def _step(reviewers: list[str]) -> StepSpec:
     return StepSpec("Sales Ops review", tuple(reviewers), StepMode.ANY)
 
 
-def _payload(view: rules.AccountView, form: ReviewForm, count: int | None, url: str) -> dict[str, Any]:
+def _payload(view: rules.AccountView, form: ReviewForm, count: int | None, url: str) -> ReviewPayload:
     account = view.account
     before = view.segment.segment
     region = view.region.name if view.region else "No region"
-    base = {
-        "account_id": account.account_id,
-        "account_name": account.name,
-        "review": form.review,
-        "source_url": url,
-        "region": region,
-        "segment_before": str(before) if before else "",
-        "public_sector": account.public_sector,
-    }
+    base = ReviewPayload(
+        account_id=account.account_id,
+        account_name=account.name,
+        review=form.review,
+        source_url=url,
+        region=region,
+        segment_before=str(before) if before else "",
+        public_sector=account.public_sector,
+    )
     if form.review == EMPLOYEES and count is not None:
         after = reviews.segment_with_count(view.hierarchy, account.account_id, count)
         own = employee_count(account)
-        return base | {
-            "count": count,
-            "current": str(own) if own else "no count",
-            "proposed": f"{count:,} employees",
-            "segment_after": str(after) if after else "",
-            "summary": f"Employee count review: {account.name} to {count:,} ({before or 'none'} → {after})",
-            "explanation": f"{account.name}'s hierarchy would move from {before or 'no segment'} to {after}.",
-        }
+        return replace(
+            base,
+            count=count,
+            current=str(own) if own else "no count",
+            proposed=f"{count:,} employees",
+            segment_after=str(after) if after else "",
+            summary=f"Employee count review: {account.name} to {count:,} ({before or 'none'} → {after})",
+            explanation=f"{account.name}'s hierarchy would move from {before or 'no segment'} to {after}.",
+        )
     zip_code, state, country = form.zip.strip(), form.state.strip().upper(), form.country.strip().upper()
     where = view.territory.address
     current = " ".join(p for p in (where.address.state, where.address.country) if p) or "none"
-    return base | {
-        "zip": zip_code,
-        "state": state,
-        "country": country,
-        "current": f"{current} ({where.source})" if where.source else current,
-        "proposed": f"{zip_code} {state} {country}",
-        "segment_after": base["segment_before"],
-        "summary": f"HQ address review: {account.name} to {zip_code} {state} {country}",
-        "explanation": f"{account.name}'s HQ would be {zip_code} {state} {country} (today {region}).",
-    }
+    return replace(
+        base,
+        zip=zip_code,
+        state=state,
+        country=country,
+        current=f"{current} ({where.source})" if where.source else current,
+        proposed=f"{zip_code} {state} {country}",
+        segment_after=base.segment_before,
+        summary=f"HQ address review: {account.name} to {zip_code} {state} {country}",
+        explanation=f"{account.name}'s HQ would be {zip_code} {state} {country} (today {region}).",
+    )
 
 
 # ---- the flow: Sales Ops decide ---------------------------------------------------------------------
@@ -258,13 +254,13 @@ class ReviewFlow:
     step_roles = {"Sales Ops review": "Sales Ops"}
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = ReviewPayload.of(request)
         fields = [
-            ("Account", p.get("account_name", "")),
-            ("Region", p.get("region", "")),
-            ("Today", str(p.get("current", ""))),
-            ("Proposed", str(p.get("proposed", ""))),
-            ("Source", p.get("source_url", "")),
+            ("Account", p.account_name),
+            ("Region", p.region),
+            ("Today", str(p.current)),
+            ("Proposed", str(p.proposed)),
+            ("Source", p.source_url),
         ]
         return service.Card(
             title=request.summary,
@@ -276,41 +272,18 @@ class ReviewFlow:
     async def on_settled(
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
-        decisions = await ctx.repo.decisions(step.id)
-        note = decisions[-1].reason if decisions else ""
+        note = await reason_given(ctx, step)
         if state is not StepState.APPROVED:
             await ctx.finish(request, Status.REJECTED, reason=note)
-            await ctx.notify(
-                request.requester,
-                f"review:{request.id}:rejected",
-                "reviews/outcome.json.j2",
-                request_id=request.id,
-                summary=request.summary,
-                outcome="rejected",
-                note=note,
-                effective="",
-            )
+            await _tell_outcome(ctx, request, "rejected", note)
             return
         effective = fiscal(ctx.deps).next_q1_start(ctx.now.date())
-        request.payload = request.payload | {"effective_on": effective.isoformat()}
+        p = ReviewPayload.of(request)
+        p.effective_on = effective
+        p.store(request)
         await ctx.finish(request, Status.APPROVED, why=f"takes effect on {effective} (start of fiscal Q1)")
-        await schedule(
-            ctx.session,
-            key=f"{APPLY_JOB}:{request.id}:",
-            kind=APPLY_JOB,
-            due_at=start_of(effective),
-            payload={"request_id": request.id},
-        )
-        await ctx.notify(
-            request.requester,
-            f"review:{request.id}:approved",
-            "reviews/outcome.json.j2",
-            request_id=request.id,
-            summary=request.summary,
-            outcome="approved",
-            note=note,
-            effective=effective.isoformat(),
-        )
+        await _run_on(ctx, effective, APPLY_JOB, f"{APPLY_JOB}:{request.id}:", request)
+        await _tell_outcome(ctx, request, "approved", note, effective)
         await ctx.notify(
             ctx.actor,
             f"review:{request.id}:apply-offer",
@@ -321,33 +294,48 @@ class ReviewFlow:
         )
 
 
+async def _tell_outcome(
+    ctx: service.Context, request: RequestRow, outcome: str, note: str, effective: date | None = None
+) -> None:
+    """The requester hears it was approved (and when it applies), rejected (with the note) or applied."""
+    await tell_requester(
+        ctx,
+        request,
+        f"review:{request.id}:{outcome}",
+        "reviews/outcome.json.j2",
+        outcome=outcome,
+        note=note,
+        effective=effective.isoformat() if effective else "",
+    )
+
+
 # ---- applying ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Applied:
     request_id: int
     summary: str
     changed: int
-    owners_told: list[str] = field(default_factory=list)
-    misfits: list[str] = field(default_factory=list)
+    owners_told: tuple[str, ...] = ()
+    misfits: tuple[str, ...] = ()
 
 
 async def apply_review(
     ctx: service.Context, request: RequestRow, *, by_job: bool = False
 ) -> Applied | Refused:
     """Write the override, recompute the hierarchy's segment and territory, tell owners, re-check rules."""
-    p = request.payload
+    p = ReviewPayload.of(request)
     if request.status != Status.APPROVED.value:
         return Refused(f"review #{request.id} is {request.status}, not approved")
-    account_id = p["account_id"]
+    account_id = p.account_id
     before = await ownership.load_view(ctx.directory, account_id)
     if before is None:
         await ctx.finish(request, Status.CANCELLED, why="the account is gone from the directory")
         return Refused("the account is gone from the directory")
     repo = ReviewRepository(ctx.session)
-    if p["review"] == EMPLOYEES:
-        await repo.set_employees_override(account_id, int(p["count"]))
+    if p.review == EMPLOYEES:
+        await repo.set_employees_override(account_id, int(p.count or 0))
     else:
-        await repo.set_override_address(account_id, p["country"], p.get("state"))
+        await repo.set_override_address(account_id, p.country, p.state)
     after = await ownership.load_view(ctx.directory, account_id)
     assert after is not None
     changes = reviews.hierarchy_changes(before, after)
@@ -387,17 +375,8 @@ async def apply_review(
     )
     if not by_job:
         await cancel(ctx.session, f"{APPLY_JOB}:{request.id}:")  # ":" so #1 never matches #10
-    await ctx.notify(
-        request.requester,
-        f"review:{request.id}:applied",
-        "reviews/outcome.json.j2",
-        request_id=request.id,
-        summary=request.summary,
-        outcome="applied",
-        note="",
-        effective=ctx.now.date().isoformat(),
-    )
-    return Applied(request.id, request.summary, len(changes), sorted(by_owner), misfits)
+    await _tell_outcome(ctx, request, "applied", "", ctx.now.date())
+    return Applied(request.id, request.summary, len(changes), tuple(sorted(by_owner)), tuple(misfits))
 
 
 def is_sales_ops(person: Person | None) -> bool:
@@ -405,14 +384,15 @@ def is_sales_ops(person: Person | None) -> bool:
 
 
 async def apply_now(deps: Deps, *, request_id: int, actor: str) -> Applied | Refused:
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
+    async with transaction(deps, actor) as ctx:
         person = await ctx.directory.person(actor)
         if not is_sales_ops(person):
             await ctx.audit(None, "refused_review_apply", request_id=request_id)
             return Refused("only Sales Ops apply reviews")
         request = await ctx.repo.lock(request_id)
-        hidden = request is not None and request.payload.get("public_sector") and not may_see(person, PUBLIC)
+        hidden = (
+            request is not None and ReviewPayload.of(request).public_sector and not may_see(person, PUBLIC)
+        )
         if request is None or request.kind != KIND or hidden:  # public sector: as if it didn't exist
             return Refused(f"there is no review #{request_id}")
         result = await apply_review(ctx, request)
@@ -425,7 +405,7 @@ async def open_queued_step(job: JobContext) -> None:
     request = await ctx.repo.lock(int(job.payload["request_id"]))
     if request is None or request.status != Status.PENDING.value or await ctx.repo.steps(request.id):
         return
-    await ctx.open_step(request, _step(list(request.payload.get("reviewers") or [])))
+    await ctx.open_step(request, _step(ReviewPayload.of(request).reviewers))
 
 
 async def apply_at_q1(job: JobContext) -> None:
@@ -442,38 +422,38 @@ class Queue:
 
 
 async def queue(deps: Deps, viewer_id: str) -> Queue | Refused:
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+    async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
         if not is_sales_ops(viewer):
             return Refused("only Sales Ops see the review queue")
-        requests = await ReviewRepository(session).in_queue(KIND)
+        requests = await ReviewRepository(ctx.session).in_queue(KIND)
         names = await ctx.names(r.requester for r in requests)
         pending_steps = {r.id: await ctx.repo.current_step(r.id) for r in requests if r.status == "pending"}
     rows = []
     for r in requests:
-        if r.payload.get("public_sector") and not may_see(viewer, PUBLIC):
+        p = ReviewPayload.of(r)
+        if p.public_sector and not may_see(viewer, PUBLIC):
             continue
         step = pending_steps.get(r.id)
         rows.append(
             {
                 "id": r.id,
                 "status": r.status,
-                "region": r.payload.get("region", ""),
-                "account_id": r.payload.get("account_id", ""),
-                "account": r.payload.get("account_name", ""),
-                "review": r.payload.get("review", ""),
-                "current": r.payload.get("current", ""),
-                "proposed": r.payload.get("proposed", ""),
-                "segment_before": r.payload.get("segment_before", ""),
-                "segment_after": r.payload.get("segment_after", ""),
-                "source_url": r.payload.get("source_url", ""),
+                "region": p.region,
+                "account_id": p.account_id,
+                "account": p.account_name,
+                "review": p.review,
+                "current": p.current,
+                "proposed": p.proposed,
+                "segment_before": p.segment_before,
+                "segment_after": p.segment_after,
+                "source_url": p.source_url,
                 "requested_by": names.get(r.requester, r.requester),
                 "requested_at": r.created_at.strftime("%Y-%m-%d"),
                 "summary": r.summary,
-                "effective_on": r.payload.get("effective_on", ""),
+                "effective_on": p.effective_on.isoformat() if p.effective_on else "",
                 "step_id": step.id if step else None,
-                "may_decide": step is not None and viewer_id in r.payload.get("reviewers", []),
+                "may_decide": step is not None and viewer_id in p.reviewers,
             }
         )
     waiting = Counter(r["region"] for r in rows if r["status"] == "pending")

@@ -15,6 +15,7 @@ from bot.approvals import outbox, service
 from bot.approvals.engine import Status
 from bot.crm.client import RetryLater, SalesforceClient, SalesforceError
 from bot.features.salesforce.run import credentials, run_sync
+from bot.features.usecase import transaction
 from bot.handbook import ownership as rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Person, Role
@@ -235,9 +236,8 @@ class WriteBack:
     async def _conflict(self, row: OutboxRow, current: str) -> None:
         """Someone changed the owner in Salesforce after gtm-bot read it: keep theirs, tell both people."""
         p = row.payload
-        async with self.deps.db.sessions.begin() as session:
-            ctx = service.Context(self.deps, session, self.deps.clock(), "gtm-bot")
-            users = await CrmRepository(session).users()
+        async with transaction(self.deps, "gtm-bot") as ctx:
+            users = await CrmRepository(ctx.session).users()
             holder = users.get(current)
             names = await ctx.names(
                 [p["new_owner"], p.get("old_owner"), holder.person_key if holder else None]

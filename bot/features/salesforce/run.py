@@ -6,6 +6,7 @@ Kept apart from jobs.py (the outbox, scheduler and conflict wiring) so the CLI s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -19,14 +20,8 @@ from storage.db import Database
 
 
 def credentials(sf: SalesforceSettings) -> Credentials:
-    return Credentials(
-        login_url=sf.login_url,
-        client_id=sf.client_id,
-        username=sf.username,
-        private_key_file=sf.private_key_file,
-        client_secret=sf.client_secret,
-        api_version=sf.api_version,
-    )
+    """The sign-in part of the settings, which names its fields as Credentials does."""
+    return Credentials(**{f.name: getattr(sf, f.name) for f in fields(Credentials)})
 
 
 def slack_lookup(client: AsyncWebClient) -> SlackLookup:

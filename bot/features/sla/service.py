@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.approvals import service
 from bot.features.ownership import service as ownership
+from bot.features.usecase import reading, transaction
 from bot.handbook import contact_requests as sla_rules
 from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
@@ -74,8 +74,7 @@ async def log_request(
     if errors or received_at is None:
         return errors
     times = sla_rules.sla_times(calendar(deps), received_at)
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, now, logger_id)
+    async with transaction(deps, logger_id, now) as ctx:
         logger = await ctx.directory.person(logger_id)
         view = await ownership.load_view(ctx.directory, account_id)
         if logger is None or view is None or not may_see(logger, view.account):
@@ -83,7 +82,7 @@ async def log_request(
         owner = await ctx.directory.person(view.account.owner or "")
         if owner is None:
             return Refused(f"{view.account.name} has no owner in the directory; ask Sales Ops to assign one")
-        row = await SlaRepository(session).add(
+        row = await SlaRepository(ctx.session).add(
             SlaRequestRow(
                 account_id=account_id,
                 account_name=view.account.name,
@@ -101,7 +100,7 @@ async def log_request(
         )
         for job, due in ((REMIND_JOB, times.remind_at), (ESCALATE_JOB, times.due_at)):
             await schedule(
-                session, key=f"sla:{row.id}:{job}", kind=job, due_at=due, payload={"sla_id": row.id}
+                ctx.session, key=f"sla:{row.id}:{job}", kind=job, due_at=due, payload={"sla_id": row.id}
             )
         await ctx.audit(
             None, "sla_logged", sla_id=row.id, account=view.account.name, owner=owner.slack_id, kind=row.kind
@@ -136,9 +135,8 @@ def _row(row: SlaRequestRow) -> dict[str, Any]:
 
 async def close(deps: Deps, *, sla_id: int, actor: str) -> SlaRequestRow | Refused:
     """The owner marks it followed up: no reminder and no escalation go out after this."""
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), actor)
-        row = await SlaRepository(session).lock(sla_id)
+    async with transaction(deps, actor) as ctx:
+        row = await SlaRepository(ctx.session).lock(sla_id)
         if row is None:
             return Refused(f"there is no request #{sla_id}")
         if row.owner != actor:
@@ -147,7 +145,7 @@ async def close(deps: Deps, *, sla_id: int, actor: str) -> SlaRequestRow | Refus
         if row.status != "open":
             return Refused(f"request #{sla_id} is already {row.status}")
         row.status, row.closed_at, row.closed_by = "done", ctx.now, actor
-        await cancel(session, f"sla:{row.id}:")
+        await cancel(ctx.session, f"sla:{row.id}:")
         late = ctx.now > row.due_at
         await ctx.audit(None, "sla_done", sla_id=row.id, late=late)
         await ctx.touch(row.owner)
@@ -206,11 +204,10 @@ async def escalate(job: JobContext) -> None:
 
 async def open_requests(deps: Deps, viewer_id: str) -> list[dict[str, Any]]:
     """Open requests the viewer owns, manages or logged (Sales Ops and admins see all)."""
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+    async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
         everyone = viewer is not None and viewer.role in STAFF
-        rows = await SlaRepository(session).open_for(None if everyone else viewer_id)
+        rows = await SlaRepository(ctx.session).open_for(None if everyone else viewer_id)
         # Public-sector accounts the viewer may not see: left out of staff's lists, and named as
         # "a public-sector account" to a manager or logger who is told about it anyway.
         accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))

@@ -7,12 +7,14 @@ The nomination is a request on the approval engine with two steps; a confirmed o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import service
 from bot.approvals.engine import Status, StepMode, StepSpec, StepState
 from bot.features.ownership import service as ownership
+from bot.features.sponsorship.payload import NominationPayload
+from bot.features.usecase import reading, transaction
 from bot.handbook import sponsorship as program
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
@@ -25,7 +27,7 @@ from storage.sponsorships import SponsorshipRepository
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-KIND = "sponsorship"
+KIND = NominationPayload.kind
 REMIND_JOB = "sponsorship.remind"
 END_JOB = "sponsorship.end"
 MAX_WHY = 1000
@@ -130,8 +132,7 @@ async def nominate(
     if len(why) > MAX_WHY:
         return Refused(f"keep the why under {MAX_WHY} characters", field="why")
     today = deps.clock().date()
-    async with deps.db.sessions.begin() as session:
-        ctx = service.Context(deps, session, deps.clock(), nominator_id)
+    async with transaction(deps, nominator_id) as ctx:
         nominator = await ctx.directory.person(nominator_id)
         sponsor = await ctx.directory.person(sponsor_id)
         view = await ownership.load_view(ctx.directory, account_id)
@@ -143,7 +144,7 @@ async def nominate(
             return Refused(f"{sponsor.name} can't see {view.account.name}: {PUBLIC_SECTOR}")
         if sponsor.slack_id == nominator_id:
             return Refused("name someone else as sponsor: they agree to it, and you can't agree to your own")
-        running = await SponsorshipRepository(session).running(today)
+        running = await SponsorshipRepository(ctx.session).running(today)
         hidden = await _hidden_from(ctx.directory, nominator, running)
         outcome = program.nominate(
             account_id, view.account.name, nominator, sponsor, _current(running, hidden), today
@@ -153,21 +154,16 @@ async def nominate(
         if await ctx.repo.open_for_subject(KIND, account_id):
             return Refused(f"{view.account.name} already has an open nomination; see /gtm requests")
         summary = f"{sponsor.name} to sponsor {view.account.name}"
-        payload = {
-            "account_id": account_id,
-            "account_name": view.account.name,
-            "sponsor": sponsor_id,
-            "sponsor_name": sponsor.name,
-            "why": why,
-            "watchers": [sponsor_id],
-        }
-        request = await service.open_request(
-            ctx,
-            kind=KIND,
-            subject_id=account_id,
-            summary=summary,
-            payload=payload,
-            first_step=StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE),
+        payload = NominationPayload(
+            account_id=account_id,
+            account_name=view.account.name,
+            sponsor=sponsor_id,
+            sponsor_name=sponsor.name,
+            why=why,
+            watchers=[sponsor_id],
+        )
+        request = await payload.open(
+            ctx, summary, StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE)
         )
     deps.outbox.kick()
     return Nominated(request.id, sponsor.name, view.account.name)
@@ -180,13 +176,13 @@ class SponsorshipFlow:
     step_roles = {"named sponsor agrees": "the proposed sponsor", "CRO confirms": "the CRO"}
 
     def card(self, request: RequestRow) -> service.Card:
-        p = request.payload
+        p = NominationPayload.of(request)
         return service.Card(
             title=request.summary,
             fields=[
-                ("Account", p.get("account_name", "")),
-                ("Sponsor", p.get("sponsor_name", "")),
-                ("Why", p.get("why") or "(none given)"),
+                ("Account", p.account_name),
+                ("Sponsor", p.sponsor_name),
+                ("Why", p.why or "(none given)"),
             ],
             note="The named sponsor agrees first, then the CRO confirms. A sponsorship lasts one year; "
             "at most 10 accounts have one at any time.",
@@ -196,17 +192,15 @@ class SponsorshipFlow:
         self, ctx: service.Context, request: RequestRow, step: StepRow, state: StepState
     ) -> None:
         decisions = await ctx.repo.decisions(step.id)
-        note = decisions[-1].reason if decisions else ""
-        p = request.payload
+        p = NominationPayload.of(request)
         if state is not StepState.APPROVED:
             who = "the named sponsor declined" if step.position == 0 else "the CRO did not confirm"
+            note = decisions[-1].reason if decisions else ""
             await ctx.finish(request, Status.REJECTED, why=who, reason=note)
-            await self._tell(ctx, request, "declined", f"{who.capitalize()}: {note}", [request.requester])
+            await _tell(ctx, request, "declined", [request.requester], text=f"{who.capitalize()}: {note}")
             return
         if step.position == 0:
-            nomination = program.Nomination(
-                p["account_id"], p["account_name"], p["sponsor"], request.requester
-            )
+            nomination = program.Nomination(p.account_id, p.account_name, p.sponsor, request.requester)
             last = decisions[-1]
             answered = program.sponsor_answers(nomination, last.on_behalf_of or last.actor, agrees=True)
             if isinstance(answered, Refused):
@@ -219,14 +213,13 @@ class SponsorshipFlow:
             await ctx.open_step(
                 request, StepSpec(CONFIRM_STEP, tuple(c.slack_id for c in cros), StepMode.ANY)
             )
-            await self._tell(
-                ctx, request, "agreed", "The sponsor agreed; the CRO confirms next.", [request.requester]
-            )
+            await _tell(ctx, request, "agreed", [request.requester])
             return
-        await self._confirm(ctx, request, decisions)
+        await self._confirm(ctx, request, p, decisions)
 
-    async def _confirm(self, ctx: service.Context, request: RequestRow, decisions: list[Any]) -> None:
-        p = request.payload
+    async def _confirm(
+        self, ctx: service.Context, request: RequestRow, p: NominationPayload, decisions: list[Any]
+    ) -> None:
         today = ctx.now.date()
         repo = SponsorshipRepository(ctx.session)
         await repo.lock_program()
@@ -234,9 +227,9 @@ class SponsorshipFlow:
         last = decisions[-1]
         confirmer = await ctx.directory.person(last.on_behalf_of or last.actor)
         nomination = program.Nomination(
-            p["account_id"],
-            p["account_name"],
-            p["sponsor"],
+            p.account_id,
+            p.account_name,
+            p.sponsor,
             request.requester,
             program.NominationStatus.SPONSOR_AGREED,
         )
@@ -248,7 +241,7 @@ class SponsorshipFlow:
             result = program.confirm(nomination, confirmer, _current(running, hidden), today)
         if isinstance(result, Refused):
             await ctx.finish(request, Status.REJECTED, why=result.reason)
-            await self._tell(ctx, request, "declined", result.reason, [request.requester, p["sponsor"]])
+            await _tell(ctx, request, "declined", [request.requester, p.sponsor], text=result.reason)
             return
         row = await repo.add(
             SponsorshipRow(
@@ -258,66 +251,78 @@ class SponsorshipFlow:
                 nominated_by=request.requester,
                 confirmed_by=last.actor,
                 request_id=request.id,
-                why=p.get("why", ""),
+                why=p.why,
                 starts_on=result.starts_on,
                 ends_on=result.ends_on,
                 created_at=ctx.now,
             )
         )
-        remind_on = program.reminder_on(result)
-        await schedule(
-            ctx.session,
-            key=f"{REMIND_JOB}:{row.id}",
-            kind=REMIND_JOB,
-            due_at=datetime.combine(remind_on, REMIND_HOUR, UTC),
-            payload={"sponsorship_id": row.id},
-        )
-        await schedule(
-            ctx.session,
-            key=f"{END_JOB}:{row.id}",
-            kind=END_JOB,
-            due_at=datetime.combine(result.ends_on, time(0), UTC),
-            payload={"sponsorship_id": row.id},
-        )
-        await ctx.finish(request, Status.APPLIED, why=f"sponsored until {result.ends_on}", sponsorship=row.id)
-        text = f"Confirmed: {p['sponsor_name']} sponsors {p['account_name']} until {result.ends_on}."
-        await self._tell(ctx, request, "confirmed", text, [request.requester, p["sponsor"]])
-
-    async def _tell(
-        self, ctx: service.Context, request: RequestRow, what: str, text: str, users: list[str]
-    ) -> None:
-        for user in dict.fromkeys(users):
-            await ctx.notify(
-                user,
-                f"sponsorship:{request.id}:{what}:{user}",
-                "sponsorship/notice.json.j2",
-                request_id=request.id,
-                summary=request.summary,
-                text=text,
+        for job, due in (
+            (REMIND_JOB, datetime.combine(program.reminder_on(result), REMIND_HOUR, UTC)),
+            (END_JOB, datetime.combine(result.ends_on, time(0), UTC)),
+        ):
+            await schedule(
+                ctx.session, key=f"{job}:{row.id}", kind=job, due_at=due, payload={"sponsorship_id": row.id}
             )
+        await ctx.finish(request, Status.APPLIED, why=f"sponsored until {result.ends_on}", sponsorship=row.id)
+        await _tell(
+            ctx,
+            request,
+            "confirmed",
+            [request.requester, p.sponsor],
+            sponsor=p.sponsor_name,
+            account=p.account_name,
+            ends_on=result.ends_on,
+        )
+
+
+async def _tell(
+    ctx: service.Context,
+    request: RequestRow | SponsorshipRow,
+    what: str,
+    users: list[str],
+    *,
+    text: str = "",
+    account: str = "",
+    sponsor: str = "",
+    ends_on: date | None = None,
+) -> None:
+    """News of a nomination (by request) or a sponsorship (by row): sorry, agreed, confirmed, ending, ended.
+    The sentence is the template's (sponsorship/notice.json.j2), but for a refusal's `text`."""
+    if isinstance(request, SponsorshipRow):
+        key, request_id, summary = request.id, request.request_id, f"Executive sponsorship of {account}"
+    else:
+        key, request_id, summary = request.id, request.id, request.summary
+    for user in dict.fromkeys(users):
+        await ctx.notify(
+            user,
+            f"sponsorship:{key}:{what}:{user}",
+            "sponsorship/notice.json.j2",
+            request_id=request_id,
+            summary=summary,
+            what=what,
+            text=text,
+            account=account,
+            sponsor=sponsor,
+            ends_on=ends_on.isoformat() if ends_on else "",
+        )
 
 
 async def _sponsorship_notice(job: JobContext, what: str) -> None:
     row = await SponsorshipRepository(job.ctx.session).get(int(job.payload["sponsorship_id"]))
     if row is None:
         return
+    await _tell(
+        job.ctx, row, what, [row.sponsor, row.nominated_by], account=row.account_name, ends_on=row.ends_on
+    )
     if what == "ending":
-        text = (
+        why = (
             f"{row.account_name}'s executive sponsorship ends on {row.ends_on}. "
             "Nominate it again (/gtm sponsor) if it should go on."
         )
     else:
-        text = f"{row.account_name}'s executive sponsorship ended today; its place in the program is free."
-    for user in dict.fromkeys([row.sponsor, row.nominated_by]):
-        await job.ctx.notify(
-            user,
-            f"sponsorship:{row.id}:{what}:{user}",
-            "sponsorship/notice.json.j2",
-            request_id=row.request_id,
-            summary=f"Executive sponsorship of {row.account_name}",
-            text=text,
-        )
-    await job.ctx.repo.audit(row.request_id, "gtm-bot", f"sponsorship_{what}", {"why": text}, job.ctx.now)
+        why = f"{row.account_name}'s executive sponsorship ended today; its place in the program is free."
+    await job.ctx.repo.audit(row.request_id, "gtm-bot", f"sponsorship_{what}", {"why": why}, job.ctx.now)
 
 
 async def remind_before_end(job: JobContext) -> None:
@@ -337,10 +342,9 @@ class Listing:
 
 async def listing(deps: Deps, viewer_id: str) -> Listing:
     today = deps.clock().date()
-    async with deps.db.reads() as session:
-        ctx = service.Context(deps, session, deps.clock(), viewer_id)
+    async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
-        repo = SponsorshipRepository(session)
+        repo = SponsorshipRepository(ctx.session)
         rows = await repo.running(today)
         nominations = await repo.open_nominations(KIND)
         ids = {r.account_id for r in rows} | {n.subject_id or "" for n in nominations}

@@ -73,6 +73,9 @@ class OpportunityAnswer:
     next_stages: list[Stage]
     warnings: list[StageWarning]
     unchecked: list[str]  # what the directory cannot tell (no next-step, IQM or transfer dates)
+    # No transfer dates: if the account changed owner, the opportunity would stay with its owner until then.
+    holdover_until: date | None = None
+    holdover_days: int = 0
 
     @property
     def url(self) -> str:
@@ -216,6 +219,7 @@ async def _describe(
     limits = thresholds()
     unchecked: list[str] = []
     transferred_on: date | None = None
+    holdover_until: date | None = None
     current = found.stage if found else None
     if current is not None and current.open:
         unchecked.append(
@@ -238,12 +242,7 @@ async def _describe(
                 "opportunity was created."
             )
         elif opp.created_date is not None:
-            end = holdover.holdover_end(opp.created_date)
-            unchecked.append(
-                f"Holdover: the directory has no transfer dates; if the account changes owner, the "
-                f"opportunity stays with its owner until {end.isoformat()} "
-                f"({limits.holdover_days} days after creation)."
-            )
+            holdover_until = holdover.holdover_end(opp.created_date)  # the template says it, with the date
     warnings = [
         w
         for w in opportunity_warnings(opp, today, account_transferred_on=transferred_on)
@@ -270,4 +269,6 @@ async def _describe(
         next_stages=next_stages(current) if current is not None else [],
         warnings=warnings,
         unchecked=unchecked,
+        holdover_until=holdover_until,
+        holdover_days=limits.holdover_days,
     )
