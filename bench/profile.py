@@ -29,14 +29,20 @@ from bench.processes import SECRET
 from bench.run import make_pending, reset, run_import
 from bot.standin import signer
 
-SORT = "cumulative"
-
 
 async def profile(
-    kind: str, url: str, n: int, top: int, names: list[str], big_child: str, sort: str = SORT
+    kind: str,
+    url: str,
+    n: int,
+    top: int,
+    names: list[str],
+    big_child: str,
+    sort: str = "cumulative",
+    show_sql: int = 0,
 ) -> None:
     from aiohttp.test_utils import TestServer
     from slack_bolt.request.async_request import AsyncBoltRequest
+    from sqlalchemy import event
 
     from bot.app import build_app
     from bot.deps import Deps
@@ -82,19 +88,33 @@ async def profile(
     await asyncio.sleep(0.5)
     await deps.outbox.dispatch_once()
     half = n // 2
+    statements = 0
+
+    def counted(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+        if show_sql and statements <= show_sql:
+            print(" ".join(sql.split())[:200])
+
+    engines = {deps.db.engine.sync_engine, deps.db.read_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", counted)
     cpu, wall = time.process_time(), time.perf_counter()
     for i in range(half):  # timed without the profiler (which about doubles the cost of Python calls)
         await one(i)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", counted)
     print(
-        f"## {kind}: {half} requests, {cpu / half * 1000:.2f} ms CPU each ({wall / half * 1000:.2f} ms wall)"
+        f"## {kind}: {half} requests, {cpu / half * 1000:.2f} ms CPU each "
+        f"({wall / half * 1000:.2f} ms wall), {statements / half:.1f} SQL statements each"
     )
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(half, n):
         await one(i)
     profiler.disable()
-    print(f"\nthe next {n - half} under cProfile, by {sort}:\n")
+    print(f"\nthe next {n - half} under cProfile, by {sort} time:\n")
     print(_top(profiler, top, sort))
     if kind == "click":
         await asyncio.sleep(0.2)  # replies spawned after the ack
@@ -108,12 +128,12 @@ async def profile(
         print(
             f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in)\n"
         )
-        print(_top(profiler, top))
+        print(_top(profiler, top, sort))
     await deps.db.dispose()
     await server.close()
 
 
-def _top(profiler: cProfile.Profile, top: int, sort: str = SORT) -> str:
+def _top(profiler: cProfile.Profile, top: int, sort: str) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats(sort).print_stats(top)
@@ -132,7 +152,10 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--sort", default=SORT, help="cProfile order: cumulative (default) or tottime")
+    parser.add_argument("--sql", type=int, default=0, help="print the first SQL statements timed")
+    parser.add_argument(
+        "--sort", choices=["cumulative", "tottime"], default="cumulative", help="tottime: by own time"
+    )
     args = parser.parse_args()
     scale = data.Scale(accounts=20_000, hierarchies=2_000, people=1_000, audit_events=0, opportunities=5_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,7 +170,7 @@ def main() -> None:
             run_import(url, kind, work / path)
         asyncio.run(_opportunities(url, scale, actors))
         names = [name for _id, name in roots]
-        asyncio.run(profile(args.kind, url, args.n, args.top, names, big_child, args.sort))
+        asyncio.run(profile(args.kind, url, args.n, args.top, names, big_child, args.sort, args.sql))
 
 
 async def _opportunities(url: str, scale: data.Scale, actors: list[str]) -> Any:

@@ -95,11 +95,19 @@ def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subproc
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) in MB."""
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(VmRSS, VmHWM) in MB, of the process and its children (`serve --workers N`: the workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [pid, *(int(p) for p in (children.read_text().split() if children.exists() else []))]
+    rss = hwm = 0.0
+    for each in pids:
+        fields = dict(
+            line.split(":", 1)
+            for line in Path(f"/proc/{each}/status").read_text().splitlines()
+            if ":" in line
+        )
+        rss += int(fields["VmRSS"].split()[0]) / 1024
+        hwm += int(fields["VmHWM"].split()[0]) / 1024
+    return rss, hwm
 
 
 # ---- 1. scale ---------------------------------------------------------------------------------------
@@ -577,6 +585,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--url", default=os.environ.get("GTM_BENCH_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--quick", action="store_true", help="a tenth of the data and requests")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`gtm-bot serve --workers N` (N > 1 needs PostgreSQL)"
+    )
     args = parser.parse_args()
     factor = 10 if args.quick else 1
     scale = data.Scale(
@@ -589,7 +600,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         url = f"sqlite+aiosqlite:///{work / 'bench.db'}" if args.db == "sqlite" else args.url
-        print(f"# gtm-bot benchmarks: {args.db}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        workers = f", serve --workers {args.workers}" if args.workers > 1 else ""
+        print(f"# gtm-bot benchmarks: {args.db}{workers}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {platform.platform()}")  # fmt: skip
         asyncio.run(reset(url))
@@ -650,6 +662,7 @@ def main() -> None:
                     found, _ = run_cells(label, events, workloads, names, fake, args.quick, standin_port)
                     cells += found
             serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(bot_port)]
+            serve += ["--workers", str(args.workers)] if args.workers > 1 else []
             with process(serve, env, bot_port) as server:
                 before = rss_mb(server.pid)
                 found, click_sent = run_cells(

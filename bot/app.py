@@ -8,8 +8,8 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot import features
 from bot.deps import Deps
-from bot.features.home import service as home
 from handlers import FEATURES, edge
 from handlers import errors as error_handler
 from handlers.router import CommandRouter
@@ -51,8 +51,8 @@ def build_app(deps: Deps) -> AsyncApp:
         request_verification_enabled=False,
         logger=bolt_log,
     )
-    home.register(deps)  # App Home refreshes are built when the outbox sends them, in every process
-    router = CommandRouter(deps)
+    features.wire(deps)  # flows, jobs and outbox builders: before the Slack surface that uses them
+    router = CommandRouter()
     edge.register(app, deps, router)  # before any listener: replays dropped, free text cleaned
     # Bolt tries listeners in registration order, building each matcher's arguments as it goes (~30 us
     # each): the slash-command listener goes first, so a command doesn't walk every action and view.

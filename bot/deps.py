@@ -39,7 +39,13 @@ class Deps:
     startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up
     shutdown: list[Any] = field(default_factory=list)  # async () -> None, run when the server stops
     metrics: Metrics = field(default_factory=Metrics)
+    # per-process state of the Slack surface (handlers/), by name: rendered answers, the glossary's index
+    state: dict[str, Any] = field(default_factory=dict)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        """Shared, never copied: Bolt deep-copies a request's context (holding deps) for lazy listeners."""
+        return self
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run non-durable Slack I/O (an ephemeral reply) after the ack without holding the response."""
@@ -65,10 +71,12 @@ class Deps:
         db = db if db is not None else Database(settings.database_url)
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
+        renderer = Renderer(settings.templates_dir)
+        outbox.renderer = renderer  # messages stored as template + context are rendered when sent
         return cls(
             settings=settings,
             db=db,
-            renderer=Renderer(settings.templates_dir),
+            renderer=renderer,
             client=client,
             outbox=outbox,
             clock=clock,

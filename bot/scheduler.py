@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.approvals import service
 from bot.background import BackgroundTask
+from storage.jobs import JobRepository
 from storage.models import JobRow
-from storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -49,27 +48,11 @@ async def schedule(
     session: AsyncSession, *, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
 ) -> bool:
     """Add a job unless one with this key exists (so scheduling twice is harmless); True if added."""
-    return await insert_ignore(
-        session,
-        JobRow,
-        {
-            "key": key,
-            "kind": kind,
-            "payload": payload or {},
-            "due_at": due_at,
-            "status": "pending",
-            "attempts": 0,
-        },
-        ["key"],
-    )
+    return await JobRepository(session).schedule(key=key, kind=kind, due_at=due_at, payload=payload or {})
 
 
 async def cancel(session: AsyncSession, key_prefix: str) -> None:
-    await session.execute(
-        update(JobRow)
-        .where(JobRow.key.like(key_prefix + "%"), JobRow.status == "pending")
-        .values(status="cancelled")
-    )
+    await JobRepository(session).cancel(key_prefix)
 
 
 class Scheduler(BackgroundTask):
@@ -109,25 +92,7 @@ class Scheduler(BackgroundTask):
     async def _claim(self) -> JobRow | None:
         now = self.deps.clock()
         async with self.deps.db.sessions.begin() as session:
-            candidates = (
-                await session.scalars(
-                    select(JobRow.id)
-                    .where(JobRow.status == "pending", JobRow.due_at <= now)
-                    .where(or_(JobRow.claimed_until.is_(None), JobRow.claimed_until < now))
-                    .order_by(JobRow.due_at)
-                    .limit(5)
-                )
-            ).all()
-            for job_id in candidates:
-                claimed = await session.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job_id, JobRow.status == "pending")
-                    .where(or_(JobRow.claimed_until.is_(None), JobRow.claimed_until < now))
-                    .values(claimed_by=self.worker, claimed_until=now + LEASE, attempts=JobRow.attempts + 1)
-                )
-                if claimed.rowcount:
-                    return await session.get_one(JobRow, job_id, populate_existing=True)
-        return None
+            return await JobRepository(session).claim_one(self.worker, now, now + LEASE)
 
     async def _run_one(self, job: JobRow) -> None:
         handler = self.deps.jobs.get(job.kind)
@@ -138,14 +103,10 @@ class Scheduler(BackgroundTask):
                 # Its own transactions (a sync pass commits page by page); the lease keeps other replicas off.
                 await long_job(self.deps, job)
                 async with self.deps.db.sessions.begin() as session:
-                    await session.execute(
-                        update(JobRow)
-                        .where(JobRow.id == job.id, JobRow.claimed_by == self.worker)
-                        .values(status="done", done_at=now, claimed_until=None)
-                    )
+                    await JobRepository(session).done_if_mine(job.id, self.worker, now)
                 return
             async with self.deps.db.sessions.begin() as session:
-                row = await session.get_one(JobRow, job.id)
+                row = await JobRepository(session).get(job.id)
                 if row.status != "pending" or row.claimed_by != self.worker:
                     return  # someone else took it over after our lease lapsed
                 if handler is None:
@@ -157,13 +118,9 @@ class Scheduler(BackgroundTask):
             log.exception("job %s (%s) failed", job.key, job.kind)
             backoff = timedelta(minutes=min(60, 2 ** min(job.attempts, 6)))
             async with self.deps.db.sessions.begin() as session:
-                await session.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job.id)
-                    .values(
-                        claimed_until=None,
-                        due_at=now + backoff,
-                        last_error=f"{type(exc).__name__}: {exc}"[:500],
-                        status="dead" if job.attempts >= 10 else "pending",
-                    )
+                await JobRepository(session).failed(
+                    job.id,
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                    retry_at=now + backoff,
+                    dead=job.attempts >= 10,
                 )

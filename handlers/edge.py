@@ -5,6 +5,8 @@
   and they stay free of writes (on SQLite, a write queues behind any other writer).
 - NUL (which PostgreSQL refuses in text) and the other control characters are removed from every string
   of the payload, and strings are capped in length (bot/inputs.py), so no handler needs its own patch.
+- The process's Deps go into the request's context as `deps`: Bolt hands a context key to any listener
+  that names it as a parameter, so every listener takes `deps: Deps` (see handlers/__init__.py).
 """
 
 from __future__ import annotations
@@ -28,14 +30,27 @@ Next = Callable[[], Awaitable[None]]
 LOOKUPS = frozenset({"define", "ask", "help", "stage", "owner", "segment", "requests", "holdover"})
 
 
-def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    ledger = Ledger()
+class Edge:
+    """The one middleware (Bolt builds every middleware's arguments on every request, so not two)."""
 
-    async def replayed(req: AsyncBoltRequest) -> BoltResponse | None:
+    def __init__(self, deps: Deps, router: CommandRouter) -> None:
+        self.deps = deps
+        self.router = router
+        self.ledger = Ledger()
+
+    async def middleware(self, req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
+        req.context["deps"] = self.deps
+        dropped = await self.replayed(req)
+        if dropped is not None:
+            return dropped
+        req.body = clean_payload(req.body)
+        return await next()
+
+    async def replayed(self, req: AsyncBoltRequest) -> BoltResponse | None:
         """An empty 200 for a request seen before, else None (and the request is recorded)."""
         body = req.body
         if body.get("command"):
-            sub, _, _ = router.resolve(body["command"], body.get("text", ""))
+            sub, _, _ = self.router.resolve(body["command"], body.get("text", ""))
             if sub is None or sub.name in LOOKUPS:
                 return None
         key = replay_key(body)
@@ -43,7 +58,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             return None
         now = datetime.now(UTC)  # Slack's window is wall-clock time, whatever the app's clock says
         try:
-            first = await ledger.first_time(deps.db, key, now)
+            first = await self.ledger.first_time(self.deps.db, key, now)
         except Exception as exc:
             if not is_database_error(exc):
                 raise
@@ -55,12 +70,6 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             return BoltResponse(status=200, body="")
         return None
 
-    # One middleware, not two: Bolt builds every middleware's arguments on every request.
-    async def edge(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
-        dropped = await replayed(req)
-        if dropped is not None:
-            return dropped
-        req.body = clean_payload(req.body)
-        return await next()
 
-    app.use(edge)
+def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    app.use(Edge(deps, router).middleware)

@@ -5,11 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.router import CommandRouter, Subcommand
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    async def answer(_inv: Invocation) -> Reply:
-        return router.help_reply()
-
-    router.add(Subcommand("help", "/gtm help", "List every command with one line each", answer=answer))
+    router.add(Subcommand("help", "/gtm help", "List every command with one line each", answer=router.help))

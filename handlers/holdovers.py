@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -13,70 +15,72 @@ from bot.features.directory import lookups
 from bot.features.holdovers import service as holdovers
 from bot.handbook.results import Refused
 from bot.inputs import parse_id
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
+from handlers.payloads import Click, Submitted, day, read, submitter, text
+from handlers.replies import TAMPERED, Reply, answer_form, field_error, just_ack, refused, tell_beside
+from handlers.router import CommandRouter, Invocation, Subcommand
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionSubmission(Submitted):
+    """The extension modal, submitted: its holdover (None if tampered with), the new date, the evidence."""
+
+    user_id: str = submitter()
+    holdover_id: int | None = read(lambda source: parse_id(source.metadata))
+    close_date: date | None = day("close")
+    evidence: str = text("evidence")
+
+
+async def holdover(deps: Deps, inv: Invocation) -> Reply:
+    if not inv.text:
+        return deps.renderer.message(
+            "holdovers/list.json.j2", listing=await holdovers.mine(deps, inv.user_id)
+        )
+    found = await holdovers.detail(deps, inv.user_id, inv.text)
+    if isinstance(found, Refused):
+        return refused(deps, found.reason)
+    return deps.renderer.message("holdovers/detail.json.j2", detail=found)
+
+
+async def extend_button(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
+) -> None:
+    click = Click.parse(body)
+    holdover_id = parse_id(click.value)
+    form: Any = (
+        await holdovers.extension_form(deps, click.user_id, holdover_id)
+        if holdover_id is not None
+        else Refused(TAMPERED)
+    )
+    if isinstance(form, Refused):
+        await tell_beside(respond, refused(deps, form.reason))
+        return
+    view = deps.renderer.render("holdovers/extension_modal.json.j2", form=form)
+    await client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+async def extension_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    form = ExtensionSubmission.parse(body)
+    if form.holdover_id is None:
+        await field_error(ack, "evidence", "This form was tampered with.")
+        return
+    result = await holdovers.request_extension(
+        deps,
+        user=form.user_id,
+        holdover_id=form.holdover_id,
+        close_date=form.close_date,
+        evidence=form.evidence,
+    )
+    await answer_form(ack, result, inputs=("close", "evidence"), done=partial(extension_sent, deps))
+
+
+async def extension_sent(deps: Deps, result: holdovers.ExtensionAsked) -> dict[str, Any]:
+    new_owner = await lookups.name_of(deps, result.new_owner)
+    return deps.renderer.render(
+        "holdovers/extension_sent.json.j2", request_id=result.request_id, new_owner=new_owner
+    )
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.flows[holdovers.KIND] = holdovers.ExtensionFlow()
-    holdovers.register_jobs(deps)
-    render = deps.renderer
-
-    def refused(reason: str) -> Reply:
-        return render.message(
-            "approvals/outcome.json.j2", text=reason[:1].upper() + reason[1:] + ".", icon=":no_entry:"
-        )
-
-    async def holdover(inv: Invocation) -> Reply:
-        if not inv.text:
-            return render.message("holdovers/list.json.j2", listing=await holdovers.mine(deps, inv.user_id))
-        found = await holdovers.detail(deps, inv.user_id, inv.text)
-        if isinstance(found, Refused):
-            return refused(found.reason)
-        return render.message("holdovers/detail.json.j2", detail=found)
-
-    async def extend_button(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
-        holdover_id = parse_id(str(body["actions"][0].get("value", "")))
-        form: Any = (
-            await holdovers.extension_form(deps, body["user"]["id"], holdover_id)
-            if holdover_id is not None
-            else Refused("that button isn't one I made")
-        )
-        if isinstance(form, Refused):
-            await respond(replace_original=False, response_type="ephemeral", **refused(form.reason))
-            return
-        view = render.render("holdovers/extension_modal.json.j2", form=form)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    async def extension_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body["view"]
-        values = view["state"]["values"]
-        holdover_id = parse_id(str(view.get("private_metadata", "")))
-        picked = (values.get("close", {}).get("value", {}) or {}).get("selected_date")
-        evidence = (values.get("evidence", {}).get("value", {}) or {}).get("value") or ""
-        try:
-            close = date.fromisoformat(picked) if picked else None
-        except ValueError:
-            close = None
-        if holdover_id is None:
-            await ack(response_action="errors", errors={"evidence": "This form was tampered with."})
-            return
-        result = await holdovers.request_extension(
-            deps, user=body["user"]["id"], holdover_id=holdover_id, close_date=close, evidence=evidence
-        )
-        if isinstance(result, Refused):
-            block = "evidence" if result.field == "evidence" else "close"
-            text = result.reason[:1].upper() + result.reason[1:]
-            await ack(response_action="errors", errors={block: text[:150]})
-            return
-        await ack(
-            response_action="update",
-            view=render.render(
-                "holdovers/extension_sent.json.j2",
-                request_id=result.request_id,
-                new_owner=await lookups.name_of(deps, result.new_owner),
-            ),
-        )
-
     router.add(
         Subcommand(
             "holdover",

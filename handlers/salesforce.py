@@ -14,7 +14,8 @@ from bot.features.salesforce import jobs as salesforce
 from bot.features.stages import lookup
 from bot.handbook import ownership as rules
 from bot.handbook.results import Refused
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand
+from handlers.replies import Reply, say
+from handlers.router import CommandRouter, Invocation, Subcommand
 
 # Lightning (/lightning/r/Account/001.../view) and Classic (/001...) record links.
 LIGHTNING = re.compile(r"/lightning/r/(Account|Opportunity)/([A-Za-z0-9]{15,18})(?:/|$)")
@@ -59,29 +60,29 @@ async def unfurl_blocks(deps: Deps, user_id: str, url: str) -> list[dict[str, An
     )["blocks"]
 
 
+async def drift(deps: Deps, inv: Invocation) -> Reply:
+    lines = await salesforce.drift_for(deps, inv.user_id)
+    if isinstance(lines, Refused):
+        return say(deps, lines.reason)
+    return deps.renderer.message(
+        "salesforce/drift.json.j2",
+        lines=lines,
+        heading="Open owner changes made in Salesforce that break the handbook",
+        section_url=rules.section("account_ownership"),
+    )
+
+
+async def link_shared(event: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    unfurls: dict[str, Any] = {}
+    for link in event.get("links", [])[:5]:
+        blocks = await unfurl_blocks(deps, str(event.get("user", "")), str(link.get("url", "")))
+        if blocks:
+            unfurls[link["url"]] = {"blocks": blocks}
+    if unfurls:
+        await client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
+
+
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    salesforce.wire(deps)
-
-    async def drift(inv: Invocation) -> Reply:
-        lines = await salesforce.drift_for(deps, inv.user_id)
-        if isinstance(lines, Refused):
-            return router.say(lines.reason)
-        return deps.renderer.message(
-            "salesforce/drift.json.j2",
-            lines=lines,
-            heading="Open owner changes made in Salesforce that break the handbook",
-            section_url=rules.section("account_ownership"),
-        )
-
-    async def link_shared(event: dict[str, Any], client: AsyncWebClient) -> None:
-        unfurls: dict[str, Any] = {}
-        for link in event.get("links", [])[:5]:
-            blocks = await unfurl_blocks(deps, str(event.get("user", "")), str(link.get("url", "")))
-            if blocks:
-                unfurls[link["url"]] = {"blocks": blocks}
-        if unfurls:
-            await client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
-
     router.add(
         Subcommand(
             "drift",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -11,7 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.features.stages import forms, lookup
 from bot.handbook.stages import thresholds
-from handlers.router import CommandRouter, Invocation, Reply, Subcommand, just_ack
+from handlers.payloads import Clicked, read
+from handlers.replies import Reply, just_ack
+from handlers.router import CommandRouter, Invocation, Subcommand
 
 RENDERED_ANSWERS = 256  # distinct handbook answers kept rendered (they never change while the bot runs)
 ANSWER_TEMPLATES: dict[type, str] = {
@@ -22,10 +25,12 @@ ANSWER_TEMPLATES: dict[type, str] = {
     lookup.Choices: "stages/choices.json.j2",
     lookup.NotFound: "stages/not_found.json.j2",
 }
+RENDERED = "stages.rendered"  # deps.state: handbook answers by text, rendered once
 
 
+# ---- payloads ---------------------------------------------------------------------------------------------
 def form_values(view: dict[str, Any]) -> forms.Form:
-    """Slack's view state as {block_id: text or None}, whatever the input element."""
+    """A stage modal's state as {block_id: text or None}, whatever the input element."""
     values: forms.Form = {}
     for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
         for action in actions.values():
@@ -34,6 +39,32 @@ def form_values(view: dict[str, Any]) -> forms.Form:
                 option.get("value") or action.get("selected_date") or action.get("value") or None
             )
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class NameKindSwitch(Clicked):
+    """The name modal's "what are you naming" select, changed."""
+
+    kind: forms.NameKind = read(lambda click: forms.name_kind(click.picked or click.value or None))
+    view_id: str | None = read(lambda click: click.modal.id)
+    view_hash: str | None = read(lambda click: click.modal.hash)
+
+
+# ---- /gtm stage and the modals --------------------------------------------------------------------------
+async def stage(deps: Deps, inv: Invocation) -> Reply:
+    key = inv.text.strip()
+    rendered: OrderedDict[str, Reply] = deps.state[RENDERED]
+    reply = rendered.get(key)
+    if reply is not None:
+        return reply
+    answer = lookup.handbook_answer(key)
+    if answer is None:  # an opportunity: who asks and the directory decide the answer
+        answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
+        return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+    reply = rendered[key] = deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
+    if len(rendered) > RENDERED_ANSWERS:
+        rendered.popitem(last=False)
+    return reply
 
 
 def name_modal(deps: Deps, kind: forms.NameKind) -> dict[str, Any]:
@@ -46,35 +77,54 @@ def name_modal(deps: Deps, kind: forms.NameKind) -> dict[str, Any]:
     )
 
 
+async def open_sao(deps: Deps, inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+    view = deps.renderer.render("stages/sao_modal.json.j2", next_step_days=thresholds().next_step_days)
+    await client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+async def open_name(deps: Deps, inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+    kind = forms.name_kind(inv.text.strip().lower().replace(" ", "_").replace("-", "_"))
+    await client.views_open(trigger_id=inv.trigger_id, view=name_modal(deps, kind))
+
+
+async def open_type(deps: Deps, inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
+    view = deps.renderer.render("stages/type_modal.json.j2", parent_types=forms.PARENT_TYPES)
+    await client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+async def switch_name_kind(body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    switch = NameKindSwitch.parse(body)
+    await client.views_update(
+        view_id=switch.view_id, hash=switch.view_hash, view=name_modal(deps, switch.kind)
+    )
+
+
+async def checked(ack: AsyncAck, deps: Deps, outcome: Any, template: str) -> None:
+    """A checked form: its errors under the inputs, or the modal turned into its result."""
+    if outcome.errors:
+        await ack(response_action="errors", errors=outcome.errors)
+        return
+    await ack(response_action="update", view=deps.renderer.render(template, outcome=outcome))
+
+
+async def submit_sao(ack: AsyncAck, view: dict[str, Any], deps: Deps) -> None:
+    outcome = forms.check_sao_form(form_values(view), deps.clock().date())
+    await checked(ack, deps, outcome, "stages/sao_result.json.j2")
+
+
+async def submit_name(ack: AsyncAck, view: dict[str, Any], deps: Deps) -> None:
+    form = form_values(view)
+    if not form.get(forms.NAME_KIND):  # the select is always set; the metadata is a fallback
+        form[forms.NAME_KIND] = view.get("private_metadata") or None
+    await checked(ack, deps, forms.build_name_form(form), "stages/name_result.json.j2")
+
+
+async def submit_type(ack: AsyncAck, view: dict[str, Any], deps: Deps) -> None:
+    await checked(ack, deps, forms.check_type_form(form_values(view)), "stages/type_result.json.j2")
+
+
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    rendered: OrderedDict[str, Reply] = OrderedDict()  # handbook answers by text, rendered once
-
-    async def stage(inv: Invocation) -> Reply:
-        key = inv.text.strip()
-        reply = rendered.get(key)
-        if reply is not None:
-            return reply
-        answer = lookup.handbook_answer(key)
-        if answer is None:  # an opportunity: who asks and the directory decide the answer
-            answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
-            return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
-        reply = rendered[key] = deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
-        if len(rendered) > RENDERED_ANSWERS:
-            rendered.popitem(last=False)
-        return reply
-
-    async def open_sao(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
-        view = deps.renderer.render("stages/sao_modal.json.j2", next_step_days=thresholds().next_step_days)
-        await client.views_open(trigger_id=inv.trigger_id, view=view)
-
-    async def open_name(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
-        kind = forms.name_kind(inv.text.strip().lower().replace(" ", "_").replace("-", "_"))
-        await client.views_open(trigger_id=inv.trigger_id, view=name_modal(deps, kind))
-
-    async def open_type(inv: Invocation, client: AsyncWebClient, _respond: AsyncRespond) -> None:
-        view = deps.renderer.render("stages/type_modal.json.j2", parent_types=forms.PARENT_TYPES)
-        await client.views_open(trigger_id=inv.trigger_id, view=view)
-
+    deps.state[RENDERED] = OrderedDict()
     router.add(
         Subcommand(
             "stage",
@@ -97,43 +147,7 @@ def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
             "type", "/gtm type", "An opportunity's type, add-on parent rules and Upside IACV", lazy=open_type
         )
     )
-
-    async def switch_name_kind(body: dict[str, Any], client: AsyncWebClient) -> None:
-        action = body["actions"][0]
-        picked = (action.get("selected_option") or {}).get("value") or action.get("value")
-        view = body.get("view") or {}
-        await client.views_update(
-            view_id=view.get("id"), hash=view.get("hash"), view=name_modal(deps, forms.name_kind(picked))
-        )
-
     app.action("stages.name_kind")(ack=just_ack, lazy=[switch_name_kind])
-
-    @app.view("stages.sao")
-    async def submit_sao(ack: AsyncAck, view: dict[str, Any]) -> None:
-        outcome = forms.check_sao_form(form_values(view), deps.clock().date())
-        if outcome.errors:
-            await ack(response_action="errors", errors=outcome.errors)
-            return
-        result = deps.renderer.render("stages/sao_result.json.j2", outcome=outcome)
-        await ack(response_action="update", view=result)
-
-    @app.view("stages.name")
-    async def submit_name(ack: AsyncAck, view: dict[str, Any]) -> None:
-        form = form_values(view)
-        if not form.get(forms.NAME_KIND):  # the select is always set; the metadata is a fallback
-            form[forms.NAME_KIND] = view.get("private_metadata") or None
-        outcome = forms.build_name_form(form)
-        if outcome.errors:
-            await ack(response_action="errors", errors=outcome.errors)
-            return
-        result = deps.renderer.render("stages/name_result.json.j2", outcome=outcome)
-        await ack(response_action="update", view=result)
-
-    @app.view("stages.type")
-    async def submit_type(ack: AsyncAck, view: dict[str, Any]) -> None:
-        outcome = forms.check_type_form(form_values(view))
-        if outcome.errors:
-            await ack(response_action="errors", errors=outcome.errors)
-            return
-        result = deps.renderer.render("stages/type_result.json.j2", outcome=outcome)
-        await ack(response_action="update", view=result)
+    app.view("stages.sao")(submit_sao)
+    app.view("stages.name")(submit_name)
+    app.view("stages.type")(submit_type)

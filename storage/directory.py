@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, event, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
 from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
@@ -256,6 +258,17 @@ class PeopleCache(Protocol):
     ) -> dict[str, Person]: ...
 
 
+_MEMO = "directory_reads"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_reads(session: Session) -> None:
+    """What one transaction read is not kept for the next one on the same session."""
+    for reads in (session.info.get(_MEMO) or {}).values():
+        reads.clear()
+
+
 class DirectoryRepository:
     def __init__(self, session: AsyncSession, people_cache: PeopleCache | None = None) -> None:
         self.session = session
@@ -264,6 +277,13 @@ class DirectoryRepository:
         # primary-key read), instead of a query per person; a transaction that writes people reads its own.
         self.people_cache = people_cache
         self._people: dict[str, Person] | None = None
+        # Versions, hierarchies and named counts read in this transaction (a click's re-check, then its
+        # transfer), kept on the session so that every write to the directory, through any repository,
+        # forgets them (each write bumps a version: bump_version).
+        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}})
+        self._tokens: dict[str, str | None] = memo["tokens"]
+        self._hierarchies: dict[str, list[Account]] = memo["hierarchies"]
+        self._named: dict[str, int] = memo["named"]
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -344,10 +364,18 @@ class DirectoryRepository:
         rows = [{"name": name, "token": uuid.uuid4().hex} for name in sorted(set(names))]
         await upsert_many(self.session, DirectoryVersionRow, rows, ["name"])
         self._versions = None
+        self._tokens.clear()
+        self._hierarchies.clear()
+        self._named.clear()
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
-        """The tokens of these versions (a name never bumped is absent): one primary-key read."""
-        return {name: token for name, token in await self.session.execute(VERSIONS, {"names": list(names)})}
+        """The tokens of these versions (a name never bumped is absent): one primary-key read, once per
+        name in this repository until it bumps a version."""
+        missing = [name for name in names if name not in self._tokens]
+        if missing:
+            found = {n: t for n, t in await self.session.execute(VERSIONS, {"names": missing})}
+            self._tokens.update((name, found.get(name)) for name in missing)
+        return {name: token for name in names if (token := self._tokens[name]) is not None}
 
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
@@ -392,6 +420,10 @@ class DirectoryRepository:
         return len(changed)
 
     async def account(self, account_id: str) -> Account | None:
+        for members in self._hierarchies.values():
+            for account in members:
+                if account.account_id == account_id:
+                    return account
         row = (
             await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.account_id == account_id))
         ).first()
@@ -402,10 +434,13 @@ class DirectoryRepository:
         return accounts_from_rows(await self.session.execute(HIERARCHY, {"root": root_id}))
 
     async def hierarchy_of(self, account_id: str) -> list[Account]:
-        """Every account under the same ultimate parent as this one (one indexed query)."""
-        root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
-        rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
-        return [to_account(r) for r in rows]
+        """Every account under the same ultimate parent as this one (one indexed query, once for each
+        account in a transaction until it writes to the directory)."""
+        if account_id not in self._hierarchies:
+            root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
+            rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
+            self._hierarchies[account_id] = [to_account(r) for r in rows]
+        return list(self._hierarchies[account_id])
 
     async def account_names(self) -> list[tuple[str, str, bool]]:
         """(account_id, name, public_sector) of every account, for the forgiving name matcher."""
@@ -422,18 +457,20 @@ class DirectoryRepository:
         return [(a, n, bool(p), r) for a, n, p, r in result]
 
     async def named_count(self, owner: str) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(AccountRow)
-                .where(AccountRow.owner == owner, AccountRow.named)
+        if owner not in self._named:
+            self._named[owner] = int(
+                await self.session.scalar(
+                    select(func.count())
+                    .select_from(AccountRow)
+                    .where(AccountRow.owner == owner, AccountRow.named)
+                )
+                or 0
             )
-            or 0
-        )
+        return self._named[owner]
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:
         # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
-        ids, roots = list(account_ids), set()
+        ids, roots, known = list(account_ids), set(), dict(self._hierarchies)
         for start in range(0, len(ids), CHUNK):
             roots.update(
                 await self.session.scalars(
@@ -444,6 +481,11 @@ class DirectoryRepository:
                 )
             )
         await self.touch_hierarchies(roots)
+        moved = set(ids)  # the hierarchies read before stay known, with the new owner
+        self._hierarchies.update(
+            (key, [dataclasses.replace(a, owner=owner) if a.account_id in moved else a for a in members])
+            for key, members in known.items()
+        )
 
     async def touch_hierarchies(self, root_ids: Iterable[str | None]) -> None:
         """Something inside these hierarchies changed (an owner, a count, an address)."""

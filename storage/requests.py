@@ -9,26 +9,29 @@ from typing import Any
 from sqlalchemy import desc, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AccountRow, AuditRow, DecisionRow, OutboxRow, RequestRow, StepApproverRow, StepRow
+from storage import batched
+from storage.models import AccountRow, AuditRow, DecisionRow, RequestRow, StepApproverRow, StepRow
+from storage.outbox import OutboxRepository
 
 
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         # Read once per transaction: a decision asks for a step's approvers and decisions several times
-        # (checks, the cards, the flow); add_decision forgets the step's decisions.
+        # (checks, the cards, the flow); add_decision adds to what was read.
         self._approvers: dict[int, list[str]] = {}
         self._decisions: dict[int, list[DecisionRow]] = {}
 
     async def lock(self, request_id: int) -> RequestRow | None:
         """Take the request's write lock first (a version bump), so decisions on it run one at a time
         on PostgreSQL (row lock) and SQLite (the writer lock, taken before anything is read)."""
-        result = await self.session.execute(
-            update(RequestRow).where(RequestRow.id == request_id).values(version=RequestRow.version + 1)
+        return await self.session.scalar(
+            update(RequestRow)
+            .where(RequestRow.id == request_id)
+            .values(version=RequestRow.version + 1)
+            .returning(RequestRow),  # the row as locked, in the same statement
+            execution_options={"populate_existing": True},
         )
-        if not result.rowcount:
-            return None
-        return await self.session.get(RequestRow, request_id, populate_existing=True)
 
     async def get(self, request_id: int) -> RequestRow | None:
         return await self.session.get(RequestRow, request_id)
@@ -73,12 +76,15 @@ class RequestRepository:
     async def add_decision(self, decision: DecisionRow) -> None:
         self.session.add(decision)
         await self.session.flush()
-        self._decisions.pop(decision.step_id, None)
+        if decision.step_id in self._decisions:
+            self._decisions[decision.step_id].append(decision)
 
     async def audit(
         self, request_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime
     ) -> None:
-        self.session.add(AuditRow(request_id=request_id, actor=actor, action=action, detail=detail, at=at))
+        """Written with the transaction's other audit events in one statement when it commits."""
+        row = {"request_id": request_id, "actor": actor, "action": action, "detail": detail, "at": at}
+        batched.add(self.session, AuditRow.__table__, row)
 
     async def timeline(self, request_id: int) -> list[AuditRow]:
         rows = await self.session.scalars(
@@ -147,10 +153,9 @@ class RequestRepository:
         )
         return list(rows)
 
-    async def has_outbox_ref(self, ref_key: str) -> bool:
-        """Whether a message was (or will be) posted under `ref_key`, so it can be updated."""
-        found = await self.session.scalar(select(OutboxRow.id).where(OutboxRow.ref_key == ref_key).limit(1))
-        return found is not None
+    async def posted_refs(self, ref_keys: list[str]) -> set[str]:
+        """Which of `ref_keys` name a message that was (or will be) posted, so it can be updated."""
+        return await OutboxRepository(self.session).with_refs(ref_keys)
 
     async def approvers(self, step_id: int) -> list[str]:
         if step_id not in self._approvers:

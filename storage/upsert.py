@@ -10,9 +10,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(model)
+
+
+# upsert_many's statements, built once each: `excluded` and the SET clause cost more than a small write.
+_upserts: dict[tuple[Any, ...], Any] = {}
 
 
 async def insert_ignore(
@@ -43,17 +50,20 @@ async def upsert_many(
         return
     table = model.__table__
     columns = [c for c in rows[0] if c not in keys]
-    stmt = _insert(session, table)
-    # `keep_when_null` columns keep the stored value when the new row leaves them empty.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={
-            c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
-            if c in keep_when_null
-            else getattr(stmt.excluded, c)
-            for c in columns
-        },
-    )
+    cache_key = (_dialect(session), table.name, tuple(keys), tuple(columns), tuple(keep_when_null))
+    stmt = _upserts.get(cache_key)
+    if stmt is None:
+        stmt = _insert(session, table)
+        # `keep_when_null` columns keep the stored value when the new row leaves them empty.
+        stmt = _upserts[cache_key] = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={
+                c: func.coalesce(getattr(stmt.excluded, c), table.c[c])
+                if c in keep_when_null
+                else getattr(stmt.excluded, c)
+                for c in columns
+            },
+        )
     batch = 5000
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]

@@ -177,6 +177,7 @@ async def test_queue_lists_reviews_by_region_for_sales_ops_only(
     assert "A-TINY" in export.text and "94105 CA US" in export.text
     assert len(export.json["blocks"]) <= 50
     assert "A-TINY" not in (await slack.command("review export EMEA", "U0OPS1")).text
+    assert "A-TINY" in (await slack.command("review export us-east", "U0OPS1")).text  # any case
     await slack.click("U0OPS1", "review.export", "all")
     posted = (await standin.wait_for("response_url", lambda c: c.args["key"] == "U0OPS1"))[0]
     assert "A-TINY" in visible_text(posted.args)

@@ -16,13 +16,13 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.background import BackgroundTask
+from bot.render import Renderer
 from storage.db import Database
-from storage.models import MessageRefRow, OutboxRow
-from storage.upsert import insert_ignore, upsert_many
+from storage.models import OutboxRow
+from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +70,10 @@ async def enqueue(
     payload: dict[str, Any],
     now: datetime,
     ref_key: str | None = None,
-) -> bool:
-    """Add a Slack call to the outbox inside the caller's transaction. The same `key` twice is one row."""
-    return await insert_ignore(
-        session,
-        OutboxRow,
-        {
-            "dedupe_key": key,
-            "method": method,
-            "payload": payload,
-            "ref_key": ref_key,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-        ["dedupe_key"],
-    )
+) -> None:
+    """Add a Slack call to the outbox inside the caller's transaction (written when it commits, with the
+    transaction's other new rows in one statement). The same `key` twice is one row."""
+    OutboxRepository(session).add(key=key, method=method, payload=payload, now=now, ref_key=ref_key)
 
 
 class Outbox(BackgroundTask):
@@ -111,6 +98,9 @@ class Outbox(BackgroundTask):
         self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
+        # Messages stored as what to render (a payload's "render": a template and its JSON context,
+        # bot/approvals/service.py Context.stored_message) become blocks when sent; set by Deps.build.
+        self.renderer: Renderer | None = None
 
     def kick(self) -> None:
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
@@ -139,29 +129,9 @@ class Outbox(BackgroundTask):
                 await asyncio.wait(pending, timeout=5)
 
     async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:
-        busy = sorted(self._busy_keys)
+        busy = sorted(self._busy_keys)  # a card's next update waits for the one being sent (order per card)
         async with self.db.sessions.begin() as session:
-            query = (
-                select(OutboxRow.id)
-                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
-                .where(or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                .order_by(OutboxRow.id)
-                .limit(limit)
-            )
-            if busy:  # a card's next update waits for the one being sent (order per card only)
-                query = query.where(or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy)))
-            due = (await session.scalars(query)).all()
-            claimed: list[OutboxRow] = []
-            for row_id in due:
-                result = await session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
-                    .where(or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-                    .values(claimed_until=now + LEASE)
-                )
-                if result.rowcount:
-                    claimed.append(await session.get_one(OutboxRow, row_id))
-            return claimed
+            return await OutboxRepository(session).claim(now, now + LEASE, limit, busy)
 
     async def dispatch_once(self, limit: int = 50) -> int:
         """Send what is due now and wait for those sends; returns how many rows were attempted."""
@@ -220,17 +190,11 @@ class Outbox(BackgroundTask):
         is counted here, before the call: a send cut short by a crash is still known to have been tried."""
         token, renewed = row.claimed_until, self.clock() + LEASE
         async with self.db.sessions.begin() as session:
-            result = await session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.claimed_until == token
-                )
-                .values(claimed_until=renewed, attempts=row.attempts + 1)
-            )
+            ours = await OutboxRepository(session).renew(row.id, token, renewed, row.attempts + 1)
         row.claimed_until = renewed
-        if result.rowcount:
+        if ours:
             row.attempts += 1
-        return bool(result.rowcount)
+        return ours
 
     async def drain(self, rounds: int = 500) -> None:
         """Send everything due now, including what this process's dispatcher is sending (tests, shutdown)."""
@@ -256,27 +220,28 @@ class Outbox(BackgroundTask):
                 await self._sent(row, {})
             return
         payload = dict(row.payload)
+        ref = None
         try:
-            if row.method == "chat.update":
+            if row.ref_key and (row.method == "chat.update" or row.method in self.builders):
                 async with self.db.reads() as session:  # read-only: not behind the writers' lock
-                    ref = await session.get(MessageRefRow, row.ref_key) if row.ref_key else None
-                    newer = await session.scalar(
-                        select(OutboxRow.id)
-                        .where(
-                            OutboxRow.ref_key == row.ref_key,
-                            OutboxRow.method == "chat.update",
-                            OutboxRow.id > row.id,
-                            OutboxRow.status == "sent",
-                        )
-                        .limit(1)
-                    )
-                if newer is not None:  # a later state of this card is already shown: never roll it back
+                    repo = OutboxRepository(session)
+                    ref = await repo.message_ref(row.ref_key) if row.method == "chat.update" else None
+                    newer = await repo.superseded(row)
+                # A later state of this card (or a later App Home refresh) is shown or on its way: this one
+                # is skipped, so a burst of clicks sends each card's newest state once, never an older one.
+                if newer:
                     await self._sent(row, {})
                     return
+            if row.method == "chat.update":
                 if ref is None:  # waiting for the post is not a failed attempt
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
                 payload.update(channel=ref.channel, ts=ref.ts)
+            if "render" in payload:
+                if self.renderer is None:
+                    raise LookupError("no renderer for stored messages in this process")
+                stored = payload.pop("render")
+                payload.update(self.renderer.message(stored["template"], **stored["context"]))
             method = row.method
             builder = self.builders.get(method)
             if builder is not None:
@@ -340,21 +305,11 @@ class Outbox(BackgroundTask):
 
     async def _sent(self, row: OutboxRow, data: dict[str, Any]) -> None:
         now = self.clock()
+        posted = (
+            (data["channel"], data["ts"]) if row.method == "chat.postMessage" and data.get("ts") else None
+        )
         async with self.db.sessions.begin() as session:
-            if row.method == "chat.postMessage" and row.ref_key and data.get("ts"):
-                await upsert_many(
-                    session,
-                    MessageRefRow,
-                    [{"key": row.ref_key, "channel": data["channel"], "ts": data["ts"]}],
-                    ["key"],
-                )
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row.id)
-                .values(
-                    status="sent", sent_at=now, attempts=row.attempts, claimed_until=None, last_error=None
-                )
-            )
+            await OutboxRepository(session).sent(row, now, posted)
 
     async def _retry(
         self, row: OutboxRow, error: str, delay: timedelta | None, *, count: bool = True
@@ -364,14 +319,10 @@ class Outbox(BackgroundTask):
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)
         async with self.db.sessions.begin() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row.id)
-                .values(
-                    status="dead" if dead else "pending",
-                    attempts=attempts,
-                    last_error=error,
-                    claimed_until=None,
-                    next_attempt_at=self.clock() + (delay or timedelta()),
-                )
+            await OutboxRepository(session).retry(
+                row.id,
+                attempts=attempts,
+                error=error,
+                next_attempt_at=self.clock() + (delay or timedelta()),
+                dead=dead,
             )

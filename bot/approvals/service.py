@@ -8,9 +8,10 @@ the flow's business (ownership, escalation, review...): flows register by reques
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -155,6 +156,7 @@ class Context:
                 key=f"home:{user}:{uuid.uuid4().hex}",
                 method=HOME_REFRESH,
                 payload={"user_id": user},
+                ref_key=f"home:{user}",  # in order per person; a newer refresh supersedes waiting ones
                 now=self.now,
             )
 
@@ -182,7 +184,7 @@ class Context:
             context = await self.shown_to(user, request, context)
         if about is not None and not may_see(await self.directory.person(user), about):
             context = redact(context, [about.name])
-        message = self.deps.renderer.message(template, **context)
+        message = self.stored_message(template, context)
         await outbox.enqueue(
             self.session,
             key=key,
@@ -249,7 +251,7 @@ class Context:
             "request_id": request.id,
             "step_id": step.id,
             "kind": flow.label,
-            "card": card,
+            "card": json.loads(json.dumps(asdict(card), default=str)),  # plain JSON: stored to render later
             "requester": names.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
@@ -265,43 +267,48 @@ class Context:
                     "verb": past_tense(flow, step.name, Verdict(d.decision)),
                     "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,
-                    "at": d.at,
+                    "at": d.at.isoformat(),
                 }
                 for d in decisions
             ],
         }
 
-    async def post_card(self, request: RequestRow, step: StepRow, approver: str) -> None:
-        message = self.deps.renderer.message(
-            "approvals/card.json.j2", **await self.card_context(request, step, approver)
-        )
+    def stored_message(self, template: str, context: dict[str, Any]) -> dict[str, Any]:
+        """A message for the outbox: stored as its template and context and rendered when sent (after
+        the ack), or rendered now when the context would not read back the same from JSON (dates,
+        dataclasses, tuples)."""
+        try:
+            stored = json.loads(json.dumps(context))
+        except (TypeError, ValueError):
+            stored = None
+        if stored != context:
+            return self.deps.renderer.message(template, **context)
+        return {"render": {"template": template, "context": stored}}
+
+    async def _card(self, request: RequestRow, step: StepRow, approver: str, key_suffix: str = "") -> None:
+        """The approver's card of this step as it reads now: posted (no `key_suffix`), else updated in
+        place under the dedupe key `card:STEP:APPROVER:SUFFIX`, so each state is written once."""
+        context = await self.card_context(request, step, approver)
+        message = self.stored_message("approvals/card.json.j2", context)
         ref = f"card:{step.id}:{approver}"
         await outbox.enqueue(
             self.session,
-            key=ref,
-            method="chat.postMessage",
-            payload={"channel": approver, **message},
+            key=f"{ref}:{key_suffix}" if key_suffix else ref,
+            method="chat.update" if key_suffix else "chat.postMessage",
+            payload=message if key_suffix else {"channel": approver, **message},
             ref_key=ref,
             now=self.now,
         )
+
+    async def post_card(self, request: RequestRow, step: StepRow, approver: str) -> None:
+        await self._card(request, step, approver)
 
     async def update_cards(self, request: RequestRow, step: StepRow, *, only: str | None = None) -> None:
         """Rewrite the step's cards in place (no buttons once decided); keyed by state so it happens once."""
         approvers = [only] if only else await self.repo.approvers(step.id)
         decisions = len(await self.repo.decisions(step.id))
         for approver in approvers:
-            message = self.deps.renderer.message(
-                "approvals/card.json.j2", **await self.card_context(request, step, approver)
-            )
-            ref = f"card:{step.id}:{approver}"
-            await outbox.enqueue(
-                self.session,
-                key=f"{ref}:{step.state}:{decisions}",
-                method="chat.update",
-                payload=message,
-                ref_key=ref,
-                now=self.now,
-            )
+            await self._card(request, step, approver, f"{step.state}:{decisions}")
 
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
         """Close the request; every card of it (each step, each approver) and the requester's copy are
@@ -311,26 +318,20 @@ class Context:
         await self.audit(request, status.value, **detail)
         self.cards_final = True
         await self.touch(request.requester)
-        for step in await self.repo.steps(request.id):
-            for approver in await self.repo.approvers(step.id):
-                await self.touch(approver)
-                ref = f"card:{step.id}:{approver}"
-                if not await self.repo.has_outbox_ref(ref):
-                    continue
-                message = self.deps.renderer.message(
-                    "approvals/card.json.j2", **await self.card_context(request, step, approver)
-                )
-                await outbox.enqueue(
-                    self.session,
-                    key=f"{ref}:final:{status.value}",
-                    method="chat.update",
-                    payload=message,
-                    ref_key=ref,
-                    now=self.now,
-                )
+        cards = [
+            (step, approver)
+            for step in await self.repo.steps(request.id)
+            for approver in await self.repo.approvers(step.id)
+        ]
         ref = f"requested:{request.id}"
-        if await self.repo.has_outbox_ref(ref):
-            message = self.deps.renderer.message("approvals/closed_note.json.j2", request=request)
+        posted = await self.repo.posted_refs([ref, *(f"card:{step.id}:{a}" for step, a in cards)])
+        for step, approver in cards:
+            await self.touch(approver)
+            if f"card:{step.id}:{approver}" in posted:
+                await self._card(request, step, approver, f"final:{status.value}")
+        if ref in posted:
+            closed = {"id": request.id, "status": request.status, "summary": request.summary}
+            message = self.stored_message("approvals/closed_note.json.j2", {"request": closed})
             await outbox.enqueue(
                 self.session,
                 key=f"{ref}:{status.value}",

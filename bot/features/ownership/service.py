@@ -61,7 +61,7 @@ async def name_index(repo: DirectoryRepository) -> AccountNameIndex:
 
 
 async def regions(repo: DirectoryRepository) -> list[Region]:
-    version = (await repo.versions()).get("org")
+    version = (await repo.versions_of(["org"])).get("org")  # one row, not every hierarchy's version
     if _cache.regions is not None and version is not None and _cache.regions[0] == version:
         return _cache.regions[1]
     found = await repo.regions()

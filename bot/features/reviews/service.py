@@ -421,7 +421,8 @@ class Queue:
     by_region: list[tuple[str, int, int]]  # region, waiting for a decision, approved for Q1
 
 
-async def queue(deps: Deps, viewer_id: str) -> Queue | Refused:
+async def queue(deps: Deps, viewer_id: str, region: str = "") -> Queue | Refused:
+    """The reviews Sales Ops see, in one region when `region` is given (any case)."""
     async with reading(deps, viewer_id) as ctx:
         viewer = await ctx.directory.person(viewer_id)
         if not is_sales_ops(viewer):
@@ -433,6 +434,8 @@ async def queue(deps: Deps, viewer_id: str) -> Queue | Refused:
     for r in requests:
         p = ReviewPayload.of(r)
         if p.public_sector and not may_see(viewer, PUBLIC):
+            continue
+        if region and p.region.casefold() != region.casefold():
             continue
         step = pending_steps.get(r.id)
         rows.append(
