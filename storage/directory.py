@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, event, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -120,6 +121,51 @@ def root_version(root_id: str | None) -> str:
     return "root:" + hashlib.blake2b((root_id or "").encode(), digest_size=12).hexdigest()
 
 
+TYPES = {t.value: t for t in AccountType}
+
+
+def accounts_from_rows(rows: Iterable[Sequence[Any]]) -> list[Account]:
+    """Rows of ACCOUNT_COLUMNS (in that order) as Accounts, like to_account, with each repeated value (a
+    parent id, an owner, a website, an address, a count) one shared object across the rows: a read cache
+    keeps tens of thousands of these (bot/features/directory/cache.py)."""
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
+    addresses: dict[tuple[str | None, str | None], Address] = {(None, None): NO_ADDRESS}
+
+    def address(country: str | None, state: str | None) -> Address:
+        found = addresses.get((country, state))
+        if found is None:
+            found = addresses[(country, state)] = Address(country, state)
+        return found
+
+    found: list[Account] = []
+    for row in rows:
+        (account_id, name, parent_id, owner, type_, named, website, datafox, zoominfo, override,
+         oc, os_, dc, ds, zc, zs, sc, ss, bc, bs, public, sdr) = row[:22]  # fmt: skip
+        found.append(
+            Account(
+                share(account_id, account_id),
+                name,
+                share(parent_id, parent_id),
+                share(owner, owner),
+                TYPES[type_] if type_ else None,
+                named if named is None else bool(named),
+                share(website, website),
+                share(datafox, datafox),
+                share(zoominfo, zoominfo),
+                share(override, override),
+                address(oc, os_),
+                address(dc, ds),
+                address(zc, zs),
+                address(sc, ss),
+                address(bc, bs),
+                public if public is None else bool(public),
+                share(sdr, sdr),
+            )
+        )
+    return found
+
+
 # Built once: a look-up runs these with parameters, skipping SQLAlchemy's per-call construction.
 VERSIONS = select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
     DirectoryVersionRow.name.in_(bindparam("names", expanding=True))
@@ -132,24 +178,76 @@ OPPORTUNITIES_OF = (
 )
 
 
+def _columns(columns: Sequence[Any]) -> str:
+    return ", ".join(c.name for c in columns)
+
+
+# The same statements as plain SQLite text, for InlineDirectoryReads ("{}": one ? per value).
+INLINE_VERSIONS = "SELECT name, token FROM directory_versions WHERE name IN ({})"
+INLINE_HIERARCHY = f"SELECT {_columns(ACCOUNT_COLUMNS)} FROM accounts WHERE root_id = ?"  # noqa: S608
+INLINE_OPPORTUNITIES = (
+    f"SELECT {_columns(OPPORTUNITY_COLUMNS)} FROM opportunities "  # noqa: S608
+    "WHERE account_id IN ({}) ORDER BY created_date"
+)
+
+
+def _day(value: str | date | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 class InlineDirectoryReads:
     """The read cache's small reads on SQLite, run in the calling thread (storage/db.py inline_engine):
-    the same statements as DirectoryRepository's, without aiosqlite's thread hand-offs."""
+    the same statements as DirectoryRepository's, without aiosqlite's thread hand-offs, and on the
+    driver's own cursor (SQLAlchemy's statement execution cost more CPU than SQLite's primary-key read).
+    Types come back as SQLite stores them: booleans as 0/1 and dates as ISO text, converted here."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._conn: Any = None  # the engine's one pooled connection, held from the first read to release()
+
+    def usable(self) -> bool:
+        """False while another reader holds the engine's connection (then read through the async driver:
+        waiting for it here would block the event loop)."""
+        return self._conn is not None or self.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    def release(self) -> None:
+        """Give the connection back to the pool. Call it before anything that yields to the event loop:
+        reads here never do, so one look-up's reads share one checkout (each checkout costs about as
+        much CPU as a primary-key read)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _rows(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            if self._conn is None:
+                self._conn = self.engine.raw_connection()
+            cursor = self._conn.cursor()
+            try:
+                return cursor.execute(sql, parameters).fetchall()
+            finally:
+                cursor.close()
+        except dbapi.Error as error:  # as SQLAlchemy raises it (a database that is away is a DBAPIError)
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                conn.invalidate()
+            dialect = self.engine.dialect
+            raise DBAPIError.instance(sql, parameters, error, dbapi.Error, dialect=dialect) from error
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            return {name: token for name, token in conn.execute(VERSIONS, {"names": list(names)})}
+        sql = INLINE_VERSIONS.format(", ".join("?" * len(names)))
+        return dict(self._rows(sql, names))
 
     async def hierarchy(self, root_id: str) -> list[Account]:
-        with self.engine.connect() as conn:
-            return [to_account(r) for r in conn.execute(HIERARCHY, {"root": root_id})]
+        return accounts_from_rows(self._rows(INLINE_HIERARCHY, (root_id,)))
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        with self.engine.connect() as conn:
-            return [to_opportunity(r) for r in conn.execute(OPPORTUNITIES_OF, {"ids": list(account_ids)})]
+        sql = INLINE_OPPORTUNITIES.format(", ".join("?" * len(account_ids)))
+        return [
+            Opportunity(i, n, a, o, st, t, _day(created), amount, _day(close), parent, sdr)
+            for i, n, a, o, st, t, created, amount, close, parent, sdr in self._rows(sql, account_ids)
+        ]
 
 
 class PeopleCache(Protocol):
@@ -333,7 +431,7 @@ class DirectoryRepository:
 
     async def hierarchy(self, root_id: str) -> list[Account]:
         """Every account whose stored ultimate parent is `root_id` (Core rows: no ORM objects to build)."""
-        return [to_account(r) for r in await self.session.execute(HIERARCHY, {"root": root_id})]
+        return accounts_from_rows(await self.session.execute(HIERARCHY, {"root": root_id}))
 
     async def hierarchy_of(self, account_id: str) -> list[Account]:
         """Every account under the same ultimate parent as this one (one indexed query, once for each

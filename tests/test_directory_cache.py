@@ -3,10 +3,12 @@ look-up in every other one (each keeps its own cache; they agree through the dir
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from bot.features.directory.cache import DirectoryCache
+from bot.features.directory.cache import DirectoryCache, is_open
 from bot.features.directory.importer import import_file
+from bot.features.ownership.service import load_view
 from bot.standin.web_api import SlackStandIn
 from storage.crm import CrmRepository
 from storage.db import Database
@@ -103,3 +105,38 @@ async def test_the_crm_syncs_direct_writes_reach_every_cache(db: Database, direc
     seen = await look(db, cache, "Hooli")
     assert seen.view.account.owner == "U0AE1" and "U0AE2" not in seen.people
     assert "O-1005" not in {o.opportunity_id for o in seen.opportunities}
+
+
+async def test_cached_views_and_opportunities_are_what_the_writers_read(db: Database, directory) -> None:
+    """The cache's reads (on SQLite the driver's own cursor, types converted by hand) give the same accounts,
+    hierarchy, segment and open opportunities as the writers' path through SQLAlchemy."""
+    cache = DirectoryCache()
+    for account_id in ("A-INITECH-UK", "A-INITECH", "A-HOOLI", "A-GLOBEX"):
+        seen = await look(db, cache, account_id)
+        async with db.reads() as session:
+            repo = DirectoryRepository(session)
+            view = await load_view(repo, account_id)
+            members = await repo.hierarchy_of(account_id)
+            opportunities = [o for o in await repo.opportunities_for([account_id]) if is_open(o.stage)]
+        assert seen.view is not None and view is not None
+        assert seen.view.account == view.account
+        assert set(seen.view.hierarchy.members) == set(members)
+        assert seen.view.segment.summary(account_id) == view.segment.summary(account_id)
+        assert seen.opportunities == opportunities
+    assert any(o.created_date is not None for o in seen.opportunities)
+
+
+async def test_concurrent_first_look_ups_share_the_inline_connection_without_waiting(
+    db: Database, directory
+) -> None:
+    """Twenty look-ups at once on a cold cache: the first loads the index through the async driver while the
+    others read versions inline; none may wait on the single inline connection (it would block the loop)."""
+    cache = DirectoryCache()
+    texts = ["Hooli", "A-INITECH-UK", "Initech GmbH", "Globx Corporation", "A-STARK"] * 4
+    found = await asyncio.wait_for(asyncio.gather(*(look(db, cache, t) for t in texts)), timeout=20)
+    assert [f.view.account.account_id if f.view else None for f in found[:5]] == [
+        "A-HOOLI", "A-INITECH-UK", "A-INITECH-DE", "A-GLOBEX", None
+    ]  # fmt: skip
+    assert all(f.view == g.view for f, g in zip(found, found[5:], strict=False))
+    if db.inline_engine is not None:
+        assert db.inline_engine.pool.checkedout() == 0  # type: ignore[attr-defined]

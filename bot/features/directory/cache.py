@@ -16,7 +16,7 @@ Used only by read-only look-ups; a transaction that writes reads the directory i
 from __future__ import annotations
 
 import contextlib
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,7 +40,9 @@ from storage.directory import (
 )
 
 GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
-MAX_MEMBERS = 60_000  # accounts kept across cached hierarchies (the newest one is kept whatever its size)
+# accounts kept across cached hierarchies (the newest one is kept whatever its size): ~700 bytes each with
+# their segment entries, so ~27 MB at the bound (python -m bench.memory)
+MAX_MEMBERS = 40_000
 INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
 
 
@@ -66,10 +68,7 @@ class _Org:
 @dataclass(slots=True)
 class _Accounts:
     token: str | None
-    index: AccountNameIndex
-    roots: dict[str, str | None]
-    public: frozenset[str]
-    sizes: Counter[str | None]
+    index: AccountNameIndex  # names, ids, public sector and every account's ultimate parent
 
 
 @dataclass(slots=True)
@@ -130,7 +129,7 @@ class DirectoryCache:
             assert org is not None and accounts is not None
             viewer = org.people.get(user_id)
             account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.roots.get(account_id) if account_id else None
+            root = accounts.index.root_of(account_id) if account_id else None
             names = (*GLOBAL, root_version(root)) if account_id else GLOBAL
             tokens = await repo.versions_of(names)
             if _same(org.token, tokens.get(ORG)) and _same(accounts.token, tokens.get(ACCOUNTS)):
@@ -141,7 +140,7 @@ class DirectoryCache:
             assert org is not None and accounts is not None
             viewer = org.people.get(user_id)
             account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.roots.get(account_id) if account_id else None
+            root = accounts.index.root_of(account_id) if account_id else None
         if viewer is None or account_id is None:
             return Lookup(viewer, candidates=candidates)
         view = await self._view(repo, tokens, account_id, root, org.regions)
@@ -158,15 +157,7 @@ class DirectoryCache:
             people = await repo.people()
             self._org = _Org(tokens.get(ORG), people, await repo.regions())
         if self._accounts is None or not _same(self._accounts.token, tokens.get(ACCOUNTS)):
-            rows = await repo.account_index()
-            one: dict[str | None, str | None] = {}  # each root id kept once, not once per member
-            self._accounts = _Accounts(
-                tokens.get(ACCOUNTS),
-                AccountNameIndex((a, n, p) for a, n, p, _r in rows),
-                {a: one.setdefault(r, r) for a, _n, _p, r in rows},
-                frozenset(a for a, _n, p, _r in rows if p),
-                Counter(r for _a, _n, _p, r in rows),
-            )
+            self._accounts = _Accounts(tokens.get(ACCOUNTS), AccountNameIndex(await repo.account_index()))
             self._trees.clear()
             self._members = 0
 
@@ -177,7 +168,7 @@ class DirectoryCache:
             self._trees.move_to_end(root)
             return tree
         assert self._accounts is not None
-        small = self._accounts.sizes.get(root, 0) <= INLINE_MEMBERS
+        small = self._accounts.index.size_of(root) <= INLINE_MEMBERS
         members = {a.account_id: a for a in await repo.hierarchy(root, inline=small)}
         base = hierarchy_of(root, members) if root in members else None
         tree = _Tree(key, members, base, effective_segment(base) if base else None)
@@ -244,27 +235,34 @@ class _Reads:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.inline is not None:
+            self.inline.release()
         await self._stack.aclose()
 
+    def _inline(self) -> InlineDirectoryReads | None:
+        return self.inline if self.inline is not None and self.inline.usable() else None
+
     async def session(self) -> DirectoryRepository:
+        if self.inline is not None:  # what follows yields to the loop: no inline connection held across it
+            self.inline.release()
         if self._repo is None:
             session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
             self._repo = DirectoryRepository(session)
         return self._repo
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
-        if self.inline is not None:
-            return await self.inline.versions_of(names)
+        if (reads := self._inline()) is not None:
+            return await reads.versions_of(names)
         return await (await self.session()).versions_of(names)
 
     async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
-        if self.inline is not None and inline:
-            return await self.inline.hierarchy(root)
+        if inline and (reads := self._inline()) is not None:
+            return await reads.hierarchy(root)
         return await (await self.session()).hierarchy(root)
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
-        if self.inline is not None:
-            return await self.inline.opportunities_for(account_ids)
+        if (reads := self._inline()) is not None:
+            return await reads.opportunities_for(account_ids)
         return await (await self.session()).opportunities_for(account_ids)
 
     async def people(self) -> dict[str, Person]:
@@ -300,7 +298,8 @@ def _resolve(accounts: _Accounts, viewer: Person | None, text: str) -> tuple[str
         return None, []
     sees_public = may_see(viewer, PUBLIC)
     index = accounts.index
-    if text in index.by_id and (sees_public or text not in accounts.public):
+    at = index.position(text)
+    if at is not None and (sees_public or not index.public[at]):
         return text, []
     named = index.exactly(text, public=sees_public)
     if named:

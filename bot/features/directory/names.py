@@ -1,21 +1,26 @@
 """An in-memory index of account names, so finding an account by name is fast at 100,000 accounts.
 
-Pure: built from (account_id, name, public_sector) rows, no SQL or Slack. The use-case
-(bot/features/ownership/service.py) rebuilds it when the directory's accounts version changes
-(every import bumps it).
+Pure: built from (account_id, name, public_sector[, root_id]) rows, no SQL or Slack. The read cache
+(bot/features/directory/cache.py) rebuilds it when the directory's accounts version changes (every import
+bumps it), and also asks it for each account's ultimate parent.
 
 Lookup order mirrors what people type: the exact name, then a substring (shortest names first), then a
 forgiving fuzzy match. The fuzzy pass scores only candidates: names sharing a word that is close to a
 word of the query, plus the best whole-name ratios; scoring every name with WRatio took ~90 ms at 100k.
+
+Lean on purpose (one per process, 140,000 accounts in the benchmark): no Python object per account. Names,
+folded names and ids are each one joined string with an array of offsets; an account is its position in
+the name order (length, name, id); look-ups by id, by folded name and by word bisect arrays of positions.
+About 20 MB at 140,000 accounts, where lists, dicts and sets of per-account strings and ints took ~75 MB.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Iterable
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -23,6 +28,7 @@ from rapidfuzz import fuzz, process
 WORD = re.compile(r"\w+")
 MAX_CANDIDATES = 2000  # names scored by the fuzzy pass, at most
 WORD_CUTOFF = 75  # how close a typed word must be to a name's word to make it a candidate
+NO_ROOT, OTHER_ROOT = -1, -2  # an account without a computed ultimate parent; one not in the index
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,47 +38,158 @@ class NameMatch:
     score: float = 100.0
 
 
-class AccountNameIndex:
-    def __init__(self, rows: Iterable[tuple[str, str, bool]]) -> None:
-        ordered = sorted(rows, key=lambda r: (len(r[1]), r[1], r[0]))
-        self.ids = [r[0] for r in ordered]
-        self.names = [r[1] for r in ordered]
-        self.public = [bool(r[2]) for r in ordered]
-        self.folded = [n.casefold() for n in self.names]
-        self.by_id = set(self.ids)
-        # folded name -> its position, or positions when several accounts share it (a list per name
-        # cost ~10 MB at 140,000 accounts, for the few names that repeat)
-        self.exact: dict[str, int | list[int]] = {}
-        for i, name in enumerate(self.folded):
-            found = self.exact.get(name)
-            if found is None:
-                self.exact[name] = i
-            elif isinstance(found, int):
-                self.exact[name] = [found, i]
-            else:
-                found.append(i)
-        # One string for substring search: str.find runs in C; offsets map a hit back to its name.
-        self.blob = "\n".join(self.folded)
-        self.starts: list[int] = []
-        offset = 0
-        for name in self.folded:
-            self.starts.append(offset)
-            offset += len(name) + 1
-        self.words: dict[str, list[int]] = defaultdict(list)
-        for i, name in enumerate(self.folded):
-            for word in set(WORD.findall(name)):
-                self.words[word].append(i)
-        self.vocabulary = list(self.words)
+class _Joined:
+    """Strings kept as one string and their offsets: item i is text[at[i]:at[i + 1] - 1]."""
+
+    __slots__ = ("at", "text")
+
+    def __init__(self, items: Iterable[str]) -> None:
+        self.at = array("I", [0])
+        parts: list[str] = []
+        for item in items:
+            parts.append(item)
+            self.at.append(self.at[-1] + len(item) + 1)
+        self.text = "\n".join(parts) + "\n"
+
+    def __getitem__(self, i: int) -> str:
+        return self.text[self.at[i] : self.at[i + 1] - 1]
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.at) - 1
 
+    def owner_of(self, offset: int) -> int:
+        """The item whose text holds `offset`."""
+        return bisect_right(self.at, offset) - 1
+
+
+class _Ids:
+    """`account_id in index.by_id`, without a set of 140,000 strings."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: AccountNameIndex) -> None:
+        self.index = index
+
+    def __contains__(self, account_id: object) -> bool:
+        return isinstance(account_id, str) and self.index.position(account_id) is not None
+
+
+class _Lookup:
+    """Positions of strings by value: their hashes sorted (bisected in C), each with its position; a hit
+    is checked against the string itself. Hashes are per process, like the index."""
+
+    __slots__ = ("hashes", "positions")
+
+    def __init__(self, strings: Sequence[str]) -> None:
+        pairs = sorted((hash(text), i) for i, text in enumerate(strings))
+        self.hashes = array("q", (h for h, _i in pairs))
+        self.positions = array("I", (i for _h, i in pairs))
+
+    def find(self, value: str, strings: Sequence[str]) -> list[int]:
+        """Positions holding `value`, in position order."""
+        key = hash(value)
+        at = bisect_left(self.hashes, key)
+        found = []
+        while at < len(self.hashes) and self.hashes[at] == key:
+            if strings[self.positions[at]] == value:
+                found.append(self.positions[at])
+            at += 1
+        return found
+
+
+class AccountNameIndex:
+    def __init__(self, rows: Iterable[tuple[str, str, bool] | tuple[str, str, bool, str | None]]) -> None:
+        ordered = sorted(rows, key=lambda r: (len(r[1]), r[1], r[0]))
+        n = len(ordered)
+        ids = [r[0] for r in ordered]  # plain lists while building; only the joined forms are kept
+        folded = [r[1].casefold() for r in ordered]
+        self.ids = _Joined(ids)
+        self.names = _Joined(r[1] for r in ordered)
+        self.folded = _Joined(folded)
+        self._splits = not any("\n" in name for name in folded)  # folded.text.split() gives the names
+        self.public = bytearray(bool(r[2]) for r in ordered)
+        self.by_id = _Ids(self)
+        self._by_id = _Lookup(ids)
+        self._by_folded = _Lookup(folded)  # exact names, any case
+        # every account's ultimate parent, as a position (a root id not in the index is kept aside)
+        where = {account_id: i for i, account_id in enumerate(ids)}
+        self._root = array("i", [NO_ROOT]) * n
+        self._other_roots: dict[int, str] = {}
+        self._size = array("I", [0]) * n  # members under each ultimate parent
+        self._other_sizes: dict[str, int] = {}
+        for i, row in enumerate(ordered):
+            root = row[3] if len(row) > 3 else None  # type: ignore[misc]
+            if root is None:
+                continue
+            at = where.get(root)
+            if at is None:
+                self._root[i] = OTHER_ROOT
+                self._other_roots[i] = root
+                self._other_sizes[root] = self._other_sizes.get(root, 0) + 1
+            else:
+                self._root[i] = at
+                self._size[at] += 1
+        del ordered, ids, where
+        # words -> positions of the names holding them, in name order (one array for all words)
+        postings: dict[str, array] = {}
+        for i, name in enumerate(folded):
+            for word in set(WORD.findall(name)):
+                found = postings.get(word)
+                if found is None:
+                    postings[word] = found = array("I")
+                found.append(i)
+        self.vocabulary = list(postings)
+        # the words that are not all digits, for typed words without a digit: a word of digits shares no
+        # letter with them, so its ratio is 0 (most words are numbers where names carry them)
+        self._lettered = array("I", (k for k, word in enumerate(self.vocabulary) if not word.isdigit()))
+        self._lettered_words = [self.vocabulary[k] for k in self._lettered]
+        self._word_order = _Lookup(self.vocabulary)
+        self._word_at = array("I", [0])
+        self._postings = array("I")
+        for word in self.vocabulary:
+            self._postings.extend(postings[word])
+            self._word_at.append(len(self._postings))
+
+    def __len__(self) -> int:
+        return len(self.public)
+
+    # ---- by id ------------------------------------------------------------------------------------
+    def position(self, account_id: str) -> int | None:
+        found = self._by_id.find(account_id, self.ids)
+        return found[0] if found else None
+
+    def is_public(self, account_id: str) -> bool:
+        at = self.position(account_id)
+        return at is not None and bool(self.public[at])
+
+    def root_of(self, account_id: str) -> str | None:
+        """The account's stored ultimate parent (None: unknown account, or not computed)."""
+        at = self.position(account_id)
+        if at is None:
+            return None
+        root = self._root[at]
+        if root == NO_ROOT:
+            return None
+        return self._other_roots[at] if root == OTHER_ROOT else self.ids[root]
+
+    def size_of(self, root_id: str) -> int:
+        """How many accounts have `root_id` as their ultimate parent."""
+        at = self.position(root_id)
+        return self._size[at] if at is not None else self._other_sizes.get(root_id, 0)
+
+    # ---- by name ----------------------------------------------------------------------------------
     def _match(self, i: int, score: float = 100.0) -> NameMatch:
         return NameMatch(self.ids[i], self.names[i], score)
 
+    def _word(self, word: str) -> int | None:
+        found = self._word_order.find(word, self.vocabulary)
+        return found[0] if found else None
+
+    def _posting(self, k: int) -> array:
+        return self._postings[self._word_at[k] : self._word_at[k + 1]]
+
     def exactly(self, text: str, *, public: bool) -> list[NameMatch]:
-        found = self.exact.get(text.strip().casefold())
-        hits = [] if found is None else [found] if isinstance(found, int) else found
+        hits = self._by_folded.find(text.strip().casefold(), self.folded)
         return [self._match(i) for i in hits if public or not self.public[i]]
 
     def containing(self, text: str, *, public: bool, limit: int = 20) -> list[NameMatch]:
@@ -80,43 +197,57 @@ class AccountNameIndex:
         needle = text.strip().casefold()
         if not needle or "\n" in needle:
             return []
+        blob, starts = self.folded.text, self.folded.at
         found: list[int] = []
-        at = self.blob.find(needle)
+        at = blob.find(needle)
         while at != -1:
-            i = bisect_right(self.starts, at) - 1
+            i = self.folded.owner_of(at)
             if public or not self.public[i]:
                 found.append(i)
                 if len(found) >= limit:  # names are sorted by length, so the first hits are the shortest
                     break
-            at = self.blob.find(needle, self.starts[i] + len(self.folded[i]) + 1)
+            at = blob.find(needle, starts[i + 1])
         return [self._match(i) for i in found]
 
     def fuzzy(self, text: str, *, public: bool, limit: int = 5, cutoff: float = 70) -> list[NameMatch]:
         needle = text.strip()
-        if not needle:
+        if not needle or not len(self):
             return []
         folded = needle.casefold()
         candidates: set[int] = set()
         for word in sorted(set(WORD.findall(folded)), key=len, reverse=True):
             if word.isdigit() or len(word) < 3:  # numbers and short words: only exactly
-                close = [(word, 100.0, 0)] if word in self.words else []
+                k = self._word(word)
+                close = [] if k is None else [k]
             else:
-                close = process.extract(
-                    word,
-                    self.vocabulary,
-                    scorer=fuzz.ratio,
-                    limit=10,
-                    score_cutoff=WORD_CUTOFF,
-                    processor=None,
-                )
-            for found, _score, _k in sorted(close, key=lambda c: len(self.words[c[0]])):
-                candidates.update(self.words[found][: MAX_CANDIDATES - len(candidates)])
+                every = any(c.isdigit() for c in word)
+                close = [
+                    k if every else self._lettered[k]
+                    for _w, _s, k in process.extract(
+                        word,
+                        self.vocabulary if every else self._lettered_words,
+                        scorer=fuzz.ratio,
+                        limit=10,
+                        score_cutoff=WORD_CUTOFF,
+                        processor=None,
+                    )
+                ]
+            for k in sorted(close, key=lambda k: self._word_at[k + 1] - self._word_at[k]):
+                candidates.update(self._posting(k)[: MAX_CANDIDATES - len(candidates)])
                 if len(candidates) >= MAX_CANDIDATES:
                     break
         if not candidates:  # no word is close: the best whole-name ratios
-            whole = process.extract(folded, self.folded, scorer=fuzz.ratio, limit=50, processor=None)
+            every = (
+                self.folded.text[:-1].split("\n")
+                if self._splits
+                else [*map(self.folded.__getitem__, range(len(self)))]
+            )
+            whole = process.extract(folded, every, scorer=fuzz.ratio, limit=50, processor=None)
             candidates.update(i for _n, _s, i in whole)
         choices = {i: self.names[i] for i in candidates if public or not self.public[i]}
-        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=cutoff)
+        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff)
+        if len(scored) == limit:  # ties at the last score may hold shorter names: all of them, then the first
+            floor = scored[-1][1] - 1  # (WRatio may drop a score just at its cutoff)
+            scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=floor)
         best = heapq.nsmallest(limit, ((-score, i) for _n, score, i in scored))
         return [self._match(i, -score) for score, i in best]

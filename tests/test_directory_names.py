@@ -1,0 +1,162 @@
+"""The account-name index behind every account look-up (bot/features/directory/names.py): exact names in any
+case, substrings shortest first, forgiving typos, public sector hidden, and each account's ultimate parent;
+and the shared-value Accounts the read cache keeps (storage/directory.py accounts_from_rows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.features.directory.names import AccountNameIndex
+from bot.handbook.directory import Account, AccountType
+from storage.directory import ACCOUNT_COLUMNS, NO_ADDRESS, accounts_from_rows, to_account
+
+ROWS = [  # (account_id, name, public_sector, root_id)
+    ("A-INITECH", "Initech", False, "A-INITECH"),
+    ("A-INITECH-DE", "Initech GmbH", False, "A-INITECH"),
+    ("A-INITECH-UK", "Initech UK Ltd", False, "A-INITECH"),
+    ("A-GLOBEX", "Globex Corporation", False, "A-GLOBEX"),
+    ("A-HOOLI", "Hooli", False, "A-HOOLI"),
+    ("A-HOOLI-2", "hooli", False, "A-HOOLI"),  # the same name in another case
+    ("A-STARK", "Stark Federal Systems", True, "A-STARK"),
+    ("A-STARK-2", "Stark Federal Labs", True, "A-STARK"),
+    ("A-STRASSE", "Straße Werke", False, "A-GONE"),  # its ultimate parent is not in the directory
+    ("A-NOROOT", "Umbrella Corp", False, None),  # hierarchy not computed
+    ("A-ODD", "Two\nLines", False, "A-ODD"),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> AccountNameIndex:
+    return AccountNameIndex(ROWS)
+
+
+def ids(matches: list) -> list[str]:
+    return [m.account_id for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "public", "expected"),
+    [
+        ("Initech", False, ["A-INITECH"]),
+        ("  INITECH gmbh ", False, ["A-INITECH-DE"]),
+        ("HOOLI", False, ["A-HOOLI", "A-HOOLI-2"]),  # both, in name order (then id)
+        ("Stark Federal Systems", False, []),
+        ("Stark Federal Systems", True, ["A-STARK"]),
+        ("strasse werke", False, ["A-STRASSE"]),  # casefold: ß is ss
+        ("Initec", False, []),
+        ("", False, []),
+    ],
+)
+def test_exact_names_in_any_case(
+    index: AccountNameIndex, text: str, public: bool, expected: list[str]
+) -> None:
+    assert ids(index.exactly(text, public=public)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "public", "limit", "expected"),
+    [
+        ("initech", False, 20, ["A-INITECH", "A-INITECH-DE", "A-INITECH-UK"]),  # shortest first
+        ("initech", False, 2, ["A-INITECH", "A-INITECH-DE"]),
+        ("ech uk", False, 20, ["A-INITECH-UK"]),
+        ("federal", False, 20, []),
+        ("federal", True, 20, ["A-STARK-2", "A-STARK"]),
+        ("lines", False, 20, ["A-ODD"]),  # a name holding a newline is still one name
+        ("two\nlines", False, 20, []),
+        ("o", False, 3, ["A-HOOLI", "A-HOOLI-2", "A-ODD"]),
+        ("zzz", True, 20, []),
+    ],
+)
+def test_substrings_shortest_first(
+    index: AccountNameIndex, text: str, public: bool, limit: int, expected: list[str]
+) -> None:
+    assert ids(index.containing(text, public=public, limit=limit)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "public", "first"),
+    [
+        ("Inetech GmbH", False, "A-INITECH-DE"),
+        ("Globx Corporaton", False, "A-GLOBEX"),
+        ("Starc Federal Systems", True, "A-STARK"),
+        ("Starc Federal Systems", False, None),  # public sector: not even as a candidate
+        ("Umbrela", False, "A-NOROOT"),
+        ("qqqqqqqq", False, None),
+    ],
+)
+def test_typos_find_close_names(index: AccountNameIndex, text: str, public: bool, first: str | None) -> None:
+    found = index.fuzzy(text, public=public)
+    assert (found[0].account_id if found else None) == first
+    assert all(public or not m.account_id.startswith("A-STARK") for m in found)
+    assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("account_id", "root", "public"),
+    [
+        ("A-INITECH-UK", "A-INITECH", False),
+        ("A-INITECH", "A-INITECH", False),
+        ("A-STARK-2", "A-STARK", True),
+        ("A-STRASSE", "A-GONE", False),
+        ("A-NOROOT", None, False),
+        ("A-NOPE", None, False),
+    ],
+)
+def test_ids_with_their_ultimate_parent(
+    index: AccountNameIndex, account_id: str, root: str | None, public: bool
+) -> None:
+    known = account_id != "A-NOPE"
+    assert (account_id in index.by_id) is known
+    assert (index.position(account_id) is not None) is known
+    assert index.root_of(account_id) == root
+    assert index.is_public(account_id) is public
+
+
+def test_hierarchy_sizes_and_names_come_back_as_given(index: AccountNameIndex) -> None:
+    assert [index.size_of(r) for r in ("A-INITECH", "A-STARK", "A-GONE", "A-NOPE")] == [3, 2, 1, 0]
+    assert len(index) == len(ROWS)
+    assert {(index.ids[i], index.names[i]) for i in range(len(index))} == {(r[0], r[1]) for r in ROWS}
+
+
+def test_an_empty_directory_finds_nothing() -> None:
+    empty = AccountNameIndex([])
+    assert len(empty) == 0 and "A" not in empty.by_id
+    assert empty.exactly("A", public=True) == empty.containing("A", public=True) == []
+    assert empty.fuzzy("Initech", public=True) == []
+
+
+def test_rows_without_a_root_are_indexed_by_name() -> None:
+    plain = AccountNameIndex([(a, n, p) for a, n, p, _r in ROWS])
+    assert ids(plain.exactly("initech uk ltd", public=False)) == ["A-INITECH-UK"]
+    assert plain.root_of("A-INITECH-UK") is None
+
+
+class Row:
+    """A row as both shapes come: attributes by column name (to_account) and a tuple (accounts_from_rows)."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+        self.values = tuple(values.get(c.name) for c in ACCOUNT_COLUMNS)
+
+
+def row(**values: object) -> Row:
+    return Row({c.name: None for c in ACCOUNT_COLUMNS} | {"named": False, "public_sector": False} | values)
+
+
+def test_shared_value_accounts_equal_one_by_one_accounts() -> None:
+    rows = [
+        row(account_id="A-1", name="Initech", owner="U1", type="Customer", employees_datafox=1500,
+            shipping_country="US", shipping_state="NY", root_id="A-1", website="initech.example"),
+        row(account_id="A-2", name="Initech GmbH", parent_id="A-1", owner="U1", type="Prospect",
+            employees_datafox=1500, shipping_country="US", shipping_state="NY", named=True, sdr="U9"),
+        row(account_id="A-3", name="Initech UK", parent_id="A-1", owner="U2", public_sector=1,
+            employees_override=40, override_country="GB", billing_state="XX"),
+    ]  # fmt: skip
+    shared = accounts_from_rows([r.values for r in rows])
+    assert shared == [to_account(r) for r in rows]
+    assert shared[0].account_id is shared[1].parent_id is shared[2].parent_id
+    assert shared[0].shipping_address is shared[1].shipping_address
+    assert shared[0].datafox_address is shared[0].billing_address is NO_ADDRESS
+    assert shared[2].public_sector is True and shared[1].named is True
+    assert shared[1].type is AccountType.PROSPECT
+    assert isinstance(shared[0], Account)
