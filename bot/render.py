@@ -107,6 +107,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Compiled once per process (check() compiles them all at start): re-checking each file's
+            # modification time on every render was a stat() per message. A template edit needs a restart.
+            auto_reload=False,
         )
         self.env.filters["mrkdwn_escape"] = mrkdwn_escape
         self.env.filters["truncate_to"] = truncate
