@@ -6,6 +6,7 @@ Their managers are Alex (U0ASM1) and Priya (U0ASM2); Casey (U0CRO1) is the CRO.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,6 +71,23 @@ async def card_button(
     calls = await standin.wait_for("chat.postMessage", has)
     values = [b["value"] for c in calls for b in buttons(c.args) if b["action_id"] == action_id]
     return max(values, key=lambda v: int(v.split(":")[1]))
+
+
+async def cards_once_over(
+    standin: SlackStandIn, request_id: int, users: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each user's cards of the request, once all show the outcome (or after 5 s): the outbox sends card
+    updates and DMs in parallel, so the last DM can land before the last card update."""
+
+    def cards(user: str) -> list[dict[str, Any]]:
+        return [m for m in standin.messages["D" + user[1:]] if f"escalation #{request_id}:" in m["text"]]
+
+    def over() -> bool:
+        return all(cards(u) and all("request is over" in visible_text(c) for c in cards(u)) for u in users)
+
+    with contextlib.suppress(TimeoutError):
+        await standin.wait_until(over)
+    return {user: cards(user) for user in users}
 
 
 async def told(standin: SlackStandIn, user: str, words: str) -> str:
@@ -247,8 +265,8 @@ async def test_split_managers_go_to_the_cro_whose_ruling_is_final(
     assert f"<@{CASEY}> Casey Rivers rules (final): Initech GmbH moves to Tom Becker." in steps
     assert "cro transfer" not in steps and "managers split" not in steps
     # Every card of the request, of every step and person, now shows the outcome and has no buttons.
-    for user in (SALLY, TOM, ALEX, PRIYA, CASEY):
-        cards = [m for m in standin.messages["D" + user[1:]] if f"escalation #{request_id}:" in m["text"]]
+    everyone = (SALLY, TOM, ALEX, PRIYA, CASEY)
+    for user, cards in (await cards_once_over(standin, request_id, everyone)).items():
         assert cards, user
         for card in cards:
             shown = visible_text(card)

@@ -84,9 +84,13 @@ class SlackStandIn:
         def matching() -> list[Call]:
             return [c for c in self.calls_to(method) if predicate(c)]
 
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(lambda: len(matching()) >= count)
+        await self.wait_until(lambda: len(matching()) >= count, within)
         return matching()
+
+    async def wait_until(self, done: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until `done()` holds over what the stand-in has recorded (calls, messages, views...)."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(done)
 
     def response_url(self, key: str = "r") -> str:
         return f"{self.base_url}respond/{key}"
