@@ -28,7 +28,7 @@ import tracemalloc
 from pathlib import Path
 
 from bench import data
-from bench.run import reset, rss_mb, run_import
+from bench.run import rss_mb
 
 SCALE = data.Scale(accounts=100_000, hierarchies=10_000, people=1_000, audit_events=0, opportunities=5_000)
 ASKED = 7_000  # hierarchies asked in step 2 (10 accounts each: past the cache's bound)
@@ -43,17 +43,9 @@ def settle() -> float:
 
 
 def generate(work: Path, url: str) -> tuple[list[tuple[str, str]], str]:
-    from bench.profile import _opportunities
+    from bench.profile import generate as generate_at
 
-    asyncio.run(reset(url))
-    people = data.write_org(work / "org.yaml", SCALE.people)
-    actors = data.owners(people)
-    roots = data.write_accounts(work / "accounts.csv", SCALE, actors)
-    big_child = data.write_big_hierarchy(work / "big.csv", 40_000, actors[0])
-    for kind, path in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("accounts", "big.csv")):
-        run_import(url, kind, work / path)
-    asyncio.run(_opportunities(url, SCALE, actors))
-    return roots, big_child
+    return generate_at(work, url, SCALE)
 
 
 async def measure(url: str, roots: list[tuple[str, str]], big_child: str, trace: bool) -> list[str]:

@@ -142,6 +142,20 @@ def _top(profiler: cProfile.Profile, top: int, sort: str) -> str:
     return "```\n" + "\n".join(line[:160] for line in lines[start:] if line.strip()) + "\n```"
 
 
+def generate(work: Path, url: str, scale: data.Scale) -> tuple[list[tuple[str, str]], str]:
+    """A fresh database at `url`: people, accounts in hierarchies, one hierarchy of 40,000 children (imported
+    with `gtm-bot import`) and open opportunities. Returns the roots (id, name) and a child of the big one."""
+    asyncio.run(reset(url))
+    people = data.write_org(work / "org.yaml", scale.people)
+    actors = data.owners(people)
+    roots = data.write_accounts(work / "accounts.csv", scale, actors)
+    big_child = data.write_big_hierarchy(work / "big.csv", 40_000, actors[0])
+    for kind, path in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("accounts", "big.csv")):
+        run_import(url, kind, work / path)
+    asyncio.run(_opportunities(url, scale, actors))
+    return roots, big_child
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="CPU profile of one request kind")
     parser.add_argument(
@@ -161,14 +175,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         url = args.url or f"sqlite+aiosqlite:///{work / 'profile.db'}"
-        asyncio.run(reset(url))
-        people = data.write_org(work / "org.yaml", scale.people)
-        actors = data.owners(people)
-        roots = data.write_accounts(work / "accounts.csv", scale, actors)
-        big_child = data.write_big_hierarchy(work / "big.csv", 40_000, actors[0])
-        for kind, path in (("org", "org.yaml"), ("accounts", "accounts.csv"), ("accounts", "big.csv")):
-            run_import(url, kind, work / path)
-        asyncio.run(_opportunities(url, scale, actors))
+        roots, big_child = generate(work, url, scale)
         names = [name for _id, name in roots]
         asyncio.run(profile(args.kind, url, args.n, args.top, names, big_child, args.sort, args.sql))
 

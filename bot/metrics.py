@@ -3,7 +3,7 @@
 Counted in the process: Slack requests by listener and outcome, the ack latency, decisions by kind. Read from
 the database at scrape time: the outbox backlog and the scheduler's lag, plus any gauge a feature adds with
 `Metrics.add_gauge` (e.g. the Salesforce sync lag: `deps.metrics.add_gauge("gtm_salesforce_sync_lag_seconds",
-"...", read)`, where `read(deps)` returns the value or None when there is nothing to say).
+"...", read)`, where `read()` returns the value or None when there is nothing to say).
 
 With `serve --workers N` the counters live in PROMETHEUS_MULTIPROC_DIR (set by the CLI) and every worker's
 answer adds up all of them (prometheus-client's multiprocess mode).
@@ -24,13 +24,13 @@ from prometheus_client.registry import Collector
 from storage.operations import Backlog, OperationsRepository
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from storage.db import Database
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack waits 3 s for the ack; the buckets are finer where gtm-bot's answers are (tens of ms).
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 
-GaugeReader = Callable[["Deps"], Awaitable[float | None]]
+GaugeReader = Callable[[], Awaitable[float | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +85,13 @@ class Metrics:
         self.requests.labels(listener=listener, outcome=outcome).inc()
         self.ack_seconds.observe(seconds)
 
-    async def exposition(self, deps: Deps) -> bytes:
+    async def exposition(self, db: Database, now: datetime) -> bytes:
         """The text a scrape gets: the counters, then the gauges read now."""
-        now = deps.clock()
-        async with deps.db.reads() as session:
+        async with db.reads() as session:
             backlog = await OperationsRepository(session).backlog(now)
         values = dict(_backlog_gauges(backlog, now))
         for gauge in self._gauges:
-            value = await gauge.read(deps)
+            value = await gauge.read()
             if value is not None:
                 values[gauge.name] = (gauge.documentation, float(value))
         self._snapshot.values = values

@@ -100,7 +100,7 @@ def create_web_app(
             observe.end(token)
 
     async def metrics(_request: web.Request) -> web.Response:
-        body = await deps.metrics.exposition(deps)
+        body = await deps.metrics.exposition(deps.db, deps.clock())
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(_request: web.Request) -> web.Response:

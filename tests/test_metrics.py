@@ -96,10 +96,10 @@ async def test_the_outbox_backlog_and_the_scheduler_lag_are_read_at_scrape_time(
 
 
 async def test_a_feature_adds_its_own_gauge(slack: SlackClient, deps: Deps) -> None:
-    async def sync_lag(_deps: Deps) -> float | None:
+    async def sync_lag() -> float | None:
         return 42.5
 
-    async def nothing_yet(_deps: Deps) -> float | None:
+    async def nothing_yet() -> float | None:
         return None
 
     deps.metrics.add_gauge("gtm_salesforce_sync_lag_seconds", "Seconds since the last sync", sync_lag)

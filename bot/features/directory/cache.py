@@ -118,6 +118,17 @@ class DirectoryCache:
         async with _Reads(db) as repo:
             return await self._lookup(repo, user_id, text, opportunities)
 
+    def _resolved(
+        self, user_id: str, text: str
+    ) -> tuple[_Org, _Accounts, Person | None, str | None, list[NameMatch], str | None]:
+        """(org, accounts, viewer, account id, candidates, its root) from what is cached now."""
+        org, accounts = self._org, self._accounts
+        assert org is not None and accounts is not None
+        viewer = org.people.get(user_id)
+        account_id, candidates = _resolve(accounts, viewer, text)
+        root = accounts.index.root_of(account_id) if account_id else None
+        return org, accounts, viewer, account_id, candidates, root
+
     async def _lookup(self, repo: _Reads, user_id: str, text: str, opportunities: bool) -> Lookup:
         tokens: dict[str, str] | None = None
         for _attempt in range(3):
@@ -125,22 +136,14 @@ class DirectoryCache:
                 tokens = await repo.versions_of(GLOBAL)
             if tokens is not None:
                 await self._refresh(repo, tokens)
-            org, accounts = self._org, self._accounts
-            assert org is not None and accounts is not None
-            viewer = org.people.get(user_id)
-            account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.index.root_of(account_id) if account_id else None
+            org, accounts, viewer, account_id, candidates, root = self._resolved(user_id, text)
             names = (*GLOBAL, root_version(root)) if account_id else GLOBAL
             tokens = await repo.versions_of(names)
             if _same(org.token, tokens.get(ORG)) and _same(accounts.token, tokens.get(ACCOUNTS)):
                 break  # what we resolved with is current
         else:  # imports kept landing meanwhile: answer from what was just read
             await self._refresh(repo, tokens)
-            org, accounts = self._org, self._accounts
-            assert org is not None and accounts is not None
-            viewer = org.people.get(user_id)
-            account_id, candidates = _resolve(accounts, viewer, text)
-            root = accounts.index.root_of(account_id) if account_id else None
+            org, accounts, viewer, account_id, candidates, root = self._resolved(user_id, text)
         if viewer is None or account_id is None:
             return Lookup(viewer, candidates=candidates)
         view = await self._view(repo, tokens, account_id, root, org.regions)
