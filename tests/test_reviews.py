@@ -171,6 +171,7 @@ async def test_queue_lists_reviews_by_region_for_sales_ops_only(
     queue = await slack.command("review queue", "U0OPS1")
     assert "US-East*: 2 to decide, 0 approved" in queue.text
     assert "Tiny Widgets" in queue.text and "Acme" in queue.text
+    assert "asked by <@U0AE1> on <!date^" in queue.text  # a mention and Slack's date, not raw text
     assert "Only Sales Ops" in (await slack.command("review queue", "U0AE1")).text
     export = await slack.command("review export", "U0OPS1")
     assert "```id,status,region,account_id" in export.text

@@ -18,6 +18,7 @@ ROW = {
     "segment_after": "Large",
     "source_url": "https://news.example.com/" + HOSTILE,
     "requested_by": HOSTILE,
+    "requester": HOSTILE,
     "requested_at": "2026-11-24",
     "summary": HOSTILE,
     "effective_on": "2027-02-01",

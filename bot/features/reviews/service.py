@@ -452,6 +452,7 @@ async def queue(deps: Deps, viewer_id: str, region: str = "") -> Queue | Refused
                 "segment_after": p.segment_after,
                 "source_url": p.source_url,
                 "requested_by": names.get(r.requester, r.requester),
+                "requester": r.requester,  # shown as a mention; requested_by is the CSV's name
                 "requested_at": r.created_at.strftime("%Y-%m-%d"),
                 "summary": r.summary,
                 "effective_on": p.effective_on.isoformat() if p.effective_on else "",
