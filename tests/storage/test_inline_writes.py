@@ -65,6 +65,10 @@ async def write_note(db: Database, body: str) -> None:
         await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
 
 
+def file_size(path: Path) -> int:
+    return path.stat().st_size
+
+
 async def notes(db: Database) -> list[str]:
     async with db.reads() as session:
         return list((await session.scalars(text("SELECT body FROM notes ORDER BY id"))).all())
@@ -123,15 +127,15 @@ async def test_wal_checkpoints_run_off_the_loop_every_so_many_commits(
     main_file = Path(str(sqlite_db.engine.url.database))
     async with sqlite_db.engine.connect() as conn:
         assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
-    size = main_file.stat().st_size
+    size = file_size(main_file)
     for i in range(2):
         await write_note(sqlite_db, f"{i}" * 200_000)
     await asyncio.sleep(0.2)
-    assert main_file.stat().st_size == size  # two commits: all still in the WAL
+    assert file_size(main_file) == size  # two commits: all still in the WAL
     await write_note(sqlite_db, "third")
     for _ in range(100):
-        if main_file.stat().st_size > size:
+        if file_size(main_file) > size:
             break
         await asyncio.sleep(0.02)
-    assert main_file.stat().st_size > size + 300_000  # checkpointed into the file
+    assert file_size(main_file) > size + 300_000  # checkpointed into the file
     assert len(await notes(sqlite_db)) == 3
