@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import os
 import sqlite3
 import time
 import urllib.parse
@@ -223,8 +222,14 @@ LOCK_RETRY_FIRST = 0.001  # seconds between tries for another process's write lo
 LOCK_RETRY_MAX = 0.02  # (SQLite's own busy handler sleeps up to 100 ms and wakes long after the lock is free)
 
 
-def _is_busy(error: sqlite3.OperationalError) -> bool:
-    return (getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF) == sqlite3.SQLITE_BUSY
+def _is_busy(error: sqlite3.Error) -> bool:
+    """SQLITE_BUSY ("database is locked"), extended codes included."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+    )
 
 
 def _take_write_lock(conn: Any) -> None:
@@ -242,7 +247,7 @@ def _take_write_lock(conn: Any) -> None:
         try:
             raw.execute("BEGIN IMMEDIATE")
             return
-        except sqlite3.OperationalError as error:
+        except sqlite3.Error as error:
             if not _is_busy(error):
                 break  # raised below, through SQLAlchemy
         await_(asyncio.sleep(pause))
@@ -263,8 +268,10 @@ class _Checkpoints:
     disk). So the inline connections turn it off, and a PASSIVE checkpoint (it takes no lock a writer or
     reader waits for) runs on its own connection in a thread instead, at most one at a time."""
 
-    def __init__(self, path: str) -> None:
-        self.uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw"  # never creates a file
+    def __init__(self, filename: str, *, uri: bool) -> None:
+        # The file the engine opens (create_connect_args' first argument), opened read-write: a checkpoint
+        # never creates a database.
+        self.uri = filename if uri else f"file:{urllib.parse.quote(filename)}?mode=rw"
         self.commits = 0
         self.running: asyncio.Future[None] | None = None
 
@@ -286,7 +293,8 @@ def _inline_write_engine(url: str) -> AsyncEngine:
     """The writers' engine on a SQLite file: InlineSQLiteDialect, BEGIN IMMEDIATE by _take_write_lock,
     WAL checkpoints on a thread (_Checkpoints)."""
     engine = create_async_engine(make_url(url).set(drivername=f"sqlite+{InlineSQLiteDialect.driver}"))
-    checkpoints = _Checkpoints(make_url(url).database or "")
+    args, options = engine.sync_engine.dialect.create_connect_args(engine.sync_engine.url)
+    checkpoints = _Checkpoints(args[0], uri=bool(options.get("uri")))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

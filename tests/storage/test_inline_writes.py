@@ -110,6 +110,20 @@ async def test_a_write_gives_up_at_the_deadline_with_the_lock_timeout_error_and_
     assert await notes(sqlite_db) == ["before", "after"]
 
 
+async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_connection_behind(
+    sqlite_db: Database,
+) -> None:
+    with lock_held_elsewhere(sqlite_db):
+        writing = asyncio.create_task(write_note(sqlite_db, "cancelled"))
+        await asyncio.sleep(0.1)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+    assert sqlite_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    await write_note(sqlite_db, "next")
+    assert await notes(sqlite_db) == ["next"]
+
+
 async def test_a_failed_statement_rolls_the_whole_transaction_back(sqlite_db: Database) -> None:
     with pytest.raises(exc.IntegrityError):
         async with sqlite_db.sessions.begin() as session:
