@@ -129,6 +129,7 @@ async def profile(
             f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in)\n"
         )
         print(_top(profiler, top, sort))
+    await deps.client.close()
     await deps.db.dispose()
     await server.close()
 
