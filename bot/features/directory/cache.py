@@ -15,6 +15,7 @@ Used only by read-only look-ups; a transaction that writes reads the directory i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -99,6 +100,7 @@ class DirectoryCache:
         self._trees: OrderedDict[str, _Tree] = OrderedDict()
         self._members = 0
         self._people: tuple[str, dict[str, Person]] | None = None  # for transactions (people_for)
+        self._reloading = asyncio.Lock()  # one look-up at a time reloads the people and the name index
 
     async def people_for(
         self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
@@ -155,7 +157,25 @@ class DirectoryCache:
         return Lookup(viewer, view, [], opps, people)
 
     # ---- keeping each part current ----------------------------------------------------------------
+    def _current(self, tokens: dict[str, str]) -> bool:
+        return (
+            self._org is not None
+            and self._accounts is not None
+            and _same(self._org.token, tokens.get(ORG))
+            and _same(self._accounts.token, tokens.get(ACCOUNTS))
+        )
+
     async def _refresh(self, repo: _Reads, tokens: dict[str, str]) -> None:
+        """Reload what `tokens` say changed. One look-up reloads; concurrent ones wait and reuse what it
+        read: each used to read and index every account itself (five first look-ups at once, 140,000
+        accounts: five times the index's transient memory, which the allocator then kept)."""
+        if self._current(tokens):
+            return
+        repo.release_inline()  # waiting for the lock yields to the loop
+        async with self._reloading:
+            await self._reload(repo, tokens)
+
+    async def _reload(self, repo: _Reads, tokens: dict[str, str]) -> None:
         if self._org is None or not _same(self._org.token, tokens.get(ORG)):
             people = await repo.people()
             self._org = _Org(tokens.get(ORG), people, await repo.regions())
@@ -242,12 +262,16 @@ class _Reads:
             self.inline.release()
         await self._stack.aclose()
 
+    def release_inline(self) -> None:
+        """Before anything that yields to the loop (the inline connection is the process's only one)."""
+        if self.inline is not None:
+            self.inline.release()
+
     def _inline(self) -> InlineDirectoryReads | None:
         return self.inline if self.inline is not None and self.inline.usable() else None
 
     async def session(self) -> DirectoryRepository:
-        if self.inline is not None:  # what follows yields to the loop: no inline connection held across it
-            self.inline.release()
+        self.release_inline()  # what follows yields to the loop
         if self._repo is None:
             session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
             self._repo = DirectoryRepository(session)
