@@ -475,8 +475,9 @@ async def _decide(
 ) -> Decided | Refused:
     actor = ctx.actor
     request = await ctx.repo.lock(request_id)
-    step = await ctx.repo.step(step_id) if request else None
-    if request is None or step is None or step.request_id != request.id:
+    steps = await ctx.repo.steps_to_decide(request.id) if request else []
+    step = next((s for s in steps if s.id == step_id), None)
+    if request is None or step is None:
         await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
         return Refused("that request doesn't exist (any more)")
     person = await ctx.directory.person(actor)
