@@ -15,6 +15,7 @@ from bot.approvals.outbox import Outbox
 from bot.features.directory.cache import DirectoryCache
 from bot.metrics import Metrics
 from bot.render import Renderer
+from bot.replays import Ledger
 from bot.settings import Settings
 from bot.web_client import SharedSessionWebClient
 from storage.db import Database
@@ -40,6 +41,7 @@ class Deps:
     startup: list[Any] = field(default_factory=list)  # async (deps) -> None, run once the schema is up
     shutdown: list[Any] = field(default_factory=list)  # async () -> None, run when the server stops
     metrics: Metrics = field(default_factory=Metrics)
+    replays: Ledger = field(default_factory=Ledger)  # signed requests already handled (bot/replays.py)
     # per-process state of the Slack surface (handlers/), by name: rendered answers, the glossary's index
     state: dict[str, Any] = field(default_factory=dict)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)

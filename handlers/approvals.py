@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals import service
 from bot.approvals.engine import Verdict
 from bot.deps import Deps
 from bot.handbook.results import Refused
+from bot.replays import CONTEXT_KEY
 from handlers.payloads import StepClick, Submitted, read, step_in_metadata, submitter
 from handlers.replies import (
     NOT_RECORDED,
@@ -25,6 +27,7 @@ from handlers.replies import (
 )
 from handlers.router import CommandRouter, is_lock_timeout
 
+log = logging.getLogger("gtm_bot.edge")  # where the edge reports the replays it drops
 REJECT_CALLBACK = "approval.reject_reason"
 OVERRIDE_CALLBACK = "approval.override_reason"
 
@@ -61,22 +64,37 @@ def outcome(deps: Deps, result: service.Decided | Refused) -> Reply:
     return nothing_changed(deps, result)
 
 
-async def refuse_tampered(deps: Deps, click: StepClick, respond: AsyncRespond) -> None:
-    await service.refuse_tampered(deps, actor=click.click.user_id, value=click.click.value)
-    await tell_beside(respond, say(deps, f"Nothing changed: {TAMPERED}."))
+async def refuse_tampered(
+    deps: Deps, click: StepClick, respond: AsyncRespond, replay_key: str | None = None
+) -> None:
+    value = click.click.value
+    if await service.refuse_tampered(deps, actor=click.click.user_id, value=value, replay_key=replay_key):
+        await tell_beside(respond, say(deps, f"Nothing changed: {TAMPERED}."))
 
 
-async def approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, deps: Deps) -> None:
-    # The decision commits before Slack gets its 200; the ephemeral reply goes out after.
+async def approve(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext, deps: Deps
+) -> None:
+    # The decision commits before Slack gets its 200; the ephemeral reply goes out after. The click's
+    # replay key (left by the edge) commits with the decision: a replay of it is acked and does nothing.
     await ack()
     click = StepClick.parse(body)
+    key = context.get(CONTEXT_KEY)
     if click.step is None:
-        await refuse_tampered(deps, click, respond)
+        await refuse_tampered(deps, click, respond, key)
         return
     request_id, step_id = click.step
     result = await service.decide(
-        deps, request_id=request_id, step_id=step_id, actor=click.click.user_id, verdict=Verdict.APPROVE
+        deps,
+        request_id=request_id,
+        step_id=step_id,
+        actor=click.click.user_id,
+        verdict=Verdict.APPROVE,
+        replay_key=key,
     )
+    if result is None:
+        log.warning("dropped a replayed click from %s", click.click.user_id)
+        return
     if click.click.response_url:  # a card in App Home has none: the home view shows the outcome
         deps.spawn(tell_beside(respond, outcome(deps, result)))
 
@@ -131,7 +149,7 @@ async def decide_with_reason(ack: AsyncAck, body: dict[str, Any], deps: Deps, ve
             raise
         await field_error(ack, "reason", NOT_RECORDED)
         return
-    if isinstance(result, service.Decided):
+    if isinstance(result, service.Decided) or result is None:
         await ack()
     else:
         await field_error(ack, "reason", f"Nothing changed: {result.reason}.")

@@ -1,6 +1,8 @@
 """What every request passes before any listener: replays are dropped, free text is cleaned.
 
 - A signed request seen before (bot/replays.py) is answered with an empty 200 and reaches no listener.
+  An approval click's key is left in the context (`replay_key`) for its listener to record in the
+  decision's own transaction; a replay of one is acked empty by that listener and changes nothing.
   Pure look-ups (`/glossary`, `/gtm owner`...) are not recorded: a replay of one changes nothing anyway,
   and they stay free of writes (on SQLite, a write queues behind any other writer).
 - NUL (which PostgreSQL refuses in text) and the other control characters are removed from every string
@@ -21,7 +23,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from bot.inputs import clean_payload
-from bot.replays import Ledger, replay_key
+from bot.replays import CONTEXT_KEY, recorded_by_listener, replay_key
 from handlers.router import CommandRouter, is_database_error
 
 log = logging.getLogger("gtm_bot.edge")
@@ -36,7 +38,6 @@ class Edge:
     def __init__(self, deps: Deps, router: CommandRouter) -> None:
         self.deps = deps
         self.router = router
-        self.ledger = Ledger()
 
     async def middleware(self, req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
         req.context["deps"] = self.deps
@@ -56,9 +57,12 @@ class Edge:
         key = replay_key(body)
         if key is None:
             return None
+        if recorded_by_listener(body):
+            req.context[CONTEXT_KEY] = key
+            return None
         now = datetime.now(UTC)  # Slack's window is wall-clock time, whatever the app's clock says
         try:
-            first = await self.ledger.first_time(self.deps.db, key, now)
+            first = await self.deps.replays.first_time(self.deps.db, key, now)
         except Exception as exc:
             if not is_database_error(exc):
                 raise

@@ -171,6 +171,18 @@ VERSIONS = select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
     DirectoryVersionRow.name.in_(bindparam("names", expanding=True))
 )
 HIERARCHY = select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == bindparam("root"))
+_ROOT_OF = (
+    select(AccountRow.root_id).where(AccountRow.account_id == bindparam("account_id")).scalar_subquery()
+)
+HIERARCHY_OF = select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == _ROOT_OF)
+_named = AccountRow.__table__.alias("named_accounts")
+NAMED_COUNT = (
+    select(func.count()).select_from(_named).where(_named.c.owner == bindparam("owner"), _named.c.named)
+)
+# A hierarchy and how many named accounts someone owns, in one statement (a click's re-check asks both).
+HIERARCHY_OF_WITH_NAMED = select(*ACCOUNT_COLUMNS, NAMED_COUNT.scalar_subquery()).where(
+    AccountRow.root_id == _ROOT_OF
+)
 OPPORTUNITIES_OF = (
     select(*OPPORTUNITY_COLUMNS)
     .where(OpportunityRow.account_id.in_(bindparam("ids", expanding=True)))
@@ -433,12 +445,18 @@ class DirectoryRepository:
         """Every account whose stored ultimate parent is `root_id` (Core rows: no ORM objects to build)."""
         return accounts_from_rows(await self.session.execute(HIERARCHY, {"root": root_id}))
 
-    async def hierarchy_of(self, account_id: str) -> list[Account]:
+    async def hierarchy_of(self, account_id: str, *, named_of: str | None = None) -> list[Account]:
         """Every account under the same ultimate parent as this one (one indexed query, once for each
-        account in a transaction until it writes to the directory)."""
+        account in a transaction until it writes to the directory). With `named_of`, the same statement
+        also counts that person's named accounts, for a later `named_count` in this transaction."""
         if account_id not in self._hierarchies:
-            root = select(AccountRow.root_id).where(AccountRow.account_id == account_id).scalar_subquery()
-            rows = await self.session.execute(select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == root))
+            if named_of is None or named_of in self._named:
+                rows = (await self.session.execute(HIERARCHY_OF, {"account_id": account_id})).all()
+            else:
+                params = {"account_id": account_id, "owner": named_of}
+                rows = (await self.session.execute(HIERARCHY_OF_WITH_NAMED, params)).all()
+                if rows:
+                    self._named[named_of] = int(rows[0][-1] or 0)
             self._hierarchies[account_id] = [to_account(r) for r in rows]
         return list(self._hierarchies[account_id])
 
@@ -458,14 +476,7 @@ class DirectoryRepository:
 
     async def named_count(self, owner: str) -> int:
         if owner not in self._named:
-            self._named[owner] = int(
-                await self.session.scalar(
-                    select(func.count())
-                    .select_from(AccountRow)
-                    .where(AccountRow.owner == owner, AccountRow.named)
-                )
-                or 0
-            )
+            self._named[owner] = int(await self.session.scalar(NAMED_COUNT, {"owner": owner}) or 0)
         return self._named[owner]
 
     async def set_owner(self, account_ids: Sequence[str], owner: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import desc, or_, select, update
+from sqlalchemy import bindparam, desc, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched
@@ -21,6 +21,7 @@ class RequestRepository:
         # (checks, the cards, the flow); add_decision adds to what was read.
         self._approvers: dict[int, list[str]] = {}
         self._decisions: dict[int, list[DecisionRow]] = {}
+        self._steps: dict[int, list[StepRow]] = {}  # by request, once read with `steps_to_decide`
 
     async def lock(self, request_id: int) -> RequestRow | None:
         """Take the request's write lock first (a version bump), so decisions on it run one at a time
@@ -46,12 +47,38 @@ class RequestRepository:
         await self.session.flush()
         self.session.add_all(StepApproverRow(step_id=step.id, approver=a) for a in dict.fromkeys(approvers))
         await self.session.flush()
+        if step.request_id in self._steps:
+            self._steps[step.request_id].append(step)
+        self._approvers[step.id] = list(dict.fromkeys(approvers))
+        self._decisions[step.id] = []
         return step
 
     async def step(self, step_id: int) -> StepRow | None:
         return await self.session.get(StepRow, step_id, populate_existing=True)
 
+    async def steps_to_decide(self, request_id: int) -> list[StepRow]:
+        """Every step of a request with each one's approvers and decisions, in one query (a click reads
+        them all: its step to decide, and every step's cards when the request finishes); later asks for
+        them in this transaction are answered from what was read."""
+        result = await self.session.execute(
+            _steps_to_decide(self.session.get_bind().dialect.name),
+            {"request_id": request_id},
+            execution_options={"populate_existing": True},
+        )
+        steps: dict[int, StepRow] = {}
+        for step, decision, approvers in result:
+            if step.id not in steps:
+                steps[step.id] = step
+                self._approvers[step.id] = sorted(approvers.split(" ")) if approvers else []
+                self._decisions[step.id] = []
+            if decision is not None:
+                self._decisions[step.id].append(decision)
+        self._steps[request_id] = list(steps.values())
+        return list(steps.values())
+
     async def steps(self, request_id: int) -> list[StepRow]:
+        if request_id in self._steps:
+            return list(self._steps[request_id])
         rows = await self.session.scalars(
             select(StepRow).where(StepRow.request_id == request_id).order_by(StepRow.position)
         )
@@ -183,3 +210,26 @@ class RequestRepository:
             .values(remind_at=next_at)
         )
         return bool(result.rowcount)
+
+
+_statements: dict[str, Any] = {}
+
+
+def _steps_to_decide(dialect: str) -> Any:
+    """Steps joined to their decisions, each step's approvers aggregated into one space-separated column
+    (Slack ids have no spaces). Built once per dialect: a reused statement skips SQLAlchemy's per-call
+    work."""
+    if dialect not in _statements:
+        concat = func.string_agg if dialect == "postgresql" else func.group_concat
+        approvers = (
+            select(concat(StepApproverRow.approver, literal(" ")))
+            .where(StepApproverRow.step_id == StepRow.id)
+            .scalar_subquery()
+        )
+        _statements[dialect] = (
+            select(StepRow, DecisionRow, approvers)
+            .outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id)
+            .where(StepRow.request_id == bindparam("request_id"))
+            .order_by(StepRow.position, DecisionRow.id)
+        )
+    return _statements[dialect]

@@ -14,11 +14,12 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.app import build_app
+from bot.approvals import service
 from bot.server import create_web_app
 from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
-from storage.models import Base, RequestRow, SeenRequestRow, SlaRequestRow
+from storage.models import Base, DecisionRow, RequestRow, SeenRequestRow, SlaRequestRow
 from tests.conftest import SIGNING_SECRET
 from tests.slack.client import SlackClient
 from tests.test_ownership import request_hooli
@@ -154,6 +155,76 @@ async def test_a_replayed_command_and_click_do_nothing_again_even_in_another_pro
         await asyncio.sleep(0.1)
         assert await rows(db) == before and web_api_calls(standin) == calls
         standin.reset()
+
+
+async def seen(db: Database) -> int:
+    async with db.reads() as session:
+        return int(await session.scalar(select(func.count()).select_from(SeenRequestRow)) or 0)
+
+
+async def test_a_replayed_approval_decides_once_and_answers_once_even_in_another_process(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database
+) -> None:
+    hooli = await request_hooli(slack, standin)
+    recorded = await seen(db)
+    body, content_type = signer.interaction_body(
+        signer.block_action_payload(
+            "U0AE2", "approval.approve", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
+        )
+    )
+    assert (await slack.post(body, content_type)).status == 200
+    # the click's key committed with its decision, in the same transaction (bot/replays.py)
+    assert await seen(db) == recorded + 1
+    await standin.wait_for("response_url", lambda c: c.args["key"] == "U0AE2")  # "You approved..."
+    await deps.outbox.drain()
+    before, calls = await rows(db), web_api_calls(standin)
+    await replay(slack, body, content_type)
+    other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # no shared memory
+    other.on_cleanup.clear()
+    server = TestServer(other, host="127.0.0.1")
+    await server.start_server()
+    try:
+        await replay(
+            SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session),
+            body,
+            content_type,
+            1,
+        )
+    finally:
+        await server.close()
+    await asyncio.sleep(0.1)
+    await deps.outbox.drain()
+    assert await rows(db) == before and web_api_calls(standin) == calls
+
+
+async def test_an_approval_whose_decision_failed_is_decided_when_slack_sends_it_again(
+    slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database, monkeypatch
+) -> None:
+    hooli = await request_hooli(slack, standin)
+    decide = service._decide
+    failures = [RuntimeError("the decision broke after writing")]
+
+    async def breaks_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await decide(*args, **kwargs)
+        if failures:
+            raise failures.pop()
+        return result
+
+    monkeypatch.setattr(service, "_decide", breaks_once)
+    body, content_type = signer.interaction_body(
+        signer.block_action_payload(
+            "U0AE2", "approval.approve", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
+        )
+    )
+    recorded = await seen(db)
+    assert (await slack.post(body, content_type)).status == 200
+    async with db.reads() as session:  # rolled back together: no decision, and no key to drop a retry
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 0
+    assert await seen(db) == recorded
+    assert (await slack.post(body, content_type)).status == 200
+    async with db.reads() as session:
+        assert await session.scalar(select(func.count()).select_from(DecisionRow)) == 1
+    assert await seen(db) == recorded + 1
 
 
 async def test_the_same_command_typed_twice_is_answered_twice_and_lookups_record_nothing(

@@ -444,14 +444,20 @@ async def decide(
     verdict: Verdict,
     reason: str = "",
     override_reason: str = "",
-) -> Decided | Refused:
-    """Record one decision; a double click, a retry or a second approver racing it changes nothing."""
+    replay_key: str | None = None,
+) -> Decided | Refused | None:
+    """Record one decision; a double click, a retry or a second approver racing it changes nothing.
+
+    With `replay_key` (the click's, bot/replays.py), the key is recorded in the same transaction, first:
+    None means the click was handled before (a replay) and nothing was done."""
     observe.note(approval_request=request_id)
     reason, override_reason = reason.strip()[:MAX_REASON], override_reason.strip()[:MAX_REASON]
     if verdict is Verdict.REJECT and not reason:
         return Refused("a rejection needs a reason")
     try:
         async with deps.db.sessions.begin() as session:
+            if replay_key is not None and not await deps.replays.first_time_in(session, replay_key):
+                return None
             ctx = Context(deps, session, deps.clock(), actor)
             result = await _decide(ctx, request_id, step_id, verdict, reason, override_reason)
     except IntegrityError:
@@ -469,8 +475,9 @@ async def _decide(
 ) -> Decided | Refused:
     actor = ctx.actor
     request = await ctx.repo.lock(request_id)
-    step = await ctx.repo.step(step_id) if request else None
-    if request is None or step is None or step.request_id != request.id:
+    steps = await ctx.repo.steps_to_decide(request.id) if request else []
+    step = next((s for s in steps if s.id == step_id), None)
+    if request is None or step is None:
         await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
         return Refused("that request doesn't exist (any more)")
     person = await ctx.directory.person(actor)
@@ -587,12 +594,16 @@ async def cancel(deps: Deps, *, request_id: int, actor: str) -> RequestRow | Ref
     return request
 
 
-async def refuse_tampered(deps: Deps, *, actor: str, value: str) -> None:
-    """Audit a click whose button value was not one the bot wrote (a forged or edited payload)."""
+async def refuse_tampered(deps: Deps, *, actor: str, value: str, replay_key: str | None = None) -> bool:
+    """Audit a click whose button value was not one the bot wrote (a forged or edited payload); False for
+    a replay of one already audited (`replay_key` recorded in the same transaction, as in `decide`)."""
     async with deps.db.sessions.begin() as session:
+        if replay_key is not None and not await deps.replays.first_time_in(session, replay_key):
+            return False
         await RequestRepository(session).audit(
             None, actor, "refused_tampered_action", {"value": value[:100]}, deps.clock()
         )
+    return True
 
 
 async def send_reminders(deps: Deps) -> int:

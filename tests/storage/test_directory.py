@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from bot.handbook.directory import Role
 from storage.db import Database
@@ -75,6 +76,31 @@ async def test_set_owner_moves_accounts_and_their_named_count(db: Database, dire
         after = await repo.versions_of([root_version("A-INITECH"), ACCOUNTS])
         assert after[root_version("A-INITECH")] != before.get(root_version("A-INITECH"))
         assert after[ACCOUNTS] == before[ACCOUNTS]  # only the hierarchy's version moves
+
+
+async def test_a_hierarchy_read_with_someones_named_count_answers_both_in_one_statement(
+    db: Database, directory
+) -> None:
+    async with db.sessions.begin() as session:
+        plain = {a.account_id for a in await DirectoryRepository(session).hierarchy_of("A-INITECH-UK")}
+    statements: list[str] = []
+
+    def executed(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        async with db.sessions.begin() as session:
+            repo = DirectoryRepository(session)
+            hierarchy = await repo.hierarchy_of("A-INITECH-UK", named_of="U0SAL1")
+            read = len(statements)
+            assert {a.account_id for a in hierarchy} == plain
+            assert await repo.named_count("U0SAL1") == 1
+            assert len(statements) == read  # counted by the hierarchy's statement
+            assert await repo.hierarchy_of("A-NOWHERE", named_of="U0AE1") == []
+            assert await repo.named_count("U0AE1") == 0  # no row to carry it: read on its own
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", executed)
 
 
 async def test_touch_accounts_bumps_only_their_hierarchies(db: Database, directory) -> None:

@@ -49,6 +49,25 @@ async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_l
         ]
 
 
+async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions_once(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        first = await repo.add_step(rows.step(request.id, 0, state="approved"), ["U0RD1", "U0ASM3"])
+        second = await repo.add_step(rows.step(request.id, 1), ["U0RD1"])
+        for actor in ("U0RD1", "U0ASM3"):
+            await repo.add_decision(DecisionRow(step_id=first.id, actor=actor, decision="approve", at=START))
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert [s.id for s in await repo.steps_to_decide(request.id)] == [first.id, second.id]
+        assert await repo.approvers(first.id) == ["U0ASM3", "U0RD1"]
+        assert [d.actor for d in await repo.decisions(first.id)] == ["U0RD1", "U0ASM3"]  # in order
+        assert (await repo.approvers(second.id), await repo.decisions(second.id)) == (["U0RD1"], [])
+        third = await repo.add_step(rows.step(request.id, 2), ["U0AE2"])  # seen by what was read
+        assert [s.id for s in await repo.steps(request.id)] == [first.id, second.id, third.id]
+        assert await repo.steps_to_decide(request.id + 1000) == []
+
+
 async def test_by_requester_lists_the_latest_change_first(db: Database) -> None:
     async with db.sessions.begin() as session:
         repo = RequestRepository(session)

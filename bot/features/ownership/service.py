@@ -70,8 +70,11 @@ async def regions(repo: DirectoryRepository) -> list[Region]:
     return found
 
 
-async def load_view(repo: DirectoryRepository, account_id: str) -> rules.AccountView | None:
-    members = {a.account_id: a for a in await repo.hierarchy_of(account_id)}
+async def load_view(
+    repo: DirectoryRepository, account_id: str, *, named_of: str | None = None
+) -> rules.AccountView | None:
+    """The account in its hierarchy; `named_of` also reads that person's named count in the same query."""
+    members = {a.account_id: a for a in await repo.hierarchy_of(account_id, named_of=named_of)}
     if not members:  # no such account, or its hierarchy isn't computed
         return None
     return rules.build_view(account_id, members, await regions(repo))
@@ -425,7 +428,7 @@ class OwnershipFlow:
         """The new owner against the criteria and the directory as they are now (a re-import may have
         changed their role, region or segment since the request was routed)."""
         p = OwnershipPayload.of(request)
-        view = await load_view(ctx.directory, p.account_id)
+        view = await load_view(ctx.directory, p.account_id, named_of=p.new_owner)
         if view is None:
             return service.Recheck(("the account is gone from the directory",))
         new_owner = await ctx.directory.person(p.new_owner)
