@@ -209,7 +209,7 @@ class ReadPool:
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is not None and self._loop is asyncio.get_running_loop():  # else its loop is gone with it
             await pool.close()
 
 
