@@ -281,11 +281,10 @@ class SyncReporter(ProgressBar):
 async def _sync_salesforce(full: bool) -> int:
     from datetime import UTC, datetime
 
-    from slack_sdk.web.async_client import AsyncWebClient
-
     from bot.crm.client import SalesforceError, SignInFailed
     from bot.features.salesforce.run import run_sync
     from bot.settings import DEFAULT_SLACK_API_URL, SalesforceSettings
+    from bot.web_client import SharedSessionWebClient
     from storage.db import Database
 
     sf = SalesforceSettings.from_env(os.environ)
@@ -293,7 +292,8 @@ async def _sync_salesforce(full: bool) -> int:
         raise SettingsError("SALESFORCE_CLIENT_ID is not set; see README.md, 'Salesforce'")
     token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
     api = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
-    slack = AsyncWebClient(token=token, base_url=api if api.endswith("/") else api + "/") if token else None
+    base_url = api if api.endswith("/") else api + "/"
+    slack = SharedSessionWebClient(token=token, base_url=base_url) if token else None
     db = Database(_database_url())
     bar = SyncReporter("salesforce")
     try:
@@ -311,6 +311,8 @@ async def _sync_salesforce(full: bool) -> int:
         return 1
     finally:
         bar.end()
+        if slack is not None:
+            await slack.close()
         await db.dispose()
     kind = "full" if counts.full else "incremental"
     print(

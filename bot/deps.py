@@ -16,6 +16,7 @@ from bot.features.directory.cache import DirectoryCache
 from bot.metrics import Metrics
 from bot.render import Renderer
 from bot.settings import Settings
+from bot.web_client import SharedSessionWebClient
 from storage.db import Database
 
 
@@ -69,11 +70,11 @@ class Deps:
     ) -> Deps:
         """Everything for one process; `db` shares a database already open (tests, a restarted process)."""
         db = db if db is not None else Database(settings.database_url)
-        client = AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
+        client = SharedSessionWebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10)
         outbox = Outbox(db, client, clock, poll_seconds=settings.outbox_poll_seconds)
         renderer = Renderer(settings.templates_dir)
         outbox.renderer = renderer  # messages stored as template + context are rendered when sent
-        return cls(
+        deps = cls(
             settings=settings,
             db=db,
             renderer=renderer,
@@ -81,3 +82,5 @@ class Deps:
             outbox=outbox,
             clock=clock,
         )
+        deps.shutdown.append(client.close)  # the pooled HTTP connections, when serve stops
+        return deps

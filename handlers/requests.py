@@ -58,7 +58,7 @@ async def home_opened(event: dict[str, Any], client: AsyncWebClient, deps: Deps)
     if event.get("tab") != "home":  # the Messages tab opens too; it has nothing to publish
         return
     user = event.get("user", "")
-    await client.views_publish(user_id=user, view=await home.view(deps, user))
+    await client.views_publish(user_id=user, view=await home.opened(deps, user))
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:

@@ -31,7 +31,9 @@ async def claim(
 
     Each row is updated only if it is still pending and free: another replica may have claimed it
     between the look and the update, and then it is simply not ours. `values` are set with the lease
-    (who claimed it, the attempt count...).
+    (who claimed it, the attempt count...). Without `take`, all candidates are leased by one UPDATE that
+    returns the rows it took (the outbox leases a batch per claim; a statement per row cost more than
+    the sends); with `take`, one at a time until `take` are ours.
     """
     free = or_(model.claimed_until.is_(None), model.claimed_until < now)
     candidates = (
@@ -42,6 +44,18 @@ async def claim(
             .limit(limit)
         )
     ).all()
+    if not candidates:
+        return []
+    if take is None:
+        taken = await session.scalars(
+            update(model)
+            .where(model.id.in_(candidates), model.status == "pending", free)
+            .values(claimed_until=until, **(values or {}))
+            .returning(model),
+            execution_options={"populate_existing": True},
+        )
+        position = {row_id: i for i, row_id in enumerate(candidates)}
+        return sorted(taken.all(), key=lambda row: position[row.id])
     claimed: list[Any] = []
     for row_id in candidates:
         result = await session.execute(
@@ -51,6 +65,6 @@ async def claim(
         )
         if result.rowcount:
             claimed.append(await session.get_one(model, row_id, populate_existing=True))
-            if take is not None and len(claimed) >= take:
+            if len(claimed) >= take:
                 break
     return claimed

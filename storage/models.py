@@ -222,6 +222,15 @@ class MessageRefRow(Base):
     ts: Mapped[str] = mapped_column(String(32))
 
 
+class HomeViewerRow(Base):
+    """Someone who has opened the bot's App Home: only their Home is republished when something changes
+    (a view nobody opens is not worth a views.publish per change; opening it publishes a fresh one)."""
+
+    __tablename__ = "home_viewers"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_opened_at: Mapped[datetime]
+
+
 class OutboxRow(Base):
     """A Slack call decided inside a transaction and sent after it commits; retried until Slack answers."""
 

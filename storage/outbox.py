@@ -2,7 +2,8 @@
 posted. Never commits.
 
 New rows are queued and written in one statement just before the transaction commits
-(storage/batched.py); the dispatcher leases due rows (storage/leases.py) and settles each one.
+(storage/batched.py); the dispatcher leases due rows in batches (storage/leases.py) and settles them in
+batches.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -59,7 +60,9 @@ class OutboxRepository:
     async def claim(
         self, now: datetime, until: datetime, limit: int, busy: Sequence[str] = ()
     ) -> list[OutboxRow]:
-        """Lease due rows, oldest first; rows of a card in `busy` (one being sent) wait their turn."""
+        """Lease due rows, oldest first, counting each one's attempt in the same statement (a send cut
+        short by a crash is still known to have been tried: its retry looks for an earlier copy first).
+        Rows of a card in `busy` (one being sent) wait their turn."""
         where = [or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy))] if busy else []
         return await leases.claim(
             self.session,
@@ -70,48 +73,66 @@ class OutboxRepository:
             order_by=OutboxRow.id,
             limit=limit,
             where=where,
+            values={"attempts": OutboxRow.attempts + 1},
         )
 
-    async def renew(self, row_id: int, token: datetime | None, until: datetime, attempts: int) -> bool:
-        """Extend the lease only if it is still ours (`token`), counting the attempt; False if it isn't."""
+    async def renew(self, row_id: int, token: datetime | None, until: datetime) -> bool:
+        """Extend the lease only if it is still ours (`token`); False if it isn't."""
         result = await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == row_id, OutboxRow.status == "pending", OutboxRow.claimed_until == token)
-            .values(claimed_until=until, attempts=attempts)
+            .values(claimed_until=until)
         )
         return bool(result.rowcount)
 
     async def message_ref(self, ref_key: str) -> MessageRefRow | None:
         return await self.session.get(MessageRefRow, ref_key)
 
-    async def superseded(self, row: OutboxRow) -> bool:
-        """Whether a later row of the same method for the same message (`ref_key`) is sent or waiting."""
-        found = await self.session.scalar(
-            select(OutboxRow.id)
-            .where(
-                OutboxRow.ref_key == row.ref_key,
-                OutboxRow.method == row.method,
-                OutboxRow.id > row.id,
-                OutboxRow.status.in_(("pending", "sent")),
+    async def message_refs(self, ref_keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Where each of these messages was posted (channel, ts), for those posted: one query."""
+        wanted = sorted(set(ref_keys))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(MessageRefRow.key, MessageRefRow.channel, MessageRefRow.ts).where(
+                MessageRefRow.key.in_(wanted)
             )
-            .limit(1)
         )
-        return found is not None
+        return {key: (channel, ts) for key, channel, ts in rows}
 
-    async def sent(self, row: OutboxRow, now: datetime, posted: tuple[str, str] | None) -> None:
-        """Settle a row as sent; `posted` (channel, ts) is stored under its ref_key for later updates."""
-        if posted is not None and row.ref_key:
-            await upsert_many(
-                self.session,
-                MessageRefRow,
-                [{"key": row.ref_key, "channel": posted[0], "ts": posted[1]}],
-                ["key"],
+    async def superseded(self, rows: Sequence[OutboxRow]) -> set[int]:
+        """Which of `rows` have a later row of the same method for the same message (`ref_key`) sent or
+        waiting: one query for a claimed batch (the newest id per message and method)."""
+        keys = sorted({row.ref_key for row in rows if row.ref_key})
+        if not keys:
+            return set()
+        newest = {
+            (ref_key, method): top
+            for ref_key, method, top in await self.session.execute(
+                select(OutboxRow.ref_key, OutboxRow.method, func.max(OutboxRow.id))
+                .where(OutboxRow.ref_key.in_(keys), OutboxRow.status.in_(("pending", "sent")))
+                .group_by(OutboxRow.ref_key, OutboxRow.method)
             )
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row.id)
-            .values(status="sent", sent_at=now, attempts=row.attempts, claimed_until=None, last_error=None)
-        )
+        }
+        return {row.id for row in rows if newest.get((row.ref_key, row.method), row.id) > row.id}
+
+    async def sent(self, rows: Sequence[tuple[OutboxRow, tuple[str, str] | None]], now: datetime) -> None:
+        """Settle rows as sent, many in one statement; a post's (channel, ts) is stored under its ref_key
+        for later updates."""
+        refs = {
+            row.ref_key: {"key": row.ref_key, "channel": posted[0], "ts": posted[1]}
+            for row, posted in rows
+            if posted is not None and row.ref_key
+        }
+        if refs:
+            await upsert_many(self.session, MessageRefRow, list(refs.values()), ["key"])
+        ids = sorted({row.id for row, _posted in rows})
+        if ids:
+            await self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids))
+                .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
+            )
 
     async def retry(
         self, row_id: int, *, attempts: int, error: str, next_attempt_at: datetime, dead: bool

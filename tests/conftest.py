@@ -147,6 +147,7 @@ async def deps(db: Database, standin: SlackStandIn, clock: FakeClock) -> AsyncIt
     built = Deps.build(settings_for(standin, db), clock=clock, db=db)
     built.outbox.poll_seconds = 0.05
     yield built
+    await built.client.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

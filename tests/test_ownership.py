@@ -379,9 +379,27 @@ def home_buttons(view: dict) -> dict[str, dict]:
     return found
 
 
+async def open_home(slack: SlackClient, standin: SlackStandIn, user: str) -> dict:
+    """`user` opens the bot's Home tab (Slack's app_home_opened); the view published for it."""
+    before = len([c for c in standin.calls_to("views.publish") if c.args["user_id"] == user])
+    event = {
+        "type": "event_callback",
+        "team_id": "T0GTMBOT1",
+        "api_app_id": "A0GTMBOT1",
+        "event_id": f"Ev{user}{before}",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": user, "tab": "home", "channel": "D" + user[1:]},
+    }
+    await slack.post(json.dumps(event), "application/json")
+    calls = await standin.wait_for("views.publish", lambda c: c.args["user_id"] == user, count=before + 1)
+    return calls[-1].args["view"]
+
+
 async def test_app_home_is_the_inbox_and_is_republished_when_things_change(
     slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
 ) -> None:
+    for user in ("U0AE1", "U0AE2"):  # Home is republished for people who have opened it
+        await open_home(slack, standin, user)
     sent = await request_hooli(slack, standin)
     await deps.outbox.drain()
     ben = standin.home["U0AE2"]  # republished through the outbox when the request reached Ben
@@ -407,6 +425,8 @@ async def test_app_home_is_the_inbox_and_is_republished_when_things_change(
 async def test_cancel_from_app_home_cancels_and_refreshes_it(
     slack: SlackClient, standin: SlackStandIn, db: Database, deps: Deps, directory
 ) -> None:
+    for user in ("U0AE1", "U0AE2"):
+        await open_home(slack, standin, user)
     sent = await request_hooli(slack, standin)
     await deps.outbox.drain()
     cancel = home_buttons(standin.home["U0AE1"])["approval.cancel"]
@@ -421,6 +441,22 @@ async def test_cancel_from_app_home_cancels_and_refreshes_it(
     card = visible_text(dm_to(standin, "U0AE2")[0])
     assert "cancelled by the requester" in card and not buttons(dm_to(standin, "U0AE2")[0])
     assert sent["approve"]["value"]
+
+
+async def test_app_home_is_republished_only_for_people_who_have_opened_it(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, directory
+) -> None:
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    assert standin.calls_to("views.publish") == []  # neither Ava nor Ben ever opened the bot's Home
+    assert standin.calls_to("chat.postMessage")  # the card and Ava's copy went out as before
+    ben = await open_home(slack, standin, "U0AE2")  # opening it publishes a fresh view
+    assert "Waiting on you (1)" in visible_text(ben)
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    await deps.outbox.drain()
+    published = [c.args["user_id"] for c in standin.calls_to("views.publish")]
+    assert published == ["U0AE2", "U0AE2"]  # the opening, then the decision's refresh; none for Ava
+    assert "Waiting on you (0)" in visible_text(standin.home["U0AE2"])
 
 
 async def test_slacks_retry_of_a_click_makes_no_second_decision_or_notification(

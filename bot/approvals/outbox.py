@@ -3,6 +3,13 @@
 If Slack fails (500, 429, a hang) the row stays pending and is retried with backoff; nothing is lost
 across a crash or restart. A sent post stores its channel and ts under `ref_key`, so later
 `chat.update` rows for the same card find it, even in another process.
+
+The dispatcher's database work is per batch, not per row: one transaction leases a batch (counting each
+row's attempt), settles what is not worth sending (a card state a newer one supersedes, App Home for
+someone who never opened it) and reads where its cards were posted; rows Slack accepted are marked sent
+together (group commit: one transaction for every send that finished while the previous one ran). A
+crash between a send and its settle leaves the row pending under its lease; it is retried after the
+lease, and a retried post finds its earlier copy by the metadata marker instead of posting again.
 """
 
 from __future__ import annotations
@@ -60,6 +67,9 @@ class GiveUp(Exception):
 
 
 Sender = Callable[[OutboxRow], Awaitable[None]]
+# Rows of one method not worth sending, among a claimed batch (ids): settled as sent without a call.
+Skip = Callable[[AsyncSession, list[OutboxRow]], Awaitable[set[int]]]
+Posted = tuple[str, str]  # where a message was posted: channel, ts
 
 
 async def enqueue(
@@ -98,6 +108,10 @@ class Outbox(BackgroundTask):
         self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
+        # Per method, which claimed rows need no call (e.g. App Home of people who never opened it).
+        self.skips: dict[str, Skip] = {}
+        self._settling: list[tuple[OutboxRow, Posted | None, asyncio.Future[None]]] = []
+        self._settler: asyncio.Task[None] | None = None
         # Messages stored as what to render (a payload's "render": a template and its JSON context,
         # bot/approvals/service.py Context.stored_message) become blocks when sent; set by Deps.build.
         self.renderer: Renderer | None = None
@@ -128,10 +142,31 @@ class Outbox(BackgroundTask):
             if pending:
                 await asyncio.wait(pending, timeout=5)
 
-    async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+    async def _claim(self, now: datetime, limit: int) -> tuple[list[OutboxRow], dict[str, Posted]]:
+        """Lease due rows; those not worth sending are settled in the same transaction. Returns the rows to
+        send and where the cards they update were posted."""
         busy = sorted(self._busy_keys)  # a card's next update waits for the one being sent (order per card)
         async with self.db.sessions.begin() as session:
-            return await OutboxRepository(session).claim(now, now + LEASE, limit, busy)
+            repo = OutboxRepository(session)
+            rows = await repo.claim(now, now + LEASE, limit, busy)
+            skipped = await self._not_worth_sending(session, rows)
+            if skipped:
+                await repo.sent([(row, None) for row in rows if row.id in skipped], now)
+            rows = [row for row in rows if row.id not in skipped]
+            refs = await repo.message_refs(r.ref_key for r in rows if r.method == "chat.update" and r.ref_key)
+        return rows, refs
+
+    async def _not_worth_sending(self, session: AsyncSession, rows: list[OutboxRow]) -> set[int]:
+        """A card state (or App Home refresh) a later row of the same message supersedes: a burst of clicks
+        sends each card's newest state once, never an older one after it. And what `skips` rules out."""
+        skipped = await OutboxRepository(session).superseded(
+            [r for r in rows if r.ref_key and (r.method == "chat.update" or r.method in self.builders)]
+        )
+        for method, skip in self.skips.items():
+            candidates = [r for r in rows if r.method == method and r.id not in skipped]
+            if candidates:
+                skipped |= await skip(session, candidates)
+        return skipped
 
     async def dispatch_once(self, limit: int = 50) -> int:
         """Send what is due now and wait for those sends; returns how many rows were attempted."""
@@ -154,26 +189,26 @@ class Outbox(BackgroundTask):
         room = MAX_CLAIMED - self._inflight
         if room <= 0:
             return 0
-        rows = await self._claim(self.clock(), min(limit, room))
+        rows, refs = await self._claim(self.clock(), min(limit, room))
         groups: dict[str, list[OutboxRow]] = {}
         for row in rows:
             groups.setdefault(row.ref_key or f"row:{row.id}", []).append(row)
         self._inflight += len(rows)
         for key, group in groups.items():
             self._busy_keys.add(key)
-            task = asyncio.create_task(self._send_in_order(key, group))
+            task = asyncio.create_task(self._send_in_order(key, group, refs))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
             started.append(task)
         return len(rows)
 
-    async def _send_in_order(self, key: str, rows: list[OutboxRow]) -> None:
+    async def _send_in_order(self, key: str, rows: list[OutboxRow], refs: dict[str, Posted]) -> None:
         try:
             for position, row in enumerate(rows):
                 try:
                     async with self._slots:
-                        if await self._renew(row):
-                            await self._send(row)
+                        if await self._still_ours(row):
+                            await self._send(row, refs)
                 except Exception:  # the database went away mid-send: the lease lapses, it is retried
                     log.exception("outbox %s %s could not be settled", row.id, row.method)
                 finally:
@@ -184,16 +219,18 @@ class Outbox(BackgroundTask):
             self._busy_keys.discard(key)
             self._wake.set()  # this card's later rows may be due now
 
-    async def _renew(self, row: OutboxRow) -> bool:
-        """Extend our lease right before sending, only if it is still ours: rows claimed in a batch wait
-        their turn, and a lease that lapsed meanwhile may have been taken by another replica. The attempt
-        is counted here, before the call: a send cut short by a crash is still known to have been tried."""
-        token, renewed = row.claimed_until, self.clock() + LEASE
+    async def _still_ours(self, row: OutboxRow) -> bool:
+        """Whether to send now: yes while at least half our lease is left (the usual case: a batch is
+        sent within milliseconds of its claim). Rows claimed in a batch wait their turn, though, and once
+        half the lease is spent it is extended first, only if still ours: a lease that lapsed meanwhile
+        may have been taken by another replica."""
+        token, now = row.claimed_until, self.clock()
+        if token is not None and now < token - LEASE / 2:
+            return True
+        renewed = now + LEASE
         async with self.db.sessions.begin() as session:
-            ours = await OutboxRepository(session).renew(row.id, token, renewed, row.attempts + 1)
+            ours = await OutboxRepository(session).renew(row.id, token, renewed)
         row.claimed_until = renewed
-        if ours:
-            row.attempts += 1
         return ours
 
     async def drain(self, rounds: int = 500) -> None:
@@ -204,7 +241,7 @@ class Outbox(BackgroundTask):
                     return
                 await asyncio.sleep(0.01)
 
-    async def _send(self, row: OutboxRow) -> None:
+    async def _send(self, row: OutboxRow, refs: dict[str, Posted]) -> None:
         sender = self.senders.get(row.method)
         if sender is not None:
             try:
@@ -220,23 +257,13 @@ class Outbox(BackgroundTask):
                 await self._sent(row, {})
             return
         payload = dict(row.payload)
-        ref = None
         try:
-            if row.ref_key and (row.method == "chat.update" or row.method in self.builders):
-                async with self.db.reads() as session:  # read-only: not behind the writers' lock
-                    repo = OutboxRepository(session)
-                    ref = await repo.message_ref(row.ref_key) if row.method == "chat.update" else None
-                    newer = await repo.superseded(row)
-                # A later state of this card (or a later App Home refresh) is shown or on its way: this one
-                # is skipped, so a burst of clicks sends each card's newest state once, never an older one.
-                if newer:
-                    await self._sent(row, {})
-                    return
             if row.method == "chat.update":
+                ref = await self._posted_at(row, refs)
                 if ref is None:  # waiting for the post is not a failed attempt
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
                     return
-                payload.update(channel=ref.channel, ts=ref.ts)
+                payload.update(channel=ref[0], ts=ref[1])
             if "render" in payload:
                 if self.renderer is None:
                     raise LookupError("no renderer for stored messages in this process")
@@ -252,10 +279,10 @@ class Outbox(BackgroundTask):
                 if row.attempts > 1:
                     posted = await self._find_posted(str(payload["channel"]), row)
                     if posted is not None:
-                        await self._sent(row, posted)
+                        await self._sent(row, posted, refs)
                         return
             response = await self.client.api_call(method, json=payload)
-            await self._sent(row, response.data if isinstance(response.data, dict) else {})
+            await self._sent(row, response.data if isinstance(response.data, dict) else {}, refs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
@@ -268,6 +295,19 @@ class Outbox(BackgroundTask):
                 await self._retry(row, f"{status} {error}".strip(), self._backoff(row))
         except Exception as exc:  # timeouts and connection errors: Slack may be back soon
             await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
+
+    async def _posted_at(self, row: OutboxRow, refs: dict[str, Posted]) -> Posted | None:
+        """Where the message this update rewrites was posted: read with the claim, or by a post earlier in
+        this batch; else looked up (a post settled after the claim read)."""
+        if not row.ref_key:
+            return None
+        if row.ref_key not in refs:
+            async with self.db.reads() as session:  # read-only: not behind the writers' lock
+                found = await OutboxRepository(session).message_ref(row.ref_key)
+            if found is None:
+                return None
+            refs[row.ref_key] = (found.channel, found.ts)
+        return refs[row.ref_key]
 
     async def _find_posted(self, channel: str, row: OutboxRow) -> dict[str, Any] | None:
         """An earlier try of this post that Slack did keep: looked up by its marker in the DM's history.
@@ -303,18 +343,48 @@ class Outbox(BackgroundTask):
     def _backoff(self, row: OutboxRow) -> timedelta:
         return min(MAX_BACKOFF, timedelta(seconds=2 ** min(row.attempts - 1, 10)))
 
-    async def _sent(self, row: OutboxRow, data: dict[str, Any]) -> None:
-        now = self.clock()
+    async def _sent(
+        self, row: OutboxRow, data: dict[str, Any], refs: dict[str, Posted] | None = None
+    ) -> None:
+        """Mark the row sent; returns once that is committed (a card's next update relies on it). Rows
+        finishing together share one transaction (`_settle`)."""
         posted = (
-            (data["channel"], data["ts"]) if row.method == "chat.postMessage" and data.get("ts") else None
+            (str(data["channel"]), str(data["ts"]))
+            if row.method == "chat.postMessage" and data.get("ts")
+            else None
         )
-        async with self.db.sessions.begin() as session:
-            await OutboxRepository(session).sent(row, now, posted)
+        if posted is not None and row.ref_key and refs is not None:
+            refs[row.ref_key] = posted  # this card's next update in the batch needs no read
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settling.append((row, posted, done))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle())
+        await asyncio.shield(done)
+
+    async def _settle(self) -> None:
+        """Group commit: everything `_sent` queued is marked sent in one transaction; what is queued while
+        it runs goes in the next. A failure is each waiting send's (its row is then retried)."""
+        await asyncio.sleep(0)  # sends finishing in the same turn of the loop join this batch
+        while self._settling:
+            batch, self._settling = self._settling, []
+            try:
+                async with self.db.sessions.begin() as session:
+                    await OutboxRepository(session).sent(
+                        [(row, posted) for row, posted, _ in batch], self.clock()
+                    )
+            except Exception as exc:
+                for _row, _posted, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _row, _posted, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def _retry(
         self, row: OutboxRow, error: str, delay: timedelta | None, *, count: bool = True
     ) -> None:
-        attempts = row.attempts if count else row.attempts - 1  # _renew counted this try
+        attempts = row.attempts if count else row.attempts - 1  # the claim counted this try
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)

@@ -1,6 +1,7 @@
 """App Home as the inbox: what waits on me (with the buttons), my requests (with Cancel), my holdovers and
 contact SLAs. Published when someone opens the tab, and again (through the outbox) whenever a request,
-step, holdover or SLA changes for that person."""
+step, holdover or SLA changes for that person, if they have ever opened it: a Home nobody looks at is not
+rebuilt on every change (opening it publishes a fresh one anyway)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 from bot.approvals import service
 from bot.features.holdovers import service as holdovers
 from bot.features.sla import service as sla
+from storage import home_viewers
+from storage.models import OutboxRow
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.deps import Deps
 
 REFRESH = service.HOME_REFRESH  # an outbox "method": rendered when sent, so it shows what committed
@@ -36,9 +41,28 @@ async def view(deps: Deps, user: str) -> dict[str, Any]:
     return deps.renderer.render("approvals/home.json.j2", home=await home(deps, user))
 
 
+async def opened(deps: Deps, user: str) -> dict[str, Any]:
+    """`user` opened the Home tab: remember that they look at it (before building the view, so a change
+    committed after this view was built is republished for them), then their view as it reads now."""
+    known: set[str] = deps.state.setdefault("home_viewers", set())  # recorded by this process already
+    if user not in known:
+        async with deps.db.sessions.begin() as session:
+            await home_viewers.record(session, user, deps.clock())
+        known.add(user)
+    return await view(deps, user)
+
+
+async def never_opened(session: AsyncSession, rows: list[OutboxRow]) -> set[int]:
+    """Refreshes (outbox rows) for people who have never opened the Home tab: not published."""
+    users = {str(row.payload.get("user_id")) for row in rows}
+    viewers = await home_viewers.among(session, users)
+    return {row.id for row in rows if str(row.payload.get("user_id")) not in viewers}
+
+
 def register(deps: Deps) -> None:
     async def build(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         user = str(payload["user_id"])
         return "views.publish", {"user_id": user, "view": await view(deps, user)}
 
     deps.outbox.builders[REFRESH] = build
+    deps.outbox.skips[REFRESH] = never_opened

@@ -1,0 +1,118 @@
+"""The dispatcher's database work is per batch: a claim counts the attempt (no lease renewal per row),
+sent rows are settled together, and a crash between a send and its settle posts nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.approvals import outbox
+from bot.deps import Deps
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database
+from storage.models import MessageRefRow, OutboxRow
+from tests.approvals.test_outbox_sends import copies_by_marker
+from tests.conftest import FakeClock
+
+ROWS = 30
+
+
+@contextmanager
+def outbox_updates(db: Database) -> Iterator[list[str]]:
+    """The UPDATE statements on the outbox table run meanwhile (the claim, renewals, settles)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.lstrip().upper().startswith("UPDATE OUTBOX"):
+            seen.append(" ".join(sql.split()))
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def enqueue_posts(db: Database, clock: FakeClock, count: int, prefix: str = "note") -> None:
+    async with db.sessions.begin() as session:
+        for i in range(count):
+            await outbox.enqueue(
+                session, key=f"{prefix}:{i}", method="chat.postMessage",
+                payload={"channel": f"U0N{i:04d}", "text": f"note {i}"}, now=clock(), ref_key=f"{prefix}:{i}",
+            )  # fmt: skip
+
+
+async def rows(db: Database) -> list[OutboxRow]:
+    async with db.sessions() as session:
+        return list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+async def test_a_batch_is_claimed_and_settled_in_a_few_statements_and_one_connection_pool(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    await enqueue_posts(db, clock, ROWS)
+    with outbox_updates(db) as updates:
+        assert await deps.outbox.dispatch_once() == ROWS
+    assert len(standin.calls_to("chat.postMessage")) == ROWS
+    sent = await rows(db)
+    assert all(r.status == "sent" and r.attempts == 1 and r.claimed_until is None for r in sent)
+    async with db.sessions() as session:  # each post's ts is kept for later updates of that message
+        assert len((await session.scalars(select(MessageRefRow))).all()) == ROWS
+    renewals = [sql for sql in updates if sql.startswith("UPDATE outbox SET claimed_until=")]
+    assert renewals == [], renewals[:2]  # the claim's lease is fresh: no renewal before each send
+    # One claim, then settles shared by the sends that finished together (was 2 updates per row).
+    assert len(updates) <= ROWS // 3, updates
+    assert deps.client.sessions_opened == 1  # every call went over the one pooled HTTP session
+
+
+async def test_a_lease_half_spent_is_renewed_before_the_send(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    await enqueue_posts(db, clock, 1)
+    [row], _refs = await deps.outbox._claim(clock(), 10)
+    clock.advance(outbox.LEASE * 0.6)  # e.g. it waited behind a hung send of the same card
+    assert await deps.outbox._still_ours(row)
+    assert row.claimed_until == clock() + outbox.LEASE
+    assert await deps.outbox._still_ours(row)  # fresh again: no second renewal
+    [stored] = await rows(db)
+    assert stored.claimed_until == row.claimed_until and stored.attempts == 1
+
+
+async def test_a_lease_taken_over_by_another_replica_is_not_sent(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    await enqueue_posts(db, clock, 1)
+    [row], _refs = await deps.outbox._claim(clock(), 10)
+    clock.advance(outbox.LEASE + timedelta(seconds=1))  # our lease lapsed; another replica claims it
+    [theirs], _refs = await deps.outbox._claim(clock(), 10)
+    assert theirs.attempts == 2
+    assert not await deps.outbox._still_ours(row)
+
+
+async def test_killed_between_the_send_and_its_settle_the_retry_posts_nothing_twice(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await enqueue_posts(db, clock, 3, prefix="dm")
+
+    async def killed(*_args: Any, **_kwargs: Any) -> None:
+        raise asyncio.CancelledError  # the process dies after Slack took the post, before recording it
+
+    with monkeypatch.context() as patched:
+        patched.setattr(deps.outbox, "_sent", killed)
+        await deps.outbox.dispatch_once()
+    assert len(standin.calls_to("chat.postMessage")) == 3
+    assert all(r.status == "pending" and r.attempts == 1 for r in await rows(db))
+    assert await deps.outbox.dispatch_once() == 0  # still leased by the dead process
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    await deps.outbox.drain()
+    assert copies_by_marker(standin) == {"dm:0": 1, "dm:1": 1, "dm:2": 1}
+    assert len(standin.calls_to("chat.postMessage")) == 3  # found by the marker, not posted again
+    assert len(standin.calls_to("conversations.history")) == 3
+    assert all(r.status == "sent" and r.attempts == 2 for r in await rows(db))
