@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
+import sqlite3
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, pool, text
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+try:
+    from sqlalchemy.util.concurrency import await_
+except ImportError:  # SQLAlchemy 2.0 names it await_only
+    from sqlalchemy.util.concurrency import await_only as await_
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30000  # background work (the outbox, the scheduler, imports) may wait this long
@@ -86,33 +96,14 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
     """An engine; on SQLite, `immediate` makes every transaction take the write lock when it begins.
 
     SQLite's default (deferred) transactions fail at once with "database is locked" when two of them
-    read and then both try to write. BEGIN IMMEDIATE makes writers queue on busy_timeout instead.
+    read and then both try to write. BEGIN IMMEDIATE makes writers queue for the lock instead.
     Read-only work uses a second, deferred engine so readers never wait for writers (WAL).
+    On a SQLite file the writers' engine runs in the event loop's thread (see InlineSQLiteDialect).
     """
+    if is_sqlite_file(url) and immediate:
+        return _inline_write_engine(url)
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # A request waits for the write lock only as long as it has left (see lock_wait_limit).
-            left = remaining_wait()
-            wanted = BUSY_TIMEOUT_MS if left is None else max(1, int(left * 1000))
-            if conn.info.get("busy_timeout", BUSY_TIMEOUT_MS) != wanted:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
-                conn.info["busy_timeout"] = wanted
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
+        return _aiosqlite_engine(url, immediate=immediate)
     engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -125,6 +116,199 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
                 "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)",
                 (ms,),
             )
+
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _aiosqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
+    """aiosqlite: every statement runs on the connection's worker thread, so a long one (an audit export,
+    a lock wait in SQLite's busy handler) never holds up the event loop."""
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        _sqlite_pragmas(dbapi_connection, BUSY_TIMEOUT_MS)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # A request waits for the write lock only as long as it has left (see lock_wait_limit).
+        left = remaining_wait()
+        wanted = BUSY_TIMEOUT_MS if left is None else max(1, int(left * 1000))
+        if conn.info.get("busy_timeout", BUSY_TIMEOUT_MS) != wanted:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
+            conn.info["busy_timeout"] = wanted
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class InlineSQLiteDialect(SQLiteDialect_pysqlite):
+    """The plain sqlite3 driver, declared async so that AsyncEngine and AsyncSession accept it: its DBAPI
+    calls simply run in the calling (event loop's) thread, inside the greenlet SQLAlchemy's asyncio layer
+    already runs every session operation in, with no hand-off to a worker thread.
+
+    Through aiosqlite, each statement of a write transaction is several hand-offs to the connection's
+    thread (cursor, execute, fetch, close; begin, commit) and GIL hand-overs with it, which cost more CPU
+    than SQLite's own work on the few indexed rows a decision touches. This is safe for this process's
+    write transactions only: they are short, this process runs one at a time (_QueuedWriters), and the one
+    wait left, another process's write lock, is taken without blocking (see _take_write_lock). Reads that
+    may be long stay on aiosqlite (Database.reads)."""
+
+    driver = "gtm_inline"
+    is_async = True
+    supports_statement_cache = True
+    has_terminate = True
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool
+
+    def create_connect_args(self, url: URL) -> Any:
+        args, options = super().create_connect_args(url)
+        return args, {**options, "factory": _InlineConnection, "timeout": 0}
+
+    def do_terminate(self, dbapi_connection: Any) -> None:
+        dbapi_connection.close()  # sqlite3's close waits for nothing
+
+    # AsyncConnection.execute (not AsyncSession's) insists that a statement yielded to the loop at least
+    # once (AwaitRequired otherwise): each statement passes through the greenlet's parent with an
+    # awaitable that is already done, which costs two greenlet switches and lets nothing else run.
+    def do_execute(self, cursor: Any, statement: Any, parameters: Any, context: Any = None) -> None:
+        await_(_DONE)
+        cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: Any, context: Any = None) -> None:
+        await_(_DONE)
+        cursor.execute(statement)
+
+    def do_executemany(self, cursor: Any, statement: Any, parameters: Any, context: Any = None) -> None:
+        await_(_DONE)
+        cursor.executemany(statement, parameters)
+
+
+class _InlineCursor(sqlite3.Cursor):
+    async def _async_soft_close(self) -> None:
+        """AsyncSession calls this after each statement (aiosqlite's cursor buffers its rows there and
+        closes); a sqlite3 cursor's rows are read in the loop's thread when asked for: nothing to do."""
+
+
+class _InlineConnection(sqlite3.Connection):
+    def cursor(self, factory: Any = _InlineCursor) -> Any:
+        return super().cursor(factory)
+
+
+class _Done:
+    """An awaitable that is already done (awaiting it never suspends)."""
+
+    def __await__(self) -> Iterator[None]:
+        return iter(())
+
+
+_DONE = _Done()
+
+
+registry.register(f"sqlite.{InlineSQLiteDialect.driver}", __name__, "InlineSQLiteDialect")
+
+LOCK_RETRY_FIRST = 0.001  # seconds between tries for another process's write lock: doubling, up to
+LOCK_RETRY_MAX = 0.02  # (SQLite's own busy handler sleeps up to 100 ms and wakes long after the lock is free)
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    """SQLITE_BUSY ("database is locked"), extended codes included."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def _take_write_lock(conn: Any) -> None:
+    """BEGIN IMMEDIATE without blocking the loop: the connection's busy timeout is 0, so a write lock held
+    by another process fails the BEGIN at once; the coroutine then sleeps on the loop (await_ switches out
+    of SQLAlchemy's greenlet) and tries again until the request's deadline (lock_wait_limit), or
+    BUSY_TIMEOUT_MS outside one. The last try goes through SQLAlchemy, so what gives up raises the same
+    OperationalError ("database is locked") as a busy timeout did (is_lock_timeout). Once BEGIN IMMEDIATE
+    holds the lock, nothing in a WAL transaction waits for another lock."""
+    raw = conn.connection.dbapi_connection
+    left = remaining_wait()
+    deadline = time.monotonic() + (BUSY_TIMEOUT_MS / 1000 if left is None else left)
+    pause = LOCK_RETRY_FIRST
+    while time.monotonic() + pause < deadline:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.Error as error:
+            if not _is_busy(error):
+                break  # raised below, through SQLAlchemy
+        await_(asyncio.sleep(pause))
+        pause = min(pause * 2, LOCK_RETRY_MAX)
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+CHECKPOINT_EVERY = 100  # write transactions between two WAL checkpoints (a click writes ~10-20 pages)
+
+log = logging.getLogger(__name__)
+
+
+class _Checkpoints:
+    """Copies the WAL back into the database file on a worker thread, every CHECKPOINT_EVERY commits.
+
+    SQLite's automatic checkpoint runs inside the COMMIT that grows the WAL past 1,000 pages: in the loop's
+    thread it would stop every request for the checkpoint's writes and fsync (25-45 ms on this machine's
+    disk). So the inline connections turn it off, and a PASSIVE checkpoint (it takes no lock a writer or
+    reader waits for) runs on its own connection in a thread instead, at most one at a time."""
+
+    def __init__(self, filename: str, *, uri: bool) -> None:
+        # The file the engine opens (create_connect_args' first argument), opened read-write: a checkpoint
+        # never creates a database.
+        self.uri = filename if uri else f"file:{urllib.parse.quote(filename)}?mode=rw"
+        self.commits = 0
+        self.running: asyncio.Future[None] | None = None
+
+    def committed(self) -> None:
+        self.commits += 1
+        if self.commits >= CHECKPOINT_EVERY and (self.running is None or self.running.done()):
+            self.commits = 0
+            self.running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            with contextlib.closing(sqlite3.connect(self.uri, uri=True, timeout=0)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:  # the next one tries again; SQLite's last close checkpoints too
+            log.debug("WAL checkpoint skipped: %s", error)
+
+
+def _inline_write_engine(url: str) -> AsyncEngine:
+    """The writers' engine on a SQLite file: InlineSQLiteDialect, BEGIN IMMEDIATE by _take_write_lock,
+    WAL checkpoints on a thread (_Checkpoints)."""
+    engine = create_async_engine(make_url(url).set(drivername=f"sqlite+{InlineSQLiteDialect.driver}"))
+    args, options = engine.sync_engine.dialect.create_connect_args(engine.sync_engine.url)
+    checkpoints = _Checkpoints(args[0], uri=bool(options.get("uri")))
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        _sqlite_pragmas(dbapi_connection, 0)  # never sleep in SQLite's busy handler, in the loop's thread
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        _take_write_lock(conn)
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _commit(_conn) -> None:  # type: ignore[no-untyped-def]
+        checkpoints.committed()
 
     return engine
 
@@ -221,11 +405,12 @@ class _QueuedWriters:
     """On SQLite, this process's write transactions wait their turn on an asyncio lock (first come, first
     served) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps in
     growing steps (up to 100 ms) and wakes long after the lock is free: under 10 concurrent clicks a few
-    waited 1.5 s. Other processes (an import) still queue on busy_timeout as before."""
+    waited 1.5 s. Other processes' locks (an import) are waited for by _take_write_lock (inline engine)
+    or busy_timeout (aiosqlite)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lock: asyncio.Lock) -> None:
         self._sessions = sessions
-        self._lock = asyncio.Lock()
+        self._lock = lock
 
     def __call__(self, **kwargs: Any) -> AsyncSession:
         return self._sessions(**kwargs)
@@ -251,12 +436,20 @@ class _QueuedWriters:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # On a SQLite file, write sessions run inline in the loop's thread (InlineSQLiteDialect).
         self.engine = create_engine(url)
         made = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.sessions: async_sessionmaker[AsyncSession] | _QueuedWriters = (
-            _QueuedWriters(made) if is_sqlite(url) else made
-        )
-        # Read-only sessions: a deferred engine on SQLite (readers don't queue behind writers).
+        # Long write transactions (a Salesforce sync's 10,000-record pages) that must not hold up the loop
+        # for their duration: on a SQLite file they run on aiosqlite's thread, queued with the others.
+        self.bulk_engine = _aiosqlite_engine(url, immediate=True) if is_sqlite_file(url) else self.engine
+        bulk = async_sessionmaker(self.bulk_engine, expire_on_commit=False) if is_sqlite_file(url) else made
+        self.sessions: async_sessionmaker[AsyncSession] | _QueuedWriters = made
+        self.bulk_sessions: async_sessionmaker[AsyncSession] | _QueuedWriters = bulk
+        if is_sqlite(url):
+            writers = asyncio.Lock()  # one write transaction at a time in this process, either engine
+            self.sessions, self.bulk_sessions = _QueuedWriters(made, writers), _QueuedWriters(bulk, writers)
+        # Read-only sessions: a deferred engine on SQLite (readers don't queue behind writers), on
+        # aiosqlite's thread (a long read, the audit export's million rows, never holds up the loop).
         self.read_engine = create_engine(url, immediate=False) if is_sqlite(url) else self.engine
         self.reads: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.read_engine, expire_on_commit=False
@@ -286,8 +479,8 @@ class Database:
         if self.read_pool is not None:
             await self.read_pool.close()
         await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        for other in {self.bulk_engine, self.read_engine} - {self.engine}:
+            await other.dispose()
 
 
 def alembic_config(url: str) -> Config:

@@ -130,3 +130,22 @@ async def test_several_clicks_queued_behind_a_held_lock_all_answer_in_time(
         assert not await session.scalar(
             select(func.count()).select_from(AuditRow).where(AuditRow.action == "approved")
         )
+
+
+async def test_while_a_click_waits_for_a_held_write_lock_other_commands_are_answered_at_once(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    """The click's wait for the lock never stops this process's event loop (on SQLite its writes run in
+    the loop's thread and take the lock by retrying BEGIN IMMEDIATE between sleeps on the loop)."""
+    sent = await request_hooli(slack, standin)
+    async with write_lock_held(db):
+        click = asyncio.create_task(slack.click("U0AE2", "approval.approve", sent["approve"]["value"]))
+        await asyncio.sleep(0.2)  # the click is waiting for the lock now
+        took, reply = await timed(slack.command("SAO", "U0AE1", command="/glossary"))
+        assert not click.done()
+        assert reply.status == 200 and "Sales Accepted Opportunity" in reply.text, reply.body
+        assert took < 1.0, took  # the click waits up to 2 s; a blocked loop would answer after it
+        assert (await click).status == 200
+    assert await counts(db) == (0, 1)
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"

@@ -107,7 +107,7 @@ class Sync:
 
     async def run(self, *, full: bool = False) -> Counts:
         await self.check_mapping()
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             states = await CrmRepository(session).states()
         full = full or any(states.get(o) is None or states[o].watermark is None for o in OBJECTS)
         deleted_from = [s.deleted_until for s in states.values() if s.deleted_until is not None]
@@ -116,7 +116,7 @@ class Sync:
         started = self.clock()
         run = _Pass(full=full, started=started)
         self.counts.full = full
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             run.pending = await CrmRepository(session).pending_write_backs()
         await self._users(run, states)
         await self._accounts(run, states)
@@ -160,7 +160,7 @@ class Sync:
         m = self.mapping.fields("User")
         records = [r async for page in self._pages("User", run, states) for r in page]
         self.counts.read += len(records)
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             crm = CrmRepository(session)
             known = await crm.users()
             regions = {r.name for r in await DirectoryRepository(session).regions()}
@@ -193,7 +193,7 @@ class Sync:
                 gone.append(user["person_key"])
                 self._skip("User", record, str(exc))
         newest = max((s for s in map(self._stamp, records) if s), default=None)
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             crm = CrmRepository(session)
             for user in users:
                 old = known.get(user["user_id"])
@@ -293,7 +293,7 @@ class Sync:
     async def _accounts(self, run: _Pass, states: dict[str, Any]) -> None:
         parents: dict[str, str | None] = {}
         if run.full:
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 parents = await CrmRepository(session).parents()
         m = self.mapping.fields("Account")
         moved: set[str] = set()  # new accounts and moved parents: their hierarchies' roots change
@@ -303,7 +303,7 @@ class Sync:
                 near = [str(r[m["account_id"]]) for r in page] + [
                     _text(r.get(m["parent_id"])) or "" for r in page
                 ]
-                async with self.db.sessions.begin() as session:
+                async with self.db.bulk_sessions.begin() as session:
                     parents.update(await CrmRepository(session).parents_near(near))
 
             def account(record: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +313,7 @@ class Sync:
 
             rows = self._rows("Account", page, run, account, "account_id")
             newest = max((s for s in map(self._stamp, page) if s), default=None)
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 crm = CrmRepository(session)
                 existing = await crm.account_rows(list(rows))
                 changed = []
@@ -346,7 +346,7 @@ class Sync:
             self.report.advance(len(page))
         # A moved parent changes the hierarchy, and with it the segment and territory every member reads.
         if run.full:
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 self.report.start("hierarchies", 0)
                 await DirectoryRepository(session).recompute_roots()
                 await self._advance(CrmRepository(session), "Account", run, run.mark())
@@ -395,7 +395,7 @@ class Sync:
         async for page in self._pages("Opportunity", run, states):
             self.counts.read += len(page)
             newest = max((s for s in map(self._stamp, page) if s), default=None)
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 crm = CrmRepository(session)
                 known = await DirectoryRepository(session).existing_account_ids(
                     _text(r.get(m["account_id"])) or "" for r in page
@@ -422,7 +422,7 @@ class Sync:
             self.counts.changed += len(changed)
             self.report.advance(len(page))
         if run.full:
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 await self._advance(CrmRepository(session), "Opportunity", run, run.mark())
 
     def _opportunity(
@@ -467,7 +467,7 @@ class Sync:
             state = states[sobject]
             start = state.deleted_until or (state.watermark - OVERLAP)
             ids, covered = await self.client.deleted(sobject, start - OVERLAP, end)
-            async with self.db.sessions.begin() as session:
+            async with self.db.bulk_sessions.begin() as session:
                 crm = CrmRepository(session)
                 if sobject == "Account":
                     removed = await crm.delete_accounts(ids)
@@ -485,7 +485,7 @@ class Sync:
 
     async def _remove_unseen(self, run: _Pass, started: datetime) -> None:
         """After a full load: what the directory holds and Salesforce no longer does goes."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             crm = CrmRepository(session)
             accounts = sorted((await crm.account_ids()) - run.seen)
             opportunities = sorted((await crm.opportunity_ids()) - run.seen)
@@ -512,7 +512,7 @@ class Sync:
         """Owner changes made in Salesforce that break the handbook's criteria, kept for Sales Ops."""
         if run.full:
             return  # a full load has no "before" worth judging against
-        async with self.db.sessions.begin() as session:
+        async with self.db.bulk_sessions.begin() as session:
             directory, crm = DirectoryRepository(session), CrmRepository(session)
             regions = await directory.regions()
             moves = {account_id: (old, new) for account_id, old, new in run.owner_moves}  # the last move

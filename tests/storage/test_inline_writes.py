@@ -1,0 +1,155 @@
+"""Write transactions on a SQLite file run in the event loop's thread (storage/db.py InlineSQLiteDialect).
+
+The write lock held by another process (here a second, raw sqlite3 connection, as an import or the CLI
+would hold it) must not stop the loop: the writer tries BEGIN IMMEDIATE without waiting and sleeps on the
+loop between tries, until the lock is free or the request's deadline passes. These run on their own SQLite
+file whatever GTM_TEST_DATABASE_URL says: the behaviour is SQLite's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import exc, text
+
+import storage.db
+from storage.db import Database, is_lock_timeout, lock_wait_limit
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    async with database.sessions.begin() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    yield database
+    await database.dispose()
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(db: Database) -> Iterator[sqlite3.Connection]:
+    """Another connection, outside SQLAlchemy and aiosqlite, holds SQLite's one write lock."""
+    other = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.rollback()
+        other.close()
+
+
+class Ticker:
+    """A coroutine that should keep running while a writer waits: counts its turns on the loop."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.005)
+            self.ticks += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def write_note(db: Database, body: str) -> None:
+    async with db.sessions.begin() as session:
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def notes(db: Database) -> list[str]:
+    async with db.reads() as session:
+        return list((await session.scalars(text("SELECT body FROM notes ORDER BY id"))).all())
+
+
+async def test_a_write_waits_for_another_connections_lock_without_stopping_the_loop_then_succeeds(
+    sqlite_db: Database,
+) -> None:
+    with lock_held_elsewhere(sqlite_db) as other:
+        ticker = Ticker()
+        with lock_wait_limit(5):
+            writing = asyncio.create_task(write_note(sqlite_db, "after the lock"))
+            await asyncio.sleep(0.3)
+            assert not writing.done()  # still waiting for the lock...
+            assert ticker.ticks >= 10  # ...while the loop kept running (0.3 s of 5 ms turns: ~60 when idle)
+            other.rollback()  # the other process is done
+            await asyncio.wait_for(writing, 2)
+        ticker.stop()
+    assert await notes(sqlite_db) == ["after the lock"]
+
+
+async def test_a_write_gives_up_at_the_deadline_with_the_lock_timeout_error_and_writes_nothing(
+    sqlite_db: Database,
+) -> None:
+    await write_note(sqlite_db, "before")
+    with lock_held_elsewhere(sqlite_db):
+        ticker = Ticker()
+        started = time.monotonic()
+        with pytest.raises(exc.OperationalError) as raised, lock_wait_limit(0.4):
+            await write_note(sqlite_db, "never")
+        took = time.monotonic() - started
+        ticks = ticker.ticks
+        ticker.stop()
+    assert is_lock_timeout(raised.value)
+    assert 0.35 <= took < 1.5, took
+    assert ticks >= 10, ticks  # the loop kept running (0.4 s of 5 ms turns: ~80 when idle; blocked: 0)
+    assert await notes(sqlite_db) == ["before"]
+    await write_note(sqlite_db, "after")  # the pooled connection is usable again
+    assert await notes(sqlite_db) == ["before", "after"]
+
+
+async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_connection_behind(
+    sqlite_db: Database,
+) -> None:
+    with lock_held_elsewhere(sqlite_db):
+        writing = asyncio.create_task(write_note(sqlite_db, "cancelled"))
+        await asyncio.sleep(0.1)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+    assert sqlite_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    await write_note(sqlite_db, "next")
+    assert await notes(sqlite_db) == ["next"]
+
+
+async def test_a_failed_statement_rolls_the_whole_transaction_back(sqlite_db: Database) -> None:
+    with pytest.raises(exc.IntegrityError):
+        async with sqlite_db.sessions.begin() as session:
+            await session.execute(text("INSERT INTO notes (body) VALUES ('half')"))
+            await session.execute(text("INSERT INTO notes (body) VALUES (NULL)"))
+    assert await notes(sqlite_db) == []
+
+
+async def test_wal_checkpoints_run_off_the_loop_every_so_many_commits(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inline connections never checkpoint inside a COMMIT (an fsync in the loop's thread); a thread
+    copies the WAL into the database file every CHECKPOINT_EVERY commits."""
+    monkeypatch.setattr(storage.db, "CHECKPOINT_EVERY", 4)  # the table's creation was the first commit
+    main_file = Path(str(sqlite_db.engine.url.database))
+    async with sqlite_db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+    size = file_size(main_file)
+    for i in range(2):
+        await write_note(sqlite_db, f"{i}" * 200_000)
+    await asyncio.sleep(0.2)
+    assert file_size(main_file) == size  # two commits: all still in the WAL
+    await write_note(sqlite_db, "third")
+    for _ in range(100):
+        if file_size(main_file) > size:
+            break
+        await asyncio.sleep(0.02)
+    assert file_size(main_file) > size + 300_000  # checkpointed into the file
+    assert len(await notes(sqlite_db)) == 3
