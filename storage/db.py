@@ -20,6 +20,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 try:
@@ -337,6 +338,69 @@ def inline_engine(url: str) -> Engine:
     return engine
 
 
+async def _keep_session(_connection: Any) -> None:
+    """ReadPool's connections only ever run read-only autocommit SELECTs: nothing to reset between uses
+    (asyncpg's default reset is one more round trip per release)."""
+
+
+class ReadPool:
+    """PostgreSQL: a few plain asyncpg connections for look-ups that read a few indexed rows per request (the
+    directory cache's version check and cold hierarchies, storage/directory.py DirectReads). Through
+    SQLAlchemy's AsyncSession each look-up was seven round trips (pre-ping, BEGIN, the request deadline's
+    set_config, three SELECTs, ROLLBACK) plus its per-statement Python; here a statement is one round trip
+    in autocommit (its own snapshot), prepared once per connection by asyncpg's statement cache, and the
+    session is read-only. Created on first use in the running event loop; errors raise as SQLAlchemy's
+    (DBAPIError, or Busy once the request's deadline has passed), like every other database read."""
+
+    def __init__(self, url: str, size: int = 5) -> None:
+        parsed = make_url(url)
+        self._connect = {**parsed.translate_connect_args(username="user"), **parsed.query}
+        self._size = size
+        self._pool: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _current(self) -> Any:
+        import asyncpg
+
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._loop is not loop:  # a finished loop's pool can't be used or closed
+            self._pool = asyncpg.create_pool(
+                min_size=0,  # connect on first use: creating the pool never fails while the database is away
+                max_size=self._size,
+                reset=_keep_session,
+                server_settings={"default_transaction_read_only": "on"},
+                **self._connect,
+            )
+            self._loop = loop
+            await self._pool  # no connection to open: never suspends, so no other task sees it half-made
+        return self._pool
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        """One row of `sql` (None: no row), on a pooled connection in autocommit."""
+        import asyncpg
+
+        left = remaining_wait()
+        try:
+            pool = await self._current()
+            async with pool.acquire(timeout=_limit(left)) as conn:
+                return await conn.fetchrow(sql, *args, timeout=_limit(left))
+        except TimeoutError as error:
+            if left is not None:
+                raise Busy("a read ran past the request's deadline") from error
+            raise DBAPIError.instance(sql, args, error, Exception) from error
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            raise DBAPIError.instance(sql, args, error, Exception) from error
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None and self._loop is asyncio.get_running_loop():  # else its loop is gone with it
+            await pool.close()
+
+
+def _limit(left: float | None) -> float | None:
+    return None if left is None else max(left, 0.001)
+
+
 class _QueuedWriters:
     """On SQLite, this process's write transactions wait their turn on an asyncio lock (first come, first
     served) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps in
@@ -393,6 +457,8 @@ class Database:
         # SQLite only: small look-ups may run on a plain connection in the caller's thread (see
         # inline_engine); on PostgreSQL asyncpg is native asyncio already.
         self.inline_engine: Engine | None = inline_engine(url) if is_sqlite_file(url) else None
+        # PostgreSQL only: the same look-ups on plain asyncpg connections (see ReadPool).
+        self.read_pool: ReadPool | None = None if is_sqlite(url) else ReadPool(url)
 
     async def ping(self) -> bool:
         try:
@@ -410,6 +476,8 @@ class Database:
     async def dispose(self) -> None:
         if self.inline_engine is not None:
             self.inline_engine.dispose()
+        if self.read_pool is not None:
+            await self.read_pool.close()
         await self.engine.dispose()
         for other in {self.bulk_engine, self.read_engine} - {self.engine}:
             await other.dispose()

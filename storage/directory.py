@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
+from storage.db import ReadPool
 from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
 from storage.upsert import upsert_many
 
@@ -260,6 +261,55 @@ class InlineDirectoryReads:
             Opportunity(i, n, a, o, st, t, _day(created), amount, _day(close), parent, sdr)
             for i, n, a, o, st, t, created, amount, close, parent, sdr in self._rows(sql, account_ids)
         ]
+
+
+def _row(columns: Sequence[Any]) -> str:
+    return "ROW(" + _columns(columns) + ")"
+
+
+# PostgreSQL: a look-up's reads as one statement and one round trip (DirectReads). Each part is an array of
+# anonymous records (asyncpg returns tuples, typed as the columns are); a NULL parameter skips its part.
+DIRECT_READS = (
+    f"SELECT ARRAY(SELECT ROW(name, token) FROM directory_versions WHERE name = ANY($1::text[])), "  # noqa: S608
+    f"ARRAY(SELECT {_row(ACCOUNT_COLUMNS)} FROM accounts WHERE root_id = $2::text), "
+    f"ARRAY(SELECT {_row(OPPORTUNITY_COLUMNS)} FROM opportunities WHERE account_id = ANY($3::text[]) "
+    "ORDER BY created_date)"
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DirectoryRead:
+    """What one DirectReads statement found, all in one snapshot: versions by name (a name never bumped is
+    absent), the hierarchy of `root` and the opportunities of `account_ids` (None: not asked)."""
+
+    tokens: dict[str, str]
+    root: str | None
+    hierarchy: list[Account] | None
+    account_ids: list[str] | None
+    opportunities: list[Opportunity] | None
+
+
+class DirectReads:
+    """The read cache's reads on PostgreSQL, on a plain asyncpg connection (storage/db.py ReadPool): the
+    version check, and with it the hierarchy and opportunities the caller expects to need, in one statement
+    (one round trip, one snapshot) instead of a session's seven round trips. Same rows as
+    DirectoryRepository's hierarchy and opportunities_for (tests/test_directory_cache.py compares them)."""
+
+    def __init__(self, pool: ReadPool) -> None:
+        self.pool = pool
+
+    async def read(
+        self, names: Sequence[str], *, root: str | None = None, account_ids: Sequence[str] | None = None
+    ) -> DirectoryRead:
+        ids = None if account_ids is None else list(account_ids)
+        versions, accounts, opportunities = await self.pool.fetchrow(DIRECT_READS, list(names), root, ids)
+        return DirectoryRead(
+            dict(versions),
+            root,
+            None if root is None else accounts_from_rows(accounts),
+            ids,
+            None if ids is None else [Opportunity(*row) for row in opportunities],
+        )
 
 
 class PeopleCache(Protocol):

@@ -29,7 +29,10 @@ class Segment(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Segment).index(self)
+        return _RANKS[self]
+
+
+_RANKS = {segment: rank for rank, segment in enumerate(Segment)}  # (a look-up ranks every member's segment)
 
 
 class AccountType(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from bot.handbook import facts
 from bot.handbook.directory import Account, Segment
@@ -12,6 +13,19 @@ from bot.handbook.directory import Account, Segment
 
 def _facts() -> dict:
     return facts.load("ownership")
+
+
+@cache
+def _bands() -> tuple[tuple[int, int | None, Segment], ...]:
+    """(min, max or None, segment) of each band in the facts, made once: segment_for runs for every member
+    of every hierarchy a look-up reads."""
+    return tuple((band["min"], band["max"], Segment(band["segment"])) for band in _facts()["segments"])
+
+
+@cache
+def _count_sources() -> tuple[tuple[str, str], ...]:
+    """(Account field, label) of each employee-count source, in the facts' order of precedence."""
+    return tuple((source["field"], source["label"]) for source in _facts()["employee_count_sources"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +119,18 @@ def segment_for(employees: int | None) -> Segment | None:
     """Large 2,000+, Mid-Market 100-1,999, SMB 0-99; None for no or a negative count ("Segmentation")."""
     if employees is None:
         return None
-    for band in _facts()["segments"]:
-        upper = band["max"]
-        if band["min"] <= employees and (upper is None or employees <= upper):
-            return Segment(band["segment"])
+    for lower, upper, segment in _bands():
+        if lower <= employees and (upper is None or employees <= upper):
+            return segment
     return None
 
 
 def employee_count(account: Account) -> EmployeeCount | None:
     """Admin override, else DataFox, else Zoominfo; LinkedIn is never a source ("Segmentation")."""
-    for source in _facts()["employee_count_sources"]:
-        value = getattr(account, source["field"])
+    for name, label in _count_sources():
+        value = getattr(account, name)
         if value is not None:
-            return EmployeeCount(value, source["label"])
+            return EmployeeCount(value, label)
     return None
 
 

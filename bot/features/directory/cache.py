@@ -20,6 +20,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +36,9 @@ from storage.directory import (
     ACCOUNTS,
     OPPORTUNITIES,
     ORG,
+    DirectoryRead,
     DirectoryRepository,
+    DirectReads,
     InlineDirectoryReads,
     root_version,
 )
@@ -87,7 +90,11 @@ def _same(cached: str | None, current: str | None) -> bool:
     return cached is not None and cached == current
 
 
+@lru_cache(maxsize=1024)
 def is_open(stage: str) -> bool:
+    """Whether an opportunity in this stage is open (a stage nobody recognises counts as open). Cached:
+    parse_stage costs ~25 µs, a CRM has a few dozen stage spellings, and a cold look-up checks each of
+    the account's opportunities."""
     match = parse_stage(stage)
     return match is None or match.stage.open
 
@@ -140,7 +147,7 @@ class DirectoryCache:
                 await self._refresh(repo, tokens)
             org, accounts, viewer, account_id, candidates, root = self._resolved(user_id, text)
             names = (*GLOBAL, root_version(root)) if account_id else GLOBAL
-            tokens = await repo.versions_of(names)
+            tokens = await repo.versions_of(names, **self._likely_reads(account_id, root, opportunities))
             if _same(org.token, tokens.get(ORG)) and _same(accounts.token, tokens.get(ACCOUNTS)):
                 break  # what we resolved with is current
         else:  # imports kept landing meanwhile: answer from what was just read
@@ -155,6 +162,17 @@ class DirectoryCache:
         ids = {view.account.owner, view.ultimate_parent.owner} - {None}
         people = {i: org.people[i] for i in ids if i and i in org.people}
         return Lookup(viewer, view, [], opps, people)
+
+    def _likely_reads(self, account_id: str | None, root: str | None, opportunities: bool) -> dict[str, str]:
+        """What this look-up will read after the versions unless its cache has it (read with the versions
+        where that saves a round trip): a hierarchy not cached at all, opportunities not cached."""
+        if account_id is None or root is None:
+            return {}
+        tree = self._trees.get(root)
+        likely = {"root": root} if tree is None else {}
+        if opportunities and (tree is None or account_id not in tree.opportunities):
+            likely["account_id"] = account_id
+        return likely
 
     # ---- keeping each part current ----------------------------------------------------------------
     def _current(self, tokens: dict[str, str]) -> bool:
@@ -246,11 +264,15 @@ class DirectoryCache:
 
 class _Reads:
     """Where the cache reads: version checks, small hierarchies and opportunities inline on SQLite
-    (InlineDirectoryReads), everything else through one async read session opened when first needed."""
+    (InlineDirectoryReads) or on a plain asyncpg connection on PostgreSQL (DirectReads, which reads a
+    hierarchy and opportunities the look-up will likely need with the versions), everything else through
+    one async read session opened when first needed."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.inline = InlineDirectoryReads(db.inline_engine) if db.inline_engine is not None else None
+        self.direct = DirectReads(db.read_pool) if db.read_pool is not None else None
+        self._read_with_versions: DirectoryRead | None = None
         self._stack = contextlib.AsyncExitStack()
         self._repo: DirectoryRepository | None = None
 
@@ -277,17 +299,35 @@ class _Reads:
             self._repo = DirectoryRepository(session)
         return self._repo
 
-    async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
+    async def versions_of(
+        self, names: Sequence[str], *, root: str | None = None, account_id: str | None = None
+    ) -> dict[str, str]:
+        """The versions' tokens; on PostgreSQL also `root`'s hierarchy and `account_id`'s opportunities,
+        in the same snapshot, for hierarchy() and opportunities_for() to return under these tokens."""
+        if self.direct is not None:
+            ids = None if account_id is None else [account_id]
+            self._read_with_versions = await self.direct.read(names, root=root, account_ids=ids)
+            return self._read_with_versions.tokens
         if (reads := self._inline()) is not None:
             return await reads.versions_of(names)
         return await (await self.session()).versions_of(names)
 
     async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
+        if self.direct is not None:
+            read = self._read_with_versions
+            if read is not None and read.hierarchy is not None and read.root == root:
+                return read.hierarchy
+            return (await self.direct.read((), root=root)).hierarchy or []
         if inline and (reads := self._inline()) is not None:
             return await reads.hierarchy(root)
         return await (await self.session()).hierarchy(root)
 
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
+        if self.direct is not None:
+            read = self._read_with_versions
+            if read is not None and read.opportunities is not None and read.account_ids == list(account_ids):
+                return read.opportunities
+            return (await self.direct.read((), account_ids=account_ids)).opportunities or []
         if (reads := self._inline()) is not None:
             return await reads.opportunities_for(account_ids)
         return await (await self.session()).opportunities_for(account_ids)
