@@ -100,6 +100,27 @@ async def replay(slack: SlackClient, body: str, content_type: str, times: int = 
         assert reply.status == 200 and reply.body == ""
 
 
+async def replay_in_another_process(
+    deps, slack: SlackClient, standin: SlackStandIn, body: str, content_type: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Replay once into a second app over the same database (no memory shared with the first)."""
+    other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)
+    other.on_cleanup.clear()
+    server = TestServer(other, host="127.0.0.1")
+    await server.start_server()
+    try:
+        again = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+        await replay(again, body, content_type, times=1)
+    finally:
+        await server.close()
+
+
+def click_body(standin: SlackStandIn, action: str, value: str) -> tuple[str, str]:
+    return signer.interaction_body(
+        signer.block_action_payload("U0AE2", action, value, response_url=standin.response_url("U0AE2"))
+    )
+
+
 async def test_a_replayed_view_submission_files_one_suggestion_and_one_sla_row(
     slack: SlackClient, standin: SlackStandIn, deps, db: Database, directory: Database, clock
 ) -> None:
@@ -133,25 +154,13 @@ async def test_a_replayed_command_and_click_do_nothing_again_even_in_another_pro
 ) -> None:
     hooli = await request_hooli(slack, standin)
     command = signer.command_body("/gtm", "claim Globex", "U0AE1", response_url=standin.response_url("U0AE1"))
-    click = signer.interaction_body(
-        signer.block_action_payload(
-            "U0AE2", "approval.reject", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
-        )
-    )
+    click = click_body(standin, "approval.reject", hooli["approve"]["value"])
     for body, content_type in (command, click):
         assert (await slack.post(body, content_type)).status == 200
         await standin.wait_for("views.open", count=1)
         before, calls = await rows(db), web_api_calls(standin)
         await replay(slack, body, content_type)
-        other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # no shared memory
-        other.on_cleanup.clear()
-        server = TestServer(other, host="127.0.0.1")
-        await server.start_server()
-        try:
-            again = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
-            await replay(again, body, content_type, times=1)
-        finally:
-            await server.close()
+        await replay_in_another_process(deps, slack, standin, body, content_type)
         await asyncio.sleep(0.1)
         assert await rows(db) == before and web_api_calls(standin) == calls
         standin.reset()
@@ -167,11 +176,7 @@ async def test_a_replayed_approval_decides_once_and_answers_once_even_in_another
 ) -> None:
     hooli = await request_hooli(slack, standin)
     recorded = await seen(db)
-    body, content_type = signer.interaction_body(
-        signer.block_action_payload(
-            "U0AE2", "approval.approve", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
-        )
-    )
+    body, content_type = click_body(standin, "approval.approve", hooli["approve"]["value"])
     assert (await slack.post(body, content_type)).status == 200
     # the click's key committed with its decision, in the same transaction (bot/replays.py)
     assert await seen(db) == recorded + 1
@@ -179,19 +184,7 @@ async def test_a_replayed_approval_decides_once_and_answers_once_even_in_another
     await deps.outbox.drain()
     before, calls = await rows(db), web_api_calls(standin)
     await replay(slack, body, content_type)
-    other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # no shared memory
-    other.on_cleanup.clear()
-    server = TestServer(other, host="127.0.0.1")
-    await server.start_server()
-    try:
-        await replay(
-            SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session),
-            body,
-            content_type,
-            1,
-        )
-    finally:
-        await server.close()
+    await replay_in_another_process(deps, slack, standin, body, content_type)
     await asyncio.sleep(0.1)
     await deps.outbox.drain()
     assert await rows(db) == before and web_api_calls(standin) == calls
@@ -211,11 +204,7 @@ async def test_an_approval_whose_decision_failed_is_decided_when_slack_sends_it_
         return result
 
     monkeypatch.setattr(service, "_decide", breaks_once)
-    body, content_type = signer.interaction_body(
-        signer.block_action_payload(
-            "U0AE2", "approval.approve", hooli["approve"]["value"], response_url=standin.response_url("U0AE2")
-        )
-    )
+    body, content_type = click_body(standin, "approval.approve", hooli["approve"]["value"])
     recorded = await seen(db)
     assert (await slack.post(body, content_type)).status == 200
     async with db.reads() as session:  # rolled back together: no decision, and no key to drop a retry
