@@ -22,6 +22,7 @@ import io
 import pstats
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,8 @@ async def profile(
             f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in)\n"
         )
         print(_top(profiler, top, sort))
+        calls = Counter(call.method for call in standin.calls)
+        print("Web API calls per click: " + ", ".join(f"{m} {c / n:.2f}" for m, c in calls.most_common()))
     await deps.client.close()
     await deps.db.dispose()
     await server.close()
