@@ -439,6 +439,12 @@ class DirectoryRepository:
             self._tokens.update((name, found.get(name)) for name in missing)
         return {name: token for name in names if (token := self._tokens[name]) is not None}
 
+    def remember_versions(self, tokens: dict[str, str | None]) -> None:
+        """Versions another query of this transaction read with its own rows (None: never bumped), so
+        `versions_of` answers them without a query (a click's first read brings the "org" one)."""
+        for name, token in tokens.items():
+            self._tokens.setdefault(name, token)
+
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
         if self._versions is None:

@@ -36,7 +36,7 @@ from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see, redact
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
-from storage.requests import RequestRepository
+from storage.requests import RequestRepository, card_ref, requested_ref
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -190,7 +190,7 @@ class Context:
             key=key,
             method="chat.postMessage",
             payload={"channel": user, **message},
-            ref_key=f"requested:{context['request_id']}" if ref else None,
+            ref_key=requested_ref(context["request_id"]) if ref else None,
             now=self.now,
         )
 
@@ -290,7 +290,7 @@ class Context:
         place under the dedupe key `card:STEP:APPROVER:SUFFIX`, so each state is written once."""
         context = await self.card_context(request, step, approver)
         message = self.stored_message("approvals/card.json.j2", context)
-        ref = f"card:{step.id}:{approver}"
+        ref = card_ref(step.id, approver)
         await outbox.enqueue(
             self.session,
             key=f"{ref}:{key_suffix}" if key_suffix else ref,
@@ -323,11 +323,11 @@ class Context:
             for step in await self.repo.steps(request.id)
             for approver in await self.repo.approvers(step.id)
         ]
-        ref = f"requested:{request.id}"
-        posted = await self.repo.posted_refs([ref, *(f"card:{step.id}:{a}" for step, a in cards)])
+        ref = requested_ref(request.id)
+        posted = await self.repo.posted_refs([ref, *(card_ref(step.id, a) for step, a in cards)])
         for step, approver in cards:
             await self.touch(approver)
-            if f"card:{step.id}:{approver}" in posted:
+            if card_ref(step.id, approver) in posted:
                 await self._card(request, step, approver, f"final:{status.value}")
         if ref in posted:
             closed = {"id": request.id, "status": request.status, "summary": request.summary}
@@ -476,6 +476,7 @@ async def _decide(
     actor = ctx.actor
     request = await ctx.repo.lock(request_id)
     steps = await ctx.repo.steps_to_decide(request.id) if request else []
+    ctx.directory.remember_versions(ctx.repo.versions)  # read with the steps: the people cache's key
     step = next((s for s in steps if s.id == step_id), None)
     if request is None or step is None:
         await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)

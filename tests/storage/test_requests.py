@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import exc
+
 from storage.db import Database
 from storage.models import DecisionRow
 from storage.requests import RequestRepository
@@ -42,11 +45,37 @@ async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_l
         assert await repo.decisions(step.id) == []  # read, and kept for this transaction
         await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
         assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
+    async with db.sessions.begin() as session:  # written when that transaction committed
+        repo = RequestRepository(session)
+        assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
         assert await repo.waiting_on("U0ASM3") == []
         assert [r.id for r, _ in await repo.waiting_on("U0RD1")] == [request.id]
         assert [(r.id, d.decision) for r, d in await repo.recent_decided_by("U0ASM3")] == [
             (request.id, "approve")
         ]
+
+
+async def test_a_second_decision_by_one_approver_fails_the_commit_and_keeps_nothing(db: Database) -> None:
+    """What `decide` answers "you have already decided this step" to: the unique constraint, checked when
+    the queued decision is written at commit, rolls back everything the transaction did."""
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0ASM3", "U0RD1"])
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
+    with pytest.raises(exc.IntegrityError):
+        async with db.sessions.begin() as session:
+            repo = RequestRepository(session)
+            await repo.add_decision(DecisionRow(step_id=step.id, actor="U0RD1", decision="approve", at=START))
+            await repo.audit(request.id, "U0ASM3", "approved", {}, START)
+            fresh = RequestRepository(session)  # another repository: it reads what the table has
+            await fresh.add_decision(
+                DecisionRow(step_id=step.id, actor="U0ASM3", decision="reject", reason="x", at=START)
+            )
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert [(d.actor, d.decision) for d in await repo.decisions(step.id)] == [("U0ASM3", "approve")]
+        assert await repo.timeline(request.id) == []
 
 
 async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions_once(db: Database) -> None:
