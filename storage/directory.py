@@ -184,6 +184,15 @@ NAMED_COUNT = (
 HIERARCHY_OF_WITH_NAMED = select(*ACCOUNT_COLUMNS, NAMED_COUNT.scalar_subquery()).where(
     AccountRow.root_id == _ROOT_OF
 )
+# Core, not the ORM's bulk UPDATE (which would look for loaded accounts to synchronize: none are kept,
+# accounts are read as Core rows, see `accounts`).
+_ACCOUNTS = AccountRow.__table__
+SET_OWNER = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.account_id.in_(bindparam("ids", expanding=True)))
+    .values(owner=bindparam("owner"))
+    .returning(_ACCOUNTS.c.root_id)
+)
 OPPORTUNITIES_OF = (
     select(*OPPORTUNITY_COLUMNS)
     .where(OpportunityRow.account_id.in_(bindparam("ids", expanding=True)))
@@ -453,8 +462,8 @@ class DirectoryRepository:
         return self._versions
 
     async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
-        rows = await self.session.scalars(
-            select(AccountRow).where(AccountRow.account_id.in_(list(account_ids)))
+        rows = await self.session.execute(
+            select(*ACCOUNT_COLUMNS).where(AccountRow.account_id.in_(list(account_ids)))
         )
         return {r.account_id: to_account(r) for r in rows}
 
@@ -540,12 +549,7 @@ class DirectoryRepository:
         ids, roots, known = list(account_ids), set(), dict(self._hierarchies)
         for start in range(0, len(ids), CHUNK):
             roots.update(
-                await self.session.scalars(
-                    update(AccountRow)
-                    .where(AccountRow.account_id.in_(ids[start : start + CHUNK]))
-                    .values(owner=owner)
-                    .returning(AccountRow.root_id)
-                )
+                await self.session.scalars(SET_OWNER, {"ids": ids[start : start + CHUNK], "owner": owner})
             )
         await self.touch_hierarchies(roots)
         moved = set(ids)  # the hierarchies read before stay known, with the new owner

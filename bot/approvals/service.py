@@ -532,7 +532,8 @@ async def _decide(
         await flow.on_settled(ctx, request, step, state)
         if not ctx.cards_final:  # finish() already rewrote every card of the request
             await ctx.update_cards(request, step)
-    request.updated_at = ctx.now
+    if request.updated_at != ctx.now:  # finish() set it already: setting it again costs a no-op flush
+        request.updated_at = ctx.now
     return Decided(request, step, verdict, state)
 
 
