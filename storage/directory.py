@@ -522,7 +522,7 @@ class DirectoryRepository:
                 rows = (await self.session.execute(HIERARCHY_OF_WITH_NAMED, params)).all()
                 if rows:
                     self._named[named_of] = int(rows[0][-1] or 0)
-            self._hierarchies[account_id] = [to_account(r) for r in rows]
+            self._hierarchies[account_id] = accounts_from_rows(rows)
         return list(self._hierarchies[account_id])
 
     async def account_names(self) -> list[tuple[str, str, bool]]:

@@ -61,6 +61,23 @@ class RequestRepository:
         self.session.add(request)
         return request
 
+    async def write(self, row: RequestRow | StepRow, **values: Any) -> None:
+        """Set these columns of a loaded request or step and write them at once, in a Core UPDATE built
+        once per table and columns: the row reads as written and is not flushed again (the ORM's unit of
+        work cost a click more CPU than the statement itself)."""
+        table = type(row).__table__
+        key = (table.name, *values)
+        stmt = _writes.get(key)
+        if stmt is None:
+            stmt = _writes[key] = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"new_{name}") for name in values})
+            )
+        await self.session.execute(stmt, {"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+
     async def get(self, request_id: int) -> RequestRow | None:
         return await self.session.get(RequestRow, request_id)
 
@@ -267,6 +284,7 @@ def requested_ref(request_id: int) -> str:
     return f"requested:{request_id}"
 
 
+_writes: dict[tuple[str, ...], Any] = {}  # `write`'s statements
 _REQUESTS = RequestRow.__table__
 _LOCK = (
     update(_REQUESTS)

@@ -313,8 +313,7 @@ class Context:
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
         """Close the request; every card of it (each step, each approver) and the requester's copy are
         rewritten to show the outcome, without buttons."""
-        request.status = status.value
-        request.updated_at = self.now
+        await self.repo.write(request, status=status.value, updated_at=self.now)
         await self.audit(request, status.value, **detail)
         self.cards_final = True
         await self.touch(request.requester)
@@ -528,12 +527,12 @@ async def _decide(
     if state is StepState.PENDING:
         await ctx.update_cards(request, step, only=actor)
     else:
-        step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
+        await ctx.repo.write(step, state=state.value, decided_at=ctx.now, remind_at=None)
         await flow.on_settled(ctx, request, step, state)
         if not ctx.cards_final:  # finish() already rewrote every card of the request
             await ctx.update_cards(request, step)
-    if request.updated_at != ctx.now:  # finish() set it already: setting it again costs a no-op flush
-        request.updated_at = ctx.now
+    if request.updated_at != ctx.now:  # else finish() wrote it already
+        await ctx.repo.write(request, updated_at=ctx.now)
     return Decided(request, step, verdict, state)
 
 
