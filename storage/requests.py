@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, desc, exists, func, literal, or_, select, update
+from sqlalchemy import String, bindparam, cast, desc, exists, func, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -79,6 +79,11 @@ class RequestRepository:
             set_committed_value(row, name, value)
 
     async def get(self, request_id: int) -> RequestRow | None:
+        """The request; one this transaction holds already (the one it locked) is answered from the
+        session's identity map without a pass through the async layer (a click asks for it per message)."""
+        loaded = self.session.sync_session.identity_map.get(identity_key(RequestRow, (request_id,)))
+        if loaded is not None and not inspect(loaded).expired:
+            return loaded
         return await self.session.get(RequestRow, request_id)
 
     async def add_request(self, row: RequestRow) -> RequestRow:
