@@ -351,10 +351,13 @@ class DirectoryRepository:
         # Versions, hierarchies and named counts read in this transaction (a click's re-check, then its
         # transfer), kept on the session so that every write to the directory, through any repository,
         # forgets them (each write bumps a version: bump_version).
-        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}})
+        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}, "derived": {}})
         self._tokens: dict[str, str | None] = memo["tokens"]
         self._hierarchies: dict[str, list[Account]] = memo["hierarchies"]
         self._named: dict[str, int] = memo["named"]
+        # What callers computed from those reads (an account's view, bot/features/ownership/service.py),
+        # kept and forgotten with them.
+        self.derived: dict[Any, Any] = memo["derived"]
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -438,6 +441,7 @@ class DirectoryRepository:
         self._tokens.clear()
         self._hierarchies.clear()
         self._named.clear()
+        self.derived.clear()
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         """The tokens of these versions (a name never bumped is absent): one primary-key read, once per
