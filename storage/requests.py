@@ -116,6 +116,27 @@ class RequestRepository:
             {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
             execution_options={"populate_existing": True},
         )
+        return self._read_steps(request_id, result)
+
+    async def lock_to_decide(self, request_id: int) -> tuple[RequestRow | None, list[StepRow]]:
+        """`lock`, then `steps_to_decide`. On SQLite in one statement: a write transaction there holds the
+        database's writer lock from its BEGIN IMMEDIATE (storage/db.py), so decisions already run one at a
+        time and the version bump would only cost a statement; the request comes with its steps."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            request = await self.lock(request_id)
+            return request, await self.steps_to_decide(request_id) if request else []
+        rows = (
+            await self.session.execute(
+                _steps_to_decide("sqlite", with_request=True),
+                {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
+                execution_options={"populate_existing": True},
+            )
+        ).all()
+        if not rows:
+            return None, []
+        return rows[0][0], self._read_steps(request_id, [row[1:] for row in rows if row[1] is not None])
+
+    def _read_steps(self, request_id: int, result: Any) -> list[StepRow]:
         steps: dict[int, StepRow] = {}
         for step, decision, approvers, posted, requested, org in result:
             if step.id not in steps:
@@ -303,12 +324,14 @@ _DECISION_COLUMNS = ("step_id", "actor", "on_behalf_of", "decision", "reason", "
 _statements: dict[str, Any] = {}
 
 
-def _steps_to_decide(dialect: str) -> Any:
+def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:
     """Steps joined to their decisions, each step's approvers aggregated into one space-separated column
     (Slack ids have no spaces), and those of them whose card is in the outbox (card_ref); whether the
     requester's copy is (`requested`, requested_ref) and the directory version named `org`. Built once
-    per dialect: a reused statement skips SQLAlchemy's per-call work."""
-    if dialect not in _statements:
+    per dialect: a reused statement skips SQLAlchemy's per-call work. `with_request`: the request first,
+    joined to its steps (a row of Nones for a request without any)."""
+    key = f"{dialect}:request" if with_request else dialect
+    if key not in _statements:
         concat = func.string_agg if dialect == "postgresql" else func.group_concat
         approvers = (
             select(concat(StepApproverRow.approver, literal(" ")))
@@ -329,10 +352,16 @@ def _steps_to_decide(dialect: str) -> Any:
             .where(DirectoryVersionRow.name == bindparam("org"))
             .scalar_subquery()
         )
-        _statements[dialect] = (
-            select(StepRow, DecisionRow, approvers, posted, requested, org)
-            .outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id)
-            .where(StepRow.request_id == bindparam("request_id"))
-            .order_by(StepRow.position, DecisionRow.id)
+        columns = (StepRow, DecisionRow, approvers, posted, requested, org)
+        if with_request:
+            stmt = (
+                select(RequestRow, *columns)
+                .outerjoin(StepRow, StepRow.request_id == RequestRow.id)
+                .where(RequestRow.id == bindparam("request_id"))
+            )
+        else:
+            stmt = select(*columns).where(StepRow.request_id == bindparam("request_id"))
+        _statements[key] = stmt.outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id).order_by(
+            StepRow.position, DecisionRow.id
         )
-    return _statements[dialect]
+    return _statements[key]

@@ -473,8 +473,7 @@ async def _decide(
     ctx: Context, request_id: int, step_id: int, verdict: Verdict, reason: str, override_reason: str
 ) -> Decided | Refused:
     actor = ctx.actor
-    request = await ctx.repo.lock(request_id)
-    steps = await ctx.repo.steps_to_decide(request.id) if request else []
+    request, steps = await ctx.repo.lock_to_decide(request_id)
     ctx.directory.remember_versions(ctx.repo.versions)  # read with the steps: the people cache's key
     step = next((s for s in steps if s.id == step_id), None)
     if request is None or step is None:

@@ -9,7 +9,8 @@ from sqlalchemy import exc
 
 from storage.db import Database
 from storage.models import DecisionRow
-from storage.requests import RequestRepository
+from storage.outbox import OutboxRepository
+from storage.requests import RequestRepository, card_ref, requested_ref
 from tests import rows
 from tests.conftest import START
 
@@ -95,6 +96,28 @@ async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions
         third = await repo.add_step(rows.step(request.id, 2), ["U0AE2"])  # seen by what was read
         assert [s.id for s in await repo.steps(request.id)] == [first.id, second.id, third.id]
         assert await repo.steps_to_decide(request.id + 1000) == []
+
+
+async def test_lock_to_decide_reads_the_request_with_its_steps_and_what_was_posted(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        bare = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0RD1", "U0ASM3"])
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0RD1", decision="approve", at=START))
+        OutboxRepository(session).add(
+            key="k", method="chat.postMessage", payload={}, now=START, ref_key=card_ref(step.id, "U0RD1")
+        )
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        locked, steps = await repo.lock_to_decide(request.id)
+        assert (locked.id, [s.id for s in steps]) == (request.id, [step.id])
+        assert [d.actor for d in await repo.decisions(step.id)] == ["U0RD1"]
+        assert await repo.approvers(step.id) == ["U0ASM3", "U0RD1"]
+        cards = [card_ref(step.id, "U0RD1"), card_ref(step.id, "U0ASM3"), requested_ref(request.id)]
+        assert await repo.posted_refs(cards) == {card_ref(step.id, "U0RD1")}  # as read, no query
+        assert (await repo.lock_to_decide(bare.id))[0].id == bare.id
+        assert await repo.lock_to_decide(bare.id + 1000) == (None, [])
 
 
 async def test_by_requester_lists_the_latest_change_first(db: Database) -> None:
