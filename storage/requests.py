@@ -65,6 +65,8 @@ class RequestRepository:
         """Set these columns of a loaded request or step and write them at once, in a Core UPDATE built
         once per table and columns: the row reads as written and is not flushed again (the ORM's unit of
         work cost a click more CPU than the statement itself)."""
+        if inspect(row).pending:  # added in this transaction and not written yet: it needs its id
+            await self.session.flush()
         table = type(row).__table__
         key = (table.name, *values)
         stmt = _writes.get(key)

@@ -98,6 +98,25 @@ async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions
         assert await repo.steps_to_decide(request.id + 1000) == []
 
 
+async def test_write_stores_columns_at_once_and_leaves_nothing_to_flush(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = rows.step(request.id)
+        session.add(step)  # not written yet: write() flushes it first, for its id
+        await repo.write(step, state="approved", decided_at=START, remind_at=None)
+        await repo.write(request, status="applied", updated_at=START + timedelta(hours=1))
+        assert (step.state, request.status) == ("approved", "applied")
+        assert not session.dirty
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert ((await repo.step(step.id)).state, (await repo.get(request.id)).status) == (
+            "approved",
+            "applied",
+        )
+        assert (await repo.get(request.id)).updated_at == START + timedelta(hours=1)
+
+
 async def test_lock_to_decide_reads_the_request_with_its_steps_and_what_was_posted(db: Database) -> None:
     async with db.sessions.begin() as session:
         repo = RequestRepository(session)
