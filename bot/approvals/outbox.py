@@ -153,7 +153,7 @@ class Outbox(BackgroundTask):
         where the cards they update were posted."""
         busy = sorted(self._busy_keys)  # a card's next update waits for the one being sent (order per card)
         until = now + LEASE
-        async with self.db.sessions.begin() as session:
+        async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
             if cards is None:
                 rows = await repo.claim(now, until, limit, busy)
@@ -250,7 +250,7 @@ class Outbox(BackgroundTask):
         if token is not None and now < token - LEASE / 2:
             return True
         renewed = now + LEASE
-        async with self.db.sessions.begin() as session:
+        async with self.db.urgent_writes() as session:
             ours = await OutboxRepository(session).renew(row.id, token, renewed)
         row.claimed_until = renewed
         return ours
@@ -391,7 +391,7 @@ class Outbox(BackgroundTask):
         while self._settling:
             batch, self._settling = self._settling, []
             try:
-                async with self.db.sessions.begin() as session:
+                async with self.db.urgent_writes() as session:
                     await OutboxRepository(session).sent(
                         [(row, posted) for row, posted, _ in batch], self.clock()
                     )
@@ -411,7 +411,7 @@ class Outbox(BackgroundTask):
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)
-        async with self.db.sessions.begin() as session:
+        async with self.db.urgent_writes() as session:
             await OutboxRepository(session).retry(
                 row.id,
                 attempts=attempts,
