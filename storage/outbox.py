@@ -8,11 +8,11 @@ batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -74,6 +74,18 @@ class OutboxRepository:
             limit=limit,
             where=where,
             values={"attempts": OutboxRow.attempts + 1},
+        )
+
+    async def settle_unneeded(self, skips: Mapping[str, ColumnElement[bool]], now: datetime) -> None:
+        """Settle as sent, without a call, the due and unleased rows that `skips` (method -> condition) rules
+        out: one UPDATE, so a batch then loads and leases only rows worth sending."""
+        free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
+        unneeded = or_(*(and_(OutboxRow.method == method, condition) for method, condition in skips.items()))
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free, unneeded)
+            .values(status="sent", sent_at=now, claimed_until=None, last_error=None),
+            execution_options={"synchronize_session": False},  # none of these rows is loaded
         )
 
     async def renew(self, row_id: int, token: datetime | None, until: datetime) -> bool:
