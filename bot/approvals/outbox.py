@@ -24,7 +24,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.background import BackgroundTask
@@ -111,6 +111,7 @@ class Outbox(BackgroundTask):
         # Per method, a condition on its rows that need no call (e.g. App Home of people who never opened
         # it): settled as sent in SQL before each claim, so they are neither loaded nor leased.
         self.skips: dict[str, ColumnElement[bool]] = {}
+        self._skip_statement: tuple[tuple[Any, ...], Executable] | None = None
         self._settling: list[tuple[OutboxRow, Posted | None, asyncio.Future[None]]] = []
         self._settler: asyncio.Task[None] | None = None
         # Messages stored as what to render (a payload's "render": a template and its JSON context,
@@ -150,7 +151,7 @@ class Outbox(BackgroundTask):
         async with self.db.sessions.begin() as session:
             repo = OutboxRepository(session)
             if self.skips:
-                await repo.settle_unneeded(self.skips, now)
+                await repo.settle_unneeded(self._unneeded(), now)
             rows = await repo.claim(now, now + LEASE, limit, busy)
             # A burst of clicks sends each card's (or Home's) newest state once, never an older one after it.
             skipped = await repo.superseded(
@@ -161,6 +162,13 @@ class Outbox(BackgroundTask):
             rows = [row for row in rows if row.id not in skipped]
             refs = await repo.message_refs(r.ref_key for r in rows if r.method == "chat.update" and r.ref_key)
         return rows, refs
+
+    def _unneeded(self) -> Executable:
+        """The UPDATE that settles what `skips` rules out, built again only when `skips` changed."""
+        key = tuple(self.skips.items())
+        if self._skip_statement is None or self._skip_statement[0] != key:
+            self._skip_statement = (key, OutboxRepository.unneeded(self.skips))
+        return self._skip_statement[1]
 
     async def dispatch_once(self, limit: int = 50) -> int:
         """Send what is due now and wait for those sends; returns how many rows were attempted."""
