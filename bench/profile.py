@@ -129,14 +129,21 @@ async def profile(
     if kind == "click":
         await asyncio.sleep(0.2)  # replies spawned after the ack
         profiler = cProfile.Profile()
+        statements = 0
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", counted)
         cpu = time.process_time()
         profiler.enable()
         while await deps.outbox.dispatch_once():
             pass
         profiler.disable()
         cpu = time.process_time() - cpu
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", counted)
+        calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
         print(
-            f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in)\n"
+            f"\n## the outbox after those clicks: {cpu / n * 1000:.2f} ms CPU per click (with the stand-in), "
+            f"{statements / n:.1f} SQL statements and {calls / n:,.0f} Python calls per click\n"
         )
         print(_top(profiler, top, sort))
         calls = Counter(call.method for call in standin.calls)
