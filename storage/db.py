@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import logging
@@ -401,36 +402,75 @@ def _limit(left: float | None) -> float | None:
     return None if left is None else max(left, 0.001)
 
 
+class WriteTurns:
+    """This process's turns to write on SQLite: one at a time, first come first served, except that an
+    urgent writer (the outbox's short claims and settles: what makes a clicked card change) goes before
+    every plain one waiting. A plain lock would queue a card's claim behind every click of a burst."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: dict[bool, collections.deque[asyncio.Future[None]]] = {
+            True: collections.deque(),
+            False: collections.deque(),
+        }
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if not self._held and not self._waiting[True] and not self._waiting[False]:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[urgent].append(turn)
+        try:
+            await turn
+        except BaseException:  # cancelled or timed out: give up the place, or the turn if it came
+            if turn.done() and not turn.cancelled():
+                self.release()
+            else:
+                self._waiting[urgent].remove(turn)
+            raise
+
+    def release(self) -> None:
+        """Hand the turn to the first urgent writer waiting, else the first plain one, else free it."""
+        for urgent in (True, False):
+            waiting = self._waiting[urgent]
+            while waiting:
+                turn = waiting.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._held = False
+
+
 class _QueuedWriters:
-    """On SQLite, this process's write transactions wait their turn on an asyncio lock (first come, first
-    served) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps in
-    growing steps (up to 100 ms) and wakes long after the lock is free: under 10 concurrent clicks a few
+    """On SQLite, this process's write transactions wait their turn (WriteTurns: first come, first served,
+    urgent ones first) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps
+    in growing steps (up to 100 ms) and wakes long after the lock is free: under 10 concurrent clicks a few
     waited 1.5 s. Other processes' locks (an import) are waited for by _take_write_lock (inline engine)
     or busy_timeout (aiosqlite)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], lock: asyncio.Lock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], turns: WriteTurns) -> None:
         self._sessions = sessions
-        self._lock = lock
+        self._turns = turns
 
     def __call__(self, **kwargs: Any) -> AsyncSession:
         return self._sessions(**kwargs)
 
     @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:
+    async def begin(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         left = remaining_wait()
         if left is None:
-            await self._lock.acquire()
+            await self._turns.acquire(urgent=urgent)
         else:
             try:
                 async with asyncio.timeout(max(left, 0)):
-                    await self._lock.acquire()
+                    await self._turns.acquire(urgent=urgent)
             except TimeoutError:
                 raise Busy("waited too long for this process's turn to write") from None
         try:
             async with self._sessions.begin() as session:
                 yield session
         finally:
-            self._lock.release()
+            self._turns.release()
 
 
 class Database:
@@ -446,7 +486,7 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] | _QueuedWriters = made
         self.bulk_sessions: async_sessionmaker[AsyncSession] | _QueuedWriters = bulk
         if is_sqlite(url):
-            writers = asyncio.Lock()  # one write transaction at a time in this process, either engine
+            writers = WriteTurns()  # one write transaction at a time in this process, either engine
             self.sessions, self.bulk_sessions = _QueuedWriters(made, writers), _QueuedWriters(bulk, writers)
         # Read-only sessions: a deferred engine on SQLite (readers don't queue behind writers), on
         # aiosqlite's thread (a long read, the audit export's million rows, never holds up the loop).
@@ -459,6 +499,13 @@ class Database:
         self.inline_engine: Engine | None = inline_engine(url) if is_sqlite_file(url) else None
         # PostgreSQL only: the same look-ups on plain asyncpg connections (see ReadPool).
         self.read_pool: ReadPool | None = None if is_sqlite(url) else ReadPool(url)
+
+    def urgent_writes(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        """A short write transaction that others wait for (the outbox's claims and settles): on SQLite it
+        takes this process's next turn to write, ahead of the queue; on PostgreSQL there is no queue."""
+        if isinstance(self.sessions, _QueuedWriters):
+            return self.sessions.begin(urgent=True)
+        return self.sessions.begin()
 
     async def ping(self) -> bool:
         try:

@@ -21,7 +21,7 @@ async def claim(
     due: ColumnElement[bool],
     now: datetime,
     until: datetime,
-    order_by: Any,
+    order_by: Any | Sequence[Any],
     limit: int,
     take: int | None = None,
     where: Sequence[ColumnElement[bool]] = (),
@@ -40,7 +40,7 @@ async def claim(
         await session.scalars(
             select(model.id)
             .where(model.status == "pending", due, free, *where)
-            .order_by(order_by)
+            .order_by(*(order_by if isinstance(order_by, (list, tuple)) else (order_by,)))
             .limit(limit)
         )
     ).all()

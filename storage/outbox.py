@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -20,6 +20,16 @@ from storage.models import MessageRefRow, OutboxRow
 from storage.upsert import upsert_many
 
 _TABLE = OutboxRow.__table__
+# Cards first: an approver's card and the requester's copy (posts and updates alike, so a card's own rows
+# keep their order) are claimed before DMs, App Home and other systems' calls. In a burst the person who
+# clicked sees their card change within the batch, while the notifications to others follow it.
+CARD_PREFIXES = ("card:", "requested:")
+CARDS_FIRST = case((or_(*(OutboxRow.ref_key.startswith(p) for p in CARD_PREFIXES)), 0), else_=1)
+
+
+def is_card(ref_key: str | None) -> bool:
+    """Whether a row (by its ref_key) is a card, as CARDS_FIRST orders it."""
+    return ref_key is not None and ref_key.startswith(CARD_PREFIXES)
 
 
 class OutboxRepository:
@@ -58,19 +68,28 @@ class OutboxRepository:
 
     # ---- the dispatcher -----------------------------------------------------------------------------
     async def claim(
-        self, now: datetime, until: datetime, limit: int, busy: Sequence[str] = ()
+        self,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        busy: Sequence[str] = (),
+        *,
+        cards: bool | None = None,
     ) -> list[OutboxRow]:
-        """Lease due rows, oldest first, counting each one's attempt in the same statement (a send cut
-        short by a crash is still known to have been tried: its retry looks for an earlier copy first).
-        Rows of a card in `busy` (one being sent) wait their turn."""
+        """Lease due rows, cards first (CARDS_FIRST), then oldest first, counting each one's attempt in the
+        same statement (a send cut short by a crash is still known to have been tried: its retry looks for
+        an earlier copy first). Rows of a card in `busy` (one being sent) wait their turn. `cards`: only
+        cards (True) or only the rest (False)."""
         where = [or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy))] if busy else []
+        if cards is not None:
+            where.append(CARDS_FIRST.in_([0 if cards else 1]))
         return await leases.claim(
             self.session,
             OutboxRow,
             due=OutboxRow.next_attempt_at <= now,
             now=now,
             until=until,
-            order_by=OutboxRow.id,
+            order_by=(CARDS_FIRST, OutboxRow.id),
             limit=limit,
             where=where,
             values={"attempts": OutboxRow.attempts + 1},

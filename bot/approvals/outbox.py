@@ -31,7 +31,7 @@ from bot.background import BackgroundTask
 from bot.render import Renderer
 from storage.db import Database
 from storage.models import OutboxRow
-from storage.outbox import OutboxRepository
+from storage.outbox import OutboxRepository, is_card
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,9 @@ PERMANENT_ERRORS = {
 MAX_ATTEMPTS = 20
 MARKER_EVENT = "gtm_outbox_message"  # message metadata: which outbox row a post came from
 HISTORY_PAGES = 5  # the DM's newest 1,000 messages are searched for an earlier copy
-CONCURRENCY = 16  # Web API calls in flight at once from one process
-MAX_CLAIMED = 200  # rows one process holds leases on at once
+CONCURRENCY = 16  # Web API calls in flight at once from one process (DMs, App Home, other systems)
+CARD_CONCURRENCY = 8  # and card posts and updates, in their own lane: never queued behind DMs
+MAX_CLAIMED = 200  # rows one process holds leases on at once, in each lane
 STOP_GRACE_SECONDS = 15.0
 
 
@@ -100,9 +101,11 @@ class Outbox(BackgroundTask):
         self.worker_id = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
         self._inflight = 0  # rows claimed by this process and not yet settled
+        self._cards_inflight = 0  # of which cards (their own lane)
         # Rows whose Slack call is built when sent (e.g. "home.refresh" -> views.publish of a fresh view)
         self.builders: dict[str, Callable[[dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]]] = {}
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._card_slots = asyncio.Semaphore(CARD_CONCURRENCY)
         self._busy_keys: set[str] = set()  # cards (ref_key) with a row being sent by this process
         self._sending: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
@@ -144,15 +147,23 @@ class Outbox(BackgroundTask):
             if pending:
                 await asyncio.wait(pending, timeout=5)
 
-    async def _claim(self, now: datetime, limit: int) -> tuple[list[OutboxRow], dict[str, Posted]]:
-        """Lease due rows; those not worth sending are settled in the same transaction. Returns the rows to
-        send and where the cards they update were posted."""
+    async def _claim(
+        self, now: datetime, limit: int, cards: int | None = None
+    ) -> tuple[list[OutboxRow], dict[str, Posted]]:
+        """Lease up to `limit` due rows (cards first), or `cards` cards and `limit` other rows, each lane
+        apart; those not worth sending are settled in the same transaction. Returns the rows to send and
+        where the cards they update were posted."""
         busy = sorted(self._busy_keys)  # a card's next update waits for the one being sent (order per card)
-        async with self.db.sessions.begin() as session:
+        until = now + LEASE
+        async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
             if self.skips:
                 await repo.settle_unneeded(self._unneeded(), now)
-            rows = await repo.claim(now, now + LEASE, limit, busy)
+            if cards is None:
+                rows = await repo.claim(now, until, limit, busy)
+            else:
+                rows = await repo.claim(now, until, cards, busy, cards=True) if cards > 0 else []
+                rows += await repo.claim(now, until, limit, busy, cards=False) if limit > 0 else []
             # A burst of clicks sends each card's (or Home's) newest state once, never an older one after it.
             skipped = await repo.superseded(
                 [r for r in rows if r.ref_key and (r.method == "chat.update" or r.method in self.builders)]
@@ -182,20 +193,25 @@ class Outbox(BackgroundTask):
         """Claim what is due and start sending it (the dispatcher's loop); returns how many rows.
 
         Rows go out in parallel (at most CONCURRENCY calls at once), in order only within one card or
-        message (the same ref_key), so one hung channel holds up nothing but its own messages.
+        message (the same ref_key), so one hung channel holds up nothing but its own messages. Cards (an
+        approver's card, the requester's copy) have their own lane: claimed on their own room, all that are
+        due, and sent on their own CARD_CONCURRENCY calls, so in a burst a click's card changes within the
+        next claim however many DMs are waiting or in flight.
         """
         async with self._claiming:  # one claim at a time, so a card's rows never go out in two groups
             return await self._start(limit, started if started is not None else [])
 
     async def _start(self, limit: int, started: list[asyncio.Task[None]]) -> int:
-        room = MAX_CLAIMED - self._inflight
-        if room <= 0:
+        cards = MAX_CLAIMED - self._cards_inflight
+        others = min(limit, MAX_CLAIMED - (self._inflight - self._cards_inflight))
+        if cards <= 0 and others <= 0:
             return 0
-        rows, refs = await self._claim(self.clock(), min(limit, room))
+        rows, refs = await self._claim(self.clock(), max(others, 0), max(cards, 0))
         groups: dict[str, list[OutboxRow]] = {}
         for row in rows:
             groups.setdefault(row.ref_key or f"row:{row.id}", []).append(row)
         self._inflight += len(rows)
+        self._cards_inflight += sum(1 for row in rows if is_card(row.ref_key))
         for key, group in groups.items():
             self._busy_keys.add(key)
             task = asyncio.create_task(self._send_in_order(key, group, refs))
@@ -205,16 +221,22 @@ class Outbox(BackgroundTask):
         return len(rows)
 
     async def _send_in_order(self, key: str, rows: list[OutboxRow], refs: dict[str, Posted]) -> None:
+        card = is_card(rows[0].ref_key)
+        slots = self._card_slots if card else self._slots
         try:
             for position, row in enumerate(rows):
                 try:
-                    async with self._slots:
+                    settled: asyncio.Future[None] | None = None
+                    async with slots:  # a slot is a call in flight, not the wait for its settle
                         if await self._still_ours(row):
-                            await self._send(row, refs)
+                            settled = await self._send(row, refs)
+                    if settled is not None:  # this card's next row waits until this one is recorded
+                        await asyncio.shield(settled)
                 except Exception:  # the database went away mid-send: the lease lapses, it is retried
                     log.exception("outbox %s %s could not be settled", row.id, row.method)
                 finally:
                     self._inflight -= 1
+                    self._cards_inflight -= 1 if card else 0
                     if position == len(rows) - 1:
                         self._busy_keys.discard(key)
         finally:
@@ -230,7 +252,7 @@ class Outbox(BackgroundTask):
         if token is not None and now < token - LEASE / 2:
             return True
         renewed = now + LEASE
-        async with self.db.sessions.begin() as session:
+        async with self.db.urgent_writes() as session:
             ours = await OutboxRepository(session).renew(row.id, token, renewed)
         row.claimed_until = renewed
         return ours
@@ -243,7 +265,8 @@ class Outbox(BackgroundTask):
                     return
                 await asyncio.sleep(0.01)
 
-    async def _send(self, row: OutboxRow, refs: dict[str, Posted]) -> None:
+    async def _send(self, row: OutboxRow, refs: dict[str, Posted]) -> asyncio.Future[None] | None:
+        """Make the row's call; returns, once Slack answered, the settle of a row it accepted (`_sent`)."""
         sender = self.senders.get(row.method)
         if sender is not None:
             try:
@@ -256,15 +279,15 @@ class Outbox(BackgroundTask):
             except Exception as exc:  # time-outs and the unforeseen: retried with backoff
                 await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
             else:
-                await self._sent(row, {})
-            return
+                return self._sent(row, {})
+            return None
         payload = dict(row.payload)
         try:
             if row.method == "chat.update":
                 ref = await self._posted_at(row, refs)
                 if ref is None:  # waiting for the post is not a failed attempt
                     await self._retry(row, "card not posted yet", timedelta(seconds=2), count=False)
-                    return
+                    return None
                 payload.update(channel=ref[0], ts=ref[1])
             if "render" in payload:
                 if self.renderer is None:
@@ -281,10 +304,9 @@ class Outbox(BackgroundTask):
                 if row.attempts > 1:
                     posted = await self._find_posted(str(payload["channel"]), row)
                     if posted is not None:
-                        await self._sent(row, posted, refs)
-                        return
+                        return self._sent(row, posted, refs)
             response = await self.client.api_call(method, json=payload)
-            await self._sent(row, response.data if isinstance(response.data, dict) else {}, refs)
+            return self._sent(row, response.data if isinstance(response.data, dict) else {}, refs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
@@ -297,6 +319,7 @@ class Outbox(BackgroundTask):
                 await self._retry(row, f"{status} {error}".strip(), self._backoff(row))
         except Exception as exc:  # timeouts and connection errors: Slack may be back soon
             await self._retry(row, f"{type(exc).__name__}: {exc}"[:500], self._backoff(row))
+        return None
 
     async def _posted_at(self, row: OutboxRow, refs: dict[str, Posted]) -> Posted | None:
         """Where the message this update rewrites was posted: read with the claim, or by a post earlier in
@@ -345,11 +368,11 @@ class Outbox(BackgroundTask):
     def _backoff(self, row: OutboxRow) -> timedelta:
         return min(MAX_BACKOFF, timedelta(seconds=2 ** min(row.attempts - 1, 10)))
 
-    async def _sent(
+    def _sent(
         self, row: OutboxRow, data: dict[str, Any], refs: dict[str, Posted] | None = None
-    ) -> None:
-        """Mark the row sent; returns once that is committed (a card's next update relies on it). Rows
-        finishing together share one transaction (`_settle`)."""
+    ) -> asyncio.Future[None]:
+        """Mark the row sent: returns a future done once that is committed (a card's next update waits for
+        it; the call's slot doesn't). Rows finishing together share one transaction (`_settle`)."""
         posted = (
             (str(data["channel"]), str(data["ts"]))
             if row.method == "chat.postMessage" and data.get("ts")
@@ -361,7 +384,7 @@ class Outbox(BackgroundTask):
         self._settling.append((row, posted, done))
         if self._settler is None or self._settler.done():
             self._settler = asyncio.create_task(self._settle())
-        await asyncio.shield(done)
+        return done
 
     async def _settle(self) -> None:
         """Group commit: everything `_sent` queued is marked sent in one transaction; what is queued while
@@ -370,7 +393,7 @@ class Outbox(BackgroundTask):
         while self._settling:
             batch, self._settling = self._settling, []
             try:
-                async with self.db.sessions.begin() as session:
+                async with self.db.urgent_writes() as session:
                     await OutboxRepository(session).sent(
                         [(row, posted) for row, posted, _ in batch], self.clock()
                     )
@@ -390,7 +413,7 @@ class Outbox(BackgroundTask):
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)
-        async with self.db.sessions.begin() as session:
+        async with self.db.urgent_writes() as session:
             await OutboxRepository(session).retry(
                 row.id,
                 attempts=attempts,

@@ -1,5 +1,6 @@
 """The dispatcher's database work is per batch: a claim counts the attempt (no lease renewal per row),
-sent rows are settled together, and a crash between a send and its settle posts nothing twice."""
+sent rows are settled together, and a crash between a send and its settle posts nothing twice. A claim
+takes cards before notifications."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ from bot.standin.web_api import SlackStandIn
 from storage import home_viewers
 from storage.db import Database
 from storage.models import MessageRefRow, OutboxRow
+from storage.outbox import OutboxRepository
 from tests.approvals.test_outbox_sends import copies_by_marker
 from tests.conftest import FakeClock
+from tests.slack.client import SlackClient
+from tests.test_ownership import request_hooli
 
 ROWS = 30
 
@@ -103,7 +107,7 @@ async def test_killed_between_the_send_and_its_settle_the_retry_posts_nothing_tw
 ) -> None:
     await enqueue_posts(db, clock, 3, prefix="dm")
 
-    async def killed(*_args: Any, **_kwargs: Any) -> None:
+    def killed(*_args: Any, **_kwargs: Any) -> None:
         raise asyncio.CancelledError  # the process dies after Slack took the post, before recording it
 
     with monkeypatch.context() as patched:
@@ -158,3 +162,72 @@ async def test_home_refreshes_for_people_who_never_opened_it_are_settled_unloade
     await deps.outbox._claim(clock(), 10)
     assert (await states())["U0LATE"] == ("sent", 0)
     assert standin.calls_to("views.publish") == []  # nothing was published for either of them
+
+
+async def enqueue(db: Database, clock: FakeClock, rows_: list[tuple[str, str, str | None]]) -> None:
+    async with db.sessions.begin() as session:
+        for key, method, ref_key in rows_:
+            await outbox.enqueue(
+                session, key=key, method=method, payload={"channel": "U0AE1", "text": key}, now=clock(),
+                ref_key=ref_key,
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("queued", "first_two"),
+    [
+        # (key, method, ref_key) in the order they were written -> the keys the first claim of two takes
+        (
+            [("dm", "chat.postMessage", None), ("home", "home.refresh", "home:U0AE1"),
+             ("card", "chat.update", "card:7:U0AE2:approved:1")],
+            ["card", "dm"],
+        ),
+        (
+            [("sf", "salesforce.owner", "sf:A-1"), ("mine", "chat.update", "requested:7"),
+             ("post", "chat.postMessage", "card:8:U0AE2")],
+            ["mine", "post"],
+        ),
+        (  # a card's own rows keep their order: its post goes before its update
+            [("dm", "chat.postMessage", None), ("post", "chat.postMessage", "card:9:U0AE2"),
+             ("update", "chat.update", "card:9:U0AE2")],
+            ["post", "update"],
+        ),
+        (  # no cards waiting: oldest first, as before
+            [("dm1", "chat.postMessage", None), ("home", "home.refresh", "home:U0AE1"),
+             ("dm2", "chat.postMessage", None)],
+            ["dm1", "home"],
+        ),
+    ],
+)  # fmt: skip
+async def test_a_claim_takes_cards_before_notifications_and_keeps_each_cards_order(
+    deps: Deps,
+    clock: FakeClock,
+    db: Database,
+    queued: list[tuple[str, str, str | None]],
+    first_two: list[str],
+) -> None:
+    await enqueue(db, clock, queued)
+    async with db.sessions.begin() as session:
+        claimed = await OutboxRepository(session).claim(clock(), clock() + outbox.LEASE, 2)
+    assert [row.dedupe_key for row in claimed] == first_two
+
+
+async def test_in_a_backlog_of_notifications_the_clickers_card_changes_first(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database, directory
+) -> None:
+    """A quarter-end burst has left hundreds of DMs waiting; the approver's click still rewrites their card
+    within the next claim, not behind the backlog (the DMs all go out after it)."""
+    sent = await request_hooli(slack, standin)
+    backlog = 400
+    await enqueue_posts(db, clock, backlog, prefix="burst")
+    reply = await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert reply.status == 200
+    card = await standin.wait_for("chat.update", lambda c: c.args.get("channel") == "D0AE2", within=10)
+    burst_before_card = sum(
+        1
+        for c in standin.calls[: standin.calls.index(card[0])]
+        if str(c.args.get("text", "")).startswith("note")
+    )
+    assert burst_before_card < backlog - outbox.MAX_CLAIMED // 2, burst_before_card
+    await deps.outbox.drain()
+    assert copies_by_marker(standin).keys() >= {f"burst:{i}" for i in range(backlog)}

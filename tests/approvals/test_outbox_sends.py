@@ -6,6 +6,8 @@ import asyncio
 import time
 from datetime import timedelta
 
+import pytest
+
 from bot.approvals import outbox
 from bot.deps import Deps
 from bot.standin.web_api import Fault, SlackStandIn
@@ -86,5 +88,38 @@ async def test_one_hung_channel_delays_no_other_notification(
         # About 0.5 s on a quiet machine (SQLite or PostgreSQL), the cost of 40 sends; the bound leaves
         # room for a loaded CI machine and is still far below even one hung call.
         assert time.monotonic() - started < 2.5
+    finally:
+        await deps.outbox.stop()
+
+
+async def test_a_card_goes_out_while_every_dm_slot_hangs_behind_a_backlog(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of DMs wait and every DM call in flight hangs; an approver's card still goes out at once:
+    cards are claimed on their own room and sent on their own calls."""
+    monkeypatch.setattr(outbox, "STOP_GRACE_SECONDS", 0.1)  # the hung sends are cancelled at the end
+    backlog = outbox.MAX_CLAIMED + 100
+    async with db.sessions.begin() as session:
+        for i in range(backlog):
+            standin.hung_channels[f"U0SLOW{i:03d}"] = 3.0
+            await outbox.enqueue(
+                session, key=f"slow:{i}", method="chat.postMessage",
+                payload={"channel": f"U0SLOW{i:03d}", "text": f"slow {i}"}, now=clock(),
+            )  # fmt: skip
+    deps.outbox.start()
+    deps.outbox.kick()
+    try:
+        await asyncio.sleep(0.3)  # the dispatcher has claimed what it will of the backlog
+        assert deps.outbox._inflight == outbox.MAX_CLAIMED  # every DM lease this process may hold
+        async with db.sessions.begin() as session:
+            await outbox.enqueue(
+                session, key="card:1:U0AE2", method="chat.postMessage",
+                payload={"channel": "U0AE2", "text": "your card"}, now=clock(), ref_key="card:1:U0AE2",
+            )  # fmt: skip
+        started = time.monotonic()
+        deps.outbox.kick()
+        await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0AE2", within=5.0)
+        assert time.monotonic() - started < 1.5  # not behind a 3 s hang
+        assert not standin.calls_to("chat.postMessage")[:-1]  # no DM has even answered yet
     finally:
         await deps.outbox.stop()

@@ -153,3 +153,45 @@ async def test_wal_checkpoints_run_off_the_loop_every_so_many_commits(
         await asyncio.sleep(0.02)
     assert file_size(main_file) > size + 300_000  # checkpointed into the file
     assert len(await notes(sqlite_db)) == 3
+
+
+async def write_in_turn(db: Database, order: list[str], body: str, *, urgent: bool = False) -> None:
+    begin = db.urgent_writes() if urgent else db.sessions.begin()
+    async with begin as session:
+        order.append(body)
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+        await asyncio.sleep(0.01)  # a transaction that takes a moment, as a click's does
+
+
+async def test_an_urgent_write_goes_next_ahead_of_a_queue_of_plain_ones(sqlite_db: Database) -> None:
+    """The outbox's claim (urgent) waits for the transaction under way, not for the 20 queued behind it;
+    plain writers keep their arrival order, and every write lands."""
+    order: list[str] = []
+    writers = [asyncio.create_task(write_in_turn(sqlite_db, order, f"click {i}")) for i in range(20)]
+    await asyncio.sleep(0.005)  # click 0 holds the turn, the others queue
+    urgent = [
+        asyncio.create_task(write_in_turn(sqlite_db, order, f"claim {i}", urgent=True)) for i in range(2)
+    ]
+    await asyncio.gather(*writers, *urgent)
+    assert order == ["click 0", "claim 0", "claim 1", *(f"click {i}" for i in range(1, 20))]
+    async with sqlite_db.reads() as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 22
+
+
+@pytest.mark.parametrize("gives_up", ["before its turn", "as its turn comes"])
+async def test_a_writer_that_gives_up_waiting_passes_its_turn_on(sqlite_db: Database, gives_up: str) -> None:
+    turns = storage.db.WriteTurns()
+    await turns.acquire()
+    leaving = asyncio.create_task(turns.acquire(urgent=True))
+    staying = asyncio.create_task(turns.acquire())
+    await asyncio.sleep(0)
+    if gives_up == "as its turn comes":
+        turns.release()  # the urgent waiter is handed the turn, then cancelled before it runs
+    leaving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await leaving
+    if gives_up == "before its turn":
+        turns.release()
+    await asyncio.wait_for(staying, 1)  # the turn reached the next writer either way
+    turns.release()
+    await asyncio.wait_for(turns.acquire(), 1)  # and is free once that one is done
