@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -75,14 +75,19 @@ class OutboxRepository:
         busy: Sequence[str] = (),
         *,
         cards: bool | None = None,
+        unneeded: ColumnElement[bool] | None = None,
     ) -> list[OutboxRow]:
         """Lease due rows, cards first (CARDS_FIRST), then oldest first, counting each one's attempt in the
         same statement (a send cut short by a crash is still known to have been tried: its retry looks for
         an earlier copy first). Rows of a card in `busy` (one being sent) wait their turn. `cards`: only
-        cards (True) or only the rest (False)."""
+        cards (True) or only the rest (False). Rows `unneeded` (`unneeded_rows`) are never leased: one that
+        committed after this transaction's `settle_unneeded` read (PostgreSQL reads each statement afresh)
+        waits for the next claim's settle."""
         where = [or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy))] if busy else []
         if cards is not None:
             where.append(CARDS_FIRST.in_([0 if cards else 1]))
+        if unneeded is not None:
+            where.append(not_(unneeded))
         return await leases.claim(
             self.session,
             OutboxRow,
@@ -96,14 +101,18 @@ class OutboxRepository:
         )
 
     @staticmethod
-    def unneeded(skips: Mapping[str, ColumnElement[bool]]) -> Executable:
-        """The UPDATE `settle_unneeded` runs for `skips` (method -> condition on rows needing no call): built
-        once by the dispatcher, then executed with a time (`now`)."""
+    def unneeded_rows(skips: Mapping[str, ColumnElement[bool]]) -> ColumnElement[bool]:
+        """Rows needing no call, from `skips` (method -> condition on that method's rows)."""
+        return or_(*(and_(_C.method == method, condition) for method, condition in skips.items()))
+
+    @staticmethod
+    def unneeded(rows: ColumnElement[bool]) -> Executable:
+        """The UPDATE `settle_unneeded` runs for `rows` (`unneeded_rows`): built once by the dispatcher, then
+        executed with a time (`now`)."""
         free = or_(_C.claimed_until.is_(None), _C.claimed_until < _NOW)
-        unneeded = or_(*(and_(_C.method == method, condition) for method, condition in skips.items()))
         return (
             update(_TABLE)
-            .where(_C.status == "pending", _C.next_attempt_at <= _NOW, free, unneeded)
+            .where(_C.status == "pending", _C.next_attempt_at <= _NOW, free, rows)
             .values(status="sent", sent_at=_NOW, claimed_until=None, last_error=None)
         )
 

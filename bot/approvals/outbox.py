@@ -114,7 +114,7 @@ class Outbox(BackgroundTask):
         # Per method, a condition on its rows that need no call (e.g. App Home of people who never opened
         # it): settled as sent in SQL before each claim, so they are neither loaded nor leased.
         self.skips: dict[str, ColumnElement[bool]] = {}
-        self._skip_statement: tuple[tuple[Any, ...], Executable] | None = None
+        self._skip_statement: tuple[tuple[Any, ...], tuple[ColumnElement[bool], Executable]] | None = None
         self._settling: list[tuple[OutboxRow, Posted | None, asyncio.Future[None]]] = []
         self._settler: asyncio.Task[None] | None = None
         # Messages stored as what to render (a payload's "render": a template and its JSON context,
@@ -157,13 +157,19 @@ class Outbox(BackgroundTask):
         until = now + LEASE
         async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
+            unneeded = None
             if self.skips:
-                await repo.settle_unneeded(self._unneeded(), now)
+                unneeded, settle = self._unneeded()
+                await repo.settle_unneeded(settle, now)
             if cards is None:
-                rows = await repo.claim(now, until, limit, busy)
+                rows = await repo.claim(now, until, limit, busy, unneeded=unneeded)
             else:
                 rows = await repo.claim(now, until, cards, busy, cards=True) if cards > 0 else []
-                rows += await repo.claim(now, until, limit, busy, cards=False) if limit > 0 else []
+                rows += (
+                    await repo.claim(now, until, limit, busy, cards=False, unneeded=unneeded)
+                    if limit > 0
+                    else []
+                )
             # A burst of clicks sends each card's (or Home's) newest state once, never an older one after it.
             skipped = await repo.superseded(
                 [r for r in rows if r.ref_key and (r.method == "chat.update" or r.method in self.builders)]
@@ -174,11 +180,13 @@ class Outbox(BackgroundTask):
             refs = await repo.message_refs(r.ref_key for r in rows if r.method == "chat.update" and r.ref_key)
         return rows, refs
 
-    def _unneeded(self) -> Executable:
-        """The UPDATE that settles what `skips` rules out, built again only when `skips` changed."""
+    def _unneeded(self) -> tuple[ColumnElement[bool], Executable]:
+        """What `skips` rules out (the claims leave it) and the UPDATE that settles it, built again only when
+        `skips` changed."""
         key = tuple(self.skips.items())
         if self._skip_statement is None or self._skip_statement[0] != key:
-            self._skip_statement = (key, OutboxRepository.unneeded(self.skips))
+            rows = OutboxRepository.unneeded_rows(self.skips)
+            self._skip_statement = (key, (rows, OutboxRepository.unneeded(rows)))
         return self._skip_statement[1]
 
     async def dispatch_once(self, limit: int = 50) -> int:

@@ -164,6 +164,28 @@ async def test_home_refreshes_for_people_who_never_opened_it_are_settled_unloade
     assert standin.calls_to("views.publish") == []  # nothing was published for either of them
 
 
+async def test_a_claim_leaves_a_refresh_nobody_looks_at_even_if_it_committed_after_the_settle(
+    deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    """On PostgreSQL each statement reads what has committed by then: a refresh committed between the
+    claim transaction's settle and its lease is left by the lease itself (the next claim settles it)."""
+    home.register(deps)
+    async with db.sessions.begin() as session:
+        await home_viewers.record(session, "U0VIEW", clock())
+        for user in ("U0NONE", "U0VIEW"):
+            await outbox.enqueue(
+                session, key=f"home:{user}", method=home.REFRESH, payload={"user_id": user}, now=clock(),
+                ref_key=home.REF_PREFIX + user,
+            )  # fmt: skip
+    unneeded, _settle = deps.outbox._unneeded()
+    async with db.sessions.begin() as session:  # the lease alone, as if the settle ran before these rows
+        repo = OutboxRepository(session)
+        claimed = await repo.claim(clock(), clock() + outbox.LEASE, 10, unneeded=unneeded)
+    assert [row.dedupe_key for row in claimed] == ["home:U0VIEW"]
+    claimed, _refs = await deps.outbox._claim(clock(), 10)
+    assert claimed == [] and {r.dedupe_key: r.status for r in await rows(db)}["home:U0NONE"] == "sent"
+
+
 async def enqueue(db: Database, clock: FakeClock, rows_: list[tuple[str, str, str | None]]) -> None:
     async with db.sessions.begin() as session:
         for key, method, ref_key in rows_:
