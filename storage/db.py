@@ -404,11 +404,13 @@ def _limit(left: float | None) -> float | None:
 
 class WriteTurns:
     """This process's turns to write on SQLite: one at a time, first come first served, except that an
-    urgent writer (the outbox's short claims and settles: what makes a clicked card change) goes before
-    every plain one waiting. A plain lock would queue a card's claim behind every click of a burst."""
+    urgent writer (the outbox's short claims: what makes a clicked card change) goes before the plain ones
+    waiting, taking every other turn at most. A plain lock would queue a card's claim behind
+    every click of a burst; urgency without that bound would starve the clicks while DMs keep going out."""
 
     def __init__(self) -> None:
         self._held = False
+        self._urgent_turn = False  # whether the turn under way is an urgent one
         self._waiting: dict[bool, collections.deque[asyncio.Future[None]]] = {
             True: collections.deque(),
             False: collections.deque(),
@@ -416,7 +418,7 @@ class WriteTurns:
 
     async def acquire(self, *, urgent: bool = False) -> None:
         if not self._held and not self._waiting[True] and not self._waiting[False]:
-            self._held = True
+            self._held, self._urgent_turn = True, urgent
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[urgent].append(turn)
@@ -430,12 +432,14 @@ class WriteTurns:
             raise
 
     def release(self) -> None:
-        """Hand the turn to the first urgent writer waiting, else the first plain one, else free it."""
-        for urgent in (True, False):
+        """Hand the turn to the first urgent writer waiting (unless the turn ending was urgent and a plain
+        one waits), else the first plain one, else free it."""
+        for urgent in (False, True) if self._urgent_turn else (True, False):
             waiting = self._waiting[urgent]
             while waiting:
                 turn = waiting.popleft()
                 if not turn.done():
+                    self._urgent_turn = urgent
                     turn.set_result(None)
                     return
         self._held = False
@@ -443,10 +447,10 @@ class WriteTurns:
 
 class _QueuedWriters:
     """On SQLite, this process's write transactions wait their turn (WriteTurns: first come, first served,
-    urgent ones first) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps
-    in growing steps (up to 100 ms) and wakes long after the lock is free: under 10 concurrent clicks a few
-    waited 1.5 s. Other processes' locks (an import) are waited for by _take_write_lock (inline engine)
-    or busy_timeout (aiosqlite)."""
+    urgent ones at every other turn) before BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler,
+    which sleeps in growing steps (up to 100 ms) and wakes long after the lock is free: under 10 concurrent
+    clicks a few waited 1.5 s. Other processes' locks (an import) are waited for by _take_write_lock (inline
+    engine) or busy_timeout (aiosqlite)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], turns: WriteTurns) -> None:
         self._sessions = sessions
@@ -501,8 +505,8 @@ class Database:
         self.read_pool: ReadPool | None = None if is_sqlite(url) else ReadPool(url)
 
     def urgent_writes(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
-        """A short write transaction that others wait for (the outbox's claims and settles): on SQLite it
-        takes this process's next turn to write, ahead of the queue; on PostgreSQL there is no queue."""
+        """A short write transaction that others wait for (the outbox's claim): on SQLite it takes this
+        process's next turn to write, ahead of the queue (WriteTurns); on PostgreSQL there is no queue."""
         if isinstance(self.sessions, _QueuedWriters):
             return self.sessions.begin(urgent=True)
         return self.sessions.begin()

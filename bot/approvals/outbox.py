@@ -155,6 +155,8 @@ class Outbox(BackgroundTask):
         where the cards they update were posted."""
         busy = sorted(self._busy_keys)  # a card's next update waits for the one being sent (order per card)
         until = now + LEASE
+        # The claim takes the next turn to write (a card waits for one click, not a burst); settles queue
+        # as plain writes, so each group commit gathers what finished meanwhile.
         async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
             unneeded = None
@@ -260,7 +262,7 @@ class Outbox(BackgroundTask):
         if token is not None and now < token - LEASE / 2:
             return True
         renewed = now + LEASE
-        async with self.db.urgent_writes() as session:
+        async with self.db.sessions.begin() as session:
             ours = await OutboxRepository(session).renew(row.id, token, renewed)
         row.claimed_until = renewed
         return ours
@@ -401,7 +403,7 @@ class Outbox(BackgroundTask):
         while self._settling:
             batch, self._settling = self._settling, []
             try:
-                async with self.db.urgent_writes() as session:
+                async with self.db.sessions.begin() as session:
                     await OutboxRepository(session).sent(
                         [(row, posted) for row, posted, _ in batch], self.clock()
                     )
@@ -421,7 +423,7 @@ class Outbox(BackgroundTask):
         dead = delay is None or attempts >= MAX_ATTEMPTS
         if dead:
             log.error("outbox %s %s gave up: %s", row.id, row.method, error)
-        async with self.db.urgent_writes() as session:
+        async with self.db.sessions.begin() as session:
             await OutboxRepository(session).retry(
                 row.id,
                 attempts=attempts,
