@@ -456,10 +456,17 @@ def load(url: str, work: list[tuple[str, str]], concurrency: int) -> tuple[list[
     return result
 
 
+def card_posted_at(step_id: int) -> tuple[str, str]:
+    """Where make_pending says the APPROVER's card of step `step_id` was posted (channel, ts): a stand-in
+    that checks chat.update's target must know these messages (bench.profile seeds them)."""
+    return "D" + data.APPROVER[1:], f"{step_id}.000100"
+
+
 async def make_pending(
     url: str, roots: list[tuple[str, str]], n: int, standin_port: int
 ) -> list[tuple[int, int]]:
-    """`n` ownership requests waiting on the APPROVER, their cards already 'posted' (seeded refs)."""
+    """`n` ownership requests waiting on the APPROVER, their cards already 'posted' (seeded refs, at
+    `card_posted_at`: bench.run's stand-in answers every chat.update, bench.profile's is told of them)."""
     from sqlalchemy import update
 
     from bot.app import build_app
@@ -509,8 +516,8 @@ async def make_pending(
                     first_step=StepSpec("current owner", (data.APPROVER,), StepMode.ONE),
                 )  # fmt: skip
                 step = (await ctx.repo.steps(request.id))[0]
-                ref = f"card:{step.id}:{data.APPROVER}"
-                session.add(MessageRefRow(key=ref, channel="D" + data.APPROVER[1:], ts=f"{step.id}.000100"))
+                channel, ts = card_posted_at(step.id)
+                session.add(MessageRefRow(key=f"card:{step.id}:{data.APPROVER}", channel=channel, ts=ts))
                 out.append((request.id, step.id))
             await session.execute(update(OutboxRow).values(status="sent"))
     await deps.db.dispose()

@@ -18,8 +18,8 @@ _BARE_PINGS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 def mrkdwn_escape(value: object) -> str:
     """Escape user text for mrkdwn: no `<!channel>`, `<@U1>` or `<http://x|y>` can survive."""
-    text = "" if value is None else str(value)
-    return _BARE_PINGS.sub("@\u200b\\1", text.translate(_MRKDWN))
+    text = "" if value is None else str(value).translate(_MRKDWN)
+    return _BARE_PINGS.sub("@\u200b\\1", text) if "@" in text else text  # most text has no "@" to look at
 
 
 def truncate(value: object, length: int) -> str:

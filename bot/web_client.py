@@ -9,16 +9,25 @@ The session is kept out of the client's public `session` attribute on purpose: B
 into the client it makes per request, and deep-copies a request's context (with that client) for lazy
 listeners, which a live ClientSession does not survive. Bolt's per-request clients (acks' views.open,
 App Home on opening) keep slack_sdk's session per call; the outbox, which makes most calls, pools.
+
+A plain JSON POST (every outbox call but the history look-up) skips slack_sdk's generic request building
+(headers, URL and arguments rebuilt per call, retry-handler bookkeeping): the outbox profile showed it cost
+about as much as aiohttp's own request. Anything else, and a connection that broke before Slack answered,
+goes through slack_sdk's path (its retry handlers decide whether to try again).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 from typing import Any
 
 import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_internal_utils import _request_with_session
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.web.internal_utils import _get_url, get_user_agent
 
 
 class SharedSessionWebClient(AsyncWebClient):
@@ -28,6 +37,69 @@ class SharedSessionWebClient(AsyncWebClient):
         super().__init__(**kwargs)
         self._shared: aiohttp.ClientSession | None = None
         self.sessions_opened = 0  # how many ClientSessions this client made (tests: one, not one per call)
+        self._urls: dict[str, str] = {}
+        self._json_headers: tuple[str | None, dict[str, str]] = (None, {})  # for this token
+
+    async def api_call(  # type: ignore[override]
+        self, api_method: str, *, http_verb: str = "POST", json: dict[str, Any] | None = None, **kwargs: Any
+    ) -> AsyncSlackResponse:
+        """slack_sdk's api_call; a plain JSON POST takes the short path (`_post_json`)."""
+        if self._plain(http_verb, json, kwargs):
+            return await self._post_json(api_method, json)  # type: ignore[arg-type]
+        return await super().api_call(api_method, http_verb=http_verb, json=json, **kwargs)
+
+    def _plain(self, http_verb: str, json: dict[str, Any] | None, other: dict[str, Any]) -> bool:
+        """A JSON POST with nothing else (no files, form data, URL parameters, extra headers, a token of its
+        own, default parameters) and no retry handler but slack_sdk's default one for broken connections."""
+        return (
+            http_verb == "POST"
+            and json is not None
+            and "token" not in json
+            and all(v is None for v in other.values())
+            and not self.default_params
+            and all(isinstance(h, AsyncConnectionErrorRetryHandler) for h in self.retry_handlers)
+        )
+
+    async def _post_json(self, api_method: str, payload: dict[str, Any]) -> AsyncSlackResponse:
+        url = self._urls.get(api_method)
+        if url is None:
+            url = self._urls[api_method] = _get_url(self.base_url, api_method)
+        headers = self._headers()
+        try:
+            async with self._session().post(
+                url,
+                json=payload,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                ssl=self.ssl,
+                proxy=self.proxy,
+            ) as res:
+                data: dict[str, Any] = {}
+                if res.content_type == "application/json":
+                    data = jsonlib.loads(await res.read())
+                status, res_headers = res.status, res.headers
+        except (aiohttp.ServerConnectionError, aiohttp.ClientOSError):  # no answer: slack_sdk's retries
+            return await super().api_call(api_method, json=payload)
+        return AsyncSlackResponse(
+            client=self,
+            http_verb="POST",
+            api_url=url,
+            req_args={"headers": headers, "json": payload},
+            data=data,
+            headers=res_headers,  # type: ignore[arg-type]
+            status_code=status,
+        ).validate()
+
+    def _headers(self) -> dict[str, str]:
+        """The headers of a JSON call as slack_sdk sends them, built once per token."""
+        token, headers = self._json_headers
+        if token != self.token or not headers:
+            headers = {"Content-Type": "application/json;charset=utf-8", "User-Agent": get_user_agent()}
+            if self.token:
+                headers["Authorization"] = f"Bearer {self.token}"
+            headers.update(self.headers)
+            self._json_headers = (self.token, headers)
+        return headers
 
     async def _request(self, *, http_verb: str, api_url: str, req_args: dict[str, Any]) -> dict[str, Any]:
         # A shared session's own time-out is fixed when it is made; `self.timeout` may change (tests).

@@ -3,10 +3,9 @@ something changes for them. Never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HomeViewerRow
@@ -18,10 +17,7 @@ async def record(session: AsyncSession, user_id: str, now: datetime) -> None:
     await insert_ignore(session, HomeViewerRow, {"user_id": user_id, "first_opened_at": now}, ["user_id"])
 
 
-async def among(session: AsyncSession, user_ids: Iterable[str]) -> set[str]:
-    """Which of `user_ids` have opened App Home: one query for a whole batch of refreshes."""
-    wanted = sorted(set(user_ids))
-    if not wanted:
-        return set()
-    found = await session.scalars(select(HomeViewerRow.user_id).where(HomeViewerRow.user_id.in_(wanted)))
-    return set(found)
+def keyed(prefix: str) -> Select[tuple[str]]:
+    """Every viewer as `prefix` + their user id: a subquery that rows keyed by person (the outbox's Home
+    refreshes) are matched against in SQL, without loading either."""
+    return select(literal(prefix) + HomeViewerRow.user_id)

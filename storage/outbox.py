@@ -8,11 +8,11 @@ batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -75,14 +75,19 @@ class OutboxRepository:
         busy: Sequence[str] = (),
         *,
         cards: bool | None = None,
+        unneeded: ColumnElement[bool] | None = None,
     ) -> list[OutboxRow]:
         """Lease due rows, cards first (CARDS_FIRST), then oldest first, counting each one's attempt in the
         same statement (a send cut short by a crash is still known to have been tried: its retry looks for
         an earlier copy first). Rows of a card in `busy` (one being sent) wait their turn. `cards`: only
-        cards (True) or only the rest (False)."""
+        cards (True) or only the rest (False). Rows `unneeded` (`unneeded_rows`) are never leased: one that
+        committed after this transaction's `settle_unneeded` read (PostgreSQL reads each statement afresh)
+        waits for the next claim's settle."""
         where = [or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy))] if busy else []
         if cards is not None:
             where.append(CARDS_FIRST.in_([0 if cards else 1]))
+        if unneeded is not None:
+            where.append(not_(unneeded))
         return await leases.claim(
             self.session,
             OutboxRow,
@@ -95,13 +100,30 @@ class OutboxRepository:
             values={"attempts": OutboxRow.attempts + 1},
         )
 
+    @staticmethod
+    def unneeded_rows(skips: Mapping[str, ColumnElement[bool]]) -> ColumnElement[bool]:
+        """Rows needing no call, from `skips` (method -> condition on that method's rows)."""
+        return or_(*(and_(_C.method == method, condition) for method, condition in skips.items()))
+
+    @staticmethod
+    def unneeded(rows: ColumnElement[bool]) -> Executable:
+        """The UPDATE `settle_unneeded` runs for `rows` (`unneeded_rows`): built once by the dispatcher, then
+        executed with a time (`now`)."""
+        free = or_(_C.claimed_until.is_(None), _C.claimed_until < _NOW)
+        return (
+            update(_TABLE)
+            .where(_C.status == "pending", _C.next_attempt_at <= _NOW, free, rows)
+            .values(status="sent", sent_at=_NOW, claimed_until=None, last_error=None)
+        )
+
+    async def settle_unneeded(self, statement: Executable, now: datetime) -> None:
+        """Settle as sent, without a call, the due and unleased rows that `statement` (`unneeded`) rules
+        out: one UPDATE, so a batch then loads and leases only rows worth sending."""
+        await self.session.execute(statement, {"now": now})
+
     async def renew(self, row_id: int, token: datetime | None, until: datetime) -> bool:
         """Extend the lease only if it is still ours (`token`); False if it isn't."""
-        result = await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.status == "pending", OutboxRow.claimed_until == token)
-            .values(claimed_until=until)
-        )
+        result = await self.session.execute(_RENEW, {"row_id": row_id, "token": token, "until": until})
         return bool(result.rowcount)
 
     async def message_ref(self, ref_key: str) -> MessageRefRow | None:
@@ -112,11 +134,7 @@ class OutboxRepository:
         wanted = sorted(set(ref_keys))
         if not wanted:
             return {}
-        rows = await self.session.execute(
-            select(MessageRefRow.key, MessageRefRow.channel, MessageRefRow.ts).where(
-                MessageRefRow.key.in_(wanted)
-            )
-        )
+        rows = await self.session.execute(_MESSAGE_REFS, {"keys": wanted})
         return {key: (channel, ts) for key, channel, ts in rows}
 
     async def superseded(self, rows: Sequence[OutboxRow]) -> set[int]:
@@ -127,11 +145,7 @@ class OutboxRepository:
             return set()
         newest = {
             (ref_key, method): top
-            for ref_key, method, top in await self.session.execute(
-                select(OutboxRow.ref_key, OutboxRow.method, func.max(OutboxRow.id))
-                .where(OutboxRow.ref_key.in_(keys), OutboxRow.status.in_(("pending", "sent")))
-                .group_by(OutboxRow.ref_key, OutboxRow.method)
-            )
+            for ref_key, method, top in await self.session.execute(_NEWEST, {"keys": keys})
         }
         return {row.id for row in rows if newest.get((row.ref_key, row.method), row.id) > row.id}
 
@@ -147,23 +161,58 @@ class OutboxRepository:
             await upsert_many(self.session, MessageRefRow, list(refs.values()), ["key"])
         ids = sorted({row.id for row, _posted in rows})
         if ids:
-            await self.session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(ids))
-                .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
-            )
+            await self.session.execute(_SENT, {"ids": ids, "now": now})
 
     async def retry(
         self, row_id: int, *, attempts: int, error: str, next_attempt_at: datetime, dead: bool
     ) -> None:
         await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row_id)
-            .values(
-                status="dead" if dead else "pending",
-                attempts=attempts,
-                last_error=error,
-                claimed_until=None,
-                next_attempt_at=next_attempt_at,
-            )
+            _RETRY,
+            {
+                "row_id": row_id,
+                "new_status": "dead" if dead else "pending",
+                "new_attempts": attempts,
+                "error": error,
+                "retry_at": next_attempt_at,
+            },
         )
+
+
+# The dispatcher's statements, built once (Core, on the table): each batch or send runs them with new values
+# only, instead of paying SQLAlchemy's statement construction and ORM bookkeeping again.
+_C = _TABLE.c
+_NOW = bindparam("now", type_=_C.next_attempt_at.type)
+_RENEW = (
+    update(_TABLE)
+    .where(
+        _C.id == bindparam("row_id"),
+        _C.status == "pending",
+        _C.claimed_until.is_not_distinct_from(bindparam("token", type_=_C.claimed_until.type)),
+    )
+    .values(claimed_until=bindparam("until", type_=_C.claimed_until.type))
+)
+_REFS = MessageRefRow.__table__.c
+_MESSAGE_REFS = select(_REFS.key, _REFS.channel, _REFS.ts).where(
+    _REFS.key.in_(bindparam("keys", expanding=True))
+)
+_NEWEST = (
+    select(_C.ref_key, _C.method, func.max(_C.id))
+    .where(_C.ref_key.in_(bindparam("keys", expanding=True)), _C.status.in_(("pending", "sent")))
+    .group_by(_C.ref_key, _C.method)
+)
+_SENT = (
+    update(_TABLE)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=_NOW, claimed_until=None, last_error=None)
+)
+_RETRY = (
+    update(_TABLE)
+    .where(_C.id == bindparam("row_id"))
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        last_error=bindparam("error"),
+        claimed_until=None,
+        next_attempt_at=bindparam("retry_at", type_=_C.next_attempt_at.type),
+    )
+)

@@ -4,12 +4,13 @@ If Slack fails (500, 429, a hang) the row stays pending and is retried with back
 across a crash or restart. A sent post stores its channel and ts under `ref_key`, so later
 `chat.update` rows for the same card find it, even in another process.
 
-The dispatcher's database work is per batch, not per row: one transaction leases a batch (counting each
-row's attempt), settles what is not worth sending (a card state a newer one supersedes, App Home for
-someone who never opened it) and reads where its cards were posted; rows Slack accepted are marked sent
-together (group commit: one transaction for every send that finished while the previous one ran). A
-crash between a send and its settle leaves the row pending under its lease; it is retried after the
-lease, and a retried post finds its earlier copy by the metadata marker instead of posting again.
+The dispatcher's database work is per batch, not per row: one transaction settles the due rows no call is
+needed for (App Home for someone who never opened it: one UPDATE, never loaded), leases a batch (counting
+each row's attempt), settles what a newer card state supersedes and reads where its cards were posted;
+rows Slack accepted are marked sent together (group commit: one transaction for every send that finished
+while the previous one ran). A crash between a send and its settle leaves the row pending under its lease;
+it is retried after the lease, and a retried post finds its earlier copy by the metadata marker instead of
+posting again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import ColumnElement, Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.background import BackgroundTask
@@ -68,8 +70,6 @@ class GiveUp(Exception):
 
 
 Sender = Callable[[OutboxRow], Awaitable[None]]
-# Rows of one method not worth sending, among a claimed batch (ids): settled as sent without a call.
-Skip = Callable[[AsyncSession, list[OutboxRow]], Awaitable[set[int]]]
 Posted = tuple[str, str]  # where a message was posted: channel, ts
 
 
@@ -111,8 +111,10 @@ class Outbox(BackgroundTask):
         self._claiming = asyncio.Lock()
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
-        # Per method, which claimed rows need no call (e.g. App Home of people who never opened it).
-        self.skips: dict[str, Skip] = {}
+        # Per method, a condition on its rows that need no call (e.g. App Home of people who never opened
+        # it): settled as sent in SQL before each claim, so they are neither loaded nor leased.
+        self.skips: dict[str, ColumnElement[bool]] = {}
+        self._skip_statement: tuple[tuple[Any, ...], tuple[ColumnElement[bool], Executable]] | None = None
         self._settling: list[tuple[OutboxRow, Posted | None, asyncio.Future[None]]] = []
         self._settler: asyncio.Task[None] | None = None
         # Messages stored as what to render (a payload's "render": a template and its JSON context,
@@ -157,29 +159,37 @@ class Outbox(BackgroundTask):
         # as plain writes, so each group commit gathers what finished meanwhile.
         async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
+            unneeded = None
+            if self.skips:
+                unneeded, settle = self._unneeded()
+                await repo.settle_unneeded(settle, now)
             if cards is None:
-                rows = await repo.claim(now, until, limit, busy)
+                rows = await repo.claim(now, until, limit, busy, unneeded=unneeded)
             else:
                 rows = await repo.claim(now, until, cards, busy, cards=True) if cards > 0 else []
-                rows += await repo.claim(now, until, limit, busy, cards=False) if limit > 0 else []
-            skipped = await self._not_worth_sending(session, rows)
+                rows += (
+                    await repo.claim(now, until, limit, busy, cards=False, unneeded=unneeded)
+                    if limit > 0
+                    else []
+                )
+            # A burst of clicks sends each card's (or Home's) newest state once, never an older one after it.
+            skipped = await repo.superseded(
+                [r for r in rows if r.ref_key and (r.method == "chat.update" or r.method in self.builders)]
+            )
             if skipped:
                 await repo.sent([(row, None) for row in rows if row.id in skipped], now)
             rows = [row for row in rows if row.id not in skipped]
             refs = await repo.message_refs(r.ref_key for r in rows if r.method == "chat.update" and r.ref_key)
         return rows, refs
 
-    async def _not_worth_sending(self, session: AsyncSession, rows: list[OutboxRow]) -> set[int]:
-        """A card state (or App Home refresh) a later row of the same message supersedes: a burst of clicks
-        sends each card's newest state once, never an older one after it. And what `skips` rules out."""
-        skipped = await OutboxRepository(session).superseded(
-            [r for r in rows if r.ref_key and (r.method == "chat.update" or r.method in self.builders)]
-        )
-        for method, skip in self.skips.items():
-            candidates = [r for r in rows if r.method == method and r.id not in skipped]
-            if candidates:
-                skipped |= await skip(session, candidates)
-        return skipped
+    def _unneeded(self) -> tuple[ColumnElement[bool], Executable]:
+        """What `skips` rules out (the claims leave it) and the UPDATE that settles it, built again only when
+        `skips` changed."""
+        key = tuple(self.skips.items())
+        if self._skip_statement is None or self._skip_statement[0] != key:
+            rows = OutboxRepository.unneeded_rows(self.skips)
+            self._skip_statement = (key, (rows, OutboxRepository.unneeded(rows)))
+        return self._skip_statement[1]
 
     async def dispatch_once(self, limit: int = 50) -> int:
         """Send what is due now and wait for those sends; returns how many rows were attempted."""

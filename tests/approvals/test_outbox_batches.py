@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from bot.approvals import outbox
 from bot.deps import Deps
+from bot.features.home import service as home
 from bot.standin.web_api import SlackStandIn
+from storage import home_viewers
 from storage.db import Database
 from storage.models import MessageRefRow, OutboxRow
 from storage.outbox import OutboxRepository
@@ -120,6 +122,68 @@ async def test_killed_between_the_send_and_its_settle_the_retry_posts_nothing_tw
     assert len(standin.calls_to("chat.postMessage")) == 3  # found by the marker, not posted again
     assert len(standin.calls_to("conversations.history")) == 3
     assert all(r.status == "sent" and r.attempts == 2 for r in await rows(db))
+
+
+async def test_home_refreshes_for_people_who_never_opened_it_are_settled_unloaded_once_due_and_free(
+    standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    """A refresh for someone who never opened App Home is settled as sent by the claim's first UPDATE,
+    without a call and without being loaded or leased (its attempts stay 0), but only once it is due and
+    nobody's lease on it runs; a viewer's refresh is claimed and published."""
+    home.register(deps)
+    async with db.sessions.begin() as session:
+        await home_viewers.record(session, "U0VIEW", clock())
+        for user, due in (
+            ("U0VIEW", clock()),
+            ("U0NONE", clock()),
+            ("U0LATE", clock() + timedelta(minutes=1)),
+        ):
+            await outbox.enqueue(
+                session, key=f"home:{user}", method=home.REFRESH, payload={"user_id": user}, now=due,
+                ref_key=home.REF_PREFIX + user,
+            )  # fmt: skip
+    claimed, _refs = await deps.outbox._claim(clock(), 10)
+    assert [row.payload["user_id"] for row in claimed] == ["U0VIEW"]
+
+    async def states() -> dict[str, tuple[str, int]]:
+        return {r.payload["user_id"]: (r.status, r.attempts) for r in await rows(db)}
+
+    assert await states() == {"U0VIEW": ("pending", 1), "U0NONE": ("sent", 0), "U0LATE": ("pending", 0)}
+    clock.advance(timedelta(minutes=1))
+    async with db.sessions.begin() as session:  # another replica leased it meanwhile
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.dedupe_key == "home:U0LATE")
+            .values(claimed_until=clock() + outbox.LEASE)
+        )
+    await deps.outbox._claim(clock(), 10)
+    assert (await states())["U0LATE"] == ("pending", 0)
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    await deps.outbox._claim(clock(), 10)
+    assert (await states())["U0LATE"] == ("sent", 0)
+    assert standin.calls_to("views.publish") == []  # nothing was published for either of them
+
+
+async def test_a_claim_leaves_a_refresh_nobody_looks_at_even_if_it_committed_after_the_settle(
+    deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    """On PostgreSQL each statement reads what has committed by then: a refresh committed between the
+    claim transaction's settle and its lease is left by the lease itself (the next claim settles it)."""
+    home.register(deps)
+    async with db.sessions.begin() as session:
+        await home_viewers.record(session, "U0VIEW", clock())
+        for user in ("U0NONE", "U0VIEW"):
+            await outbox.enqueue(
+                session, key=f"home:{user}", method=home.REFRESH, payload={"user_id": user}, now=clock(),
+                ref_key=home.REF_PREFIX + user,
+            )  # fmt: skip
+    unneeded, _settle = deps.outbox._unneeded()
+    async with db.sessions.begin() as session:  # the lease alone, as if the settle ran before these rows
+        repo = OutboxRepository(session)
+        claimed = await repo.claim(clock(), clock() + outbox.LEASE, 10, unneeded=unneeded)
+    assert [row.dedupe_key for row in claimed] == ["home:U0VIEW"]
+    claimed, _refs = await deps.outbox._claim(clock(), 10)
+    assert claimed == [] and {r.dedupe_key: r.status for r in await rows(db)}["home:U0NONE"] == "sent"
 
 
 async def enqueue(db: Database, clock: FakeClock, rows_: list[tuple[str, str, str | None]]) -> None:

@@ -15,11 +15,12 @@ from storage import home_viewers
 from storage.models import OutboxRow
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy import ColumnElement
 
     from bot.deps import Deps
 
 REFRESH = service.HOME_REFRESH  # an outbox "method": rendered when sent, so it shows what committed
+REF_PREFIX = "home:"  # a refresh's ref_key: "home:" + the user id (bot/approvals/service.py Context.touch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,10 @@ async def opened(deps: Deps, user: str) -> dict[str, Any]:
     return await view(deps, user)
 
 
-async def never_opened(session: AsyncSession, rows: list[OutboxRow]) -> set[int]:
-    """Refreshes (outbox rows) for people who have never opened the Home tab: not published."""
-    users = {str(row.payload.get("user_id")) for row in rows}
-    viewers = await home_viewers.among(session, users)
-    return {row.id for row in rows if str(row.payload.get("user_id")) not in viewers}
+def never_opened() -> ColumnElement[bool]:
+    """Refreshes (outbox rows) for people who have never opened the Home tab: not published. Context.touch
+    keys each person's refreshes by REF_PREFIX + their user id (in order per person)."""
+    return OutboxRow.ref_key.not_in(home_viewers.keyed(REF_PREFIX))
 
 
 def register(deps: Deps) -> None:
@@ -65,4 +65,4 @@ def register(deps: Deps) -> None:
         return "views.publish", {"user_id": user, "view": await view(deps, user)}
 
     deps.outbox.builders[REFRESH] = build
-    deps.outbox.skips[REFRESH] = never_opened
+    deps.outbox.skips[REFRESH] = never_opened()
