@@ -184,11 +184,43 @@ NAMED_COUNT = (
 HIERARCHY_OF_WITH_NAMED = select(*ACCOUNT_COLUMNS, NAMED_COUNT.scalar_subquery()).where(
     AccountRow.root_id == _ROOT_OF
 )
-OPPORTUNITIES_OF = (
-    select(*OPPORTUNITY_COLUMNS)
-    .where(OpportunityRow.account_id.in_(bindparam("ids", expanding=True)))
-    .order_by(OpportunityRow.created_date)
-)
+# Core, not the ORM's bulk UPDATE (which would look for loaded accounts to synchronize: none are kept,
+# accounts are read as Core rows, see `accounts`).
+_ACCOUNTS = AccountRow.__table__
+
+
+def _set_owner(ids: Any) -> Any:
+    return (
+        update(_ACCOUNTS)
+        .where(_ACCOUNTS.c.account_id.in_(ids))
+        .values(owner=bindparam("owner"))
+        .returning(_ACCOUNTS.c.root_id)
+    )
+
+
+def _opportunities_of(ids: Any) -> Any:
+    return (
+        select(*OPPORTUNITY_COLUMNS)
+        .where(OpportunityRow.account_id.in_(ids))
+        .order_by(OpportunityRow.created_date)
+    )
+
+
+SMALL_IN = 32  # up to this many ids, an IN list is a statement of its own per length (see with_ids)
+_by_count: dict[tuple[Callable[[Any], Any], int], Any] = {}
+
+
+def with_ids(build: Callable[[Any], Any], ids: Sequence[Any], **params: Any) -> tuple[Any, dict[str, Any]]:
+    """`build(in_list)` and its parameters for these ids. SQLAlchemy renders an expanding IN parameter
+    anew at every execution (a regular expression over the whole statement), which cost a click's
+    transfer more CPU than its two statements' database work: a short list gets a statement with one
+    bound parameter per id instead, built once per length; a long one the expanding parameter."""
+    if len(ids) > SMALL_IN:
+        return build(bindparam("ids", expanding=True)), {"ids": list(ids), **params}
+    key = (build, len(ids))
+    if key not in _by_count:
+        _by_count[key] = build([bindparam(f"id{i}") for i in range(len(ids))])
+    return _by_count[key], {**{f"id{i}": value for i, value in enumerate(ids)}, **params}
 
 
 def _columns(columns: Sequence[Any]) -> str:
@@ -342,10 +374,13 @@ class DirectoryRepository:
         # Versions, hierarchies and named counts read in this transaction (a click's re-check, then its
         # transfer), kept on the session so that every write to the directory, through any repository,
         # forgets them (each write bumps a version: bump_version).
-        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}})
+        memo = session.info.setdefault(_MEMO, {"tokens": {}, "hierarchies": {}, "named": {}, "derived": {}})
         self._tokens: dict[str, str | None] = memo["tokens"]
         self._hierarchies: dict[str, list[Account]] = memo["hierarchies"]
         self._named: dict[str, int] = memo["named"]
+        # What callers computed from those reads (an account's view, bot/features/ownership/service.py),
+        # kept and forgotten with them.
+        self.derived: dict[Any, Any] = memo["derived"]
 
     async def _all_people(self) -> dict[str, Person] | None:
         if self.people_cache is None:
@@ -429,6 +464,7 @@ class DirectoryRepository:
         self._tokens.clear()
         self._hierarchies.clear()
         self._named.clear()
+        self.derived.clear()
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         """The tokens of these versions (a name never bumped is absent): one primary-key read, once per
@@ -439,6 +475,12 @@ class DirectoryRepository:
             self._tokens.update((name, found.get(name)) for name in missing)
         return {name: token for name in names if (token := self._tokens[name]) is not None}
 
+    def remember_versions(self, tokens: dict[str, str | None]) -> None:
+        """Versions another query of this transaction read with its own rows (None: never bumped), so
+        `versions_of` answers them without a query (a click's first read brings the "org" one)."""
+        for name, token in tokens.items():
+            self._tokens.setdefault(name, token)
+
     async def versions(self) -> dict[str, str]:
         """Every directory version, read once per repository (one request or transaction)."""
         if self._versions is None:
@@ -447,8 +489,8 @@ class DirectoryRepository:
         return self._versions
 
     async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
-        rows = await self.session.scalars(
-            select(AccountRow).where(AccountRow.account_id.in_(list(account_ids)))
+        rows = await self.session.execute(
+            select(*ACCOUNT_COLUMNS).where(AccountRow.account_id.in_(list(account_ids)))
         )
         return {r.account_id: to_account(r) for r in rows}
 
@@ -507,7 +549,7 @@ class DirectoryRepository:
                 rows = (await self.session.execute(HIERARCHY_OF_WITH_NAMED, params)).all()
                 if rows:
                     self._named[named_of] = int(rows[0][-1] or 0)
-            self._hierarchies[account_id] = [to_account(r) for r in rows]
+            self._hierarchies[account_id] = accounts_from_rows(rows)
         return list(self._hierarchies[account_id])
 
     async def account_names(self) -> list[tuple[str, str, bool]]:
@@ -533,14 +575,8 @@ class DirectoryRepository:
         # In chunks: PostgreSQL takes at most 32,767 parameters a statement (a hierarchy can be larger).
         ids, roots, known = list(account_ids), set(), dict(self._hierarchies)
         for start in range(0, len(ids), CHUNK):
-            roots.update(
-                await self.session.scalars(
-                    update(AccountRow)
-                    .where(AccountRow.account_id.in_(ids[start : start + CHUNK]))
-                    .values(owner=owner)
-                    .returning(AccountRow.root_id)
-                )
-            )
+            stmt, params = with_ids(_set_owner, ids[start : start + CHUNK], owner=owner)
+            roots.update(await self.session.scalars(stmt, params))
         await self.touch_hierarchies(roots)
         moved = set(ids)  # the hierarchies read before stay known, with the new owner
         self._hierarchies.update(
@@ -575,10 +611,8 @@ class DirectoryRepository:
     async def opportunities_for(self, account_ids: Sequence[str]) -> list[Opportunity]:
         ids, found = list(account_ids), []
         for start in range(0, len(ids), CHUNK):  # PostgreSQL's parameter limit, as in set_owner
-            found += [
-                to_opportunity(r)
-                for r in await self.session.execute(OPPORTUNITIES_OF, {"ids": ids[start : start + CHUNK]})
-            ]
+            stmt, params = with_ids(_opportunities_of, ids[start : start + CHUNK])
+            found += [to_opportunity(r) for r in await self.session.execute(stmt, params)]
         if len(ids) > CHUNK:  # each chunk came sorted; the whole must be too
             found.sort(key=lambda o: (o.created_date is None, o.created_date or date.min))
         return found

@@ -6,11 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, desc, func, literal, or_, select, update
+from sqlalchemy import String, bindparam, cast, desc, exists, func, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage import batched
-from storage.models import AccountRow, AuditRow, DecisionRow, RequestRow, StepApproverRow, StepRow
+from storage.models import (
+    AccountRow,
+    AuditRow,
+    DecisionRow,
+    DirectoryVersionRow,
+    OutboxRow,
+    RequestRow,
+    StepApproverRow,
+    StepRow,
+)
 from storage.outbox import OutboxRepository
 
 
@@ -22,19 +34,58 @@ class RequestRepository:
         self._approvers: dict[int, list[str]] = {}
         self._decisions: dict[int, list[DecisionRow]] = {}
         self._steps: dict[int, list[StepRow]] = {}  # by request, once read with `steps_to_decide`
+        # Messages (ref keys) whose presence in the outbox `steps_to_decide` read, and those present
+        self._refs_read: set[str] = set()
+        self._posted: set[str] = set()
+        # The directory's "org" version as `steps_to_decide` read it (absent: not read; None: never bumped)
+        self.versions: dict[str, str | None] = {}
 
     async def lock(self, request_id: int) -> RequestRow | None:
         """Take the request's write lock first (a version bump), so decisions on it run one at a time
-        on PostgreSQL (row lock) and SQLite (the writer lock, taken before anything is read)."""
-        return await self.session.scalar(
-            update(RequestRow)
-            .where(RequestRow.id == request_id)
-            .values(version=RequestRow.version + 1)
-            .returning(RequestRow),  # the row as locked, in the same statement
-            execution_options={"populate_existing": True},
-        )
+        on PostgreSQL (row lock) and SQLite (the writer lock, taken before anything is read).
+
+        The row as locked comes back in the same statement, a Core one (the ORM's bulk UPDATE with
+        RETURNING an entity cost a click more CPU than the database's work), and becomes the session's
+        RequestRow as if loaded: changes to it are flushed as usual."""
+        row = (await self.session.execute(_LOCK, {"request_id": request_id})).first()
+        if row is None:
+            return None
+        values = row._asdict()
+        loaded = self.session.sync_session.identity_map.get(identity_key(RequestRow, (request_id,)))
+        if loaded is not None:  # read before in this transaction: refreshed, as populate_existing would
+            for name, value in values.items():
+                set_committed_value(loaded, name, value)
+            return loaded
+        request = RequestRow(**values)
+        make_transient_to_detached(request)
+        self.session.add(request)
+        return request
+
+    async def write(self, row: RequestRow | StepRow, **values: Any) -> None:
+        """Set these columns of a loaded request or step and write them at once, in a Core UPDATE built
+        once per table and columns: the row reads as written and is not flushed again (the ORM's unit of
+        work cost a click more CPU than the statement itself)."""
+        if inspect(row).pending:  # added in this transaction and not written yet: it needs its id
+            await self.session.flush()
+        table = type(row).__table__
+        key = (table.name, *values)
+        stmt = _writes.get(key)
+        if stmt is None:
+            stmt = _writes[key] = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"new_{name}") for name in values})
+            )
+        await self.session.execute(stmt, {"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
+        for name, value in values.items():
+            set_committed_value(row, name, value)
 
     async def get(self, request_id: int) -> RequestRow | None:
+        """The request; one this transaction holds already (the one it locked) is answered from the
+        session's identity map without a pass through the async layer (a click asks for it per message)."""
+        loaded = self.session.sync_session.identity_map.get(identity_key(RequestRow, (request_id,)))
+        if loaded is not None and not inspect(loaded).expired:
+            return loaded
         return await self.session.get(RequestRow, request_id)
 
     async def add_request(self, row: RequestRow) -> RequestRow:
@@ -59,18 +110,46 @@ class RequestRepository:
     async def steps_to_decide(self, request_id: int) -> list[StepRow]:
         """Every step of a request with each one's approvers and decisions, in one query (a click reads
         them all: its step to decide, and every step's cards when the request finishes); later asks for
-        them in this transaction are answered from what was read."""
+        them in this transaction are answered from what was read. The same query reads which of the
+        request's cards and requester's copy were posted (for `posted_refs` when it finishes) and the
+        directory's "org" version (`versions`: the people cache's key), so a click asks neither again."""
         result = await self.session.execute(
             _steps_to_decide(self.session.get_bind().dialect.name),
-            {"request_id": request_id},
+            {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
             execution_options={"populate_existing": True},
         )
+        return self._read_steps(request_id, result)
+
+    async def lock_to_decide(self, request_id: int) -> tuple[RequestRow | None, list[StepRow]]:
+        """`lock`, then `steps_to_decide`. On SQLite in one statement: a write transaction there holds the
+        database's writer lock from its BEGIN IMMEDIATE (storage/db.py), so decisions already run one at a
+        time and the version bump would only cost a statement; the request comes with its steps."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            request = await self.lock(request_id)
+            return request, await self.steps_to_decide(request_id) if request else []
+        rows = (
+            await self.session.execute(
+                _steps_to_decide("sqlite", with_request=True),
+                {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
+                execution_options={"populate_existing": True},
+            )
+        ).all()
+        if not rows:
+            return None, []
+        return rows[0][0], self._read_steps(request_id, [row[1:] for row in rows if row[1] is not None])
+
+    def _read_steps(self, request_id: int, result: Any) -> list[StepRow]:
         steps: dict[int, StepRow] = {}
-        for step, decision, approvers in result:
+        for step, decision, approvers, posted, requested, org in result:
             if step.id not in steps:
                 steps[step.id] = step
                 self._approvers[step.id] = sorted(approvers.split(" ")) if approvers else []
                 self._decisions[step.id] = []
+                cards = {card_ref(step.id, a) for a in self._approvers[step.id]}
+                self._refs_read |= cards | {requested_ref(request_id)}
+                self._posted |= {card_ref(step.id, a) for a in (posted.split(" ") if posted else ())}
+                self._posted |= {requested_ref(request_id)} if requested else set()
+                self.versions["org"] = org
             if decision is not None:
                 self._decisions[step.id].append(decision)
         self._steps[request_id] = list(steps.values())
@@ -101,10 +180,14 @@ class RequestRepository:
         return list(self._decisions[step_id])
 
     async def add_decision(self, decision: DecisionRow) -> None:
-        self.session.add(decision)
-        await self.session.flush()
-        if decision.step_id in self._decisions:
-            self._decisions[decision.step_id].append(decision)
+        """Written with the transaction's other new rows in one statement when it commits (no flush of the
+        session's unit of work): a second decision by the same approver on the step (a double click that
+        raced the lock) fails the commit with an IntegrityError, and nothing of the transaction is kept.
+        This transaction reads its decisions through `decisions`, which sees it at once."""
+        known = await self.decisions(decision.step_id)  # read before: the queued row is not in the table yet
+        row = {c: getattr(decision, c) for c in _DECISION_COLUMNS}
+        batched.add(self.session, _DECISIONS, {**row, "reason": row["reason"] or ""})
+        self._decisions[decision.step_id] = [*known, decision]
 
     async def audit(
         self, request_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime
@@ -181,8 +264,15 @@ class RequestRepository:
         return list(rows)
 
     async def posted_refs(self, ref_keys: list[str]) -> set[str]:
-        """Which of `ref_keys` name a message that was (or will be) posted, so it can be updated."""
-        return await OutboxRepository(self.session).with_refs(ref_keys)
+        """Which of `ref_keys` name a message that was (or will be) posted, so it can be updated: what
+        `steps_to_decide` read, with what this transaction queued; the outbox is asked about the rest."""
+        wanted = set(ref_keys)
+        read = wanted & self._refs_read
+        queued = {row["ref_key"] for row in batched.queued(self.session, _OUTBOX)} if read else set()
+        found = read & (self._posted | queued)
+        if wanted - read:
+            found |= await OutboxRepository(self.session).with_refs(wanted - read)
+        return found
 
     async def approvers(self, step_id: int) -> list[str]:
         if step_id not in self._approvers:
@@ -212,24 +302,68 @@ class RequestRepository:
         return bool(result.rowcount)
 
 
+def card_ref(step_id: int, approver: str) -> str:
+    """The ref key of an approver's card of a step (its post and every update of it)."""
+    return f"card:{step_id}:{approver}"
+
+
+def requested_ref(request_id: int) -> str:
+    """The ref key of the requester's copy of a request (rewritten when it finishes)."""
+    return f"requested:{request_id}"
+
+
+_writes: dict[tuple[str, ...], Any] = {}  # `write`'s statements
+_REQUESTS = RequestRow.__table__
+_LOCK = (
+    update(_REQUESTS)
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+    .values(version=_REQUESTS.c.version + 1)
+    .returning(*_REQUESTS.c)
+)
+_OUTBOX = OutboxRow.__table__
+_DECISIONS = DecisionRow.__table__
+_DECISION_COLUMNS = ("step_id", "actor", "on_behalf_of", "decision", "reason", "at")
 _statements: dict[str, Any] = {}
 
 
-def _steps_to_decide(dialect: str) -> Any:
+def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:
     """Steps joined to their decisions, each step's approvers aggregated into one space-separated column
-    (Slack ids have no spaces). Built once per dialect: a reused statement skips SQLAlchemy's per-call
-    work."""
-    if dialect not in _statements:
+    (Slack ids have no spaces), and those of them whose card is in the outbox (card_ref); whether the
+    requester's copy is (`requested`, requested_ref) and the directory version named `org`. Built once
+    per dialect: a reused statement skips SQLAlchemy's per-call work. `with_request`: the request first,
+    joined to its steps (a row of Nones for a request without any)."""
+    key = f"{dialect}:request" if with_request else dialect
+    if key not in _statements:
         concat = func.string_agg if dialect == "postgresql" else func.group_concat
         approvers = (
             select(concat(StepApproverRow.approver, literal(" ")))
             .where(StepApproverRow.step_id == StepRow.id)
             .scalar_subquery()
         )
-        _statements[dialect] = (
-            select(StepRow, DecisionRow, approvers)
-            .outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id)
-            .where(StepRow.request_id == bindparam("request_id"))
-            .order_by(StepRow.position, DecisionRow.id)
+        step_id = cast(StepApproverRow.step_id, String)
+        card = literal("card:") + step_id + literal(":") + StepApproverRow.approver  # card_ref, in SQL
+        posted = (
+            select(concat(StepApproverRow.approver, literal(" ")))
+            .where(StepApproverRow.step_id == StepRow.id)
+            .where(exists().where(_OUTBOX.c.ref_key == card))
+            .scalar_subquery()
         )
-    return _statements[dialect]
+        requested = exists().where(_OUTBOX.c.ref_key == bindparam("requested"))
+        org = (
+            select(DirectoryVersionRow.token)
+            .where(DirectoryVersionRow.name == bindparam("org"))
+            .scalar_subquery()
+        )
+        columns = (StepRow, DecisionRow, approvers, posted, requested, org)
+        if with_request:
+            stmt = (
+                select(RequestRow, *columns)
+                .outerjoin(StepRow, StepRow.request_id == RequestRow.id)
+                .where(RequestRow.id == bindparam("request_id"))
+            )
+        else:
+            stmt = select(*columns).where(StepRow.request_id == bindparam("request_id"))
+        _statements[key] = stmt.outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id).order_by(
+            StepRow.position, DecisionRow.id
+        )
+    return _statements[key]

@@ -18,6 +18,7 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
     return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(model)
 
 
+_ignores: dict[tuple[Any, ...], Any] = {}  # insert_ignore's, by dialect, table and keys
 # upsert_many's statements, built once each: `excluded` and the SET clause cost more than a small write.
 _upserts: dict[tuple[Any, ...], Any] = {}
 
@@ -42,9 +43,14 @@ def _on_conflict_update(
 async def insert_ignore(
     session: AsyncSession, model: type[Any], values: dict[str, Any], keys: Sequence[str]
 ) -> bool:
-    """Insert unless a row with the same `keys` exists; True when a row was inserted."""
-    stmt = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    result = await session.execute(stmt)
+    """Insert unless a row with the same `keys` exists; True when a row was inserted. The statement is
+    built once per table (Core, the values bound at execution): a click's replay key is one of these."""
+    table = model.__table__
+    cache_key = (_dialect(session), table.name, tuple(keys))
+    stmt = _ignores.get(cache_key)
+    if stmt is None:
+        stmt = _ignores[cache_key] = _insert(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    result = await session.execute(stmt, values)
     return bool(result.rowcount)
 
 

@@ -36,7 +36,7 @@ from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see, redact
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
-from storage.requests import RequestRepository
+from storage.requests import RequestRepository, card_ref, requested_ref
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -190,7 +190,7 @@ class Context:
             key=key,
             method="chat.postMessage",
             payload={"channel": user, **message},
-            ref_key=f"requested:{context['request_id']}" if ref else None,
+            ref_key=requested_ref(context["request_id"]) if ref else None,
             now=self.now,
         )
 
@@ -290,7 +290,7 @@ class Context:
         place under the dedupe key `card:STEP:APPROVER:SUFFIX`, so each state is written once."""
         context = await self.card_context(request, step, approver)
         message = self.stored_message("approvals/card.json.j2", context)
-        ref = f"card:{step.id}:{approver}"
+        ref = card_ref(step.id, approver)
         await outbox.enqueue(
             self.session,
             key=f"{ref}:{key_suffix}" if key_suffix else ref,
@@ -313,8 +313,7 @@ class Context:
     async def finish(self, request: RequestRow, status: Status, **detail: Any) -> None:
         """Close the request; every card of it (each step, each approver) and the requester's copy are
         rewritten to show the outcome, without buttons."""
-        request.status = status.value
-        request.updated_at = self.now
+        await self.repo.write(request, status=status.value, updated_at=self.now)
         await self.audit(request, status.value, **detail)
         self.cards_final = True
         await self.touch(request.requester)
@@ -323,11 +322,11 @@ class Context:
             for step in await self.repo.steps(request.id)
             for approver in await self.repo.approvers(step.id)
         ]
-        ref = f"requested:{request.id}"
-        posted = await self.repo.posted_refs([ref, *(f"card:{step.id}:{a}" for step, a in cards)])
+        ref = requested_ref(request.id)
+        posted = await self.repo.posted_refs([ref, *(card_ref(step.id, a) for step, a in cards)])
         for step, approver in cards:
             await self.touch(approver)
-            if f"card:{step.id}:{approver}" in posted:
+            if card_ref(step.id, approver) in posted:
                 await self._card(request, step, approver, f"final:{status.value}")
         if ref in posted:
             closed = {"id": request.id, "status": request.status, "summary": request.summary}
@@ -474,8 +473,8 @@ async def _decide(
     ctx: Context, request_id: int, step_id: int, verdict: Verdict, reason: str, override_reason: str
 ) -> Decided | Refused:
     actor = ctx.actor
-    request = await ctx.repo.lock(request_id)
-    steps = await ctx.repo.steps_to_decide(request.id) if request else []
+    request, steps = await ctx.repo.lock_to_decide(request_id)
+    ctx.directory.remember_versions(ctx.repo.versions)  # read with the steps: the people cache's key
     step = next((s for s in steps if s.id == step_id), None)
     if request is None or step is None:
         await ctx.audit(None, "refused_unknown_request", request_id=request_id, step_id=step_id)
@@ -527,11 +526,12 @@ async def _decide(
     if state is StepState.PENDING:
         await ctx.update_cards(request, step, only=actor)
     else:
-        step.state, step.decided_at, step.remind_at = state.value, ctx.now, None
+        await ctx.repo.write(step, state=state.value, decided_at=ctx.now, remind_at=None)
         await flow.on_settled(ctx, request, step, state)
         if not ctx.cards_final:  # finish() already rewrote every card of the request
             await ctx.update_cards(request, step)
-    request.updated_at = ctx.now
+    if request.updated_at != ctx.now:  # else finish() wrote it already
+        await ctx.repo.write(request, updated_at=ctx.now)
     return Decided(request, step, verdict, state)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from bot.handbook.directory import Role
 from storage.db import Database
-from storage.directory import ACCOUNTS, ORG, DirectoryRepository, root_version, roots
+from storage.directory import ACCOUNTS, ORG, SMALL_IN, DirectoryRepository, root_version, roots
 from tests.conftest import START
 
 
@@ -131,6 +131,9 @@ async def test_opportunities_are_read_by_account_and_by_part_of_their_name(db: D
         assert await repo.opportunity("O-NOWHERE") is None
         oldest_first = ["O-1008", "O-1002"]
         assert [o.opportunity_id for o in await repo.opportunities_for(["A-INITECH-DE"])] == oldest_first
+        for padding in (0, SMALL_IN - 1, SMALL_IN):  # a statement per length, then the expanding one
+            ids = ["A-INITECH-DE", *(f"A-NONE-{i}" for i in range(padding))]
+            assert [o.opportunity_id for o in await repo.opportunities_for(ids)] == oldest_first
         assert [o.opportunity_id for o in await repo.opportunities_named_like("gmbh")] == [
             "O-1002",
             "O-1008",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import exc
+
 from storage.db import Database
 from storage.models import DecisionRow
-from storage.requests import RequestRepository
+from storage.outbox import OutboxRepository
+from storage.requests import RequestRepository, card_ref, requested_ref
 from tests import rows
 from tests.conftest import START
 
@@ -42,11 +46,37 @@ async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_l
         assert await repo.decisions(step.id) == []  # read, and kept for this transaction
         await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
         assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
+    async with db.sessions.begin() as session:  # written when that transaction committed
+        repo = RequestRepository(session)
+        assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
         assert await repo.waiting_on("U0ASM3") == []
         assert [r.id for r, _ in await repo.waiting_on("U0RD1")] == [request.id]
         assert [(r.id, d.decision) for r, d in await repo.recent_decided_by("U0ASM3")] == [
             (request.id, "approve")
         ]
+
+
+async def test_a_second_decision_by_one_approver_fails_the_commit_and_keeps_nothing(db: Database) -> None:
+    """What `decide` answers "you have already decided this step" to: the unique constraint, checked when
+    the queued decision is written at commit, rolls back everything the transaction did."""
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0ASM3", "U0RD1"])
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
+    with pytest.raises(exc.IntegrityError):
+        async with db.sessions.begin() as session:
+            repo = RequestRepository(session)
+            await repo.add_decision(DecisionRow(step_id=step.id, actor="U0RD1", decision="approve", at=START))
+            await repo.audit(request.id, "U0ASM3", "approved", {}, START)
+            fresh = RequestRepository(session)  # another repository: it reads what the table has
+            await fresh.add_decision(
+                DecisionRow(step_id=step.id, actor="U0ASM3", decision="reject", reason="x", at=START)
+            )
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert [(d.actor, d.decision) for d in await repo.decisions(step.id)] == [("U0ASM3", "approve")]
+        assert await repo.timeline(request.id) == []
 
 
 async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions_once(db: Database) -> None:
@@ -66,6 +96,47 @@ async def test_steps_to_decide_reads_every_step_with_its_approvers_and_decisions
         third = await repo.add_step(rows.step(request.id, 2), ["U0AE2"])  # seen by what was read
         assert [s.id for s in await repo.steps(request.id)] == [first.id, second.id, third.id]
         assert await repo.steps_to_decide(request.id + 1000) == []
+
+
+async def test_write_stores_columns_at_once_and_leaves_nothing_to_flush(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = rows.step(request.id)
+        session.add(step)  # not written yet: write() flushes it first, for its id
+        await repo.write(step, state="approved", decided_at=START, remind_at=None)
+        await repo.write(request, status="applied", updated_at=START + timedelta(hours=1))
+        assert (step.state, request.status) == ("approved", "applied")
+        assert not session.dirty
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert ((await repo.step(step.id)).state, (await repo.get(request.id)).status) == (
+            "approved",
+            "applied",
+        )
+        assert (await repo.get(request.id)).updated_at == START + timedelta(hours=1)
+
+
+async def test_lock_to_decide_reads_the_request_with_its_steps_and_what_was_posted(db: Database) -> None:
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        bare = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0RD1", "U0ASM3"])
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0RD1", decision="approve", at=START))
+        OutboxRepository(session).add(
+            key="k", method="chat.postMessage", payload={}, now=START, ref_key=card_ref(step.id, "U0RD1")
+        )
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        locked, steps = await repo.lock_to_decide(request.id)
+        assert (locked.id, [s.id for s in steps]) == (request.id, [step.id])
+        assert [d.actor for d in await repo.decisions(step.id)] == ["U0RD1"]
+        assert await repo.approvers(step.id) == ["U0ASM3", "U0RD1"]
+        cards = [card_ref(step.id, "U0RD1"), card_ref(step.id, "U0ASM3"), requested_ref(request.id)]
+        assert await repo.posted_refs(cards) == {card_ref(step.id, "U0RD1")}  # as read, no query
+        assert (await repo.lock_to_decide(bare.id))[0].id == bare.id
+        assert await repo.lock_to_decide(bare.id + 1000) == (None, [])
 
 
 async def test_by_requester_lists_the_latest_change_first(db: Database) -> None:

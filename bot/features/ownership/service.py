@@ -73,11 +73,15 @@ async def regions(repo: DirectoryRepository) -> list[Region]:
 async def load_view(
     repo: DirectoryRepository, account_id: str, *, named_of: str | None = None
 ) -> rules.AccountView | None:
-    """The account in its hierarchy; `named_of` also reads that person's named count in the same query."""
-    members = {a.account_id: a for a in await repo.hierarchy_of(account_id, named_of=named_of)}
-    if not members:  # no such account, or its hierarchy isn't computed
-        return None
-    return rules.build_view(account_id, members, await regions(repo))
+    """The account in its hierarchy; `named_of` also reads that person's named count in the same query.
+    Built once per transaction until it writes to the directory (a click's re-check, then its transfer)."""
+    hierarchy = await repo.hierarchy_of(account_id, named_of=named_of)
+    key = ("view", account_id)
+    if key not in repo.derived:
+        members = {a.account_id: a for a in hierarchy}
+        # no such account, or its hierarchy isn't computed: None
+        repo.derived[key] = rules.build_view(account_id, members, await regions(repo)) if members else None
+    return repo.derived[key]
 
 
 @dataclass(frozen=True, slots=True)
