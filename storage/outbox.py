@@ -23,7 +23,7 @@ _TABLE = OutboxRow.__table__
 # Cards first: an approver's card and the requester's copy (posts and updates alike, so a card's own rows
 # keep their order) are claimed before DMs, App Home and other systems' calls. In a burst the person who
 # clicked sees their card change within the batch, while the notifications to others follow it.
-CARD_PREFIXES = ("card:", "requested:")
+CARD_PREFIXES = ("card:", "requested:")  # storage/requests.py card_ref and requested_ref
 CARDS_FIRST = case((or_(*(OutboxRow.ref_key.startswith(p) for p in CARD_PREFIXES)), 0), else_=1)
 
 
