@@ -73,6 +73,25 @@ def settings_for(standin: SlackStandIn, db: Database, **env: str) -> Settings:
 
 
 @asynccontextmanager
+async def another_process(
+    deps: Deps, slack: SlackClient, standin: SlackStandIn
+) -> AsyncIterator[SlackClient]:
+    """A second `gtm-bot serve` over the same database, started after the first: its own Deps (nothing
+    carried over in memory, e.g. after a restart or on another replica), and a client signing for it."""
+    fresh = Deps.build(deps.settings, clock=deps.clock, db=deps.db)
+    web_app = create_web_app(fresh, build_app(fresh), migrate=False, scheduler=False)
+    web_app.on_cleanup.clear()  # the db fixture owns the engine
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+    finally:
+        await fresh.outbox.stop()
+        await server.close()
+        await fresh.client.close()
+
+
+@asynccontextmanager
 async def slack_over_http(deps: Deps, standin: SlackStandIn) -> AsyncIterator[SlackClient]:
     """The real app behind a local server, and a client that sends it signed requests."""
     web_app = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)  # tests tick it

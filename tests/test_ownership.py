@@ -21,7 +21,7 @@ from storage.models import (
     OutboxRow,
     RequestRow,
 )
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, another_process
 from tests.slack.client import SlackClient, text_value, visible_text
 
 
@@ -298,26 +298,9 @@ async def test_buttons_work_after_a_restart(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory, deps: Deps
 ) -> None:
     sent = await request_hooli(slack, standin)
-    from aiohttp.test_utils import TestServer
-
-    from bot.app import build_app
-    from bot.server import create_web_app
-    from tests.conftest import SIGNING_SECRET
-
-    fresh = Deps.build(
-        deps.settings, clock=deps.clock, db=db
-    )  # a new process: nothing carried over in memory
-    web_app = create_web_app(fresh, build_app(fresh), migrate=False, scheduler=False)
-    web_app.on_cleanup.clear()
-    server = TestServer(web_app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        other = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+    async with another_process(deps, slack, standin) as other:  # a new process: nothing in memory
         await other.click("U0AE2", "approval.approve", sent["approve"]["value"])
         assert await owner_of(db, "A-HOOLI") == "U0AE1"
-    finally:
-        await fresh.outbox.stop()
-        await server.close()
 
 
 async def test_pending_requests_are_reminded_each_business_day(

@@ -10,17 +10,14 @@ import logging
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.app import build_app
 from bot.approvals import service
-from bot.server import create_web_app
 from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import Base, DecisionRow, RequestRow, SeenRequestRow, SlaRequestRow
-from tests.conftest import SIGNING_SECRET
+from tests.conftest import another_process
 from tests.slack.client import SlackClient
 from tests.test_ownership import request_hooli
 from tests.test_sla import values as sla_values
@@ -104,15 +101,8 @@ async def replay_in_another_process(
     deps, slack: SlackClient, standin: SlackStandIn, body: str, content_type: str
 ) -> None:  # type: ignore[no-untyped-def]
     """Replay once into a second app over the same database (no memory shared with the first)."""
-    other = create_web_app(deps, build_app(deps), migrate=False, scheduler=False)
-    other.on_cleanup.clear()
-    server = TestServer(other, host="127.0.0.1")
-    await server.start_server()
-    try:
-        again = SlackClient(str(server.make_url("/")), SIGNING_SECRET, standin, slack.session)
+    async with another_process(deps, slack, standin) as again:
         await replay(again, body, content_type, times=1)
-    finally:
-        await server.close()
 
 
 def click_body(standin: SlackStandIn, action: str, value: str) -> tuple[str, str]:
