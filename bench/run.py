@@ -3,6 +3,7 @@
     python -m bench.run --db sqlite            # a fresh SQLite file in a temp dir
     python -m bench.run --db postgres          # $GTM_BENCH_DATABASE_URL (its schema is dropped!)
     python -m bench.run --db sqlite --quick    # 10x smaller, to check the harness
+    python -m bench.run --db postgres --only owner@50,glossary@50   # just these cells of gtm-bot
 
 1. Scale: generate 1,000 people and 100,000 accounts in 10,000 hierarchies, import them with
    `gtm-bot import` (timed, its progress bar on stderr), bulk-insert 50,000 opportunities, 20,000
@@ -532,17 +533,21 @@ def run_cells(
     clicks: list[tuple[int, int]],
     quick: bool,
     standin_port: int,
+    only: set[tuple[str, int]] | None = None,
 ) -> tuple[list[Cell], dict[int, float]]:
     """Read-only requests first, at every level; then clicks, each level starting once the outbox has
-    gone quiet (a click's notifications would otherwise load the server during the next cell)."""
+    gone quiet (a click's notifications would otherwise load the server during the next cell).
+    `only`: just these (workload, senders) cells."""
     cells: list[Cell] = []
     click_sent: dict[int, float] = {}
     used = 0
-    reads = [w for w in workloads if w != "click"]
+    plan = [(c, w) for c in LEVELS for w in workloads if w != "click"]
+    plan += [(c, "click") for c in LEVELS if "click" in workloads]
+    plan = [(c, w) for c, w in plan if only is None or (w, c) in only]
+    reads = [w for w in workloads if w != "click" and any(w == p[1] for p in plan)]
     for workload in reads:  # warm up: connection pools, auth.test, indexes, templates
         load(url, bodies(workload, 100, names, []), 5)
-    plan = [(c, w) for c in LEVELS for w in reads] + [(c, "click") for c in LEVELS if "click" in workloads]
-    if "click" in workloads:
+    if any(w == "click" for _c, w in plan):
         load(url, bodies("click", 20, names, clicks[:20]), 5)
         used = 20
     for concurrency, workload in plan:
@@ -590,7 +595,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="`gtm-bot serve --workers N` (N > 1 needs PostgreSQL)"
     )
+    parser.add_argument(
+        "--only",
+        help="just these cells of gtm-bot, no bare apps: WORKLOAD@SENDERS,... (owner@50,glossary@50)",
+    )
     args = parser.parse_args()
+    only = {(w, int(c)) for w, c in (cell.split("@") for cell in args.only.split(","))} if args.only else None
     factor = 10 if args.quick else 1
     scale = data.Scale(
         accounts=100_000 // factor,
@@ -644,10 +654,8 @@ def main() -> None:
             global RESPOND
             RESPOND = standin_url + "respond/bench"
             cells: list[Cell] = []
-            for label, extra in (
-                ("bare Bolt (default)", []),
-                ("bare Bolt (before-response)", ["--before-response"]),
-            ):
+            bare = (("bare Bolt (default)", []), ("bare Bolt (before-response)", ["--before-response"]))
+            for label, extra in bare if only is None else ():
                 port = bare_port if not extra else pbr_port
                 argv = [
                     sys.executable,
@@ -675,6 +683,7 @@ def main() -> None:
                     clicks,
                     args.quick,
                     standin_port,
+                    only,
                 )
                 cells += found
                 asyncio.run(quiet(standin_port))  # let the outbox finish the last card updates
@@ -698,7 +707,9 @@ def report_load(
     print("\nRatios gtm-bot / bare (throughput: higher is better; p99: lower is better)\n")
     print("| request | senders | req/s vs default | p99 vs default | req/s vs before-response | "
           "p99 vs before-response |\n|---|---:|---:|---:|---:|---:|")  # fmt: skip
-    for c in (c for c in cells if c.app == "gtm-bot"):
+    for c in (
+        c for c in cells if c.app == "gtm-bot" and ("bare Bolt (default)", c.workload, c.concurrency) in by
+    ):
         d = by[("bare Bolt (default)", c.workload, c.concurrency)]
         b = by[("bare Bolt (before-response)", c.workload, c.concurrency)]
         print(f"| {c.workload} | {c.concurrency} | {c.throughput / d.throughput:.2f} | {c.p99 / d.p99:.2f} | "
