@@ -34,10 +34,10 @@ class HeldReads:
         return snapshot
 
     async def in_flight(self, count: int) -> None:
-        """Until the `count`-th read has started."""
+        """Until the `count`-th read has started (an error if it doesn't within a second)."""
         while len(self.started) < count:
             self._began.clear()
-            await self._began.wait()
+            await asyncio.wait_for(self._began.wait(), timeout=1)
 
     def finish(self) -> None:
         self._release.set()
@@ -124,7 +124,7 @@ async def test_a_caller_past_its_deadline_or_cancelled_leaves_the_read_to_the_ot
     with_deadline = asyncio.create_task(hurried())
     await held.in_flight(1)
     with pytest.raises(Busy) as caught:
-        await with_deadline  # the read is still held: this caller's deadline passes first
+        await asyncio.wait_for(with_deadline, timeout=2)  # the read is still held: its deadline passes first
     assert is_lock_timeout(caught.value)
     gone.cancel()
     await settle()
