@@ -489,6 +489,8 @@ class DirectoryRepository:
         return self._versions
 
     async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        if not account_ids:  # an empty list (nothing to look up) costs no statement
+            return {}
         rows = await self.session.execute(
             select(*ACCOUNT_COLUMNS).where(AccountRow.account_id.in_(list(account_ids)))
         )

@@ -26,10 +26,14 @@ class SlaRepository:
             .execution_options(populate_existing=True)
         )
 
-    async def open_for(self, user: str | None, limit: int = 50) -> list[SlaRequestRow]:
-        """Open requests the user owns, manages or logged; everyone's when `user` is None."""
+    async def open_for(
+        self, user: str | None, limit: int = 50, *, owned: bool = False
+    ) -> list[SlaRequestRow]:
+        """Open requests the user owns, manages or logged (`owned`: owns); everyone's when `user` is None."""
         stmt = select(SlaRequestRow).where(SlaRequestRow.status == "open")
-        if user is not None:
+        if user is not None and owned:
+            stmt = stmt.where(SlaRequestRow.owner == user)
+        elif user is not None:
             stmt = stmt.where(
                 or_(
                     SlaRequestRow.owner == user,
