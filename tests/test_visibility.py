@@ -269,7 +269,9 @@ async def test_a_clicks_home_refresh_shows_each_viewer_their_outcome_and_no_hidd
     for user in (BEN, AVA):
         await open_home(slack, standin, user)
     sent = await request_hooli(slack, standin)
-    await slack.submit(PIA, "ownership.claim", claim_values(PIA, "My territory"), private_metadata="A-WAYNE")
+    await deps.outbox.drain()
+    reply = await slack.submit(PIA, "ownership.claim", claim_values(PIA, "Mine"), private_metadata="A-WAYNE")
+    assert reply.json["response_action"] == "update", reply.body
     await deps.outbox.drain()
     ben = visible_text(standin.home[BEN])
     assert "Waiting on you (1)" in ben and "you decide as the account's owner" in ben.lower()
