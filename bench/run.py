@@ -439,13 +439,23 @@ async def _send(
 
 def _load_process(url: str, work: list[tuple[str, str]], concurrency: int, out: Any) -> None:
     try:
-        out.put(asyncio.run(_send(url, work, concurrency)))
+        cpu = time.process_time()
+        result = asyncio.run(_send(url, work, concurrency))
+        out.put((*result, time.process_time() - cpu))
     except Exception as exc:  # reported to the parent, which raises
         out.put(exc)
 
 
 def load(url: str, work: list[tuple[str, str]], concurrency: int) -> tuple[list[float], list[float], float]:
     """Run the senders in their own process (spawned), so they don't take the server's core."""
+    latencies, sent, elapsed, _cpu = load_counted(url, work, concurrency)
+    return latencies, sent, elapsed
+
+
+def load_counted(
+    url: str, work: list[tuple[str, str]], concurrency: int
+) -> tuple[list[float], list[float], float, float]:
+    """`load`, and the CPU seconds the senders' process spent building, signing and sending."""
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     proc = ctx.Process(target=_load_process, args=(url, work, concurrency, out))
@@ -455,6 +465,33 @@ def load(url: str, work: list[tuple[str, str]], concurrency: int) -> tuple[list[
     if isinstance(result, Exception):
         raise result
     return result
+
+
+def cpu_seconds(roots: list[int], *, named: str | None = None) -> float:
+    """CPU seconds (user and system) spent so far by the processes `roots` and their descendants, or by every
+    process called `named` (PostgreSQL's server processes), read from /proc (Linux)."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+            stats[int(entry.name)] = [name, *rest]
+    parents = {pid: int(fields[2]) for pid, fields in stats.items()}
+
+    def wanted(pid: int) -> bool:
+        if named is not None:
+            return stats[pid][0] == named
+        while pid > 1:
+            if pid in roots:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(f[12]) + int(f[13])) / ticks for pid, f in stats.items() if wanted(pid))
 
 
 def card_posted_at(step_id: int) -> tuple[str, str]:
@@ -533,11 +570,14 @@ def run_cells(
     clicks: list[tuple[int, int]],
     quick: bool,
     standin_port: int,
+    pids: dict[str, int] | None = None,
+    postgres: bool = False,
     only: set[tuple[str, int]] | None = None,
 ) -> tuple[list[Cell], dict[int, float]]:
     """Read-only requests first, at every level; then clicks, each level starting once the outbox has
-    gone quiet (a click's notifications would otherwise load the server during the next cell).
-    `only`: just these (workload, senders) cells."""
+    gone quiet (a click's notifications would otherwise load the server during the next cell). With
+    `pids` (the bot's and the stand-in's), each click cell says where its CPU went (`budget`), PostgreSQL's
+    server processes included when `postgres`. `only`: just these (workload, senders) cells."""
     cells: list[Cell] = []
     click_sent: dict[int, float] = {}
     used = 0
@@ -556,13 +596,41 @@ def run_cells(
         n = {1: 200, 10: 500, 50: 800}[concurrency] // (10 if quick else 1)
         batch = clicks[used : used + n] if workload == "click" else []
         used += len(batch)
-        latencies, sent, elapsed = load(url, bodies(workload, n, names, batch), concurrency)
+        counted = budget_start(pids, postgres) if workload == "click" and pids else None
+        latencies, sent, elapsed, senders = load_counted(url, bodies(workload, n, names, batch), concurrency)
+        extra = ""
         if workload == "click":
             for (request_id, _step), at in zip(batch, sent, strict=True):
                 click_sent[request_id] = at
+            if counted is not None:
+                asyncio.run(quiet(standin_port))  # the cell's clicks' outbox work counts too
+                extra = budget(counted, pids, postgres, senders, n)
         ms = [t * 1000 for t in latencies]
-        cells.append(Cell(name, workload, concurrency, percentile(ms, 50), percentile(ms, 99), n / elapsed))
+        cells.append(
+            Cell(name, workload, concurrency, percentile(ms, 50), percentile(ms, 99), n / elapsed, extra)
+        )
     return cells, click_sent
+
+
+def budget_start(pids: dict[str, int], postgres: bool) -> dict[str, float]:
+    """CPU seconds so far of the bot, the stand-in and (`postgres`) PostgreSQL's server processes."""
+    spent = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+    if postgres:
+        spent["PostgreSQL"] = cpu_seconds([], named="postgres")
+    return spent
+
+
+def budget(before: dict[str, float], pids: dict[str, int], postgres: bool, senders: float, n: int) -> str:
+    """Where one click's CPU went, from its send to its last outbox call (`budget_start` before the cell,
+    the load generator's own count), and the most clicks a second all of it allows on this machine's
+    cores: however the work is spread, a closed loop of S senders then waits at least S / that per click."""
+    after = budget_start(pids, postgres)
+    spent = {name: (after[name] - before[name]) / n * 1000 for name in before}
+    spent["load generator"] = senders / n * 1000
+    total = sum(spent.values())
+    parts = ", ".join(f"{name} {ms:.1f}" for name, ms in spent.items())
+    cores = os.cpu_count() or 1
+    return f"CPU ms per click: {parts}; total {total:.1f} (at most {cores * 1000 / total:.0f} clicks/s)"
 
 
 async def quiet(standin_port: int, within: float = 120) -> None:
@@ -646,7 +714,7 @@ def main() -> None:
         total_clicks = sum({1: 200, 10: 500, 50: 800}.values()) // factor + 20
         with process(
             [sys.executable, "-m", "bench.processes", "standin", str(standin_port)], env, standin_port
-        ):
+        ) as standin:
             clicks = asyncio.run(make_pending(url, roots, total_clicks, standin_port))
             names = [name for _id, name in roots[: len(roots) // 2]]
             workloads = ["glossary", "stage", "owner", "click"]
@@ -683,7 +751,9 @@ def main() -> None:
                     clicks,
                     args.quick,
                     standin_port,
-                    only,
+                    {"bot": server.pid, "Slack stand-in": standin.pid},
+                    postgres=args.db == "postgres",
+                    only=only,
                 )
                 cells += found
                 asyncio.run(quiet(standin_port))  # let the outbox finish the last card updates
@@ -714,6 +784,8 @@ def report_load(
         b = by[("bare Bolt (before-response)", c.workload, c.concurrency)]
         print(f"| {c.workload} | {c.concurrency} | {c.throughput / d.throughput:.2f} | {c.p99 / d.p99:.2f} | "
               f"{c.throughput / b.throughput:.2f} | {c.p99 / b.p99:.2f} |")  # fmt: skip
+    for c in (c for c in cells if c.extra):
+        print(f"\n{c.workload} at {c.concurrency} senders: {c.extra}")
     steps = {request_id: step_id for request_id, step_id in clicks}
     waits = []
     for request_id, at in click_sent.items():

@@ -173,6 +173,7 @@ VERSIONS = select(DirectoryVersionRow.name, DirectoryVersionRow.token).where(
     DirectoryVersionRow.name.in_(bindparam("names", expanding=True))
 )
 HIERARCHY = select(*ACCOUNT_COLUMNS).where(AccountRow.root_id == bindparam("root"))
+ACCOUNTS_BY_ID = select(*ACCOUNT_COLUMNS).where(AccountRow.account_id.in_(bindparam("ids", expanding=True)))
 _ROOT_OF = (
     select(AccountRow.root_id).where(AccountRow.account_id == bindparam("account_id")).scalar_subquery()
 )
@@ -541,9 +542,9 @@ class DirectoryRepository:
         return self._versions
 
     async def accounts(self, account_ids: Sequence[str]) -> dict[str, Account]:
-        rows = await self.session.execute(
-            select(*ACCOUNT_COLUMNS).where(AccountRow.account_id.in_(list(account_ids)))
-        )
+        if not account_ids:  # an empty list (nothing to look up) costs no statement
+            return {}
+        rows = await self.session.execute(ACCOUNTS_BY_ID, {"ids": list(account_ids)})
         return {r.account_id: to_account(r) for r in rows}
 
     async def existing_account_ids(self, ids: Iterable[str]) -> set[str]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.directory import OPPORTUNITIES, DirectoryRepository
 from storage.models import HoldoverRow, OpportunityRow
 
 RUNNING = ("running", "extension_requested")
+_INVOLVING = (  # built once: App Home reads it on every refresh
+    select(HoldoverRow)
+    .where(or_(HoldoverRow.original_owner == bindparam("user"), HoldoverRow.new_owner == bindparam("user")))
+    .order_by(HoldoverRow.ends_on, HoldoverRow.id)
+    .limit(bindparam("limit"))
+)
 
 
 class HoldoverRepository:
@@ -44,12 +50,7 @@ class HoldoverRepository:
 
     async def involving(self, user: str, limit: int = 40) -> list[HoldoverRow]:
         """Holdovers where `user` is the original or the new owner, running first, soonest to end first."""
-        rows = await self.session.scalars(
-            select(HoldoverRow)
-            .where(or_(HoldoverRow.original_owner == user, HoldoverRow.new_owner == user))
-            .order_by(HoldoverRow.ends_on, HoldoverRow.id)
-            .limit(limit)
-        )
+        rows = await self.session.scalars(_INVOLVING, {"user": user, "limit": limit})
         return sorted(rows, key=lambda r: r.status not in RUNNING)
 
     async def running_for_new_owner(self, new_owner: str, today: date) -> list[HoldoverRow]:

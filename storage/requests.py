@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, desc, exists, func, inspect, literal, or_, select, update
+from sqlalchemy import Row, String, bindparam, cast, desc, exists, func, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -203,39 +203,20 @@ class RequestRepository:
         return list(rows)
 
     # ---- lists --------------------------------------------------------------------------------------
-    async def waiting_on(self, approver: str, limit: int = 20) -> list[tuple[RequestRow, StepRow]]:
-        """Open steps this person may decide, oldest first."""
-        rows = await self.session.execute(
-            select(RequestRow, StepRow)
-            .join(StepRow, StepRow.request_id == RequestRow.id)
-            .join(StepApproverRow, StepApproverRow.step_id == StepRow.id)
-            .outerjoin(DecisionRow, (DecisionRow.step_id == StepRow.id) & (DecisionRow.actor == approver))
-            .where(StepApproverRow.approver == approver, StepRow.state == "pending")
-            .where(DecisionRow.id.is_(None))  # an all-must-agree step I already approved isn't waiting on me
-            .order_by(StepRow.created_at)
-            .limit(limit)
-        )
-        return [(r, s) for r, s in rows]
+    async def waiting_on(self, approver: str, limit: int = 20) -> Sequence[Row[Any]]:
+        """Open steps this person may decide, oldest first: each a request's columns plus its step's
+        (`step_id`, `step_name`, `step_since`, `needs_override`), as rows, not loaded objects (App Home
+        reads this on every refresh)."""
+        return (await self.session.execute(_WAITING_ON, {"user": approver, "limit": limit})).all()
 
-    async def by_requester(self, requester: str, limit: int = 20) -> list[RequestRow]:
-        rows = await self.session.scalars(
-            select(RequestRow)
-            .where(RequestRow.requester == requester)
-            .order_by(desc(RequestRow.updated_at), desc(RequestRow.id))
-            .limit(limit)
-        )
-        return list(rows)
+    async def by_requester(self, requester: str, limit: int = 20) -> Sequence[Row[Any]]:
+        """This person's newest requests, as rows of a request's columns."""
+        return (await self.session.execute(_BY_REQUESTER, {"user": requester, "limit": limit})).all()
 
-    async def recent_decided_by(self, actor: str, limit: int = 10) -> list[tuple[RequestRow, DecisionRow]]:
-        rows = await self.session.execute(
-            select(RequestRow, DecisionRow)
-            .join(StepRow, StepRow.request_id == RequestRow.id)
-            .join(DecisionRow, DecisionRow.step_id == StepRow.id)
-            .where(DecisionRow.actor == actor)
-            .order_by(desc(DecisionRow.at), desc(DecisionRow.id))
-            .limit(limit)
-        )
-        return [(r, d) for r, d in rows]
+    async def recent_decided_by(self, actor: str, limit: int = 10) -> Sequence[Row[Any]]:
+        """This person's newest decisions: each a request's columns plus `decision`, `at` and the step's
+        name (`step_name`), in one query."""
+        return (await self.session.execute(_DECIDED_BY, {"user": actor, "limit": limit})).all()
 
     async def open_for_subject(self, kind: str, subject_id: str) -> list[RequestRow]:
         rows = await self.session.scalars(
@@ -324,6 +305,39 @@ _OUTBOX = OutboxRow.__table__
 _DECISIONS = DecisionRow.__table__
 _DECISION_COLUMNS = ("step_id", "actor", "on_behalf_of", "decision", "reason", "at")
 _statements: dict[str, Any] = {}
+# The lists of what a person sees (App Home, /gtm requests): ORM columns (the session flushes first),
+# rows without loaded objects, built once.
+_REQUEST_COLUMNS = [getattr(RequestRow, column.key) for column in _REQUESTS.c]
+_WAITING_ON = (
+    select(
+        *_REQUEST_COLUMNS,
+        StepRow.id.label("step_id"),
+        StepRow.name.label("step_name"),
+        StepRow.created_at.label("step_since"),
+        StepRow.needs_override,
+    )
+    .join(StepRow, StepRow.request_id == RequestRow.id)
+    .join(StepApproverRow, StepApproverRow.step_id == StepRow.id)
+    .outerjoin(DecisionRow, (DecisionRow.step_id == StepRow.id) & (DecisionRow.actor == bindparam("user")))
+    .where(StepApproverRow.approver == bindparam("user"), StepRow.state == "pending")
+    .where(DecisionRow.id.is_(None))  # an all-must-agree step I already approved isn't waiting on me
+    .order_by(StepRow.created_at)
+    .limit(bindparam("limit"))
+)
+_BY_REQUESTER = (
+    select(*_REQUEST_COLUMNS)
+    .where(RequestRow.requester == bindparam("user"))
+    .order_by(desc(RequestRow.updated_at), desc(RequestRow.id))
+    .limit(bindparam("limit"))
+)
+_DECIDED_BY = (
+    select(*_REQUEST_COLUMNS, DecisionRow.decision, DecisionRow.at, StepRow.name.label("step_name"))
+    .join(StepRow, StepRow.request_id == RequestRow.id)
+    .join(DecisionRow, DecisionRow.step_id == StepRow.id)
+    .where(DecisionRow.actor == bindparam("user"))
+    .order_by(desc(DecisionRow.at), desc(DecisionRow.id))
+    .limit(bindparam("limit"))
+)
 
 
 def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:

@@ -17,15 +17,18 @@ from sqlalchemy import select
 
 from bot.deps import Deps
 from bot.features.directory.importer import import_file
+from bot.features.home import service as home
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
 from storage.models import AccountRow, RequestRow
 from tests.conftest import SAMPLES, START, FakeClock
 from tests.slack.client import SlackClient, visible_text
+from tests.test_ownership import home_buttons, open_home, request_hooli
 from tests.test_sla import tick_at
 from tests.test_sla import values as sla_values
 
 PAULA, PIA, PETRA, DANA, SAM, BEN = "U0PUB1", "U0PAE1", "U0PRD1", "U0RD1", "U0ASM3", "U0AE2"
+AVA = "U0AE1"
 OLIVE, CASEY, ADAM = "U0OPS1", "U0CRO1", "U0ADM1"
 STARK, WAYNE = "Stark Federal Systems", "Wayne Civic Works"
 HIDDEN = "a public-sector account"
@@ -254,3 +257,34 @@ async def test_a_public_sector_sponsorship_names_the_account_only_to_the_team(
         assert await session.scalar(select(func.count()).select_from(SponsorshipRow)) == 1
     await deps.outbox.drain()
     assert "Stark" not in said_to(standin, CASEY)
+
+
+async def test_a_clicks_home_refresh_shows_each_viewer_their_outcome_and_no_hidden_account(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, db: Database, tmp_path: Path
+) -> None:
+    """Ben keeps Wayne's opportunity for now (Pia took Wayne, which he may not see) and approves Ava's
+    Hooli request from its card: the refresh the outbox publishes for each of them (App Home is read in
+    one session) speaks to its reader, shows the ended request without buttons and names no Wayne."""
+    await import_public_org(db, tmp_path)
+    for user in (BEN, AVA):
+        await open_home(slack, standin, user)
+    sent = await request_hooli(slack, standin)
+    await deps.outbox.drain()
+    reply = await slack.submit(PIA, "ownership.claim", claim_values(PIA, "Mine"), private_metadata="A-WAYNE")
+    assert reply.json["response_action"] == "update", reply.body
+    await deps.outbox.drain()
+    ben = visible_text(standin.home[BEN])
+    assert "Waiting on you (1)" in ben and "you decide as the account's owner" in ben.lower()
+    assert HIDDEN in ben and "Wayne" not in json.dumps(standin.home[BEN])
+    published = len(standin.calls_to("views.publish"))
+    await slack.click(BEN, "approval.approve", sent["approve"]["value"])
+    await deps.outbox.drain()
+    refreshed = {c.args["user_id"] for c in standin.calls_to("views.publish")[published:]}
+    assert refreshed == {BEN, AVA}
+    ben, ava = standin.home[BEN], standin.home[AVA]
+    assert "Waiting on you (0)" in visible_text(ben) and "you approved <!date^" in visible_text(ben)
+    assert "approval.approve" not in home_buttons(ben)
+    assert HIDDEN in visible_text(ben) and "Wayne" not in json.dumps(ben)
+    assert "Your open requests (0)" in visible_text(ava) and "approval.cancel" not in home_buttons(ava)
+    assert "Ava Cole to own Hooli — applied" in visible_text(ava)
+    assert ben == await home.view(deps, BEN) and ava == await home.view(deps, AVA)  # the newest state

@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,7 +107,7 @@ class Context:
         self.directory = DirectoryRepository(self.session, people_cache=self.deps.directory)
 
     # ---- what each person may see of a request ("Record Visibility", bot/handbook/visibility.py) ----
-    async def account_of(self, request: RequestRow) -> Account | None:
+    async def account_of(self, request: RequestRow | Row[Any]) -> Account | None:
         """The account a request is about (directly, or through its opportunity), as the directory has it."""
         if request.id in self._accounts:
             return self._accounts[request.id]
@@ -116,12 +117,32 @@ class Context:
             opportunity = await self.directory.opportunity(p["opportunity_id"])
             account_id = opportunity.account_id if opportunity else None
         account = await self.directory.account(account_id) if account_id else None
+        return self._remember_account(request, account_id, account)
+
+    async def read_accounts(self, requests: Sequence[RequestRow | Row[Any]]) -> None:
+        """The accounts of these requests (a list's rows) in one query, so `account_of` asks nothing more
+        for them; a request about an opportunity only is still looked up on its own."""
+        direct = {
+            r.id: (r, r.payload["account_id"])
+            for r in requests
+            if r.id not in self._accounts and (r.payload or {}).get("account_id")
+        }
+        if not direct:
+            return
+        found = await self.directory.accounts(sorted({account_id for _r, account_id in direct.values()}))
+        for request, account_id in direct.values():
+            self._remember_account(request, account_id, found.get(account_id))
+
+    def _remember_account(
+        self, request: RequestRow | Row[Any], account_id: str | None, account: Account | None
+    ) -> Account | None:
+        p = request.payload or {}
         if p.get("public_sector") and (account is None or not account.public_sector):
             account = Account(account_id or "", p.get("account_name", ""), public_sector=True)
         self._accounts[request.id] = account
         return account
 
-    async def shown_to(self, viewer: str | Person | None, request: RequestRow, value: Any) -> Any:
+    async def shown_to(self, viewer: str | Person | None, request: RequestRow | Row[Any], value: Any) -> Any:
         """`value` (a message's context, a list row...) as `viewer` may see it: a public-sector account
         they may not see reads "a public-sector account", whatever names it (account, opportunity)."""
         account = await self.account_of(request)
@@ -651,50 +672,69 @@ class Overview:
 
 
 async def overview(deps: Deps, user: str) -> Overview:
-    """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests and App Home."""
+    """ "Waiting on me", "my requests" and my recent decisions, for /gtm requests."""
     async with deps.db.reads() as session:
-        ctx = Context(deps, session, deps.clock(), user)
-        waiting = [
+        return await overview_in(Context(deps, session, deps.clock(), user))
+
+
+async def overview_in(ctx: Context) -> Overview:
+    """`overview` for `ctx.actor`, read in the caller's session (App Home reads all its parts in one):
+    three queries of rows, then the accounts they are about in one."""
+    deps, user = ctx.deps, ctx.actor
+    waiting_rows = await ctx.repo.waiting_on(user)
+    mine_rows = await ctx.repo.by_requester(user)
+    decided_rows = await ctx.repo.recent_decided_by(user)
+    await ctx.read_accounts([*waiting_rows, *mine_rows, *decided_rows])
+    waiting = []
+    for r in waiting_rows:
+        flow = _flow_or_plain(deps, r.kind)
+        waiting.append(
             (
                 r,
                 {
                     "id": r.id,
                     "summary": r.summary,
                     "status": r.status,
-                    "step": s.name,
-                    "role": step_role(_flow_or_plain(deps, r.kind), s.name),
-                    "since": s.created_at,
-                    "step_id": s.id,
-                    "needs_override": s.needs_override,
-                    "card": _flow_or_plain(deps, r.kind).card(r),
+                    "step": r.step_name,
+                    "role": step_role(flow, r.step_name),
+                    "since": r.step_since,
+                    "step_id": r.step_id,
+                    "needs_override": r.needs_override,
+                    "card": flow.card(r),
                 },
             )
-            for r, s in await ctx.repo.waiting_on(user)
-        ]
-        mine = [
-            (
-                r,
-                {
-                    "id": r.id,
-                    "summary": r.summary,
-                    "status": r.status,
-                    "since": r.created_at,
-                    "open": Status(r.status).open,
-                },
-            )
-            for r in await ctx.repo.by_requester(user)
-        ]
-        decided = []
-        for r, d in await ctx.repo.recent_decided_by(user):
-            step = await ctx.repo.step(d.step_id)
-            verb = past_tense(_flow_or_plain(deps, r.kind), step.name if step else "", Verdict(d.decision))
-            decided.append(
-                (r, {"id": r.id, "summary": r.summary, "status": r.status, "verb": verb, "at": d.at})
-            )
-        # A public-sector account the viewer may not see (an older request, say) is not named.
-        viewer = await ctx.directory.person(user)
-        shown = [[await ctx.shown_to(viewer, r, row) for r, row in rows] for rows in (waiting, mine, decided)]
-    return Overview(*shown)
+        )
+    mine = [
+        (
+            r,
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "status": r.status,
+                "since": r.created_at,
+                "open": Status(r.status).open,
+            },
+        )
+        for r in mine_rows
+    ]
+    decided = [
+        (
+            r,
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "status": r.status,
+                "verb": past_tense(_flow_or_plain(deps, r.kind), r.step_name, Verdict(r.decision)),
+                "at": r.at,
+            },
+        )
+        for r in decided_rows
+    ]
+    # A public-sector account the viewer may not see (an older request, say) is not named.
+    viewer = await ctx.directory.person(user)
+    return Overview(
+        *[[await ctx.shown_to(viewer, r, row) for r, row in rows] for rows in (waiting, mine, decided)]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -85,6 +86,20 @@ class Lookup:
 
 def normalize(text: str) -> str:
     """The form names are compared in: `S.A.O.`, `SAO's`, `SAOs` and ` sao ` are all `sao`."""
+    # A look-up normalizes its query twice, and people ask the same few terms: short texts (every name in
+    # the glossary) are remembered, a bounded few; a long paste is not kept.
+    return _normalize_short(text) if len(text) <= MAX_REMEMBERED else _normalize(text)
+
+
+MAX_REMEMBERED = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
     text = DOTTED_ACRONYM.sub(lambda match: match.group().replace(".", ""), text)
     text = POSSESSIVE.sub(r"\1", text)

@@ -253,3 +253,32 @@ async def test_in_a_backlog_of_notifications_the_clickers_card_changes_first(
     assert burst_before_card < backlog - outbox.MAX_CLAIMED // 2, burst_before_card
     await deps.outbox.drain()
     assert copies_by_marker(standin).keys() >= {f"burst:{i}" for i in range(backlog)}
+
+
+async def test_commits_in_quick_succession_are_claimed_together_and_all_go_out(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps, clock: FakeClock, db: Database
+) -> None:
+    """A burst commits a message every few milliseconds, each commit kicking the dispatcher. It claims at
+    most every CLAIM_EVERY_SECONDS (a claim is a transaction of several statements however little it takes),
+    so one claim leases what several commits left, and every message still goes out once."""
+    loop = asyncio.get_running_loop()
+    claims: list[float] = []
+    claim = deps.outbox.start_due
+
+    async def recorded(*args: Any, **kwargs: Any) -> int:
+        claims.append(loop.time())
+        return await claim(*args, **kwargs)
+
+    deps.outbox.start_due = recorded  # type: ignore[method-assign]
+    commits = 30
+    for i in range(commits):
+        await enqueue_posts(db, clock, 1, prefix=f"quick{i}")
+        deps.outbox.kick()
+        await asyncio.sleep(0.002)
+    await standin.wait_for("chat.postMessage", lambda c: str(c.args.get("text")) == "note 0", commits, 10)
+    gaps = [later - earlier for earlier, later in zip(claims, claims[1:], strict=False)]
+    assert gaps and min(gaps) >= outbox.CLAIM_EVERY_SECONDS - 0.005, gaps
+    assert len(claims) < commits / 2, claims
+    await deps.outbox.drain()
+    assert set(copies_by_marker(standin)) >= {f"quick{i}:0" for i in range(commits)}
+    assert all(copies_by_marker(standin)[f"quick{i}:0"] == 1 for i in range(commits))

@@ -42,7 +42,7 @@ async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_l
         repo = RequestRepository(session)
         request = await repo.add_request(rows.request())
         step = await repo.add_step(rows.step(request.id), ["U0ASM3", "U0RD1"])
-        assert [r.id for r, _ in await repo.waiting_on("U0ASM3")] == [request.id]
+        assert [r.id for r in await repo.waiting_on("U0ASM3")] == [request.id]
         assert await repo.decisions(step.id) == []  # read, and kept for this transaction
         await repo.add_decision(DecisionRow(step_id=step.id, actor="U0ASM3", decision="approve", at=START))
         assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
@@ -50,8 +50,8 @@ async def test_a_decision_is_seen_at_once_and_takes_the_step_off_the_approvers_l
         repo = RequestRepository(session)
         assert [d.actor for d in await repo.decisions(step.id)] == ["U0ASM3"]
         assert await repo.waiting_on("U0ASM3") == []
-        assert [r.id for r, _ in await repo.waiting_on("U0RD1")] == [request.id]
-        assert [(r.id, d.decision) for r, d in await repo.recent_decided_by("U0ASM3")] == [
+        assert [r.id for r in await repo.waiting_on("U0RD1")] == [request.id]
+        assert [(r.id, r.decision) for r in await repo.recent_decided_by("U0ASM3")] == [
             (request.id, "approve")
         ]
 

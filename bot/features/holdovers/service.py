@@ -276,12 +276,17 @@ class Listing:
 
 
 async def mine(deps: Deps, user: str) -> Listing:
-    today = deps.clock().date()
     async with reading(deps, user) as ctx:
-        rows = await HoldoverRepository(ctx.session).involving(user)
-        names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
-        person = await ctx.directory.person(user)
-        accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
+        return await listing(ctx)
+
+
+async def listing(ctx: service.Context) -> Listing:
+    """`ctx.actor`'s holdovers, read in the caller's session (App Home reads all its parts in one)."""
+    user, today = ctx.actor, ctx.now.date()
+    rows = await HoldoverRepository(ctx.session).involving(user)
+    names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
+    person = await ctx.directory.person(user)
+    accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
     views = [(_shown(person, accounts.get(r.account_id), _view(r, names, today)), r) for r in rows]
     return Listing(
         [v for v, r in views if r.original_owner == user], [v for v, r in views if r.new_owner == user]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.approvals import service
 from bot.features.holdovers import service as holdovers
 from bot.features.sla import service as sla
+from bot.features.usecase import reading
 from storage import home_viewers
 from storage.models import OutboxRow
 
@@ -31,11 +32,10 @@ class Home:
 
 
 async def home(deps: Deps, user: str) -> Home:
-    return Home(
-        await service.overview(deps, user),
-        await holdovers.mine(deps, user),
-        [r for r in await sla.open_requests(deps, user) if r["mine"]],
-    )
+    """Every part of `user`'s Home read in one read session (one snapshot, one read of the directory's
+    version for the people cache), so a refresh in a burst of clicks costs a few statements."""
+    async with reading(deps, user) as ctx:
+        return Home(await service.overview_in(ctx), await holdovers.listing(ctx), await sla.owned_open(ctx))
 
 
 async def view(deps: Deps, user: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from storage.models import SlaRequestRow
 from storage.sla import SlaRepository
 
 if TYPE_CHECKING:
+    from bot.approvals.service import Context
     from bot.deps import Deps
 
 REMIND_JOB = "sla.remind"
@@ -216,15 +217,28 @@ async def open_requests(deps: Deps, viewer_id: str) -> list[dict[str, Any]]:
             visible = may_see(viewer, accounts.get(row.account_id))
             if visible or viewer_id in {row.owner, row.manager, row.logged_by}:
                 shown.append((row, visible))
-        names = await ctx.names(r.owner for r, _ in shown)
-    now = deps.clock()
+        return await _listed(ctx, shown)
+
+
+async def owned_open(ctx: Context) -> list[dict[str, Any]]:
+    """The open requests `ctx.actor` owns (App Home's list: `open_requests`' rows that are "mine"), read in
+    the caller's session; always shown to their owner, an account they may not see unnamed."""
+    rows = await SlaRepository(ctx.session).open_for(ctx.actor, owned=True)
+    viewer = await ctx.directory.person(ctx.actor)
+    accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
+    return await _listed(ctx, [(row, may_see(viewer, accounts.get(row.account_id))) for row in rows])
+
+
+async def _listed(ctx: Context, shown: list[tuple[SlaRequestRow, bool]]) -> list[dict[str, Any]]:
+    """List rows for `ctx.actor`: with the owner's name and the SLA's state; redacted where not visible."""
+    names = await ctx.names(r.owner for r, _ in shown)
     listed = []
     for row, visible in shown:
         times = sla_rules.SlaTimes(row.received_at, row.remind_at, row.due_at)
         entry = _row(row) | {
             "owner": names.get(row.owner, row.owner),
-            "state": sla_rules.sla_status(times, now, done=False),
-            "mine": row.owner == viewer_id,
+            "state": sla_rules.sla_status(times, ctx.now, done=False),
+            "mine": row.owner == ctx.actor,
         }
         listed.append(entry if visible else redact(entry, [row.account_name]))
     return listed

@@ -58,7 +58,7 @@ async def test_a_suggestion_opens_a_request_for_sales_ops(glossary: GlossaryServ
     assert isinstance(request_id, int)
     async with db.sessions() as session:
         waiting = await RequestRepository(session).waiting_on(OPS)
-    assert [(r.id, r.summary) for r, _ in waiting] == [(request_id, "Glossary: add Zorblat")]
+    assert [(r.id, r.summary) for r in waiting] == [(request_id, "Glossary: add Zorblat")]
     assert isinstance(await glossary.suggest(AVA, Draft(term="", definition="")), Invalid)
 
 

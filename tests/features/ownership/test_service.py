@@ -90,7 +90,7 @@ async def test_a_claim_that_needs_the_owner_opens_one_request_for_them(wired: De
     assert await owner_of(db, "A-HOOLI") == BEN
     async with db.sessions() as session:
         waiting = await RequestRepository(session).waiting_on(BEN)
-    assert [r.id for r, _ in waiting] == [claimed.request_id]
+    assert [r.id for r in waiting] == [claimed.request_id]
     again = await service.claim(wired, requester_id=AVA, account_id="A-HOOLI", new_owner_id=AVA, reason="")
     assert isinstance(again, Refused) and "already has an open ownership request" in again.reason
 
