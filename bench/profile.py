@@ -43,6 +43,7 @@ async def profile(
     sort: str = "cumulative",
     show_sql: int = 0,
     home: bool = False,
+    concurrency: int = 1,
 ) -> None:
     from aiohttp.test_utils import TestServer
     from slack_bolt.request.async_request import AsyncBoltRequest
@@ -108,6 +109,16 @@ async def profile(
         response = await app.async_dispatch(AsyncBoltRequest(body=text, headers=headers))
         assert response.status == 200, response.body
 
+    async def many(indices: range) -> None:
+        """`concurrency` requests in flight at a time, as that many senders would keep them."""
+        left = iter(indices)
+
+        async def sender() -> None:
+            for i in left:
+                await one(i)
+
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+
     for i in range(5):  # warm: pools, templates, the directory cache
         await one(n + i if kind == "click" else i)
     await asyncio.sleep(0.5)
@@ -124,6 +135,8 @@ async def profile(
     engines = {deps.db.engine.sync_engine, deps.db.read_engine.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counted)
+    pool = deps.db.read_pool  # PostgreSQL's look-ups bypass SQLAlchemy's events: counted by the pool
+    reads = pool.statements if pool is not None else 0
     # Timed without the profiler (which about doubles the cost of Python calls), in ten chunks: on a shared
     # machine a neighbour's burst inflates the CPU time of the requests it overlaps (caches, the other
     # core's hyperthread), so the median chunk is printed beside the mean, and the fastest one.
@@ -131,8 +144,7 @@ async def profile(
     cpu, wall = time.process_time(), time.perf_counter()
     for start in range(0, half, size := max(1, half // 10)):
         chunk = time.process_time()
-        for i in range(start, min(start + size, half)):
-            await one(i)
+        await many(range(start, min(start + size, half)))
         chunks.append((time.process_time() - chunk) / (min(start + size, half) - start))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     for engine in engines:
@@ -142,11 +154,12 @@ async def profile(
         f"(median of {len(chunks)} chunks {statistics.median(chunks) * 1000:.2f} ms, fastest "
         f"{min(chunks) * 1000:.2f} ms; {wall / half * 1000:.2f} ms wall), {statements / half:.1f} SQL "
         "statements each"
+        + (f" and {(pool.statements - reads) / half:.2f} on the ReadPool" if pool is not None else "")
+        + (f", {concurrency} at a time" if concurrency > 1 else "")
     )
     profiler = cProfile.Profile()
     profiler.enable()
-    for i in range(half, n):
-        await one(i)
+    await many(range(half, n))
     profiler.disable()
     print(f"\nthe next {n - half} under cProfile, by {sort} time:\n")
     print(_top(profiler, top, sort))
@@ -227,6 +240,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sql", type=int, default=0, help="print the first SQL statements timed")
     parser.add_argument("--home", action="store_true", help="everyone has opened App Home (republished)")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at a time")
     parser.add_argument(
         "--sort", choices=["cumulative", "tottime"], default="cumulative", help="tottime: by own time"
     )
@@ -238,7 +252,18 @@ def main() -> None:
         roots, big_child = generate(work, url, scale)
         names = [name for _id, name in roots]
         asyncio.run(
-            profile(args.kind, url, args.n, args.top, names, big_child, args.sort, args.sql, args.home)
+            profile(
+                args.kind,
+                url,
+                args.n,
+                args.top,
+                names,
+                big_child,
+                args.sort,
+                args.sql,
+                args.home,
+                args.concurrency,
+            )
         )
 
 

@@ -3,6 +3,7 @@
     python -m bench.run --db sqlite            # a fresh SQLite file in a temp dir
     python -m bench.run --db postgres          # $GTM_BENCH_DATABASE_URL (its schema is dropped!)
     python -m bench.run --db sqlite --quick    # 10x smaller, to check the harness
+    python -m bench.run --db postgres --only owner@50,glossary@50   # just these cells of gtm-bot
 
 1. Scale: generate 1,000 people and 100,000 accounts in 10,000 hierarchies, import them with
    `gtm-bot import` (timed, its progress bar on stderr), bulk-insert 50,000 opportunities, 20,000
@@ -571,19 +572,22 @@ def run_cells(
     standin_port: int,
     pids: dict[str, int] | None = None,
     postgres: bool = False,
+    only: set[tuple[str, int]] | None = None,
 ) -> tuple[list[Cell], dict[int, float]]:
     """Read-only requests first, at every level; then clicks, each level starting once the outbox has
     gone quiet (a click's notifications would otherwise load the server during the next cell). With
     `pids` (the bot's and the stand-in's), each click cell says where its CPU went (`budget`), PostgreSQL's
-    server processes included when `postgres`."""
+    server processes included when `postgres`. `only`: just these (workload, senders) cells."""
     cells: list[Cell] = []
     click_sent: dict[int, float] = {}
     used = 0
-    reads = [w for w in workloads if w != "click"]
+    plan = [(c, w) for c in LEVELS for w in workloads if w != "click"]
+    plan += [(c, "click") for c in LEVELS if "click" in workloads]
+    plan = [(c, w) for c, w in plan if only is None or (w, c) in only]
+    reads = [w for w in workloads if w != "click" and any(w == p[1] for p in plan)]
     for workload in reads:  # warm up: connection pools, auth.test, indexes, templates
         load(url, bodies(workload, 100, names, []), 5)
-    plan = [(c, w) for c in LEVELS for w in reads] + [(c, "click") for c in LEVELS if "click" in workloads]
-    if "click" in workloads:
+    if any(w == "click" for _c, w in plan):
         load(url, bodies("click", 20, names, clicks[:20]), 5)
         used = 20
     for concurrency, workload in plan:
@@ -659,7 +663,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="`gtm-bot serve --workers N` (N > 1 needs PostgreSQL)"
     )
+    parser.add_argument(
+        "--only",
+        help="just these cells of gtm-bot, no bare apps: WORKLOAD@SENDERS,... (owner@50,glossary@50)",
+    )
     args = parser.parse_args()
+    only = {(w, int(c)) for w, c in (cell.split("@") for cell in args.only.split(","))} if args.only else None
     factor = 10 if args.quick else 1
     scale = data.Scale(
         accounts=100_000 // factor,
@@ -713,10 +722,8 @@ def main() -> None:
             global RESPOND
             RESPOND = standin_url + "respond/bench"
             cells: list[Cell] = []
-            for label, extra in (
-                ("bare Bolt (default)", []),
-                ("bare Bolt (before-response)", ["--before-response"]),
-            ):
+            bare = (("bare Bolt (default)", []), ("bare Bolt (before-response)", ["--before-response"]))
+            for label, extra in bare if only is None else ():
                 port = bare_port if not extra else pbr_port
                 argv = [
                     sys.executable,
@@ -746,6 +753,7 @@ def main() -> None:
                     standin_port,
                     {"bot": server.pid, "Slack stand-in": standin.pid},
                     postgres=args.db == "postgres",
+                    only=only,
                 )
                 cells += found
                 asyncio.run(quiet(standin_port))  # let the outbox finish the last card updates
@@ -769,7 +777,9 @@ def report_load(
     print("\nRatios gtm-bot / bare (throughput: higher is better; p99: lower is better)\n")
     print("| request | senders | req/s vs default | p99 vs default | req/s vs before-response | "
           "p99 vs before-response |\n|---|---:|---:|---:|---:|---:|")  # fmt: skip
-    for c in (c for c in cells if c.app == "gtm-bot"):
+    for c in (
+        c for c in cells if c.app == "gtm-bot" and ("bare Bolt (default)", c.workload, c.concurrency) in by
+    ):
         d = by[("bare Bolt (default)", c.workload, c.concurrency)]
         b = by[("bare Bolt (before-response)", c.workload, c.concurrency)]
         print(f"| {c.workload} | {c.concurrency} | {c.throughput / d.throughput:.2f} | {c.p99 / d.p99:.2f} | "

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
 from storage.db import ReadPool
 from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
+from storage.next_read import NextRead
 from storage.upsert import upsert_many
 
 
@@ -300,11 +301,12 @@ def _row(columns: Sequence[Any]) -> str:
     return "ROW(" + _columns(columns) + ")"
 
 
-# PostgreSQL: a look-up's reads as one statement and one round trip (DirectReads). Each part is an array of
-# anonymous records (asyncpg returns tuples, typed as the columns are); a NULL parameter skips its part.
+# PostgreSQL: look-ups' reads as one statement and one round trip (DirectReads): versions, the hierarchies
+# of some roots, the opportunities of some accounts. Each part is an array of anonymous records (asyncpg
+# returns tuples, typed as the columns are); a NULL parameter skips its part.
 DIRECT_READS = (
     f"SELECT ARRAY(SELECT ROW(name, token) FROM directory_versions WHERE name = ANY($1::text[])), "  # noqa: S608
-    f"ARRAY(SELECT {_row(ACCOUNT_COLUMNS)} FROM accounts WHERE root_id = $2::text), "
+    f"ARRAY(SELECT {_row(ACCOUNT_COLUMNS)} FROM accounts WHERE root_id = ANY($2::text[])), "
     f"ARRAY(SELECT {_row(OPPORTUNITY_COLUMNS)} FROM opportunities WHERE account_id = ANY($3::text[]) "
     "ORDER BY created_date)"
 )
@@ -322,27 +324,77 @@ class DirectoryRead:
     opportunities: list[Opportunity] | None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Ask:
+    names: tuple[str, ...]
+    root: str | None
+    account_ids: list[str] | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Found:
+    """What one DirectReads statement found for several look-ups: tokens by name, accounts by root id,
+    opportunities by account id (in created_date order)."""
+
+    tokens: dict[str, str]
+    hierarchies: dict[str, list[Account]]
+    opportunities: dict[str, list[Opportunity]]
+
+    def part(self, ask: _Ask) -> DirectoryRead:
+        ids = ask.account_ids
+        opportunities = None if ids is None else [o for i in ids for o in self.opportunities.get(i, ())]
+        if ids is not None and len(ids) > 1:  # each account's came sorted; the whole must be too
+            opportunities.sort(key=lambda o: (o.created_date is None, o.created_date or date.min))
+        return DirectoryRead(
+            {name: token for name in ask.names if (token := self.tokens.get(name)) is not None},
+            ask.root,
+            None if ask.root is None else self.hierarchies.get(ask.root, []),
+            ids,
+            opportunities,
+        )
+
+
 class DirectReads:
     """The read cache's reads on PostgreSQL, on a plain asyncpg connection (storage/db.py ReadPool): the
     version check, and with it the hierarchy and opportunities the caller expects to need, in one statement
-    (one round trip, one snapshot) instead of a session's seven round trips. Same rows as
-    DirectoryRepository's hierarchy and opportunities_for (tests/test_directory_cache.py compares them)."""
+    (one round trip, one snapshot) instead of a session's seven round trips. Concurrent look-ups share
+    that statement (storage/next_read.py: each joins the next one to start, never one in flight), so one
+    instance serves a whole process. Same rows as DirectoryRepository's hierarchy and opportunities_for
+    (tests/test_directory_cache.py compares them)."""
 
     def __init__(self, pool: ReadPool) -> None:
         self.pool = pool
+        self._next: NextRead[_Ask, _Found] = NextRead(self._read)
 
     async def read(
-        self, names: Sequence[str], *, root: str | None = None, account_ids: Sequence[str] | None = None
+        self,
+        names: Sequence[str],
+        *,
+        root: str | None = None,
+        account_ids: Sequence[str] | None = None,
+        alone: bool = False,
     ) -> DirectoryRead:
-        ids = None if account_ids is None else list(account_ids)
-        versions, accounts, opportunities = await self.pool.fetchrow(DIRECT_READS, list(names), root, ids)
-        return DirectoryRead(
-            dict(versions),
-            root,
-            None if root is None else accounts_from_rows(accounts),
-            ids,
-            None if ids is None else [Opportunity(*row) for row in opportunities],
+        """`alone`: in a statement of its own (a large hierarchy, which others should not wait for)."""
+        ask = _Ask(tuple(names), root, None if account_ids is None else list(account_ids))
+        found = await (self._read([ask]) if alone else self._next.join(ask))
+        return found.part(ask)
+
+    async def _read(self, asks: list[_Ask]) -> _Found:
+        names = sorted({name for ask in asks for name in ask.names})
+        roots = sorted({ask.root for ask in asks if ask.root is not None}) or None
+        ids = sorted({i for ask in asks for i in ask.account_ids or ()})
+        asked = any(ask.account_ids is not None for ask in asks)
+        versions, accounts, opportunities = await self.pool.fetchrow(
+            DIRECT_READS, names, roots, ids if asked else None
         )
+        by_root: dict[str, list[Any]] = {}
+        for row in accounts:
+            by_root.setdefault(row[-1], []).append(row)  # root_id, the last of ACCOUNT_COLUMNS
+        by_account: dict[str, list[Opportunity]] = {}
+        for row in opportunities:
+            by_account.setdefault(row[2], []).append(Opportunity(*row))  # account_id
+        hierarchies = {root: accounts_from_rows(rows) for root, rows in by_root.items()}
+        return _Found(dict(versions), hierarchies, by_account)
 
 
 class PeopleCache(Protocol):

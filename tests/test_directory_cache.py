@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.deps import Deps
 from bot.features.directory.cache import DirectoryCache, is_open
 from bot.features.directory.importer import import_file
 from bot.features.ownership.service import load_view
 from bot.standin.web_api import SlackStandIn
 from storage.crm import CrmRepository
-from storage.db import Database
+from storage.db import Database, ReadPool
 from storage.directory import DirectoryRepository
 from storage.reviews import ReviewRepository
+from tests.conftest import another_process
 from tests.slack.client import SlackClient
 from tests.test_ownership import request_hooli
 
@@ -166,3 +168,37 @@ async def test_concurrent_first_look_ups_read_and_index_the_accounts_once(
         await DirectoryRepository(session).bump_version("accounts")
     await asyncio.gather(*(look(db, cache, t) for t in texts))
     assert reads == ["accounts", "accounts"]
+
+
+async def test_a_write_is_seen_by_the_next_look_up_in_another_process_while_others_are_in_flight(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory, deps: Deps, monkeypatch
+) -> None:
+    """Concurrent look-ups share their reads on PostgreSQL (storage/next_read.py), each slowed here so that
+    one is always in flight: the look-up sent after a write committed must not get that read's answer."""
+    original = ReadPool.fetchrow
+
+    async def slow(pool: ReadPool, sql: str, *args: object) -> object:
+        row = await original(pool, sql, *args)  # its snapshot is taken; the answer comes back late
+        await asyncio.sleep(0.02)
+        return row
+
+    monkeypatch.setattr(ReadPool, "fetchrow", slow)
+    async with another_process(deps, slack, standin) as other:
+        assert "Ben Ito" in (await other.command("owner Hooli", "U0AE1")).text
+        stop = asyncio.Event()
+
+        async def keep_asking() -> None:
+            while not stop.is_set():
+                await other.command("owner Hooli", "U0AE1")
+
+        busy = [asyncio.create_task(keep_asking()) for _ in range(10)]
+        await asyncio.sleep(0.1)
+        try:
+            for new_owner, name in (("U0AE1", "Ava Cole"), ("U0AE2", "Ben Ito"), ("U0AE1", "Ava Cole")):
+                async with db.sessions.begin() as session:  # a write in this process
+                    await DirectoryRepository(session).set_owner(["A-HOOLI"], new_owner)
+                text = (await other.command("owner Hooli", "U0AE1")).text
+                assert f"is owned by {name}" in text, text
+        finally:
+            stop.set()
+            await asyncio.gather(*busy)

@@ -47,7 +47,9 @@ GLOBAL = (ORG, ACCOUNTS, OPPORTUNITIES)
 # accounts kept across cached hierarchies (the newest one is kept whatever its size): ~700 bytes each with
 # their segment entries, so ~27 MB at the bound (python -m bench.memory)
 MAX_MEMBERS = 40_000
-INLINE_MEMBERS = 2_000  # larger hierarchies are read through the async driver, not in the loop's thread
+# Larger hierarchies are read through the async driver on SQLite, not in the loop's thread, and on their
+# own on PostgreSQL, not in a statement other look-ups wait for.
+SMALL_MEMBERS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class DirectoryCache:
         self._members = 0
         self._people: tuple[str, dict[str, Person]] | None = None  # for transactions (people_for)
         self._reloading = asyncio.Lock()  # one look-up at a time reloads the people and the name index
+        self._direct: DirectReads | None = None  # PostgreSQL: the process's look-ups share their reads
 
     async def people_for(
         self, token: str | None, load: Callable[[], Awaitable[dict[str, Person]]]
@@ -124,8 +127,16 @@ class DirectoryCache:
     async def lookup(self, db: Database, user_id: str, text: str, *, opportunities: bool = False) -> Lookup:
         """Find an account the way people type it (id, exact name, substring, fuzzy) for `user_id`;
         public-sector accounts stay hidden from whoever may not see them."""
-        async with _Reads(db) as repo:
+        async with _Reads(db, self._direct_reads(db)) as repo:
             return await self._lookup(repo, user_id, text, opportunities)
+
+    def _direct_reads(self, db: Database) -> DirectReads | None:
+        """One DirectReads for every look-up of this cache (concurrent ones share their statements)."""
+        if db.read_pool is None:
+            return None
+        if self._direct is None or self._direct.pool is not db.read_pool:
+            self._direct = DirectReads(db.read_pool)
+        return self._direct
 
     def _resolved(
         self, user_id: str, text: str
@@ -165,11 +176,12 @@ class DirectoryCache:
 
     def _likely_reads(self, account_id: str | None, root: str | None, opportunities: bool) -> dict[str, str]:
         """What this look-up will read after the versions unless its cache has it (read with the versions
-        where that saves a round trip): a hierarchy not cached at all, opportunities not cached."""
+        where that saves a round trip): a hierarchy not cached at all (unless large: it is read on its own,
+        see _tree), opportunities not cached."""
         if account_id is None or root is None:
             return {}
         tree = self._trees.get(root)
-        likely = {"root": root} if tree is None else {}
+        likely = {"root": root} if tree is None and self._small(root) else {}
         if opportunities and (tree is None or account_id not in tree.opportunities):
             likely["account_id"] = account_id
         return likely
@@ -208,14 +220,16 @@ class DirectoryCache:
         if tree is not None and key[0] is not None and tree.tokens == key:
             self._trees.move_to_end(root)
             return tree
-        assert self._accounts is not None
-        small = self._accounts.index.size_of(root) <= INLINE_MEMBERS
-        members = {a.account_id: a for a in await repo.hierarchy(root, inline=small)}
+        members = {a.account_id: a for a in await repo.hierarchy(root, small=self._small(root))}
         base = hierarchy_of(root, members) if root in members else None
         tree = _Tree(key, members, base, effective_segment(base) if base else None)
         if key[0] is not None:
             self._store(root, tree)
         return tree
+
+    def _small(self, root: str) -> bool:
+        assert self._accounts is not None
+        return self._accounts.index.size_of(root) <= SMALL_MEMBERS
 
     def _store(self, root: str, tree: _Tree) -> None:
         old = self._trees.pop(root, None)
@@ -264,14 +278,14 @@ class DirectoryCache:
 
 class _Reads:
     """Where the cache reads: version checks, small hierarchies and opportunities inline on SQLite
-    (InlineDirectoryReads) or on a plain asyncpg connection on PostgreSQL (DirectReads, which reads a
+    (InlineDirectoryReads) or on a plain asyncpg connection on PostgreSQL (`direct`, which reads a
     hierarchy and opportunities the look-up will likely need with the versions), everything else through
     one async read session opened when first needed."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, direct: DirectReads | None) -> None:
         self.db = db
         self.inline = InlineDirectoryReads(db.inline_engine) if db.inline_engine is not None else None
-        self.direct = DirectReads(db.read_pool) if db.read_pool is not None else None
+        self.direct = direct
         self._read_with_versions: DirectoryRead | None = None
         self._stack = contextlib.AsyncExitStack()
         self._repo: DirectoryRepository | None = None
@@ -312,13 +326,13 @@ class _Reads:
             return await reads.versions_of(names)
         return await (await self.session()).versions_of(names)
 
-    async def hierarchy(self, root: str, *, inline: bool) -> list[Account]:
+    async def hierarchy(self, root: str, *, small: bool) -> list[Account]:
         if self.direct is not None:
             read = self._read_with_versions
             if read is not None and read.hierarchy is not None and read.root == root:
                 return read.hierarchy
-            return (await self.direct.read((), root=root)).hierarchy or []
-        if inline and (reads := self._inline()) is not None:
+            return (await self.direct.read((), root=root, alone=not small)).hierarchy or []
+        if small and (reads := self._inline()) is not None:
             return await reads.hierarchy(root)
         return await (await self.session()).hierarchy(root)
 
