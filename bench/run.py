@@ -490,8 +490,13 @@ def cpu_seconds(roots: list[int], *, named: str | None = None) -> float:
             pid = parents.get(pid, 0)
         return False
 
+    # A process that exited took its CPU with it (a PostgreSQL backend whose connection closed): its parent
+    # reaped it and counts it as its children's (cutime, cstime), so the top processes' count is kept.
+    ours = {pid for pid in stats if wanted(pid)}
+    top = [pid for pid in ours if parents[pid] not in ours]
     ticks = os.sysconf("SC_CLK_TCK")
-    return sum((int(f[12]) + int(f[13])) / ticks for pid, f in stats.items() if wanted(pid))
+    spent = sum(int(stats[pid][12]) + int(stats[pid][13]) for pid in ours)
+    return (spent + sum(int(stats[pid][14]) + int(stats[pid][15]) for pid in top)) / ticks
 
 
 def card_posted_at(step_id: int) -> tuple[str, str]:
