@@ -627,15 +627,17 @@ def budget_start(pids: dict[str, int], postgres: bool) -> dict[str, float]:
 
 def budget(before: dict[str, float], pids: dict[str, int], postgres: bool, senders: float, n: int) -> str:
     """Where one click's CPU went, from its send to its last outbox call (`budget_start` before the cell,
-    the load generator's own count), and the most clicks a second all of it allows on this machine's
-    cores: however the work is spread, a closed loop of S senders then waits at least S / that per click."""
+    the load generator's own count), and about how many clicks a second all of it allows on this machine's
+    cores: however the work is spread, a closed loop of S senders then waits about S / that per click.
+    PostgreSQL's share includes its background work meanwhile (autovacuum after the bulk inserts)."""
     after = budget_start(pids, postgres)
     spent = {name: (after[name] - before[name]) / n * 1000 for name in before}
     spent["load generator"] = senders / n * 1000
     total = sum(spent.values())
     parts = ", ".join(f"{name} {ms:.1f}" for name, ms in spent.items())
     cores = os.cpu_count() or 1
-    return f"CPU ms per click: {parts}; total {total:.1f} (at most {cores * 1000 / total:.0f} clicks/s)"
+    most = cores * 1000 / total
+    return f"CPU ms per click: {parts}; total {total:.1f} (about {most:.0f} clicks/s on {cores} cores)"
 
 
 async def quiet(standin_port: int, within: float = 120) -> None:
