@@ -4,11 +4,16 @@ a flow's buttons work and its jobs run in any process that builds the app."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.features.glossary.service import GlossaryService
+
+log = logging.getLogger(__name__)
 
 GLOSSARY = "glossary.service"  # deps.state key: the process's glossary index, shared by answers and the flow
 
@@ -48,8 +53,18 @@ def wire(deps: Deps) -> None:
         }
     )
     holdovers.register_jobs(deps)
+    deps.startup.append(warm_directory)
     home.register(deps)  # App Home refreshes are built when the outbox sends them, in every process
     salesforce.wire(deps)  # only when Salesforce is configured
+
+
+async def warm_directory(deps: Deps) -> None:
+    """The look-ups' read cache, read before the process serves (DirectoryCache.warm). A database that
+    doesn't answer yet only delays it: the first look-up reads it then, as before."""
+    try:
+        await deps.directory.warm(deps.db)
+    except SQLAlchemyError:
+        log.warning("could not read the directory at start-up; the first look-up will", exc_info=True)
 
 
 def glossary_service(deps: Deps) -> GlossaryService:
