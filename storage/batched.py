@@ -45,9 +45,11 @@ def _write(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    dialect = session.get_bind().dialect.name
+    # On the transaction's connection: Core INSERTs need none of the session's per-statement ORM steps.
+    conn = session.connection()
+    dialect = conn.dialect.name
     for (table, ignore_on), rows in pending.items():
-        session.execute(_statement(dialect, table, ignore_on), rows)
+        conn.execute(_statement(dialect, table, ignore_on), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, String, bindparam, cast, desc, exists, func, inspect, literal, or_, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    Row,
+    String,
+    bindparam,
+    cast,
+    desc,
+    exists,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from storage import batched
+from storage import batched, core
 from storage.models import (
     AccountRow,
     AuditRow,
@@ -24,6 +38,8 @@ from storage.models import (
     StepRow,
 )
 from storage.outbox import OutboxRepository
+
+_Row = TypeVar("_Row", RequestRow, StepRow, DecisionRow)
 
 
 class RequestRepository:
@@ -47,19 +63,22 @@ class RequestRepository:
         The row as locked comes back in the same statement, a Core one (the ORM's bulk UPDATE with
         RETURNING an entity cost a click more CPU than the database's work), and becomes the session's
         RequestRow as if loaded: changes to it are flushed as usual."""
-        row = (await self.session.execute(_LOCK, {"request_id": request_id})).first()
-        if row is None:
-            return None
-        values = row._asdict()
-        loaded = self.session.sync_session.identity_map.get(identity_key(RequestRow, (request_id,)))
-        if loaded is not None:  # read before in this transaction: refreshed, as populate_existing would
+        found = await core.rows(self.session, _LOCK, {"request_id": request_id})
+        return self._as_loaded(RequestRow, found[0]._asdict()) if found else None
+
+    def _as_loaded(self, model: type[_Row], values: dict[str, Any]) -> _Row:
+        """The session's object for this row of `model`'s table (Core: every column, by attribute name),
+        as if the ORM had loaded it with populate_existing: one this transaction holds already is refreshed
+        to these values, else a new one joins the session unchanged. Changes to it are flushed as usual."""
+        loaded = self.session.sync_session.identity_map.get(identity_key(model, (values["id"],)))
+        if loaded is not None:
             for name, value in values.items():
                 set_committed_value(loaded, name, value)
-            return loaded
-        request = RequestRow(**values)
-        make_transient_to_detached(request)
-        self.session.add(request)
-        return request
+            return loaded  # type: ignore[no-any-return]
+        row = model(**values)
+        make_transient_to_detached(row)
+        self.session.add(row)
+        return row
 
     async def write(self, row: RequestRow | StepRow, **values: Any) -> None:
         """Set these columns of a loaded request or step and write them at once, in a Core UPDATE built
@@ -76,7 +95,7 @@ class RequestRepository:
                 .where(table.c.id == bindparam("row_id"))
                 .values({name: bindparam(f"new_{name}") for name in values})
             )
-        await self.session.execute(stmt, {"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
+        await core.write(self.session, stmt, {"row_id": row.id, **{f"new_{n}": v for n, v in values.items()}})
         for name, value in values.items():
             set_committed_value(row, name, value)
 
@@ -113,12 +132,12 @@ class RequestRepository:
         them in this transaction are answered from what was read. The same query reads which of the
         request's cards and requester's copy were posted (for `posted_refs` when it finishes) and the
         directory's "org" version (`versions`: the people cache's key), so a click asks neither again."""
-        result = await self.session.execute(
+        rows = await core.rows(
+            self.session,
             _steps_to_decide(self.session.get_bind().dialect.name),
             {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
-            execution_options={"populate_existing": True},
         )
-        return self._read_steps(request_id, result)
+        return self._read_steps(request_id, rows)
 
     async def lock_to_decide(self, request_id: int) -> tuple[RequestRow | None, list[StepRow]]:
         """`lock`, then `steps_to_decide`. On SQLite in one statement: a write transaction there holds the
@@ -127,31 +146,38 @@ class RequestRepository:
         if self.session.get_bind().dialect.name != "sqlite":
             request = await self.lock(request_id)
             return request, await self.steps_to_decide(request_id) if request else []
-        rows = (
-            await self.session.execute(
-                _steps_to_decide("sqlite", with_request=True),
-                {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
-                execution_options={"populate_existing": True},
-            )
-        ).all()
+        rows = await core.rows(
+            self.session,
+            _steps_to_decide("sqlite", with_request=True),
+            {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
+        )
         if not rows:
             return None, []
-        return rows[0][0], self._read_steps(request_id, [row[1:] for row in rows if row[1] is not None])
+        request = self._as_loaded(RequestRow, dict(zip(_REQUEST_KEYS, rows[0], strict=False)))
+        return request, self._read_steps(request_id, [row[len(_REQUEST_KEYS) :] for row in rows])
 
-    def _read_steps(self, request_id: int, result: Any) -> list[StepRow]:
+    def _read_steps(self, request_id: int, rows: Sequence[Sequence[Any]]) -> list[StepRow]:
+        """`steps_to_decide`'s rows (Core: a step's columns, its decision's, then the aggregates) as the
+        session's StepRows and DecisionRows, each made once (a step repeats on each of its decisions)."""
         steps: dict[int, StepRow] = {}
-        for step, decision, approvers, posted, requested, org in result:
-            if step.id not in steps:
-                steps[step.id] = step
-                self._approvers[step.id] = sorted(approvers.split(" ")) if approvers else []
-                self._decisions[step.id] = []
-                cards = {card_ref(step.id, a) for a in self._approvers[step.id]}
+        for row in rows:
+            step_id, decision_id = row[0], row[_STEP_END]
+            if step_id is None:  # the request's row without any step (the outer join)
+                continue
+            step = steps.get(step_id)
+            if step is None:
+                step = steps[step_id] = self._as_loaded(StepRow, dict(zip(_STEP_KEYS, row, strict=False)))
+                approvers, posted, requested, org = row[_DECISION_END:]
+                self._approvers[step_id] = sorted(approvers.split(" ")) if approvers else []
+                self._decisions[step_id] = []
+                cards = {card_ref(step_id, a) for a in self._approvers[step_id]}
                 self._refs_read |= cards | {requested_ref(request_id)}
-                self._posted |= {card_ref(step.id, a) for a in (posted.split(" ") if posted else ())}
+                self._posted |= {card_ref(step_id, a) for a in (posted.split(" ") if posted else ())}
                 self._posted |= {requested_ref(request_id)} if requested else set()
                 self.versions["org"] = org
-            if decision is not None:
-                self._decisions[step.id].append(decision)
+            if decision_id is not None:
+                values = dict(zip(_DECISION_KEYS, row[_STEP_END:_DECISION_END], strict=True))
+                self._decisions[step_id].append(self._as_loaded(DecisionRow, values))
         self._steps[request_id] = list(steps.values())
         return list(steps.values())
 
@@ -304,6 +330,13 @@ _LOCK = (
 _OUTBOX = OutboxRow.__table__
 _DECISIONS = DecisionRow.__table__
 _DECISION_COLUMNS = ("step_id", "actor", "on_behalf_of", "decision", "reason", "at")
+_STEPS = StepRow.__table__
+# steps_to_decide's rows: [the request's columns], the step's, the decision's, then its aggregates
+_REQUEST_KEYS = tuple(c.key for c in _REQUESTS.c)
+_STEP_KEYS = tuple(c.key for c in _STEPS.c)
+_DECISION_KEYS = tuple(c.key for c in _DECISIONS.c)
+_STEP_END = len(_STEP_KEYS)
+_DECISION_END = _STEP_END + len(_DECISION_KEYS)
 _statements: dict[str, Any] = {}
 # The lists of what a person sees (App Home, /gtm requests): ORM columns (the session flushes first),
 # rows without loaded objects, built once.
@@ -349,35 +382,33 @@ def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:
     key = f"{dialect}:request" if with_request else dialect
     if key not in _statements:
         concat = func.string_agg if dialect == "postgresql" else func.group_concat
+        sa, versions = StepApproverRow.__table__.c, DirectoryVersionRow.__table__.c
         approvers = (
-            select(concat(StepApproverRow.approver, literal(" ")))
-            .where(StepApproverRow.step_id == StepRow.id)
-            .scalar_subquery()
+            select(concat(sa.approver, literal(" "))).where(sa.step_id == _STEPS.c.id).scalar_subquery()
         )
-        step_id = cast(StepApproverRow.step_id, String)
-        card = literal("card:") + step_id + literal(":") + StepApproverRow.approver  # card_ref, in SQL
+        card = literal("card:") + cast(sa.step_id, String) + literal(":") + sa.approver  # card_ref, in SQL
         posted = (
-            select(concat(StepApproverRow.approver, literal(" ")))
-            .where(StepApproverRow.step_id == StepRow.id)
+            select(concat(sa.approver, literal(" ")))
+            .where(sa.step_id == _STEPS.c.id)
             .where(exists().where(_OUTBOX.c.ref_key == card))
             .scalar_subquery()
         )
         requested = exists().where(_OUTBOX.c.ref_key == bindparam("requested"))
-        org = (
-            select(DirectoryVersionRow.token)
-            .where(DirectoryVersionRow.name == bindparam("org"))
-            .scalar_subquery()
-        )
-        columns = (StepRow, DecisionRow, approvers, posted, requested, org)
+        org = select(versions.token).where(versions.name == bindparam("org")).scalar_subquery()
+        # Core: the tables' columns as plain values, made into the session's objects by _as_loaded (the
+        # ORM's loading of three entities cost a click more CPU than the statement's database work).
+        columns = (*_STEPS.c, *_DECISIONS.c, approvers, posted, requested, org)
         if with_request:
             stmt = (
-                select(RequestRow, *columns)
-                .outerjoin(StepRow, StepRow.request_id == RequestRow.id)
-                .where(RequestRow.id == bindparam("request_id"))
+                select(*_REQUESTS.c, *columns)
+                .outerjoin(_STEPS, _STEPS.c.request_id == _REQUESTS.c.id)
+                .where(_REQUESTS.c.id == bindparam("request_id"))
             )
         else:
-            stmt = select(*columns).where(StepRow.request_id == bindparam("request_id"))
-        _statements[key] = stmt.outerjoin(DecisionRow, DecisionRow.step_id == StepRow.id).order_by(
-            StepRow.position, DecisionRow.id
+            stmt = select(*columns).where(_STEPS.c.request_id == bindparam("request_id"))
+        _statements[key] = (
+            stmt.outerjoin(_DECISIONS, _DECISIONS.c.step_id == _STEPS.c.id)
+            .order_by(_STEPS.c.position, _DECISIONS.c.id)
+            .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
         )
     return _statements[key]

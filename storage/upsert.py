@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import core
+
 
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -50,8 +52,7 @@ async def insert_ignore(
     stmt = _ignores.get(cache_key)
     if stmt is None:
         stmt = _ignores[cache_key] = _insert(session, table).on_conflict_do_nothing(index_elements=list(keys))
-    result = await session.execute(stmt, values)
-    return bool(result.rowcount)
+    return bool(await core.write(session, stmt, values))
 
 
 async def upsert_many(
@@ -82,7 +83,7 @@ async def upsert_many(
     batch = 5000
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
-        await session.execute(stmt, chunk)
+        await core.write(session, stmt, chunk)
         if on_batch is not None:
             on_batch(len(chunk))
 

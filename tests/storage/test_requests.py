@@ -139,6 +139,30 @@ async def test_lock_to_decide_reads_the_request_with_its_steps_and_what_was_post
         assert await repo.lock_to_decide(bare.id + 1000) == (None, [])
 
 
+async def test_what_lock_to_decide_reads_is_the_sessions_own_and_changes_to_it_are_written(
+    db: Database,
+) -> None:
+    """Its rows come back as plain values and become the session's objects (a flow changes a step's
+    state or the request's payload and relies on the commit to write it): one the transaction read before
+    is refreshed to the row as locked, not duplicated."""
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        request = await repo.add_request(rows.request())
+        step = await repo.add_step(rows.step(request.id), ["U0RD1"])
+        await repo.add_decision(DecisionRow(step_id=step.id, actor="U0RD1", decision="approve", at=START))
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        before = await repo.step(step.id)
+        locked, steps = await repo.lock_to_decide(request.id)
+        assert steps == [before]
+        assert (await repo.get(request.id)) is locked and (await repo.decisions(step.id))[0].reason == ""
+        steps[0].state, locked.payload = "escalated", {"no_longer_fits": ["a rule"]}
+    async with db.sessions.begin() as session:
+        repo = RequestRepository(session)
+        assert (await repo.step(step.id)).state == "escalated"
+        assert (await repo.get(request.id)).payload == {"no_longer_fits": ["a rule"]}
+
+
 async def test_by_requester_lists_the_latest_change_first(db: Database) -> None:
     async with db.sessions.begin() as session:
         repo = RequestRepository(session)
