@@ -95,20 +95,27 @@ def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subproc
             proc.wait()
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) in MB, of the process and its children (`serve --workers N`: the workers)."""
+def rss_mb(pid: int) -> tuple[float, float, float, str]:
+    """Of the process and its children (`serve`: its request workers and its sender process), in MB: the
+    sum of their VmRSS, of their VmHWM, and of their Pss (the memory they take from the machine: a page
+    the processes share since the fork counts once in all, where each one's RSS counts it again), and
+    each process's RSS."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     pids = [pid, *(int(p) for p in (children.read_text().split() if children.exists() else []))]
-    rss = hwm = 0.0
+    rss = hwm = pss = 0.0
+    each_rss = []
     for each in pids:
         fields = dict(
             line.split(":", 1)
             for line in Path(f"/proc/{each}/status").read_text().splitlines()
             if ":" in line
         )
-        rss += int(fields["VmRSS"].split()[0]) / 1024
+        rss += (mb := int(fields["VmRSS"].split()[0]) / 1024)
         hwm += int(fields["VmHWM"].split()[0]) / 1024
-    return rss, hwm
+        each_rss.append(f"{fields['Name'].strip()} {mb:.0f}")
+        rollup = Path(f"/proc/{each}/smaps_rollup").read_text().splitlines()
+        pss += sum(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+    return rss, hwm, pss, ", ".join(each_rss)
 
 
 # ---- 1. scale ---------------------------------------------------------------------------------------
@@ -768,7 +775,9 @@ def main() -> None:
                 updates = asyncio.run(card_updates(standin_port))
         report_load(cells, clicks, click_sent, updates)
         print(f"\n## Memory\n\n`gtm-bot serve` resident size: {before[0]:.0f} MB after start, "
-              f"{after[0]:.0f} MB after the load (peak {after[1]:.0f} MB).")  # fmt: skip
+              f"{after[0]:.0f} MB after the load (peak {after[1]:.0f} MB); proportional (Pss, shared pages "
+              f"counted once): {before[2]:.0f} MB after start, {after[2]:.0f} MB after the load. "
+              f"Each process after the load: {after[3]} MB.")  # fmt: skip
 
 
 def report_load(

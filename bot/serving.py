@@ -7,12 +7,16 @@ model of the standard library's multiprocessing; the kernel hands each connectio
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
@@ -93,13 +97,33 @@ def check_workers(settings: Settings, workers: int) -> None:
         )
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def _worker(main: Callable[[], Any], name: str) -> None:
+    """A forked worker of serve: named so in `ps` and `top` (Linux), and stopped (SIGTERM, a clean
+    shutdown) if serve's own process dies without stopping it, killed or crashed. Without this a worker
+    outlived a killed serve, kept the port and its outbox, and a restarted serve ran beside it."""
+    parent = os.getppid()
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            Path("/proc/self/comm").write_text(name[:15])
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # serve died before the prctl: nobody would stop this process
+        return
+    main()
+
+
 def run_workers(workers: int, run_one: Callable[[], Any]) -> int:
     """Run `run_one` in `workers` forked processes; stop them all on SIGTERM/SIGINT or when one dies."""
     if workers == 1:
         run_one()
         return 0
     fork = multiprocessing.get_context("fork")  # the children inherit the bound socket
-    children = [fork.Process(target=run_one, name=f"gtm-bot-worker-{i + 1}") for i in range(workers)]
+    children = [
+        fork.Process(target=_worker, args=(run_one, f"gtm-bot-worker{i + 1}"), name=f"gtm-bot-worker-{i + 1}")
+        for i in range(workers)
+    ]
     for child in children:
         child.start()
 

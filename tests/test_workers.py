@@ -1,10 +1,13 @@
 """`gtm-bot serve --workers 2` on PostgreSQL, through the real CLI: both processes share the port, both take
-scheduled jobs and outbox messages, and none is run or sent twice (the leases); /metrics adds up both."""
+scheduled jobs and outbox messages, and none is run or sent twice (the leases); /metrics adds up both; a
+killed serve leaves no worker behind."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -135,3 +138,61 @@ async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
     sent = Counter(c.args["text"] for c in standin.calls_to("chat.postMessage"))
     assert len(sent) == MESSAGES and set(sent.values()) == {1}, sent.most_common(3)
     assert "Traceback" not in log
+
+
+def _children(pid: int) -> dict[int, str]:
+    """serve's forked processes and their names (Linux)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(child): Path(f"/proc/{child}/comm").read_text().strip() for child in found}
+
+
+def _running(pid: int) -> bool:
+    """Not exited (the exited worker of a killed serve may linger a moment as a zombie till init reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_when_serve_is_killed_its_workers_stop_too(db: Database, standin: SlackStandIn) -> None:
+    """A killed (or crashed) serve can't tell its workers to stop: they stop on their own, instead of
+    keeping the port and sending from a service that is gone while a restarted serve runs beside them."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_"))},
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-workers",
+        "SLACK_API_URL": standin.base_url + "api/",
+        "DATABASE_URL": db.url,
+    }
+    server = await asyncio.create_subprocess_exec(
+        GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    workers: dict[int, str] = {}
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(120):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert (await response.json())["ok"]
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.25)
+        workers = _children(server.pid)
+        assert sorted(workers.values()) == ["gtm-bot-worker1", "gtm-bot-worker2"]  # as `ps` and `top` show
+        server.kill()  # SIGKILL: serve's own process can tell nobody
+        await server.wait()
+        for _ in range(200):
+            if not any(_running(pid) for pid in workers):
+                break
+            await asyncio.sleep(0.1)
+        assert not [pid for pid in workers if _running(pid)], "a worker outlived its serve"
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+        for pid in workers:  # never leave a stray server behind a failed assertion
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -263,11 +263,13 @@ async def test_commits_in_quick_succession_are_claimed_together_and_all_go_out(
     so one claim leases what several commits left, and every message still goes out once."""
     loop = asyncio.get_running_loop()
     claims: list[float] = []
+    leased: list[int] = []  # rows each claim took
     claim = deps.outbox.start_due
 
     async def recorded(*args: Any, **kwargs: Any) -> int:
         claims.append(loop.time())
-        return await claim(*args, **kwargs)
+        leased.append(await claim(*args, **kwargs))
+        return leased[-1]
 
     deps.outbox.start_due = recorded  # type: ignore[method-assign]
     commits = 30
@@ -278,7 +280,9 @@ async def test_commits_in_quick_succession_are_claimed_together_and_all_go_out(
     await standin.wait_for("chat.postMessage", lambda c: str(c.args.get("text")) == "note 0", commits, 10)
     gaps = [later - earlier for earlier, later in zip(claims, claims[1:], strict=False)]
     assert gaps and min(gaps) >= outbox.CLAIM_EVERY_SECONDS - 0.005, gaps
-    assert len(claims) < commits / 2, claims
+    # One claim took what several commits left. (How many claims there were depends on how fast this
+    # machine commits: on a loaded one the 30 commits take longer, and the paced claims are more.)
+    assert max(leased) >= 2, leased
     await deps.outbox.drain()
     assert set(copies_by_marker(standin)) >= {f"quick{i}:0" for i in range(commits)}
     assert all(copies_by_marker(standin)[f"quick{i}:0"] == 1 for i in range(commits))
