@@ -35,6 +35,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def serve_env(standin: SlackStandIn, db: Database) -> dict[str, str]:
+    """`gtm-bot serve`'s environment: Slack mode against the stand-in and the test database."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_"))},
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-workers",
+        "SLACK_API_URL": standin.base_url + "api/",
+        "DATABASE_URL": db.url,
+    }
+
+
 async def requests_counted(http: aiohttp.ClientSession, base: str) -> float:
     async with http.get(base + "/metrics") as response:
         text = await response.text()
@@ -74,13 +85,7 @@ async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
         )
     standin.latency = 0.02  # 300 messages take ~6 s to send: longer than a worker's 5 s outbox poll
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_"))},
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_BOT_TOKEN": "xoxb-workers",
-        "SLACK_API_URL": standin.base_url + "api/",
-        "DATABASE_URL": db.url,
-    }
+    env = serve_env(standin, db)
     with (tmp_path / "serve.log").open("w") as log_file:  # a file: a full pipe would stall the workers
         server = await asyncio.create_subprocess_exec(
             GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
@@ -159,13 +164,7 @@ async def test_when_serve_is_killed_its_workers_stop_too(db: Database, standin: 
     """A killed (or crashed) serve can't tell its workers to stop: they stop on their own, instead of
     keeping the port and sending from a service that is gone while a restarted serve runs beside them."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_"))},
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_BOT_TOKEN": "xoxb-workers",
-        "SLACK_API_URL": standin.base_url + "api/",
-        "DATABASE_URL": db.url,
-    }
+    env = serve_env(standin, db)
     server = await asyncio.create_subprocess_exec(
         GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
