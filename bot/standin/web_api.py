@@ -55,6 +55,7 @@ class SlackStandIn:
         self.hooks: list[Callable[[Call], None]] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.hung_channels: dict[str, float] = {}  # channel (as the caller names it) -> seconds to hang
+        self.hanging = 0  # calls hanging on a hung channel right now
         self.latency = 0.0  # seconds every Web API call takes (tests that need work to overlap)
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
@@ -122,6 +123,17 @@ class SlackStandIn:
                 hook(call)
             self._changed.notify_all()
 
+    async def _hang(self, seconds: float) -> None:
+        async with self._changed:
+            self.hanging += 1
+            self._changed.notify_all()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            async with self._changed:
+                self.hanging -= 1
+                self._changed.notify_all()
+
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
         if request.can_read_body:
@@ -139,7 +151,7 @@ class SlackStandIn:
         args = await self._args(request)
         hang = self.hung_channels.get(str(args.get("channel", "")))
         if hang:
-            await asyncio.sleep(hang)
+            await self._hang(hang)
         if self.faults.get(method) and self.faults[method][0].slow:
             fault = self.faults[method].pop(0)
             answer = self._answer(method, args, request.headers.get("Authorization", ""))
