@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import MutableMapping
 from datetime import UTC, date, datetime, time
 from importlib.resources import files
 from pathlib import Path
@@ -97,10 +98,19 @@ class TemplatesBroken(Exception):
     """The templates can't be loaded (not installed, or one fails to compile); the message says which."""
 
 
+class _FlatGlobals(Environment):
+    """Each template's globals as one plain dict, not Jinja's ChainMap over the environment's: a render
+    copies them into its context, and copying the ChainMap cost ~12 µs a render where a dict costs 0.4.
+    The renderer sets its globals before any template loads, so nothing is missed."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 class Renderer:
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir or default_templates_dir()
-        self.env = Environment(
+        self.env = _FlatGlobals(
             loader=FileSystemLoader(str(self.templates_dir)),
             undefined=StrictUndefined,
             autoescape=False,

@@ -92,6 +92,29 @@ def test_typos_find_close_names(index: AccountNameIndex, text: str, public: bool
 
 
 @pytest.mark.parametrize(
+    ("public", "expected"),
+    [
+        (False, ["Zentrix A", "Zentrix B", "Zentrix C", "Zentrix D", "Zentrix E"]),
+        (True, ["Zentrix 0", "Zentrix A", "Zentrix B", "Zentrix C", "Zentrix D"]),  # public sector first
+    ],
+)
+def test_equal_scores_at_the_last_place_go_to_the_names_first_in_order(
+    public: bool, expected: list[str]
+) -> None:
+    """Twelve names score the same for the typo; the five shown are the first in name order, whatever order
+    the scorer hands them back in, and a public-sector name is never one of them unless it may be seen.
+
+    1,021 shorter names come first in the index's order, so the twelve sit at positions 1,022 to 1,033: a set
+    of them is iterated from 1,024 on (a hash table of 32), and the scorer sees them out of name order."""
+    rows = [(f"A-PAD{i}", f"Pad{i:05d}", False) for i in range(1021)]
+    rows += [(f"A-Z{x}", f"Zentrix {x}", False) for x in "LKJIHGFEDCBA"] + [("A-Z0", "Zentrix 0", True)]
+    rows += [("A-ZLONG", "Zentrix Longer Name Holdings", False)]
+    found = AccountNameIndex(rows).fuzzy("Zentrx", public=public)
+    assert [m.name for m in found] == expected
+    assert len({m.score for m in found}) == 1
+
+
+@pytest.mark.parametrize(
     ("account_id", "root", "public"),
     [
         ("A-INITECH-UK", "A-INITECH", False),

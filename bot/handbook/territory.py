@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.handbook import facts
 from bot.handbook.directory import Account, Address, Region
@@ -40,6 +41,12 @@ def _norm(value: str) -> str:
     return value.strip().upper()
 
 
+@lru_cache(maxsize=1024)
+def _normed(values: tuple[str, ...]) -> frozenset[str]:
+    """A region's countries or states as compared; the org file's regions are few and asked every look-up."""
+    return frozenset(map(_norm, values))
+
+
 def region_for(address: Address, regions: Sequence[Region]) -> Region | None:
     """The first region whose countries hold the address's country and, if it lists states, its state.
 
@@ -50,9 +57,9 @@ def region_for(address: Address, regions: Sequence[Region]) -> Region | None:
     country = _norm(address.country)
     state = _norm(address.state) if address.state else None
     for region in regions:
-        if country not in {_norm(c) for c in region.countries}:
+        if country not in _normed(region.countries):
             continue
-        if region.states and state not in {_norm(s) for s in region.states}:
+        if region.states and state not in _normed(region.states):
             continue
         return region
     return None

@@ -244,10 +244,11 @@ class AccountNameIndex:
             )
             whole = process.extract(folded, every, scorer=fuzz.ratio, limit=50, processor=None)
             candidates.update(i for _n, _s, i in whole)
-        choices = {i: self.names[i] for i in candidates if public or not self.public[i]}
-        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff)
-        if len(scored) == limit:  # ties at the last score may hold shorter names: all of them, then the first
-            floor = scored[-1][1] - 1  # (WRatio may drop a score just at its cutoff)
-            scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=floor)
-        best = heapq.nsmallest(limit, ((-score, i) for _n, score, i in scored))
+        # Every candidate over the cutoff in one pass (ties at the last place go to the shorter name, so a
+        # top `limit` alone would not do), the names sliced inline: this pass is most of a fuzzy look-up.
+        shown = [i for i in candidates if public or not self.public[i]]
+        text, at = self.names.text, self.names.at
+        choices = [text[at[i] : at[i + 1] - 1] for i in shown]
+        scored = process.extract(needle, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=cutoff)
+        best = heapq.nsmallest(limit, ((-score, shown[k]) for _n, score, k in scored))
         return [self._match(i, -score) for score, i in best]
