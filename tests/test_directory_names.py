@@ -114,6 +114,21 @@ def test_equal_scores_at_the_last_place_go_to_the_names_first_in_order(
     assert len({m.score for m in found}) == 1
 
 
+def test_a_typo_finds_its_name_among_thousands_sharing_its_other_words() -> None:
+    """3,000 branches share "bigco" and "branch"; the number typed picks the one meant, though it is not
+    among the shortest 2,000 names holding "branch" (what filled the candidates when longest words led)."""
+    rows = [(f"A-B{i}", f"Bigco Branch {i}", False) for i in range(3000)]
+    found = AccountNameIndex(rows).fuzzy("Bigc Branch 2999", public=False)
+    assert [m.name for m in found][:1] == ["Bigco Branch 2999"]
+
+
+def test_a_word_typed_exactly_goes_before_a_rare_near_miss() -> None:
+    """The word "acme" is held by 600 names, "acne" by one: the rare near miss must not shut "acme" out."""
+    rows = [(f"A-A{i}", f"Acme Dept {i}", False) for i in range(600)] + [("A-ACNE", "Acne Clinic", False)]
+    found = AccountNameIndex(rows).fuzzy("Acme Deptt", public=False)
+    assert found and all(m.name.startswith("Acme Dept ") for m in found)
+
+
 @pytest.mark.parametrize(
     ("account_id", "root", "public"),
     [
