@@ -81,7 +81,7 @@ def _serve(
         from bot.server import AccessLog, create_web_app
 
         deps = Deps.build(settings)
-        web_app = create_web_app(deps, build_app(deps), migrate=False)
+        web_app = create_web_app(deps, build_app(deps), migrate=False, freeze_heap=True)
         web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
 
     try:
@@ -169,7 +169,7 @@ async def _socket() -> None:
     from bot.app import build_app
     from bot.deps import Deps
     from bot.scheduler import Scheduler
-    from bot.serving import check_templates
+    from bot.serving import check_templates, freeze_startup_heap
 
     settings = Settings.from_env(need_app_token=True)
     check_templates(settings)
@@ -178,6 +178,7 @@ async def _socket() -> None:
     await deps.db.upgrade()
     for hook in deps.startup:
         await hook(deps)
+    freeze_startup_heap()
     scheduler = Scheduler(deps, settings.scheduler_poll_seconds)
     deps.outbox.start()
     scheduler.start()

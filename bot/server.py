@@ -16,6 +16,7 @@ from bot import observe
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
 from bot.scheduler import Scheduler
+from bot.serving import freeze_startup_heap
 
 MAX_BODY = 256 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
 
@@ -60,8 +61,10 @@ def is_signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signatur
 
 
 def create_web_app(
-    deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True
+    deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True, freeze_heap: bool = False
 ) -> web.Application:
+    """The aiohttp app Slack posts to. `freeze_heap`: once started, what start-up built is frozen out of
+    the garbage collector's way (`gtm-bot serve`; bot/serving.py freeze_startup_heap)."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[DEPS] = deps
     jobs = Scheduler(deps, deps.settings.scheduler_poll_seconds) if scheduler else None
@@ -120,6 +123,8 @@ def create_web_app(
             await deps.db.upgrade()
         for hook in deps.startup:
             await hook(deps)
+        if freeze_heap:
+            freeze_startup_heap()
         deps.outbox.start()
         if jobs is not None:
             jobs.start()

@@ -97,5 +97,8 @@ async def test_json_logs_carry_the_request_and_never_a_secret(tmp_path: Path, st
     assert "/gtm" not in handled  # the forged request reached no listener: one warning, nothing of its body
     assert any(e["level"] == "WARNING" and e["message"].startswith("refused a request") for e in entries)
     assert any(e["message"].startswith("gtm-bot listening on") for e in entries)
+    # serve froze what start-up built (templates, the directory's index...) before it served: once
+    [frozen] = [e for e in entries if e["message"].startswith("start-up heap frozen")]
+    assert int(frozen["message"].split(": ")[1].split()[0]) > 10_000
     for secret in (SECRET, TOKEN, *signatures, *(s.removeprefix("v0=") for s in signatures)):
         assert secret not in log
