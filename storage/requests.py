@@ -161,7 +161,7 @@ class RequestRepository:
         session's StepRows and DecisionRows, each made once (a step repeats on each of its decisions)."""
         steps: dict[int, StepRow] = {}
         for row in rows:
-            step_id, decision_id = row[0], row[_STEP_END]
+            step_id, decision_id = row[_STEP_ID], row[_DECISION_ID]
             if step_id is None:  # the request's row without any step (the outer join)
                 continue
             step = steps.get(step_id)
@@ -337,6 +337,7 @@ _STEP_KEYS = tuple(c.key for c in _STEPS.c)
 _DECISION_KEYS = tuple(c.key for c in _DECISIONS.c)
 _STEP_END = len(_STEP_KEYS)
 _DECISION_END = _STEP_END + len(_DECISION_KEYS)
+_STEP_ID, _DECISION_ID = _STEP_KEYS.index("id"), _STEP_END + _DECISION_KEYS.index("id")
 _statements: dict[str, Any] = {}
 # The lists of what a person sees (App Home, /gtm requests): ORM columns (the session flushes first),
 # rows without loaded objects, built once.
