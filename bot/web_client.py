@@ -7,13 +7,18 @@ to the loop it was made in, and Deps is built before serve's loop runs), and reu
 
 The session is kept out of the client's public `session` attribute on purpose: Bolt copies that attribute
 into the client it makes per request, and deep-copies a request's context (with that client) for lazy
-listeners, which a live ClientSession does not survive. Bolt's per-request clients (acks' views.open,
-App Home on opening) keep slack_sdk's session per call; the outbox, which makes most calls, pools.
+listeners, which a live ClientSession does not survive. Instead handlers/edge.py hands every listener this
+client itself, in place of Bolt's per-request one (which opens a ClientSession, a TCP and TLS connection,
+for each call: a modal's views.open paid a handshake inside the trigger's 3 s); a deep copy of it is itself.
 
 A plain JSON POST (every outbox call but the history look-up) skips slack_sdk's generic request building
 (headers, URL and arguments rebuilt per call, retry-handler bookkeeping): the outbox profile showed it cost
 about as much as aiohttp's own request. Anything else, and a connection that broke before Slack answered,
 goes through slack_sdk's path (its retry handlers decide whether to try again).
+
+Bolt's `respond` (a reply to a command's or a click's `response_url`) opens a ClientSession per reply, and
+closes it after: a TCP and, against Slack, a TLS connection made for one POST. `PooledRespond` sends the same
+message over this client's pooled session (handlers/edge.py puts it in every request's context).
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import json as jsonlib
 from typing import Any
 
 import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_internal_utils import _request_with_session
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.web.internal_utils import _get_url, get_user_agent
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 
 class SharedSessionWebClient(AsyncWebClient):
@@ -39,6 +47,10 @@ class SharedSessionWebClient(AsyncWebClient):
         self.sessions_opened = 0  # how many ClientSessions this client made (tests: one, not one per call)
         self._urls: dict[str, str] = {}
         self._json_headers: tuple[str | None, dict[str, str]] = (None, {})  # for this token
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionWebClient:
+        """Shared, never copied: Bolt deep-copies a request's context (holding this) for lazy listeners."""
+        return self
 
     async def api_call(  # type: ignore[override]
         self, api_method: str, *, http_verb: str = "POST", json: dict[str, Any] | None = None, **kwargs: Any
@@ -127,3 +139,24 @@ class SharedSessionWebClient(AsyncWebClient):
         session, self._shared = self._shared, None
         if session is not None and not session.closed:
             await session.close()
+
+
+class PooledRespond(AsyncRespond):
+    """Bolt's `respond`, sending over `client`'s pooled session instead of a ClientSession per reply."""
+
+    def __init__(self, client: SharedSessionWebClient, response_url: str | None) -> None:
+        super().__init__(response_url=response_url, proxy=client.proxy, ssl=client.ssl)
+        self.client = client
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PooledRespond:
+        """Bolt deep-copies a request's context for its lazy listeners: they reply over the same pool."""
+        return self
+
+    async def __call__(self, text: str | dict[str, Any] = "", **fields: Any) -> WebhookResponse:  # type: ignore[override]
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        message = _build_message(**text) if isinstance(text, dict) else _build_message(text=text, **fields)
+        hook = AsyncWebhookClient(
+            url=self.response_url, proxy=self.proxy, ssl=self.ssl, session=self.client._session()
+        )
+        return await hook.send_dict(message)

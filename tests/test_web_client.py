@@ -9,8 +9,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.deps import Deps
 from bot.standin.web_api import Fault, SlackStandIn
 from bot.web_client import SharedSessionWebClient
+from tests.slack.client import SlackClient, visible_text
 
 
 async def outcome(client: AsyncWebClient, method: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -65,3 +67,26 @@ async def test_the_short_path_answers_as_slack_sdk_does(
         await pooled.close()
     sent = standin.calls_to(method)[-1].args  # the same JSON body reached Slack (less the fault's mark)
     assert {k: v for k, v in sent.items() if k != "_fault"} == payload
+
+
+@pytest.mark.usefixtures("directory")
+async def test_listeners_call_slack_and_reply_over_the_pooled_connection(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps
+) -> None:
+    """Bolt's own `client` and `respond` open a connection per call (a TLS handshake against Slack: for a
+    modal, inside its trigger's 3 s); ours reuse one. Show is a lazy listener (Bolt deep-copies its
+    context after the ack), Share replies in the channel, and /glossary alone opens a modal."""
+    await slack.command("sao", "U0AE1", command="/glossary")  # Bolt's auth.test, once, on its own client
+    standin.peers.clear()
+    for word in ("sao", "iacv", "sao"):
+        await slack.click("U0AE1", "glossary.show:1", word)
+        await standin.wait_for("response_url", count=len(standin.responses) + 1)
+    await slack.click("U0AE1", "glossary.share", "sao", channel_id="C0NOTMEMBER")
+    posted = await standin.wait_for("response_url", count=4)
+    assert [p.args["replace_original"] for p in posted] == [True, True, True, False]
+    assert "*SAO*" in visible_text(posted[0].args) and "*IACV*" in visible_text(posted[1].args)
+    await slack.command("", "U0AE1", command="/glossary")
+    [opened] = await standin.wait_for("views.open")
+    assert opened.args["view"]["callback_id"] == "glossary.browse"
+    assert len(standin.peers) == 1, standin.peers
+    assert deps.client.sessions_opened == 1

@@ -46,6 +46,7 @@ class SlackStandIn:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages
         self.ephemeral: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # response_url posts
+        self.peers: set[Any] = set()  # the client ends of the TCP connections calls and posts came over
         self.views: dict[str, dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
         # The playground's additions: who holds which trigger_id, each user's modal stack, and hooks that
@@ -149,6 +150,7 @@ class SlackStandIn:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        self._peer(request)
         hang = self.hung_channels.get(str(args.get("channel", "")))
         if hang:
             await self._hang(hang)
@@ -177,8 +179,13 @@ class SlackStandIn:
         body = await request.json()
         entry = {"key": request.match_info["key"], **body}
         self.responses.append(entry)
+        self._peer(request)
         await self._record(Call("response_url", entry))
         return web.Response(text="ok")
+
+    def _peer(self, request: web.Request) -> None:
+        if request.transport is not None:
+            self.peers.add(request.transport.get_extra_info("peername"))
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
