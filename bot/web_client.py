@@ -144,6 +144,8 @@ class SharedSessionWebClient(AsyncWebClient):
 class PooledRespond(AsyncRespond):
     """Bolt's `respond`, sending over `client`'s pooled session instead of a ClientSession per reply."""
 
+    timeout = 30.0  # seconds, slack_sdk's webhook default: Bolt's own session per reply ends there
+
     def __init__(self, client: SharedSessionWebClient, response_url: str | None) -> None:
         super().__init__(response_url=response_url, proxy=client.proxy, ssl=client.ssl)
         self.client = client
@@ -159,4 +161,5 @@ class PooledRespond(AsyncRespond):
         hook = AsyncWebhookClient(
             url=self.response_url, proxy=self.proxy, ssl=self.ssl, session=self.client._session()
         )
-        return await hook.send_dict(message)
+        async with asyncio.timeout(self.timeout):  # the shared session's own time-out is far longer
+            return await hook.send_dict(message)

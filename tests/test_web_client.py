@@ -3,15 +3,18 @@ the same data, and the same SlackApiError (its error, HTTP status and Retry-Afte
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.standin.web_api import Fault, SlackStandIn
-from bot.web_client import SharedSessionWebClient
+from bot.web_client import PooledRespond, SharedSessionWebClient
+from tests.conftest import serving
 from tests.slack.client import SlackClient, visible_text
 
 
@@ -90,3 +93,25 @@ async def test_listeners_call_slack_and_reply_over_the_pooled_connection(
     assert opened.args["view"]["callback_id"] == "glossary.browse"
     assert len(standin.peers) == 1, standin.peers
     assert deps.client.sessions_opened == 1
+
+
+async def test_a_reply_to_a_response_url_that_never_answers_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled reply ends at its own time-out, as Bolt's (a session made per reply) did."""
+    hung = asyncio.Event()
+
+    async def never(_request: web.Request) -> web.Response:
+        hung.set()
+        await asyncio.sleep(30)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/respond", never)
+    async with serving(app) as url:
+        client = SharedSessionWebClient(token="xoxb-test")
+        monkeypatch.setattr(PooledRespond, "timeout", 0.3)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await PooledRespond(client, url + "respond")(text="hello", response_type="ephemeral")
+        assert hung.is_set()
+        assert asyncio.get_running_loop().time() - started < 10
+        await client.close()
