@@ -19,7 +19,7 @@ _BARE_PINGS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 def mrkdwn_escape(value: object) -> str:
     """Escape user text for mrkdwn: no `<!channel>`, `<@U1>` or `<http://x|y>` can survive."""
     text = "" if value is None else str(value)
-    # three `in` tests and replaces: str.translate with multi-character values takes its slow path, ~10x this
+    # `in` tests and replaces: str.translate with multi-character values takes a slow path, about 5x this
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:

@@ -39,8 +39,8 @@ LOOKUPS = frozenset({"define", "ask", "help", "stage", "owner", "segment", "requ
 
 class Edge(AsyncMiddleware):
     """The one middleware. A Bolt middleware class, not a function: Bolt builds a function middleware's
-    arguments (every argument any listener could ask for) on every request, about a tenth of a look-up's
-    CPU; a class's `async_process` is called with the request as it is."""
+    arguments (every argument any listener could ask for) on every request, about 20 µs, a twentieth of a
+    `/glossary` answer; a class's `async_process` is called with the request as it is."""
 
     def __init__(self, deps: Deps, router: CommandRouter) -> None:
         self.deps = deps
