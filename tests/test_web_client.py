@@ -110,8 +110,10 @@ async def test_a_reply_to_a_response_url_that_never_answers_gives_up(monkeypatch
         client = SharedSessionWebClient(token="xoxb-test")
         monkeypatch.setattr(PooledRespond, "timeout", 0.3)
         started = asyncio.get_running_loop().time()
-        with pytest.raises(TimeoutError):
-            await PooledRespond(client, url + "respond")(text="hello", response_type="ephemeral")
+        try:
+            with pytest.raises(TimeoutError):
+                await PooledRespond(client, url + "respond")(text="hello", response_type="ephemeral")
+        finally:
+            await client.close()
         assert hung.is_set()
         assert asyncio.get_running_loop().time() - started < 10
-        await client.close()
