@@ -11,9 +11,10 @@
    show the plan of every SQL statement they run (EXPLAIN QUERY PLAN / EXPLAIN).
 2. Load: `gtm-bot serve` in its own process against that database, the Slack stand-in in another, and
    the load generator in a third (so it doesn't take the server's core). `/glossary SAO`,
-   `/gtm stage Technical Evaluation`, `/gtm owner NAME` and an approval click, at 1, 10 and 50
-   concurrent senders, signed requests over HTTP; the same against bare Bolt apps that only ack (Bolt's
-   default, which polls for the ack every 10 ms, and process_before_response=True), in the same run.
+   `/gtm stage Technical Evaluation`, `/gtm owner NAME`, `/gtm segment NAME` and an approval click, at 1,
+   10 and 50 concurrent senders, signed requests over HTTP; the same against bare Bolt apps that only ack
+   (Bolt's default, which polls for the ack every 10 ms, and process_before_response=True), in the same
+   run.
 3. Memory: the resident size of `gtm-bot serve` after the load.
 """
 
@@ -407,6 +408,8 @@ def bodies(workload: str, n: int, names: list[str], clicks: list[tuple[int, int]
             out.append(signer.command_body("/gtm", "stage Technical Evaluation", data.VIEWER))
         elif workload == "owner":
             out.append(signer.command_body("/gtm", "owner " + rng.choice(names), data.VIEWER))
+        elif workload == "segment":
+            out.append(signer.command_body("/gtm", "segment " + rng.choice(names), data.VIEWER))
         else:
             request_id, step_id = clicks[i]
             payload = signer.block_action_payload(
@@ -731,7 +734,7 @@ def main() -> None:
         ) as standin:
             clicks = asyncio.run(make_pending(url, roots, total_clicks, standin_port))
             names = [name for _id, name in roots[: len(roots) // 2]]
-            workloads = ["glossary", "stage", "owner", "click"]
+            workloads = ["glossary", "stage", "owner", "segment", "click"]
             standin_url = f"http://127.0.0.1:{standin_port}/"
             global RESPOND
             RESPOND = standin_url + "respond/bench"
@@ -800,6 +803,15 @@ def report_load(
         b = by[("bare Bolt (before-response)", c.workload, c.concurrency)]
         print(f"| {c.workload} | {c.concurrency} | {c.throughput / d.throughput:.2f} | {c.p99 / d.p99:.2f} | "
               f"{c.throughput / b.throughput:.2f} | {c.p99 / b.p99:.2f} |")  # fmt: skip
+    lookups = [c for c in cells if c.app == "gtm-bot" and c.workload in ("owner", "segment")]
+    if any(("gtm-bot", "glossary", c.concurrency) in by for c in lookups):
+        print("\nLook-ups against `/glossary` in the same run (throughput; p99)\n")
+        print("| request | senders | req/s vs glossary | p99 ms |\n|---|---:|---:|---:|")
+        for c in (c for c in lookups if ("gtm-bot", "glossary", c.concurrency) in by):
+            glossary = by[("gtm-bot", "glossary", c.concurrency)]
+            print(
+                f"| {c.workload} | {c.concurrency} | {c.throughput / glossary.throughput:.2f} | {c.p99:.2f} |"
+            )
     for c in (c for c in cells if c.extra):
         print(f"\n{c.workload} at {c.concurrency} senders: {c.extra}")
     steps = {request_id: step_id for request_id, step_id in clicks}
