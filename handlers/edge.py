@@ -9,9 +9,9 @@
   of the payload, and strings are capped in length (bot/inputs.py), so no handler needs its own patch.
 - The process's Deps go into the request's context as `deps`: Bolt hands a context key to any listener
   that names it as a parameter, so every listener takes `deps: Deps` (see handlers/__init__.py).
-- Listeners get the process's pooled Slack client as `client`, and a `respond` (for a request with a
-  `response_url`) that replies over the same pool (bot/web_client.py): Bolt's own open and close a
-  connection per call.
+- Listeners get a `respond` (for a request with a `response_url`) that replies over the process's pooled
+  Slack connection (bot/web_client.py), as their `client` does (bot/app.py GtmApp): Bolt's own open and
+  close a connection per call.
 """
 
 from __future__ import annotations
@@ -52,10 +52,8 @@ class Edge(AsyncMiddleware):
         context = req.context
         context["deps"] = self.deps
         client = self.deps.client
-        if isinstance(client, SharedSessionWebClient):
-            context["client"] = client
-            if context.response_url:
-                context["respond"] = PooledRespond(client, context.response_url)
+        if isinstance(client, SharedSessionWebClient) and context.response_url:
+            context["respond"] = PooledRespond(client, context.response_url)
         dropped = await self.replayed(req)
         if dropped is not None:
             return dropped

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.standin import signer
 from bot.standin.web_api import Fault, SlackStandIn
 from bot.web_client import PooledRespond, SharedSessionWebClient
 from tests.conftest import serving
@@ -79,7 +80,7 @@ async def test_listeners_call_slack_and_reply_over_the_pooled_connection(
     """Bolt's own `client` and `respond` open a connection per call (a TLS handshake against Slack: for a
     modal, inside its trigger's 3 s); ours reuse one. Show is a lazy listener (Bolt deep-copies its
     context after the ack), Share replies in the channel, and /glossary alone opens a modal."""
-    await slack.command("sao", "U0AE1", command="/glossary")  # Bolt's auth.test, once, on its own client
+    await slack.command("sao", "U0AE1", command="/glossary")  # Bolt's auth.test, once
     standin.peers.clear()
     for word in ("sao", "iacv", "sao"):
         await slack.click("U0AE1", "glossary.show:1", word)
@@ -93,6 +94,22 @@ async def test_listeners_call_slack_and_reply_over_the_pooled_connection(
     assert opened.args["view"]["callback_id"] == "glossary.browse"
     assert len(standin.peers) == 1, standin.peers
     assert deps.client.sessions_opened == 1
+
+
+async def test_a_request_carrying_a_workflow_token_leaves_the_process_client_alone(
+    slack: SlackClient, standin: SlackStandIn, deps: Deps
+) -> None:
+    """Every request's context holds the process's one client (bot/app.py GtmApp). Bolt would set a custom
+    workflow step's token (`bot_access_token` in the payload) on the request's client: on this one, the
+    next call of every other request would go out with it."""
+    payload = signer.block_action_payload(
+        "U0AE1", "glossary.show:1", "sao", response_url=standin.response_url("U0AE1")
+    )
+    payload |= {"function_execution_id": "Fx0000000001", "bot_access_token": "xwfp-not-the-bot-token"}
+    assert (await slack.post(*signer.interaction_body(payload))).status == 200
+    [shown] = await standin.wait_for("response_url")
+    assert "*SAO*" in visible_text(shown.args)
+    assert deps.client.token == deps.settings.bot_token
 
 
 async def test_a_reply_to_a_response_url_that_never_answers_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
