@@ -51,7 +51,7 @@ class Edge(AsyncMiddleware):
     ) -> BoltResponse | None:
         context = req.context
         context["deps"] = self.deps
-        client = self.deps.client
+        client = context.client  # the process's pooled one, when it has one (GtmApp._init_context)
         if isinstance(client, SharedSessionWebClient) and context.response_url:
             context["respond"] = PooledRespond(client, context.response_url)
         dropped = await self.replayed(req)
