@@ -49,6 +49,7 @@ async def profile(
     from slack_bolt.request.async_request import AsyncBoltRequest
     from slack_sdk.signature import SignatureVerifier
     from sqlalchemy import event
+    from sqlalchemy.engine import make_url
 
     from bot.app import build_app
     from bot.deps import Deps
@@ -135,6 +136,7 @@ async def profile(
     engines = {deps.db.engine.sync_engine, deps.db.read_engine.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counted)
+    trips = RoundTrips(make_url(url).port or 5432) if not url.startswith("sqlite") else None
     pool = deps.db.read_pool  # PostgreSQL's look-ups bypass SQLAlchemy's events: counted by the pool
     reads = pool.statements if pool is not None else 0
     # Timed without the profiler (which about doubles the cost of Python calls), in ten chunks: on a shared
@@ -149,12 +151,14 @@ async def profile(
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     for engine in engines:
         event.remove(engine, "before_cursor_execute", counted)
+    round_trips = trips.stop() if trips is not None else 0
     print(
         f"## {kind}: {half} requests, {cpu / half * 1000:.2f} ms CPU each "
         f"(median of {len(chunks)} chunks {statistics.median(chunks) * 1000:.2f} ms, fastest "
         f"{min(chunks) * 1000:.2f} ms; {wall / half * 1000:.2f} ms wall), {statements / half:.1f} SQL "
         "statements each"
         + (f" and {(pool.statements - reads) / half:.2f} on the ReadPool" if pool is not None else "")
+        + (f"; {round_trips / half:.1f} round trips to PostgreSQL each" if trips is not None else "")
         + (f", {concurrency} at a time" if concurrency > 1 else "")
     )
     profiler = cProfile.Profile()
@@ -188,6 +192,35 @@ async def profile(
     await deps.client.close()
     await deps.db.dispose()
     await server.close()
+
+
+class RoundTrips:
+    """Messages this process sends to the database's port until `stop()`: asyncpg writes each request to the
+    server (a query, or a prepared statement's bind and execute) in one go and waits for its answer, so
+    this counts round trips, SQLAlchemy's own (BEGIN, COMMIT, a pool's ping) and the ReadPool's included,
+    which the statement count leaves out."""
+
+    def __init__(self, port: int) -> None:
+        from asyncio import selector_events
+
+        self.count = 0
+        transport = selector_events._SelectorSocketTransport
+        self._restore = transport.write
+        original = transport.write
+
+        def write(this: Any, data: Any) -> None:
+            peer = this.get_extra_info("peername")
+            if peer is not None and peer[1] == port:
+                self.count += 1
+            original(this, data)
+
+        transport.write = write  # type: ignore[method-assign]
+
+    def stop(self) -> int:
+        from asyncio import selector_events
+
+        selector_events._SelectorSocketTransport.write = self._restore  # type: ignore[method-assign]
+        return self.count
 
 
 async def everyone_opened_home(deps: Any) -> None:

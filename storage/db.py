@@ -6,7 +6,9 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import functools
 import logging
+import select
 import sqlite3
 import time
 import urllib.parse
@@ -21,7 +23,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 try:
@@ -105,20 +107,62 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
         return _inline_write_engine(url)
     if is_sqlite(url):
         return _aiosqlite_engine(url, immediate=immediate)
-    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _pg_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        # Inside a request, no statement (a lock wait included) outlives the request's deadline.
-        left = remaining_wait()
-        if left is not None:
-            ms = f"{max(1, int(left * 1000))}ms"
-            conn.exec_driver_sql(
-                "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)",
-                (ms,),
-            )
-
+    # No pool_pre_ping: on asyncpg it is three round trips per checkout (BEGIN, a ping, ROLLBACK), a sixth
+    # of a click's. `_closed_by_server` replaces what the server closed instead, and the request's deadline
+    # rides on the BEGIN (`_pg_connection_class`).
+    engine = create_async_engine(
+        url, pool_size=10, max_overflow=20, connect_args={"connection_class": _pg_connection_class()}
+    )
+    event.listen(engine.sync_engine, "checkout", _closed_by_server)
     return engine
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server closed (a restart, a failover, an idle backend terminated) is
+    replaced at checkout, not handed to a request (DisconnectionError: the pool connects afresh).
+
+    The server says goodbye with an error message, then closes its end. asyncpg marks the connection
+    closed once the event loop has read both, but a checkout may come between the two, so an idle
+    connection with anything left to read (the end of the stream) is replaced too: an idle connection is
+    sent nothing else worth keeping it for. One non-blocking poll, where pool_pre_ping was three round
+    trips. A connection that died without a word (a cut network) fails its first statement instead, and
+    SQLAlchemy then discards every pooled connection older than that failure."""
+    connection = dbapi_connection.driver_connection
+    if connection.is_closed() or _has_unread_input(connection):
+        raise DisconnectionError("the server closed this pooled connection")
+
+
+def _has_unread_input(connection: Any) -> bool:
+    transport = getattr(connection, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    poller = select.poll()  # not select.select: a busy process's descriptors may pass FD_SETSIZE
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@functools.cache
+def _pg_connection_class() -> type:
+    """asyncpg's connection, whose BEGIN also bounds the transaction's lock waits and statements by the
+    request's deadline (SET LOCAL, in the same round trip: a simple query may hold several statements).
+    Inside a request, no statement, a lock wait included, outlives the request's deadline."""
+    import asyncpg
+
+    class DeadlineConnection(asyncpg.Connection):  # type: ignore[misc]
+        # asyncpg's own signature, `timeout` included
+        async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+            if not args and query.startswith("BEGIN"):  # asyncpg's Transaction.start, as SQLAlchemy uses it
+                left = remaining_wait()
+                if left is not None:
+                    ms = max(1, int(left * 1000))
+                    query = (
+                        f"{query.rstrip(';')}; SET LOCAL lock_timeout = '{ms}ms'; "
+                        f"SET LOCAL statement_timeout = '{ms}ms';"
+                    )
+            return await super().execute(query, *args, timeout=timeout)  # type: ignore[no-any-return]
+
+    return DeadlineConnection
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
@@ -347,11 +391,12 @@ async def _keep_session(_connection: Any) -> None:
 class ReadPool:
     """PostgreSQL: a few plain asyncpg connections for look-ups that read a few indexed rows per request (the
     directory cache's version check and cold hierarchies, storage/directory.py DirectReads). Through
-    SQLAlchemy's AsyncSession each look-up was seven round trips (pre-ping, BEGIN, the request deadline's
-    set_config, three SELECTs, ROLLBACK) plus its per-statement Python; here a statement is one round trip
-    in autocommit (its own snapshot), prepared once per connection by asyncpg's statement cache, and the
-    session is read-only. Created on first use in the running event loop; errors raise as SQLAlchemy's
-    (DBAPIError, or Busy once the request's deadline has passed), like every other database read."""
+    SQLAlchemy's AsyncSession each look-up is a transaction of five round trips (BEGIN with the request
+    deadline's SET LOCALs, three SELECTs, ROLLBACK) plus its per-statement Python; here a statement is one
+    round trip in autocommit (its own snapshot), prepared once per connection by asyncpg's statement cache,
+    and the session is read-only. Created on first use in the running event loop; errors raise as
+    SQLAlchemy's (DBAPIError, or Busy once the request's deadline has passed), like every other database
+    read."""
 
     def __init__(self, url: str, size: int = 5) -> None:
         parsed = make_url(url)

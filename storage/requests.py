@@ -140,21 +140,28 @@ class RequestRepository:
         return self._read_steps(request_id, rows)
 
     async def lock_to_decide(self, request_id: int) -> tuple[RequestRow | None, list[StepRow]]:
-        """`lock`, then `steps_to_decide`. On SQLite in one statement: a write transaction there holds the
-        database's writer lock from its BEGIN IMMEDIATE (storage/db.py), so decisions already run one at a
-        time and the version bump would only cost a statement; the request comes with its steps."""
-        if self.session.get_bind().dialect.name != "sqlite":
-            request = await self.lock(request_id)
-            return request, await self.steps_to_decide(request_id) if request else []
-        rows = await core.rows(
-            self.session,
-            _steps_to_decide("sqlite", with_request=True),
-            {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"},
-        )
+        """`lock`, then `steps_to_decide`, in one statement.
+
+        On SQLite a write transaction holds the database's writer lock from its BEGIN IMMEDIATE
+        (storage/db.py), so decisions already run one at a time and the version bump would only cost a
+        statement: the request is read with its steps.
+
+        On PostgreSQL the version bump (the row lock) is a CTE of the statement that reads the steps. Those
+        reads see the statement's snapshot, taken before any wait for the lock, so the statement also reads
+        the version that snapshot holds: one less than the bumped one means nobody wrote the request between
+        the two (every decision takes this lock first), and the steps are current. Otherwise another
+        decision committed while this one waited, and the steps are read again, after it."""
+        dialect = self.session.get_bind().dialect.name
+        params = {"request_id": request_id, "requested": requested_ref(request_id), "org": "org"}
+        rows = await core.rows(self.session, _steps_to_decide(dialect, with_request=True), params)
         if not rows:
             return None, []
         request = self._as_loaded(RequestRow, dict(zip(_REQUEST_KEYS, rows[0], strict=False)))
-        return request, self._read_steps(request_id, [row[len(_REQUEST_KEYS) :] for row in rows])
+        if dialect == "sqlite":
+            return request, self._read_steps(request_id, [row[len(_REQUEST_KEYS) :] for row in rows])
+        if rows[0][-1] != request.version - 1:  # the version this statement's snapshot saw
+            return request, await self.steps_to_decide(request_id)
+        return request, self._read_steps(request_id, [row[len(_REQUEST_KEYS) : -1] for row in rows])
 
     def _read_steps(self, request_id: int, rows: Sequence[Sequence[Any]]) -> list[StepRow]:
         """`steps_to_decide`'s rows (Core: a step's columns, its decision's, then the aggregates) as the
@@ -379,7 +386,8 @@ def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:
     (Slack ids have no spaces), and those of them whose card is in the outbox (card_ref); whether the
     requester's copy is (`requested`, requested_ref) and the directory version named `org`. Built once
     per dialect: a reused statement skips SQLAlchemy's per-call work. `with_request`: the request first,
-    joined to its steps (a row of Nones for a request without any)."""
+    joined to its steps (a row of Nones for a request without any); on PostgreSQL the request as locked,
+    and last the version the statement's snapshot holds (`lock_to_decide`)."""
     key = f"{dialect}:request" if with_request else dialect
     if key not in _statements:
         concat = func.string_agg if dialect == "postgresql" else func.group_concat
@@ -399,11 +407,17 @@ def _steps_to_decide(dialect: str, *, with_request: bool = False) -> Any:
         # Core: the tables' columns as plain values, made into the session's objects by _as_loaded (the
         # ORM's loading of three entities cost a click more CPU than the statement's database work).
         columns = (*_STEPS.c, *_DECISIONS.c, approvers, posted, requested, org)
-        if with_request:
+        if with_request and dialect == "sqlite":
             stmt = (
                 select(*_REQUESTS.c, *columns)
                 .outerjoin(_STEPS, _STEPS.c.request_id == _REQUESTS.c.id)
                 .where(_REQUESTS.c.id == bindparam("request_id"))
+            )
+        elif with_request:  # the request as locked (_LOCK, a CTE), then the version the snapshot holds
+            locked = _LOCK.cte("locked")
+            seen = select(_REQUESTS.c.version).where(_REQUESTS.c.id == bindparam("request_id"))
+            stmt = select(*locked.c, *columns, seen.scalar_subquery()).outerjoin(
+                _STEPS, _STEPS.c.request_id == locked.c.id
             )
         else:
             stmt = select(*columns).where(_STEPS.c.request_id == bindparam("request_id"))

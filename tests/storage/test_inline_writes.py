@@ -147,8 +147,8 @@ async def test_wal_checkpoints_run_off_the_loop_every_so_many_commits(
     await asyncio.sleep(0.2)
     assert file_size(main_file) == size  # two commits: all still in the WAL
     await write_note(sqlite_db, "third")
-    for _ in range(100):
-        if file_size(main_file) > size:
+    for _ in range(250):  # the checkpoint's thread grows the file as it copies: wait for all of it
+        if file_size(main_file) > size + 300_000:
             break
         await asyncio.sleep(0.02)
     assert file_size(main_file) > size + 300_000  # checkpointed into the file

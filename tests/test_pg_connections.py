@@ -1,0 +1,74 @@
+"""PostgreSQL closes the bot's pooled connections (a restart, a failover, a terminated backend): the next
+requests are answered as if nothing happened, with no ping per checkout to find that out."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.deps import Deps
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database, is_sqlite
+from tests.slack.client import SlackClient
+from tests.test_ownership import owner_of, request_hooli
+
+pytestmark = pytest.mark.skipif(
+    is_sqlite(os.environ.get("GTM_TEST_DATABASE_URL") or "sqlite+aiosqlite://"),
+    reason="a database server closing connections is PostgreSQL's (SQLite has no server); CI runs this there",
+)
+
+
+async def close_every_other_connection(db: Database) -> int:
+    """Terminate every other client backend of the test database, as a restart would, and wait until each
+    has exited (its socket closed). Returns how many it terminated."""
+    url = make_url(db.url)
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        pids = [
+            row["pid"]
+            for row in await admin.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        ]
+        # Each waits for the backend's exit; False: it had ended meanwhile.
+        ended = [await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", pid) for pid in pids]
+    finally:
+        await admin.close()
+    return sum(ended)
+
+
+async def test_requests_after_the_server_closed_the_pooled_connections_are_answered(
+    slack: SlackClient,
+    standin: SlackStandIn,
+    db: Database,
+    deps: Deps,
+    directory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing in the process meets a closed connection: not the click, the look-up or the outbox."""
+    sent = await request_hooli(slack, standin)  # the pool now holds connections the server will close
+    # The outbox's own loop stops (its sends settled), so no connection is in use when the server closes
+    # them; it is run by hand below, on the pool as the requests left it.
+    await deps.outbox.stop()
+    await deps.outbox.drain()
+    caplog.set_level(logging.ERROR)
+    assert await close_every_other_connection(db) >= 1
+
+    reply = await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert reply.status == 200 and not reply.body, reply.body
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"
+    assert not [c for c in standin.calls if c.method == "chat.postEphemeral"]  # no "try again" apology
+
+    assert await close_every_other_connection(db) >= 1
+    answer = await slack.command("owner Initech", "U0AE1")  # a look-up: the read pool's connections too
+    assert answer.status == 200 and "Sally Park" in answer.text, answer.body
+    await deps.outbox.drain()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
