@@ -2,9 +2,7 @@
 
 One multi-row INSERT per table instead of a statement per row: a click writes a few audit events and
 several outbox messages, and on SQLite every statement costs the event loop hand-offs to aiosqlite's
-thread. On PostgreSQL the tables' INSERTs are one statement (data-modifying CTEs), so a click's decision,
-its messages and its audit events are one round trip. The rows commit with the rest of the transaction,
-or not at all (a rollback drops them).
+thread. The rows commit with the rest of the transaction, or not at all (a rollback drops them).
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 _PENDING = "batched_rows"
-# PostgreSQL: up to this many rows go in one statement (a click has under ten). More (a notice to a whole
-# team) go table by table, where SQLAlchemy pages the rows under PostgreSQL's limit on parameters.
-TOGETHER_MAX_ROWS = 100
 _statements: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
@@ -53,23 +48,8 @@ def _write(session: Session) -> None:
     # On the transaction's connection: Core INSERTs need none of the session's per-statement ORM steps.
     conn = session.connection()
     dialect = conn.dialect.name
-    if dialect == "postgresql" and len(pending) > 1 and sum(map(len, pending.values())) <= TOGETHER_MAX_ROWS:
-        conn.execute(_together(pending))
-        return
     for (table, ignore_on), rows in pending.items():
         conn.execute(_statement(dialect, table, ignore_on), rows)
-
-
-def _together(pending: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]]) -> Any:
-    """PostgreSQL: every table's rows in one statement, each table's multi-row INSERT but the last a CTE of
-    it. A CTE's INSERT runs to completion whether or not the statement reads it, and a failure of any (a
-    decision's unique key) fails the statement, as the separate INSERTs would have."""
-    inserts = []
-    for (table, ignore_on), rows in pending.items():
-        insert = postgresql.insert(table).values(rows)
-        inserts.append(insert.on_conflict_do_nothing(index_elements=list(ignore_on)) if ignore_on else insert)
-    *first, last = inserts
-    return last.add_cte(*(insert.cte(f"batched_{n}") for n, insert in enumerate(first)))
 
 
 @event.listens_for(Session, "after_rollback")
