@@ -127,8 +127,9 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     closed once the event loop has read both, but a checkout may come between the two, so an idle
     connection with anything left to read (the end of the stream) is replaced too: an idle connection is
     sent nothing else worth keeping it for. One non-blocking poll, where pool_pre_ping was three round
-    trips. A connection that died without a word (a cut network) fails its first statement instead, and
-    SQLAlchemy then discards every pooled connection older than that failure."""
+    trips. A connection that died without a word (a cut network) fails its first statement instead (as
+    the ping would have waited on it), and SQLAlchemy then discards every pooled connection older than
+    that failure."""
     connection = dbapi_connection.driver_connection
     if connection.is_closed() or _has_unread_input(connection):
         raise DisconnectionError("the server closed this pooled connection")
