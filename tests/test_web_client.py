@@ -112,6 +112,24 @@ async def test_a_request_carrying_a_workflow_token_leaves_the_process_client_alo
     assert deps.client.token == deps.settings.bot_token
 
 
+async def test_the_request_context_holds_what_bolts_own_would_with_the_process_client(deps: Deps) -> None:
+    """GtmApp._init_context stands in for Bolt's own (to skip a client per request); should an upgrade of
+    slack-bolt (pinned <2) set more in a request's context, this fails instead of listeners missing it."""
+    from slack_bolt.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from bot.app import build_app
+
+    app = build_app(deps)
+    body, content_type = signer.command_body("/glossary", "SAO", "U0AE1")
+    ours, bolts = (AsyncBoltRequest(body=body, headers={"content-type": content_type}) for _ in range(2))
+    app._init_context(ours)
+    AsyncApp._init_context(app, bolts)
+    assert set(ours.context) == set(bolts.context)
+    assert ours.context.client is deps.client and bolts.context.client is not deps.client
+    assert ours.context.client.token == bolts.context.client.token == deps.settings.bot_token
+
+
 async def test_a_reply_to_a_response_url_that_never_answers_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """A pooled reply ends at its own time-out, as Bolt's (a session made per reply) did."""
     hung = asyncio.Event()
