@@ -73,7 +73,7 @@ def _serve(
         "GET /healthz, GET /metrics"
     )
 
-    def run_one() -> None:
+    def run_one(handoff: serving.Handoff | None, index: int) -> None:
         from aiohttp import web
 
         from bot.app import build_app
@@ -81,11 +81,14 @@ def _serve(
         from bot.server import AccessLog, create_web_app
 
         deps = Deps.build(settings)
-        web_app = create_web_app(deps, build_app(deps), migrate=False, freeze_heap=True)
-        web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+        web_app = create_web_app(deps, build_app(deps), migrate=False, long_running=True)
+        if handoff is None:
+            web.run_app(web_app, sock=sock, print=None, access_log_class=AccessLog)
+        else:  # serve's own process accepts and hands this worker its share of the connections
+            handoff.worker(index).run(web_app, access_log_class=AccessLog)
 
     try:
-        return serving.run_workers(workers, run_one)
+        return serving.run_workers(workers, run_one, sock)
     finally:
         sock.close()
         if metrics_dir is not None:

@@ -63,10 +63,11 @@ def is_signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signatur
 
 
 def create_web_app(
-    deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True, freeze_heap: bool = False
+    deps: Deps, bolt: AsyncApp, *, migrate: bool = True, scheduler: bool = True, long_running: bool = False
 ) -> web.Application:
-    """The aiohttp app Slack posts to. `freeze_heap`: once started, what start-up built is frozen out of
-    the garbage collector's way (`gtm-bot serve`; bot/serving.py freeze_startup_heap)."""
+    """The aiohttp app Slack posts to. `long_running` (`gtm-bot serve`): once started, the database pool's
+    connections are opened (storage/db.py open_pool) and what start-up built is frozen out of the garbage
+    collector's way (bot/serving.py freeze_startup_heap)."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[DEPS] = deps
     jobs = Scheduler(deps, deps.settings.scheduler_poll_seconds) if scheduler else None
@@ -126,7 +127,8 @@ def create_web_app(
             await deps.db.upgrade()
         for hook in deps.startup:
             await hook(deps)
-        if freeze_heap:
+        if long_running:
+            await deps.db.open_pool()
             freeze_startup_heap()
         deps.outbox.start()
         if jobs is not None:

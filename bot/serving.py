@@ -1,8 +1,9 @@
 """`gtm-bot serve`: check what an operator can get wrong before listening, bind, then run 1..N workers.
 
 Every mistake found here is an OperatorError: one line saying what is wrong and what to do (exit 2).
-Several workers share one listening socket, bound here and inherited by forked processes (the pre-fork
-model of the standard library's multiprocessing; the kernel hands each connection to one of them).
+Several workers are forked processes (the pre-fork model of the standard library's multiprocessing): serve's
+own process keeps the listening socket, bound here, and hands each connection to the worker holding the
+fewest (bot/handoff.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import gc
 import logging
 import multiprocessing
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.handoff import Handoff
 from bot.settings import Settings
 from storage.db import is_sqlite
 
@@ -134,24 +137,34 @@ def _worker(main: Callable[[], Any], name: str) -> None:
     main()
 
 
-def run_workers(workers: int, run_one: Callable[[], Any]) -> int:
-    """Run `run_one` in `workers` forked processes; stop them all on SIGTERM/SIGINT or when one dies."""
+def run_workers(workers: int, run_one: Callable[[Handoff | None, int], Any], listener: socket.socket) -> int:
+    """Run `run_one(handoff, index)` in `workers` forked processes, which serve the connections `listener`
+    accepts and `handoff` hands them; stop them all on SIGTERM/SIGINT or when one dies. One worker runs
+    here and serves `listener` itself (`handoff` None)."""
     if workers == 1:
-        run_one()
+        run_one(None, 0)
         return 0
-    fork = multiprocessing.get_context("fork")  # the children inherit the bound socket
+    handoff = Handoff(listener, workers)
+    fork = multiprocessing.get_context("fork")  # the children inherit their end of the handoff
     children = [
-        fork.Process(target=_worker, args=(run_one, f"gtm-bot-worker{i + 1}"), name=f"gtm-bot-worker-{i + 1}")
+        fork.Process(
+            target=_worker,
+            args=(functools.partial(run_one, handoff, i), f"gtm-bot-worker{i + 1}"),
+            name=f"gtm-bot-worker-{i + 1}",
+        )
         for i in range(workers)
     ]
     for child in children:
         child.start()
+    handoff.start()
 
     told: set[int] = set()
 
     def stop(_signum: int, _frame: object) -> None:
-        # Once per child: aiohttp turns SIGTERM into a clean shutdown, and a second one arriving during that
-        # shutdown aborts it mid-cleanup (connections cancelled while closing, exit status 1).
+        # No new connections; then once per child: aiohttp turns SIGTERM into a clean shutdown, and a second
+        # one arriving during that shutdown aborts it mid-cleanup (connections cancelled while closing, exit
+        # status 1).
+        handoff.stop()
         for index, child in enumerate(children):
             if child.is_alive() and index not in told:
                 told.add(index)

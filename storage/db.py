@@ -561,6 +561,32 @@ class Database:
             return self.sessions.begin(urgent=True)
         return self.sessions.begin()
 
+    async def open_pool(self) -> int:
+        """Open the write pool's connections now, all at once (PostgreSQL; `gtm-bot serve` at start).
+        Otherwise the first burst after a start opened one per request in flight, each a backend started
+        and the driver's set-up queries, while those requests waited: the first 50 clicks of a burst took
+        twice as long as the rest (bench/RESULTS.md, twelfth pass). Returns how many are open; what the
+        server refuses (max_connections) is logged, and those requests wait for a free connection."""
+        if is_sqlite(self.url):
+            return 0
+        pool = self.engine.pool
+        size: int = pool.size()  # type: ignore[attr-defined]
+        async with contextlib.AsyncExitStack() as held:
+            opened = await asyncio.gather(
+                *(held.enter_async_context(self.engine.connect()) for _ in range(size)),
+                return_exceptions=True,
+            )
+        refused = [r for r in opened if isinstance(r, BaseException)]
+        if refused:
+            log.warning(
+                "PostgreSQL opened %d of this process's %d connections (%s): a process needs 35, so size "
+                "max_connections for --workers × 35",
+                len(opened) - len(refused),
+                len(opened),
+                _reason(refused[0]),
+            )
+        return pool.checkedin()  # type: ignore[attr-defined,no-any-return]
+
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(2):
@@ -582,6 +608,12 @@ class Database:
         await self.engine.dispose()
         for other in {self.bulk_engine, self.read_engine} - {self.engine}:
             await other.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's first line about `error` (SQLAlchemy's wrapping adds the statement and a link)."""
+    orig = getattr(error, "orig", None) or error
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def alembic_config(url: str) -> Config:

@@ -93,3 +93,26 @@ async def test_a_burst_keeps_its_connections_for_the_next_one(db: Database) -> N
     for _ in range(3):
         await asyncio.gather(*(hold() for _ in range(20)))
     assert len(opened) == first
+
+
+async def test_a_pool_the_server_partly_refuses_opens_what_it_may_and_says_why(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`gtm-bot serve` opens each process's 30 connections as it starts; where PostgreSQL allows fewer (its
+    max_connections, here a role's connection limit), it opens those and the log says what to size."""
+    url = make_url(db.url)
+    admin = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
+    await admin.execute("DROP ROLE IF EXISTS gtm_few_connections")
+    await admin.execute("CREATE ROLE gtm_few_connections LOGIN CONNECTION LIMIT 4")
+    few = Database(url.set(username="gtm_few_connections").render_as_string(hide_password=False))
+    try:
+        with caplog.at_level(logging.WARNING, logger="storage.db"):
+            assert await few.open_pool() == 4
+        said = caplog.text
+        assert "PostgreSQL opened 4 of this process's 30 connections (too many connections for role" in said
+        assert "size max_connections for --workers × 35" in said
+        assert await db.open_pool() == 30  # the test database's own user may open them all
+    finally:
+        await few.dispose()
+        await admin.execute("DROP ROLE gtm_few_connections")
+        await admin.close()

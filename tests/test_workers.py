@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 
 from bot.features.holdovers.service import REPORT
 from bot.standin import signer
@@ -195,3 +196,87 @@ async def test_when_serve_is_killed_its_workers_stop_too(db: Database, standin: 
         for pid in workers:  # never leave a stray server behind a failed assertion
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _tcp_ports(pid: int) -> list[tuple[int, int]]:
+    """(local port, remote port) of each established TCP connection the process holds (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                ports.append((int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)))
+    return ports
+
+
+async def _kept_open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int]:
+    """A keep-alive connection to serve, answered once (so a worker holds it); and its client port."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: gtm-bot\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    fields = dict(line.split(b":", 1) for line in head.strip().split(b"\r\n")[1:])
+    length = int(next(value for name, value in fields.items() if name.lower() == b"content-length"))
+    await reader.readexactly(length)
+    return reader, writer, writer.get_extra_info("sockname")[1]
+
+
+async def test_connections_are_shared_evenly_and_each_worker_opens_its_pool_at_start(
+    db: Database, standin: SlackStandIn
+) -> None:
+    """serve hands each new connection to the worker holding the fewest. With one socket shared, whichever
+    idle worker woke first took a connection, so a burst's keep-alive connections piled onto one worker
+    and its clicks waited twice as long as the other's (bench/RESULTS.md, twelfth pass). Each worker has
+    its database connections open before the first request."""
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        GTM_BOT, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+        env=serve_env(standin, db), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    held: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, int]] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(120):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert (await response.json())["ok"]
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.25)
+        workers = sorted(_children(server.pid))
+        database_port = make_url(db.url).port or 5432
+        for pid in workers:  # the pool's 30, opened at start (and the look-ups' own, opened as needed)
+            assert sum(remote == database_port for _local, remote in _tcp_ports(pid)) >= 30
+
+        def served_by() -> dict[int, int]:
+            """Client port -> the worker holding the other end."""
+            return {remote: pid for pid in workers for local, remote in _tcp_ports(pid) if local == port}
+
+        for _ in range(20):  # one after another, each answered before the next opens
+            held.append(await _kept_open(port))
+        owners = served_by()
+        assert Counter(owners[client] for _r, _w, client in held) == {workers[0]: 10, workers[1]: 10}
+
+        # The first worker's clients leave; the next connections go to it until both hold as many again.
+        leaving = [conn for conn in held if owners[conn[2]] == workers[0]][:6]
+        for _reader, writer, _client in leaving:
+            writer.close()
+            await writer.wait_closed()
+        held = [conn for conn in held if conn not in leaving]
+        await asyncio.sleep(0.5)  # each worker counts its closed connections every 0.1 s
+        for _ in range(6):
+            held.append(await _kept_open(port))
+        owners = served_by()
+        assert Counter(owners[client] for _r, _w, client in held) == {workers[0]: 10, workers[1]: 10}
+    finally:
+        for _reader, writer, _client in held:
+            writer.close()
+        server.terminate()
+        await server.wait()
+    assert server.returncode == 0
