@@ -19,13 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import multiprocessing
 import socket
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+if TYPE_CHECKING:  # serve's own process never imports aiohttp: only its workers serve
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -103,88 +105,95 @@ class HandedConnections:
         self.closed = closed
         self.index = index
         self.received = 0  # connections taken from the channel
-        self.opening = 0  # of which, not yet open in aiohttp (so not yet among its connections)
+        self.opening: set[asyncio.Task[None]] = set()  # of which, not yet open in aiohttp
 
     def run(self, web_app: web.Application, **runner_options: Any) -> None:
         """Serve `web_app` on the connections handed over until SIGTERM or SIGINT, as `web.run_app` would
         (with its keep-alive: a connection idle for 75 s is closed)."""
+        from aiohttp import web
+
         runner_options = {"keepalive_timeout": 75.0, "access_log": web.access_logger, **runner_options}
         with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
             asyncio.run(self._serve(web_app, runner_options))
 
     async def _serve(self, web_app: web.Application, runner_options: dict[str, Any]) -> None:
+        from aiohttp import web
+
         runner = web.AppRunner(web_app, handle_signals=True, **runner_options)
         await runner.setup()
         try:
-            site = _HandedSite(runner, self)
-            await site.start()
+            await _handed_site()(runner, self).start()
             await asyncio.Event().wait()  # until a signal ends it (GracefulExit)
         finally:
             await runner.cleanup()
 
 
-class _HandedSite(web.BaseSite):
+@functools.cache
+def _handed_site() -> type:
     """An aiohttp site whose connections come over the channel from serve, not from a listening socket."""
+    from aiohttp import web
 
-    def __init__(self, runner: web.AppRunner, handed: HandedConnections) -> None:
-        super().__init__(runner)
-        self.handed = handed
-        self.reporting: asyncio.Task[None] | None = None
+    class HandedSite(web.BaseSite):
+        def __init__(self, runner: web.AppRunner, handed: HandedConnections) -> None:
+            super().__init__(runner)
+            self.handed = handed
+            self.reporting: asyncio.Task[None] | None = None
 
-    @property
-    def name(self) -> str:
-        return f"connections handed to worker {self.handed.index + 1}"
+        @property
+        def name(self) -> str:
+            return f"connections handed to worker {self.handed.index + 1}"
 
-    async def start(self) -> None:
-        await super().start()
-        loop = asyncio.get_running_loop()
-        channel = self.handed.channel
-        channel.setblocking(False)
-        loop.add_reader(channel.fileno(), self._take)
-        self._server = _Stop(loop, channel, self)  # type: ignore[assignment]
-        self.reporting = loop.create_task(self._report())
+        async def start(self) -> None:
+            await super().start()
+            loop = asyncio.get_running_loop()
+            channel = self.handed.channel
+            channel.setblocking(False)
+            loop.add_reader(channel.fileno(), self._take)
+            self._server = _Stop(loop, channel, self)  # type: ignore[assignment]
+            self.reporting = loop.create_task(self._report())
 
-    def _take(self) -> None:
-        loop = asyncio.get_running_loop()
-        server = self._runner.server
-        assert server is not None
-        while True:
+        def _take(self) -> None:
+            loop = asyncio.get_running_loop()
+            server = self._runner.server
+            handed = self.handed
+            while True:
+                try:
+                    _message, fds, _flags, _address = socket.recv_fds(handed.channel, 1, 1)
+                except BlockingIOError:
+                    return
+                except OSError:  # serve is gone (the worker stops with it: PR_SET_PDEATHSIG)
+                    fds = []
+                if not fds or server is None:  # serve closed its end
+                    loop.remove_reader(handed.channel.fileno())
+                    return
+                connection = socket.socket(fileno=fds[0])
+                connection.setblocking(False)
+                handed.received += 1
+                opening = loop.create_task(self._open(server, connection))
+                handed.opening.add(opening)  # held here till it is open (the loop keeps only weak ones)
+                opening.add_done_callback(handed.opening.discard)
+
+        async def _open(self, server: Any, connection: socket.socket) -> None:
             try:
-                _message, fds, _flags, _address = socket.recv_fds(self.handed.channel, 1, 1)
-            except BlockingIOError:
-                return
-            except OSError:  # serve is gone (the worker stops with it: PR_SET_PDEATHSIG)
-                fds = []
-            if not fds:  # serve closed its end
-                loop.remove_reader(self.handed.channel.fileno())
-                return
-            connection = socket.socket(fileno=fds[0])
-            connection.setblocking(False)
-            self.handed.received += 1
-            self.handed.opening += 1
-            loop.create_task(self._open(server, connection))
+                await asyncio.get_running_loop().connect_accepted_socket(server, connection)
+            except OSError:  # the client left before it was opened: closed
+                connection.close()
 
-    async def _open(self, server: Any, connection: socket.socket) -> None:
-        try:
-            await asyncio.get_running_loop().connect_accepted_socket(server, connection)
-        except OSError:  # the client left before it was opened: closed
-            connection.close()
-        finally:
-            self.handed.opening -= 1
+        async def _report(self) -> None:
+            """How many of the connections handed to this worker have closed, for serve's next choice."""
+            server = self._runner.server
+            handed = self.handed
+            while server is not None:
+                handed.closed[handed.index] = handed.received - len(handed.opening) - len(server.connections)
+                await asyncio.sleep(REPORT_SECONDS)
 
-    async def _report(self) -> None:
-        """How many of the connections handed to this worker have closed, for serve's next choice."""
-        server = self._runner.server
-        handed = self.handed
-        while server is not None:
-            handed.closed[handed.index] = handed.received - handed.opening - len(server.connections)
-            await asyncio.sleep(REPORT_SECONDS)
+    return HandedSite
 
 
 class _Stop:
     """What aiohttp closes when the site stops: no more connections taken from serve."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, channel: socket.socket, site: _HandedSite) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, channel: socket.socket, site: Any) -> None:
         self.loop, self.channel, self.site = loop, channel, site
 
     def close(self) -> None:
