@@ -632,11 +632,13 @@ def run_cells(
                 click_sent[request_id] = at
             if counted is not None:
                 asyncio.run(quiet(standin_port))  # the cell's clicks' outbox work counts too
-                extra = budget(counted, pids, postgres, senders, n)
-            # The burst's start apart: cold connections or an uneven split between workers show there first.
-            first = [t * 1000 for _at, t in sorted(zip(sent, latencies, strict=True))[:concurrency]]
-            start = f"the first {len(first)} clicks: p50 {percentile(first, 50):.0f}, max {max(first):.0f} ms"
-            extra = f"{extra}; {start}" if extra else start
+                # The burst's start apart: cold connections or an uneven split of connections between
+                # workers showed there first.
+                first = [t * 1000 for _at, t in sorted(zip(sent, latencies, strict=True))[:concurrency]]
+                extra = (
+                    f"{budget(counted, pids, postgres, senders, n)}; the first {len(first)} clicks: "
+                    f"p50 {percentile(first, 50):.0f}, max {max(first):.0f} ms"
+                )
         ms = [t * 1000 for t in latencies]
         cells.append(
             Cell(name, workload, concurrency, percentile(ms, 50), percentile(ms, 99), n / elapsed, extra)
