@@ -167,3 +167,16 @@ def test_the_playground_polling_is_not_logged_at_info(tmp_path: Path) -> None:
     assert f"open http://127.0.0.1:{port}/" in err
     assert "/playground/api/state" not in err
     assert '"GET / " 200' in err or '"GET /" 200' in err  # other requests are still logged
+
+
+def test_serve_freezes_its_start_up_heap_and_collects_young_objects_less_often() -> None:
+    """What `gtm-bot serve` does once started (in a process of its own: frozen objects stay frozen)."""
+    code = (
+        "import gc; from bot.serving import freeze_startup_heap; frozen = freeze_startup_heap(); "
+        "print(frozen, *gc.get_threshold(), gc.get_freeze_count() == frozen)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    frozen, young, middle, old, all_frozen = out.split()
+    assert int(frozen) > 10_000  # what importing the bot built
+    assert (int(young), int(middle), int(old)) == (10_000, 10, 10)  # Python's own: 700, 10, 10
+    assert all_frozen == "True"
