@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # serve's own process never imports aiohttp: only its workers serve
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # serve's own process never imports aiohttp: only its workers
 
 log = logging.getLogger(__name__)
 
+ACCEPT_PAUSE_SECONDS = 0.01  # after a failed accept: a full descriptor table is not retried in a busy loop
 REPORT_SECONDS = 0.1  # how often a worker tells serve how many of its connections have closed
 
 
@@ -46,6 +48,7 @@ class Handoff:
         # SEQPACKET: one message per connection handed over, never two read as one
         self._channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(workers)]
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def worker(self, index: int) -> HandedConnections:
         """The worker `index`'s side (called in the forked worker)."""
@@ -66,6 +69,7 @@ class Handoff:
 
     def stop(self) -> None:
         """Stop accepting (the workers are stopping); connections already handed over are theirs to finish."""
+        self._stopping = True
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept with an error
         if self._thread is not None:
@@ -83,11 +87,17 @@ class Handoff:
         return held.index(min(held))
 
     def _hand_out(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 connection, _address = self.listener.accept()
-            except OSError:  # shut down by `stop`: serve is ending
-                return
+            except OSError as exc:
+                if self._stopping:  # `stop` shut the socket down: serve is ending
+                    return
+                # A client that left before its accept (ECONNABORTED), or no descriptor free (EMFILE):
+                # that connection is lost, never the service.
+                log.warning("could not accept a connection: %s", exc)
+                time.sleep(ACCEPT_PAUSE_SECONDS)
+                continue
             with connection:
                 index = self.choose()
                 self.handed[index] += 1
