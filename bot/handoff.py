@@ -22,6 +22,7 @@ import ctypes
 import functools
 import logging
 import multiprocessing
+import os
 import socket
 import threading
 import time
@@ -173,7 +174,9 @@ def _handed_site() -> type:
                     return
                 except OSError:  # serve is gone (the worker stops with it: PR_SET_PDEATHSIG)
                     fds = []
-                if not fds or server is None:  # serve closed its end
+                if not fds or server is None:  # serve closed its end, or this worker is stopping
+                    for fd in fds:
+                        os.close(fd)
                     loop.remove_reader(handed.channel.fileno())
                     return
                 connection = socket.socket(fileno=fds[0])
