@@ -47,6 +47,18 @@ def serve_env(standin: SlackStandIn, db: Database) -> dict[str, str]:
     }
 
 
+async def until_answering(http: aiohttp.ClientSession, base: str) -> None:
+    """Wait for serve's /healthz to say ok (its workers start in a few seconds); fail if it never does."""
+    for _ in range(120):
+        try:
+            async with http.get(base + "/healthz") as response:
+                assert (await response.json())["ok"]
+                return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"gtm-bot serve did not answer at {base}")
+
+
 async def requests_counted(http: aiohttp.ClientSession, base: str) -> float:
     async with http.get(base + "/metrics") as response:
         text = await response.text()
@@ -95,13 +107,7 @@ async def test_two_workers_never_run_the_same_job_or_send_the_same_message(
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(120):
-                try:
-                    async with http.get(base + "/healthz") as response:
-                        assert (await response.json())["ok"]
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.25)
+            await until_answering(http, base)
             for _ in range(20):
                 body, content_type = signer.command_body("/gtm", "help", "U0AE1")
                 headers = {"Content-Type": content_type, **signer.signed_headers(SECRET, body)}
@@ -173,13 +179,7 @@ async def test_when_serve_is_killed_its_workers_stop_too(db: Database, standin: 
     workers: dict[int, str] = {}
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(120):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        assert (await response.json())["ok"]
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.25)
+            await until_answering(http, f"http://127.0.0.1:{port}")
         workers = _children(server.pid)
         assert sorted(workers.values()) == ["gtm-bot-worker1", "gtm-bot-worker2"]  # as `ps` and `top` show
         server.kill()  # SIGKILL: serve's own process can tell nobody
@@ -242,13 +242,7 @@ async def test_connections_are_shared_evenly_and_each_worker_opens_its_pool_at_s
     held: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, int]] = []
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(120):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        assert (await response.json())["ok"]
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.25)
+            await until_answering(http, f"http://127.0.0.1:{port}")
         workers = sorted(_children(server.pid))
         database_port = make_url(db.url).port or 5432
         for pid in workers:  # the pool's 30, opened at start (and the look-ups' own, opened as needed)
