@@ -88,7 +88,8 @@ def create_web_app(
         context, token = observe.begin(bolt_request.body)
         outcome, status = "error", 500
         try:
-            bolt_response = await bolt.async_dispatch(bolt_request)
+            with deps.outbox.answering():  # meanwhile the outbox sends cards only (DMs follow a burst)
+                bolt_response = await bolt.async_dispatch(bolt_request)
             status = bolt_response.status
             outcome = _OUTCOMES.get(status, "error" if status >= 500 else "refused")
             return await to_aiohttp_response(bolt_response)

@@ -16,9 +16,10 @@ posting again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,12 @@ STOP_GRACE_SECONDS = 15.0
 # takes: in a burst of clicks, claiming on every commit's kick leased one click's rows at a time and cost
 # the event loop as much as the click. A click's card waits at most this much longer.
 CLAIM_EVERY_SECONDS = 0.025
+# While this process is answering Slack (a request in flight), the rows that are not cards (DMs to others, App
+# Home, the Salesforce write-back) wait for a moment with none, for at most this long: in a burst of clicks
+# the people waiting on an ack or on their card get the CPU first, and the notifications follow the burst.
+# A burst that lasts longer sends them beside it again, as before. Cards never wait.
+DEFER_SECONDS = 10.0
+DEFER_CHECK_SECONDS = 0.1  # how often the dispatcher looks for that moment
 
 
 class Retry(Exception):
@@ -114,6 +121,8 @@ class Outbox(BackgroundTask):
         self._sending: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
         self._claimed_at = float("-inf")  # when the dispatcher's loop last claimed (the loop's clock)
+        self._answering = 0  # Slack requests this process is answering now (`answering`)
+        self._deferred_since: float | None = None  # since when the loop has held back rows not cards
         # Calls to other systems than Slack (the Salesforce write-back), by method; same durability.
         self.senders: dict[str, Sender] = {}
         # Per method, a condition on its rows that need no call (e.g. App Home of people who never opened
@@ -130,6 +139,26 @@ class Outbox(BackgroundTask):
         """Ask the dispatcher to look now (after a commit that enqueued something)."""
         self._wake.set()
 
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the answer to a Slack request (bot/server.py): meanwhile the dispatcher's loop sends only
+        cards, for at most DEFER_SECONDS."""
+        self._answering += 1
+        try:
+            yield
+        finally:
+            self._answering -= 1
+
+    def _others_wait(self, now: float) -> bool:
+        """Whether the loop holds back the rows that are not cards now: while a request is being answered,
+        from the first claim that found one, for at most DEFER_SECONDS."""
+        if not self._answering:
+            self._deferred_since = None
+            return False
+        if self._deferred_since is None:
+            self._deferred_since = now
+        return now - self._deferred_since < DEFER_SECONDS
+
     async def _run(self) -> None:
         while not self.stopping:
             try:
@@ -137,18 +166,22 @@ class Outbox(BackgroundTask):
                     pass
             except Exception:  # the database may be away for a while; try again on the next tick
                 log.exception("outbox dispatch failed")
-            await self.pause(self.poll_seconds, wake=self._wake)
+            # Rows held back are looked at again soon: no commit may kick the loop once the burst is over.
+            held = self._deferred_since is not None
+            await self.pause(DEFER_CHECK_SECONDS if held else self.poll_seconds, wake=self._wake)
             self._wake.clear()
 
     async def _start_gathered(self) -> int:
         """`start_due`, no sooner than CLAIM_EVERY_SECONDS after the loop's last claim: what commits
-        meanwhile is leased in the same claim."""
+        meanwhile is leased in the same claim. Only cards while a request is answered (`_others_wait`)."""
         loop = asyncio.get_running_loop()
         wait = self._claimed_at + CLAIM_EVERY_SECONDS - loop.time()
         if wait > 0:
             await self.pause(wait)
         self._claimed_at = loop.time()
-        return 0 if self.stopping else await self.start_due()
+        if self.stopping:
+            return 0
+        return await self.start_due(others=not self._others_wait(self._claimed_at))
 
     async def stop(self) -> None:
         """Stop claiming; let the sends under way settle (each is bounded by the client's time-out), and
@@ -214,17 +247,19 @@ class Outbox(BackgroundTask):
             await asyncio.wait(started)
         return count
 
-    async def start_due(self, limit: int = 50, started: list[asyncio.Task[None]] | None = None) -> int:
+    async def start_due(
+        self, limit: int = 50, started: list[asyncio.Task[None]] | None = None, *, others: bool = True
+    ) -> int:
         """Claim what is due and start sending it (the dispatcher's loop); returns how many rows.
 
         Rows go out in parallel (at most CONCURRENCY calls at once), in order only within one card or
         message (the same ref_key), so one hung channel holds up nothing but its own messages. Cards (an
         approver's card, the requester's copy) have their own lane: claimed on their own room, all that are
         due, and sent on their own CARD_CONCURRENCY calls, so in a burst a click's card changes within the
-        next claim however many DMs are waiting or in flight.
+        next claim however many DMs are waiting or in flight. `others`: False claims only cards.
         """
         async with self._claiming:  # one claim at a time, so a card's rows never go out in two groups
-            return await self._start(limit, started if started is not None else [])
+            return await self._start(limit if others else 0, started if started is not None else [])
 
     async def _start(self, limit: int, started: list[asyncio.Task[None]]) -> int:
         cards = MAX_CLAIMED - self._cards_inflight
