@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -247,7 +248,13 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # A card (an approver's, or the requester's copy: storage/outbox.py is_card) has its own lane, claimed
+    # apart from DMs and App Home: its own index, so a claim of cards never reads the DMs waiting.
+    card: Mapped[bool] = mapped_column(default=False, server_default=false())
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lane_due", "status", "card", "next_attempt_at"),
+    )
 
 
 class JobRow(Base):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, case, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import batched, leases
@@ -22,13 +22,15 @@ from storage.upsert import upsert_many
 _TABLE = OutboxRow.__table__
 # Cards first: an approver's card and the requester's copy (posts and updates alike, so a card's own rows
 # keep their order) are claimed before DMs, App Home and other systems' calls. In a burst the person who
-# clicked sees their card change within the batch, while the notifications to others follow it.
+# clicked sees their card change within the batch, while the notifications to others follow it. A row's
+# `card` column says which it is (set from its ref_key when queued), so the cards' claim reads the cards'
+# lane of the index (ix_outbox_lane_due), however many DMs wait (bot/approvals/outbox.py DEFER_SECONDS).
 CARD_PREFIXES = ("card:", "requested:")  # storage/requests.py card_ref and requested_ref
-CARDS_FIRST = case((or_(*(OutboxRow.ref_key.startswith(p) for p in CARD_PREFIXES)), 0), else_=1)
+CARDS_FIRST = OutboxRow.card.desc()
 
 
 def is_card(ref_key: str | None) -> bool:
-    """Whether a row (by its ref_key) is a card, as CARDS_FIRST orders it."""
+    """Whether a row (by its ref_key) is a card: its `card` column."""
     return ref_key is not None and ref_key.startswith(CARD_PREFIXES)
 
 
@@ -45,6 +47,7 @@ class OutboxRepository:
             "method": method,
             "payload": payload,
             "ref_key": ref_key,
+            "card": is_card(ref_key),
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,
@@ -85,7 +88,7 @@ class OutboxRepository:
         waits for the next claim's settle."""
         where = [or_(OutboxRow.ref_key.is_(None), OutboxRow.ref_key.not_in(busy))] if busy else []
         if cards is not None:
-            where.append(CARDS_FIRST.in_([0 if cards else 1]))
+            where.append(OutboxRow.card == cards)
         if unneeded is not None:
             where.append(not_(unneeded))
         return await leases.claim(

@@ -50,3 +50,30 @@ def test_0603_folds_the_typed_text_of_glossary_misses_into_one_count(tmp_path) -
         ("(no entry found)", 0, 5, "2026-11-02 10:00:00.000000"),
         ("sao", 1, 7, "2026-11-03 10:00:00"),
     ]
+
+
+def test_0607_puts_the_cards_already_waiting_in_their_own_lane(tmp_path) -> None:
+    """Rows queued before the upgrade (a card's update, the requester's copy, a DM) are claimed in the right
+    lane after it."""
+    import sqlite3
+
+    from storage.db import upgrade
+
+    path = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0606")
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO outbox (dedupe_key, method, payload, ref_key, status, attempts, next_attempt_at,"
+            " created_at) VALUES (?, ?, '{}', ?, 'pending', 0, '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+            [
+                ("a", "chat.update", "card:7:U0AE2"),
+                ("b", "chat.update", "requested:7"),
+                ("c", "chat.postMessage", None),
+                ("d", "home.refresh", "home:U0AE1"),
+                ("e", "chat.postMessage", "cardinal:1"),  # a name that only starts like one
+            ],
+        )
+    upgrade(f"sqlite+aiosqlite:///{path}", "head")
+    with sqlite3.connect(path) as conn:
+        lanes = dict(conn.execute("SELECT dedupe_key, card FROM outbox"))
+    assert lanes == {"a": 1, "b": 1, "c": 0, "d": 0, "e": 0}

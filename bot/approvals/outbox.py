@@ -208,7 +208,7 @@ class Outbox(BackgroundTask):
         async with self.db.urgent_writes() as session:
             repo = OutboxRepository(session)
             unneeded = None
-            if self.skips:
+            if self.skips and limit > 0:  # rows needing no call are all in the other lane
                 unneeded, settle = self._unneeded()
                 await repo.settle_unneeded(settle, now)
             if cards is None:
