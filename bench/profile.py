@@ -29,7 +29,7 @@ from typing import Any
 
 from bench import data
 from bench.processes import SECRET
-from bench.run import card_posted_at, make_pending, reset, run_import
+from bench.run import card_posted_at, cpu_seconds, make_pending, reset, run_import
 from bot.standin import signer
 
 
@@ -143,12 +143,14 @@ async def profile(
     # machine a neighbour's burst inflates the CPU time of the requests it overlaps (caches, the other
     # core's hyperthread), so the median chunk is printed beside the mean, and the fastest one.
     chunks: list[float] = []
+    pg_cpu = cpu_seconds([], named="postgres") if trips is not None else 0.0  # its server processes' CPU
     cpu, wall = time.process_time(), time.perf_counter()
     for start in range(0, half, size := max(1, half // 10)):
         chunk = time.process_time()
         await many(range(start, min(start + size, half)))
         chunks.append((time.process_time() - chunk) / (min(start + size, half) - start))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    pg_cpu = cpu_seconds([], named="postgres") - pg_cpu if trips is not None else 0.0
     for engine in engines:
         event.remove(engine, "before_cursor_execute", counted)
     round_trips = trips.stop() if trips is not None else 0
@@ -158,7 +160,12 @@ async def profile(
         f"{min(chunks) * 1000:.2f} ms; {wall / half * 1000:.2f} ms wall), {statements / half:.1f} SQL "
         "statements each"
         + (f" and {(pool.statements - reads) / half:.2f} on the ReadPool" if pool is not None else "")
-        + (f"; {round_trips / half:.1f} round trips to PostgreSQL each" if trips is not None else "")
+        + (
+            f"; {round_trips / half:.1f} round trips to PostgreSQL each, and {pg_cpu / half * 1000:.2f} ms"
+            " of its server processes' CPU"
+            if trips is not None
+            else ""
+        )
         + (f", {concurrency} at a time" if concurrency > 1 else "")
     )
     profiler = cProfile.Profile()
