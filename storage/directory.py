@@ -213,13 +213,19 @@ def with_ids(build: Callable[[Any], Any], ids: Sequence[Any], **params: Any) -> 
     """`build(in_list)` and its parameters for these ids. SQLAlchemy renders an expanding IN parameter
     anew at every execution (a regular expression over the whole statement), which cost a click's
     transfer more CPU than its two statements' database work: a short list gets a statement with one
-    bound parameter per id instead, built once per length; a long one the expanding parameter."""
+    bound parameter per id instead, built once per length; a long one the expanding parameter.
+
+    The lengths are 1, 2, 4... 32, the last id repeated up to the length (an id twice in an IN list is
+    one match): each distinct statement is prepared and planned once on each pooled PostgreSQL
+    connection, so six lengths cost a pool far fewer of those than one per hierarchy size."""
     if len(ids) > SMALL_IN:
         return build(bindparam("ids", expanding=True)), {"ids": list(ids), **params}
-    key = (build, len(ids))
+    length = 1 << max(len(ids) - 1, 0).bit_length()
+    key = (build, length)
     if key not in _by_count:
-        _by_count[key] = build([bindparam(f"id{i}") for i in range(len(ids))])
-    return _by_count[key], {**{f"id{i}": value for i, value in enumerate(ids)}, **params}
+        _by_count[key] = build([bindparam(f"id{i}") for i in range(length)])
+    padded = [*ids, *[ids[-1]] * (length - len(ids))] if ids else [None]
+    return _by_count[key], {**{f"id{i}": value for i, value in enumerate(padded)}, **params}
 
 
 def _columns(columns: Sequence[Any]) -> str:

@@ -151,3 +151,31 @@ async def test_opportunities_are_read_by_account_and_by_part_of_their_name(db: D
             ]
         )
         assert (await repo.opportunity("O-NEW")).stage == "1-Discovery"
+
+
+async def test_id_lists_share_six_statements_and_a_repeated_id_matches_once(db: Database, directory) -> None:
+    """with_ids pads a list to 1, 2, 4... 32 with its last id: the transfer's statements are six per
+    pool connection whatever the hierarchy sizes, and an id repeated is still one row."""
+    statements: set[str] = set()
+
+    def executed(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "opportunities.account_id IN" in sql or sql.startswith("UPDATE accounts SET owner"):
+            statements.add(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        async with db.sessions.begin() as session:
+            repo = DirectoryRepository(session)
+            for count in range(1, SMALL_IN + 1):
+                ids = ["A-INITECH-DE", *(f"A-NONE-{i}" for i in range(count - 1))]
+                assert [o.opportunity_id for o in await repo.opportunities_for(ids)] == ["O-1008", "O-1002"]
+            initech = ["A-INITECH", "A-INITECH-DE", "A-INITECH-UK"]  # three: padded to four with -UK again
+            await repo.set_owner(initech, "U0AE1")
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", executed)
+    async with db.sessions() as session:  # read back from the database, not this transaction's memo
+        owners = {a.account_id: a.owner for a in await DirectoryRepository(session).hierarchy("A-INITECH")}
+    assert {i for i, owner in owners.items() if owner == "U0AE1"} == set(initech)
+    assert owners["A-INITECH-FR"] != "U0AE1"
+    opportunities = {sql for sql in statements if "opportunities" in sql}
+    assert len(opportunities) == 6, len(opportunities)  # 1, 2, 4, 8, 16, 32
