@@ -86,7 +86,7 @@ async def test_the_card_changes_while_a_request_is_answered_and_the_dms_follow_i
 async def test_dms_wait_at_most_defer_seconds_for_a_burst_that_never_pauses(
     held: Held, standin: SlackStandIn, directory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox, "DEFER_SECONDS", 1.0)
+    monkeypatch.setattr(outbox, "DEFER_SECONDS", 2.0)
     hooli = await request_hooli(held.slack, standin)
     holding = await request_in_flight(held)
     await held.slack.click("U0AE2", "approval.approve", hooli["approve"]["value"])
