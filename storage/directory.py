@@ -205,7 +205,7 @@ def _opportunities_of(ids: Any) -> Any:
     return select(*OPPORTUNITY_COLUMNS).where(_O.account_id.in_(ids)).order_by(_O.created_date)
 
 
-SMALL_IN = 32  # up to this many ids, an IN list is a statement of its own per length (see with_ids)
+SMALL_IN = 32  # up to this many ids, an IN list is one of six statements, padded (see with_ids)
 _by_count: dict[tuple[Callable[[Any], Any], int], Any] = {}
 
 

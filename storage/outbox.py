@@ -30,7 +30,7 @@ CARDS_FIRST = OutboxRow.card.desc()
 
 
 def is_card(ref_key: str | None) -> bool:
-    """Whether a row (by its ref_key) is a card: its `card` column."""
+    """Whether a row (by its ref_key) is a card: what its `card` column is set to when it is queued."""
     return ref_key is not None and ref_key.startswith(CARD_PREFIXES)
 
 

@@ -8,6 +8,7 @@ import errno
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
@@ -30,29 +31,32 @@ class FailingOnce:
         self.listener.shutdown(how)
 
 
-WORKER_ENDS: dict[int, list[socket.socket]] = {}
+@dataclass
+class Served:
+    handoff: Handoff
+    port: int
+    ends: list[socket.socket]  # each worker's end of its channel, as the forked worker would hold it
 
 
 @contextmanager
-def handoff(workers: int, fail_first: int = 0) -> Iterator[tuple[Handoff, int]]:
+def handoff(workers: int, fail_first: int = 0) -> Iterator[Served]:
     listener = socket.create_server(("127.0.0.1", 0))
-    handoff = Handoff(FailingOnce(listener, fail_first), workers)  # type: ignore[arg-type]
+    serve = Handoff(FailingOnce(listener, fail_first), workers)  # type: ignore[arg-type]
     # What the forked workers would hold: serve closes its copies of their ends as it starts.
-    ends = WORKER_ENDS[id(handoff)] = [theirs.dup() for _ours, theirs in handoff._channels]
-    handoff.start()
+    ends = [theirs.dup() for _ours, theirs in serve._channels]
+    serve.start()
     try:
-        yield handoff, listener.getsockname()[1]
+        yield Served(serve, listener.getsockname()[1], ends)
     finally:
-        handoff.stop()
+        serve.stop()
         listener.close()
-        for end in WORKER_ENDS.pop(id(handoff)):
+        for end in ends:
             end.close()
-        assert all(end.fileno() == -1 for end in ends)
 
 
-def received(handoff: Handoff, worker: int) -> socket.socket:
+def received(served: Served, worker: int) -> socket.socket:
     """The next connection handed to `worker` (its end of the channel, as the worker reads it)."""
-    channel = WORKER_ENDS[id(handoff)][worker]
+    channel = served.ends[worker]
     channel.settimeout(5)
     message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
     assert message == b"c" and len(fds) == 1
@@ -60,9 +64,10 @@ def received(handoff: Handoff, worker: int) -> socket.socket:
 
 
 def test_each_connection_goes_to_the_worker_holding_the_fewest_and_closed_ones_leave_the_count() -> None:
-    with handoff(3) as (serve, port):
+    with handoff(3) as served:
+        serve, port = served.handoff, served.port
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(7)]
-        taken = {w: [received(serve, w) for _ in range(n)] for w, n in ((0, 3), (1, 2), (2, 2))}
+        taken = {w: [received(served, w) for _ in range(n)] for w, n in ((0, 3), (1, 2), (2, 2))}
         assert serve.handed == [3, 2, 2]  # in turn, the lowest number first on a tie
         # The handed connection is the client's own: what one end writes, the other reads.
         clients[0].sendall(b"ping")
@@ -71,7 +76,7 @@ def test_each_connection_goes_to_the_worker_holding_the_fewest_and_closed_ones_l
         serve.closed[1] = 2  # worker 2 reports both its connections closed
         assert serve.held() == [3, 0, 2]
         more = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
-        taken[1] += [received(serve, 1) for _ in range(3)]  # the next three all go to it
+        taken[1] += [received(served, 1) for _ in range(3)]  # the next three all go to it
         assert serve.held() == [3, 3, 2]
         for sock in [*clients, *more, *(s for ss in taken.values() for s in ss)]:
             sock.close()
@@ -81,9 +86,9 @@ def test_each_connection_goes_to_the_worker_holding_the_fewest_and_closed_ones_l
 def test_a_failed_accept_loses_that_connection_never_the_service(
     error: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with handoff(2, fail_first=error) as (serve, port):
-        client = socket.create_connection(("127.0.0.1", port))
-        handed = received(serve, 0)  # accepted on the retry
+    with handoff(2, fail_first=error) as served:
+        client = socket.create_connection(("127.0.0.1", served.port))
+        handed = received(served, 0)  # accepted on the retry
         client.sendall(b"hello")
         assert handed.recv(5) == b"hello"
         assert "could not accept a connection" in caplog.text
@@ -92,7 +97,7 @@ def test_a_failed_accept_loses_that_connection_never_the_service(
 
 
 def test_stopping_ends_the_accepting_thread() -> None:
-    with handoff(2) as (serve, _port):
-        thread = serve._thread
+    with handoff(2) as served:
+        thread = served.handoff._thread
         assert thread is not None and thread.is_alive()
     assert not thread.is_alive()

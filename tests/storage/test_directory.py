@@ -131,7 +131,7 @@ async def test_opportunities_are_read_by_account_and_by_part_of_their_name(db: D
         assert await repo.opportunity("O-NOWHERE") is None
         oldest_first = ["O-1008", "O-1002"]
         assert [o.opportunity_id for o in await repo.opportunities_for(["A-INITECH-DE"])] == oldest_first
-        for padding in (0, SMALL_IN - 1, SMALL_IN):  # a statement per length, then the expanding one
+        for padding in (0, SMALL_IN - 1, SMALL_IN):  # padded statements, then the expanding one
             ids = ["A-INITECH-DE", *(f"A-NONE-{i}" for i in range(padding))]
             assert [o.opportunity_id for o in await repo.opportunities_for(ids)] == oldest_first
         assert [o.opportunity_id for o in await repo.opportunities_named_like("gmbh")] == [
