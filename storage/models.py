@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,6 +98,13 @@ class AccountRow(Base):
     sdr: Mapped[str | None] = mapped_column(String(32))
     # The ultimate parent, kept on every row so a hierarchy is one indexed query.
     root_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Someone's named accounts, counted at every ownership check (the handbook's cap on named accounts):
+    # the few named ones of an owner's hundreds, read from the index alone (migration 0608).
+    __table_args__ = (
+        Index(
+            "ix_accounts_owner_named", "owner", postgresql_where=text("named"), sqlite_where=text("named = 1")
+        ),
+    )
 
 
 class OpportunityRow(Base):

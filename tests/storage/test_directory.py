@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert, text
 
 from bot.handbook.directory import Role
 from storage.db import Database
-from storage.directory import ACCOUNTS, ORG, SMALL_IN, DirectoryRepository, root_version, roots
+from storage.directory import (
+    ACCOUNTS,
+    NAMED_COUNT,
+    ORG,
+    SMALL_IN,
+    DirectoryRepository,
+    root_version,
+    roots,
+)
+from storage.models import AccountRow
 from tests.conftest import START
 
 
@@ -101,6 +110,32 @@ async def test_a_hierarchy_read_with_someones_named_count_answers_both_in_one_st
             assert await repo.named_count("U0AE1") == 0  # no row to carry it: read on its own
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", executed)
+
+
+async def test_a_named_count_reads_only_the_owners_named_accounts_from_their_index(
+    db: Database, directory
+) -> None:
+    """An owner's hundreds of accounts, a few of them named: the cap's count (checked at every transfer)
+    reads the named ones from ix_accounts_owner_named, not every account of the owner (migration 0608)."""
+    rows = [
+        {"account_id": f"A-BULK-{i}", "name": f"Bulk {i}", "owner": "U0SAL1", "named": i % 150 == 0}
+        for i in range(450)
+    ]
+    async with db.sessions.begin() as session:
+        await session.execute(insert(AccountRow), rows)
+    async with db.engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
+        count = NAMED_COUNT.params(owner="U0SAL1").compile(
+            dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+        )
+        explain = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+        if conn.dialect.name == "postgresql":  # a table this small is read whole; 100,000 accounts are not
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(str(row) for row in await conn.execute(text(explain + str(count))))
+    assert "ix_accounts_owner_named" in plan, plan
+    async with db.sessions.begin() as session:
+        assert await DirectoryRepository(session).named_count("U0SAL1") == 1 + 3  # A-INITECH-FR and 3 here
 
 
 async def test_touch_accounts_bumps_only_their_hierarchies(db: Database, directory) -> None:
