@@ -33,6 +33,14 @@ except ImportError:  # SQLAlchemy 2.0 names it await_only
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30000  # background work (the outbox, the scheduler, imports) may wait this long
+# A process's PostgreSQL connections for its transactions. More only wait longer: with 25 clicks in flight
+# per process on the 2-core bench machine, 30 connections sat idle in transaction, waiting for the event
+# loop to send their next statement, and each was one more backend whose first statements were prepared
+# and planned afresh. With 10 the others wait their turn for a connection, first come first served, and
+# a burst of clicks took a fifth less of PostgreSQL's CPU and ran about an eighth faster (bench/RESULTS.md,
+# fourteenth pass). ReadPool's look-ups have READ_POOL_SIZE more.
+POOL_SIZE = 10
+READ_POOL_SIZE = 5
 
 
 class Busy(Exception):
@@ -109,11 +117,10 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
         return _aiosqlite_engine(url, immediate=immediate)
     # No pool_pre_ping: on asyncpg it is three round trips per checkout (BEGIN, a ping, ROLLBACK), a sixth
     # of a click's. `_closed_by_server` replaces what the server closed instead, and the request's deadline
-    # rides on the BEGIN (`_pg_connection_class`). Up to 30 connections, all kept: with a pool of 10 and
-    # 20 more on overflow, every burst closed what it opened beyond 10 and opened them again for the next
-    # (a backend each, and its set-up queries: 21 round trips per click at 50 in flight, against 15 kept).
+    # rides on the BEGIN (`_pg_connection_class`). POOL_SIZE connections, all kept, none on overflow (a
+    # burst closed what overflow opened and opened it again for the next).
     engine = create_async_engine(
-        url, pool_size=30, max_overflow=0, connect_args={"connection_class": _pg_connection_class()}
+        url, pool_size=POOL_SIZE, max_overflow=0, connect_args={"connection_class": _pg_connection_class()}
     )
     event.listen(engine.sync_engine, "checkout", _closed_by_server)
     return engine
@@ -401,7 +408,7 @@ class ReadPool:
     SQLAlchemy's (DBAPIError, or Busy once the request's deadline has passed), like every other database
     read."""
 
-    def __init__(self, url: str, size: int = 5) -> None:
+    def __init__(self, url: str, size: int = READ_POOL_SIZE) -> None:
         parsed = make_url(url)
         self._connect = {**parsed.translate_connect_args(username="user"), **parsed.query}
         self._size = size
@@ -579,11 +586,13 @@ class Database:
         refused = [r for r in opened if isinstance(r, BaseException)]
         if refused:
             log.warning(
-                "PostgreSQL opened %d of this process's %d connections (%s): a process needs 35, so size "
-                "max_connections for --workers × 35",
+                "PostgreSQL opened %d of this process's %d connections (%s): a process needs %d, so size "
+                "max_connections for --workers × %d",
                 len(opened) - len(refused),
                 len(opened),
                 _reason(refused[0]),
+                POOL_SIZE + READ_POOL_SIZE,
+                POOL_SIZE + READ_POOL_SIZE,
             )
         return pool.checkedin()  # type: ignore[attr-defined,no-any-return]
 

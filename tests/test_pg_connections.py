@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.deps import Deps
 from bot.standin.web_api import SlackStandIn
-from storage.db import Database, is_sqlite
+from storage.db import POOL_SIZE, READ_POOL_SIZE, Database, is_sqlite
 from tests.slack.client import SlackClient
 from tests.test_ownership import owner_of, request_hooli
 
@@ -77,9 +77,9 @@ async def test_requests_after_the_server_closed_the_pooled_connections_are_answe
 
 
 async def test_a_burst_keeps_its_connections_for_the_next_one(db: Database) -> None:
-    """Twenty transactions at once need twenty connections; the next twenty reuse them. A pool that
-    closed what it held beyond ten (SQLAlchemy's default overflow) reconnected for every burst: a backend
-    started, and seven more round trips per click at 50 in flight (bench.profile --concurrency 50)."""
+    """Twenty transactions at once take turns at the pool's POOL_SIZE connections; the next twenty reuse
+    them. A pool that closed what it opened on overflow (SQLAlchemy's default) reconnected for every burst:
+    a backend started, and seven more round trips per click at 50 in flight (bench.profile)."""
     opened: list[object] = []
     event.listen(db.engine.sync_engine, "connect", lambda connection, _record: opened.append(connection))
 
@@ -89,7 +89,7 @@ async def test_a_burst_keeps_its_connections_for_the_next_one(db: Database) -> N
 
     await asyncio.gather(*(hold() for _ in range(20)))
     first = len(opened)
-    assert first > 10  # more than a default pool keeps (one may be open already)
+    assert 20 > POOL_SIZE >= first > 1
     for _ in range(3):
         await asyncio.gather(*(hold() for _ in range(20)))
     assert len(opened) == first
@@ -98,8 +98,9 @@ async def test_a_burst_keeps_its_connections_for_the_next_one(db: Database) -> N
 async def test_a_pool_the_server_partly_refuses_opens_what_it_may_and_says_why(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """`gtm-bot serve` opens each process's 30 connections as it starts; where PostgreSQL allows fewer (its
-    max_connections, here a role's connection limit), it opens those and the log says what to size."""
+    """`gtm-bot serve` opens each process's POOL_SIZE connections as it starts; where PostgreSQL allows
+    fewer (its max_connections, here a role's connection limit), it opens those and the log says what to
+    size."""
     url = make_url(db.url)
     admin = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
     await admin.execute("DROP ROLE IF EXISTS gtm_few_connections")
@@ -109,9 +110,9 @@ async def test_a_pool_the_server_partly_refuses_opens_what_it_may_and_says_why(
         with caplog.at_level(logging.WARNING, logger="storage.db"):
             assert await few.open_pool() == 4
         said = caplog.text
-        assert "PostgreSQL opened 4 of this process's 30 connections (too many connections for role" in said
-        assert "size max_connections for --workers × 35" in said
-        assert await db.open_pool() == 30  # the test database's own user may open them all
+        assert f"opened 4 of this process's {POOL_SIZE} connections (too many connections for role" in said
+        assert f"size max_connections for --workers × {POOL_SIZE + READ_POOL_SIZE}" in said
+        assert await db.open_pool() == POOL_SIZE  # the test database's own user may open them all
     finally:
         await few.dispose()
         await admin.execute("DROP ROLE gtm_few_connections")

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.features.holdovers.service import REPORT
 from bot.standin import signer
 from bot.standin.web_api import SlackStandIn
-from storage.db import Database, is_sqlite
+from storage.db import POOL_SIZE, Database, is_sqlite
 from storage.models import JobRow, OutboxRow
 from tests.test_cli_operator import free_port
 
@@ -245,8 +245,8 @@ async def test_connections_are_shared_evenly_and_each_worker_opens_its_pool_at_s
             await until_answering(http, f"http://127.0.0.1:{port}")
         workers = sorted(_children(server.pid))
         database_port = make_url(db.url).port or 5432
-        for pid in workers:  # the pool's 30, opened at start (and the look-ups' own, opened as needed)
-            assert sum(remote == database_port for _local, remote in _tcp_ports(pid)) >= 30
+        for pid in workers:  # the pool's, opened at start (and the look-ups' own, opened as needed)
+            assert sum(remote == database_port for _local, remote in _tcp_ports(pid)) >= POOL_SIZE
 
         def served_by() -> dict[int, int]:
             """Client port -> the worker holding the other end."""
