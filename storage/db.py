@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, Full
 
 try:
     from sqlalchemy.util.concurrency import await_
@@ -36,9 +37,9 @@ BUSY_TIMEOUT_MS = 30000  # background work (the outbox, the scheduler, imports) 
 # A process's PostgreSQL connections for its transactions. More only wait longer: with 25 clicks in flight
 # per process on the 2-core bench machine, 30 connections sat idle in transaction, waiting for the event
 # loop to send their next statement, and each was one more backend whose first statements were prepared
-# and planned afresh. With 10 the others wait their turn for a connection, first come first served, and
-# a burst of clicks took a fifth less of PostgreSQL's CPU and ran about an eighth faster (bench/RESULTS.md,
-# fourteenth pass). ReadPool's look-ups have READ_POOL_SIZE more.
+# and planned afresh. With 10 the others wait their turn for a connection (FairQueue: in the order they
+# asked), and a burst of clicks took a fifth less of PostgreSQL's CPU and ran about an eighth faster
+# (bench/RESULTS.md, fourteenth pass). ReadPool's look-ups have READ_POOL_SIZE more.
 POOL_SIZE = 10
 READ_POOL_SIZE = 5
 
@@ -120,10 +121,84 @@ def create_engine(url: str, *, immediate: bool = True) -> AsyncEngine:
     # rides on the BEGIN (`_pg_connection_class`). POOL_SIZE connections, all kept, none on overflow (a
     # burst closed what overflow opened and opened it again for the next).
     engine = create_async_engine(
-        url, pool_size=POOL_SIZE, max_overflow=0, connect_args={"connection_class": _pg_connection_class()}
+        url,
+        poolclass=FairQueuePool,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        connect_args={"connection_class": _pg_connection_class()},
     )
     event.listen(engine.sync_engine, "checkout", _closed_by_server)
     return engine
+
+
+class FairQueue(AsyncAdaptedQueue[Any]):
+    """The pool's idle connections, handed out first come, first served. SQLAlchemy's asyncio queue lets a
+    newcomer take a connection returned while others wait (the waiter woken for it finds none and queues
+    again, last), so in a burst with every connection busy a few requests waited many turns: at 50 clicking
+    senders on 10 connections a process, the p99 was twice the p50 (bench/RESULTS.md, fourteenth pass).
+    Here a returned connection goes straight to the longest waiter."""
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._idle: collections.deque[Any] = collections.deque()
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def empty(self) -> bool:
+        return not self._idle
+
+    def full(self) -> bool:
+        return 0 < self.maxsize <= len(self._idle)
+
+    def qsize(self) -> int:
+        return len(self._idle)
+
+    def put_nowait(self, item: Any) -> None:
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # not given up (timed out, cancelled)
+                turn.set_result(item)
+                return
+        if self.full():
+            raise Full()
+        self._idle.append(item)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)  # never blocks: the pool holds at most maxsize
+
+    def get_nowait(self) -> Any:
+        if not self._idle:
+            raise Empty()
+        return self._idle.pop() if self.use_lifo else self._idle.popleft()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if self._idle or not block:  # idle connections mean nobody waits (put_nowait hands them over)
+            return self.get_nowait()
+        try:
+            return await_(self._turn(timeout))
+        except TimeoutError:
+            raise Empty() from None
+
+    async def _turn(self, seconds: float | None) -> Any:
+        turn: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            async with asyncio.timeout(seconds):
+                return await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():  # handed one just as this waiter gave up: the next's
+                self.put_nowait(turn.result())
+            raise
+        finally:
+            turn.cancel()  # nothing to hand this waiter any more (a no-op once handed one)
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(turn)
+
+
+class FairQueuePool(pool.AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool with FairQueue: waiting requests get connections in the order they asked."""
+
+    _queue_class = FairQueue
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"  # its logger, not storage.db
 
 
 def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

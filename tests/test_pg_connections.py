@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.deps import Deps
 from bot.standin.web_api import SlackStandIn
-from storage.db import POOL_SIZE, READ_POOL_SIZE, Database, is_sqlite
+from storage.db import POOL_SIZE, READ_POOL_SIZE, Database, FairQueuePool, is_sqlite
 from tests.slack.client import SlackClient
 from tests.test_ownership import owner_of, request_hooli
 
@@ -90,6 +90,7 @@ async def test_a_burst_keeps_its_connections_for_the_next_one(db: Database) -> N
     await asyncio.gather(*(hold() for _ in range(20)))
     first = len(opened)
     assert 20 > POOL_SIZE >= first > 1
+    assert isinstance(db.engine.pool, FairQueuePool)  # the ones waiting take turns in order (test_fair_pool)
     for _ in range(3):
         await asyncio.gather(*(hold() for _ in range(20)))
     assert len(opened) == first
