@@ -171,8 +171,17 @@ class FairQueue(AsyncAdaptedQueue[Any]):
         return self._idle.pop() if self.use_lifo else self._idle.popleft()
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """An idle connection, else the next one returned. Inside a request the wait ends at its deadline
+        (lock_wait_limit) with Busy, as its lock waits do: the user is told to try again, and Slack does not
+        wait past its 3 s. Otherwise the pool's own time-out ends it (Empty: SQLAlchemy's TimeoutError)."""
         if self._idle or not block:  # idle connections mean nobody waits (put_nowait hands them over)
             return self.get_nowait()
+        left = remaining_wait()
+        if left is not None and (timeout is None or left < timeout):
+            try:
+                return await_(self._turn(max(left, 0)))
+            except TimeoutError:
+                raise Busy("waited too long for a database connection") from None
         try:
             return await_(self._turn(timeout))
         except TimeoutError:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import func, select, text
 
 from bot.standin.web_api import SlackStandIn
-from storage.db import Database, create_engine, is_sqlite
+from storage.db import POOL_SIZE, Database, create_engine, is_sqlite
 from storage.models import AuditRow, DecisionRow, RequestRow
 from tests.slack.client import SlackClient, text_value, visible_text
 from tests.test_ownership import claim_values, owner_of, request_hooli
@@ -71,6 +71,39 @@ async def test_an_approve_click_during_a_held_write_lock_answers_in_time_and_cha
     assert await counts(db) == before
     assert await owner_of(db, "A-HOOLI") == "U0AE2"
     # Released: the same click now works.
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert await owner_of(db, "A-HOOLI") == "U0AE1"
+
+
+@contextlib.asynccontextmanager
+async def every_writer_busy(db: Database) -> AsyncIterator[None]:
+    """Long transactions of this process hold all it writes with: on PostgreSQL every connection of its pool
+    (POOL_SIZE), on SQLite its one turn to write (storage/db.py WriteTurns)."""
+    async with contextlib.AsyncExitStack() as held:
+        if is_sqlite(db.url):
+            await held.enter_async_context(db.sessions.begin())
+        else:
+            for _ in range(POOL_SIZE):
+                conn = await held.enter_async_context(db.engine.connect())
+                await conn.execute(text("SELECT 1"))
+        yield
+
+
+async def test_a_click_while_every_connection_is_taken_answers_in_time_and_changes_nothing(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    """The click waits for a connection only until its deadline (storage/db.py FairQueue on PostgreSQL, where
+    the pool's own time-out is 30 s), says nothing was recorded, and works when tried again."""
+    sent = await request_hooli(slack, standin)
+    before = await counts(db)
+    async with every_writer_busy(db):
+        took, reply = await timed(slack.click("U0AE2", "approval.approve", sent["approve"]["value"]))
+        assert took < ANSWER_WITHIN, took
+        assert reply.status == 200, reply.body
+        told = await standin.wait_for("chat.postEphemeral", lambda c: c.args["user"] == "U0AE2")
+        assert "Not recorded" in visible_text(told[-1].args)
+    assert await counts(db) == before
+    assert await owner_of(db, "A-HOOLI") == "U0AE2"
     await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
     assert await owner_of(db, "A-HOOLI") == "U0AE1"
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
-from storage.db import FairQueue
+from storage.db import Busy, FairQueue, is_lock_timeout, lock_wait_limit
 
 
 async def waiting(queue: AsyncAdaptedQueue, names: str, served: list[tuple[str, str]]) -> list[asyncio.Task]:
@@ -81,3 +81,16 @@ def test_idle_connections_come_back_first_in_first_out() -> None:
     assert [queue.get_nowait() for _ in range(3)] == ["c1", "c2", "c3"]
     with pytest.raises(Empty):
         queue.get_nowait()
+
+
+async def test_a_request_waits_for_a_connection_no_longer_than_its_deadline() -> None:
+    """Inside a request (lock_wait_limit) the wait ends with Busy at its deadline, however long the pool's
+    own time-out; outside one, the pool's time-out ends it."""
+    queue = FairQueue(maxsize=1)
+    started = asyncio.get_running_loop().time()
+    with lock_wait_limit(0.1), pytest.raises(Busy) as caught:
+        await greenlet_spawn(queue.get, True, 30)
+    assert is_lock_timeout(caught.value)  # answered as a busy database: "please try again"
+    assert asyncio.get_running_loop().time() - started < 5
+    with pytest.raises(Empty):
+        await greenlet_spawn(queue.get, True, 0.05)
