@@ -1,8 +1,9 @@
 """A write lock held elsewhere (a long import, a locked table) never keeps a click past Slack's 3 seconds.
 
 The lock is held by another connection, as another process would: BEGIN IMMEDIATE on SQLite, LOCK TABLE on
-PostgreSQL. Clicks and modal submits answer within 2.5 s, say honestly that nothing was recorded, change
-nothing, and work when tried again after the lock is released.
+PostgreSQL. Or this process's own long transactions hold all it writes with (every pooled connection, the
+one turn to write). Clicks and modal submits answer within 2.5 s, say honestly that nothing was recorded,
+change nothing, and work when tried again once the lock or the connections are free.
 """
 
 from __future__ import annotations
