@@ -214,3 +214,5 @@ async def test_id_lists_share_six_statements_and_a_repeated_id_matches_once(db: 
     assert owners["A-INITECH-FR"] != "U0AE1"
     opportunities = {sql for sql in statements if "opportunities" in sql}
     assert len(opportunities) == 6, len(opportunities)  # 1, 2, 4, 8, 16, 32
+    [update] = statements - opportunities
+    assert update.count("?") + update.count("$") == 1 + 4, update  # the owner, and the three ids as four
