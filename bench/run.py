@@ -14,7 +14,7 @@
    `/gtm stage Technical Evaluation`, `/gtm owner NAME`, `/gtm segment NAME` and an approval click, at 1,
    10 and 50 concurrent senders, signed requests over HTTP; the same against bare Bolt apps that only ack
    (Bolt's default, which polls for the ack every 10 ms, and process_before_response=True), in the same
-   run.
+   run. Each cell of gtm-bot ends with the bot's CPU per request (per click: every process's).
 3. Memory: the resident size of `gtm-bot serve` after the load.
 """
 
@@ -624,9 +624,12 @@ def run_cells(
         n = requests_in(workload, concurrency) // (10 if quick else 1)
         batch = clicks[used : used + n] if workload == "click" else []
         used += len(batch)
-        counted = budget_start(pids, postgres) if workload == "click" and pids else None
+        counted = budget_start(pids, postgres) if pids else None
         latencies, sent, elapsed, senders = load_counted(url, bodies(workload, n, names, batch), concurrency)
         extra = ""
+        if workload != "click" and counted is not None and "bot" in pids:
+            spent = (cpu_seconds([pids["bot"]]) - counted["bot"]) / n * 1000
+            extra = f"the bot's CPU per request {spent:.3f} ms"
         if workload == "click":
             for (request_id, _step), at in zip(batch, sent, strict=True):
                 click_sent[request_id] = at

@@ -4,8 +4,13 @@ and the shared-value Accounts the read cache keeps (storage/directory.py account
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.features.directory import names
 from bot.features.directory.names import AccountNameIndex
 from bot.handbook.directory import Account, AccountType
 from storage.directory import ACCOUNT_COLUMNS, NO_ADDRESS, accounts_from_rows, to_account
@@ -73,6 +78,39 @@ def test_substrings_shortest_first(
     assert ids(index.containing(text, public=public, limit=limit)) == expected
 
 
+# Names and texts from a few letters, digits, spaces and punctuation, so texts often fall inside names, at
+# and across their words' edges; ß and İ change length when folded.
+_LETTERS = "ab1 -.ßİ"
+_name = st.text(_LETTERS, min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_name, st.booleans()), min_size=1, max_size=40),
+    text=st.text(_LETTERS, min_size=1, max_size=6),
+    public=st.booleans(),
+    limit=st.integers(1, 5),
+    few=st.sampled_from([0, 1, 3, 2000]),
+)
+def test_substrings_are_the_names_a_whole_search_finds(
+    rows: list[tuple[str, bool]], text: str, public: bool, limit: int, few: int
+) -> None:
+    """The words index narrows a substring search (a text's middle words are whole words of any name holding
+    it, its last word the start of one, its first the end of one); it finds what searching every name does,
+    in the same order, however many names it may check (`few`: 0 searches every name)."""
+    index = AccountNameIndex([(f"A{i:03d}", name, hidden, None) for i, (name, hidden) in enumerate(rows)])
+    needle = text.strip().casefold()
+    ordered = sorted(((name, f"A{i:03d}", hidden) for i, (name, hidden) in enumerate(rows)),
+                     key=lambda r: (len(r[0]), r[0], r[1]))  # fmt: skip
+    whole = [
+        i for name, i, hidden in ordered if needle and needle in name.casefold() and (public or not hidden)
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(names, "MAY_HOLD", few)
+        found = index.containing(text, public=public, limit=limit)
+    assert ids(found) == ([] if "\n" in needle else whole[:limit])
+
+
 @pytest.mark.parametrize(
     ("text", "public", "first"),
     [
@@ -112,6 +150,26 @@ def test_equal_scores_at_the_last_place_go_to_the_names_first_in_order(
     found = AccountNameIndex(rows).fuzzy("Zentrx", public=public)
     assert [m.name for m in found] == expected
     assert len({m.score for m in found}) == 1
+
+
+def test_typed_words_close_words_are_remembered_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typed word's close words are scored once per index (the same words come back: "gmbh", a company's
+    name); the answers stay the same, and the memory of them is bounded (forgotten all at once when full)."""
+    monkeypatch.setattr(names, "CLOSE_WORDS", 2)
+    texts = ["Inetech", "Inetech", "Globx", "Umbrela", "Inetech"]
+    fresh = [AccountNameIndex(ROWS).fuzzy(text, public=False) for text in texts]
+    index = AccountNameIndex(ROWS)
+    words: list[str] = []
+    real = names.process.extract
+
+    def extract(query: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("scorer") is names.fuzz.ratio and kwargs.get("limit") == 10:  # a typed word's
+            words.append(query)
+        return real(query, *args, **kwargs)
+
+    monkeypatch.setattr(names.process, "extract", extract)
+    assert [index.fuzzy(text, public=False) for text in texts] == fresh
+    assert words == ["inetech", "globx", "umbrela", "inetech"]
 
 
 def test_a_typo_finds_its_name_among_thousands_sharing_its_other_words() -> None:
