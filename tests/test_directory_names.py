@@ -4,6 +4,7 @@ and the shared-value Accounts the read cache keeps (storage/directory.py account
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,8 +13,16 @@ from hypothesis import strategies as st
 
 from bot.features.directory import names
 from bot.features.directory.names import AccountNameIndex
-from bot.handbook.directory import Account, AccountType
-from storage.directory import ACCOUNT_COLUMNS, NO_ADDRESS, accounts_from_rows, to_account
+from bot.handbook.directory import Account, AccountType, Address, Opportunity
+from storage.directory import (
+    ACCOUNT_COLUMNS,
+    NO_ADDRESS,
+    accounts_from_rows,
+    new_account,
+    new_opportunity,
+    slot_builder,
+    to_account,
+)
 
 ROWS = [  # (account_id, name, public_sector, root_id)
     ("A-INITECH", "Initech", False, "A-INITECH"),
@@ -256,3 +265,30 @@ def test_shared_value_accounts_equal_one_by_one_accounts() -> None:
     assert shared[2].public_sector is True and shared[1].named is True
     assert shared[1].type is AccountType.PROSPECT
     assert isinstance(shared[0], Account)
+
+
+def test_slot_built_records_equal_ones_built_by_their_init() -> None:
+    """The look-ups' positional constructors set every field through its slot, as the dataclass's own
+    __init__ would (equal, hashed alike, still frozen); a class with a __post_init__ is refused."""
+    home = Address("US", "NY")
+    values = ("A-1", "Initech", "A-0", "U1", AccountType.CUSTOMER, True, "initech.example", 1500, None, 40,
+              home, NO_ADDRESS, home, NO_ADDRESS, home, False, "U9")  # fmt: skip
+    built = new_account(*values)
+    assert built == Account(*values) and hash(built) == hash(Account(*values))
+    assert [getattr(built, f) for f in Account.__dataclass_fields__] == list(values)
+    deal = ("O-1", "Deal", "A-1", "U1", "3-Technical Evaluation", "New Business", None, 1.5, None, None, None)
+    assert new_opportunity(*deal) == Opportunity(*deal)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.owner = "U2"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        new_account(*values[:-1])  # every field, in order
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    with pytest.raises(TypeError, match="Checked"):
+        slot_builder(Checked)
