@@ -9,14 +9,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, bindparam, event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.handbook.directory import Account, AccountType, Address, Opportunity, Person, Region, Role, Segment
 from storage import core
-from storage.db import ReadPool
+from storage.db import InlineConnection, ReadPool
 from storage.models import AccountRow, DirectoryVersionRow, OpportunityRow, PersonRow, RegionRow
 from storage.next_read import NextRead
 from storage.upsert import upsert_many
@@ -270,44 +270,44 @@ def _day(value: str | date | None) -> date | None:
 
 
 class InlineDirectoryReads:
-    """The read cache's small reads on SQLite, run in the calling thread (storage/db.py inline_engine):
-    the same statements as DirectoryRepository's, without aiosqlite's thread hand-offs, and on the
-    driver's own cursor (SQLAlchemy's statement execution cost more CPU than SQLite's primary-key read).
+    """The read cache's small reads on SQLite, run in the calling thread on the process's inline connection
+    (storage/db.py inline_engine, InlineConnection): the same statements as DirectoryRepository's, without
+    aiosqlite's thread hand-offs, and on the driver's own cursor (SQLAlchemy's statement execution cost
+    more CPU than SQLite's primary-key read).
     Types come back as SQLite stores them: booleans as 0/1 and dates as ISO text, converted here."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._conn: Any = None  # the engine's one pooled connection, held from the first read to release()
+    def __init__(self, inline: InlineConnection) -> None:
+        self.inline = inline
+        self._conn: Any = None  # the process's inline connection while this reader holds it
 
     def usable(self) -> bool:
-        """False while another reader holds the engine's connection (then read through the async driver:
+        """False while another reader holds the inline connection (then read through the async driver:
         waiting for it here would block the event loop)."""
-        return self._conn is not None or self.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        return self._conn is not None or not self.inline.busy
 
     def release(self) -> None:
-        """Give the connection back to the pool. Call it before anything that yields to the event loop:
-        reads here never do, so one look-up's reads share one checkout (each checkout costs about as
-        much CPU as a primary-key read)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        """Give the connection back. Call it before anything that yields to the event loop: reads here never
+        do, so one look-up's reads share one loan."""
+        if self._conn is not None:
+            self._conn = None
+            self.inline.give_back()
 
     def _rows(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        dbapi = self.engine.dialect.loaded_dbapi
+        dialect = self.inline.engine.dialect
+        error_type = dialect.loaded_dbapi.Error
         try:
             if self._conn is None:
-                self._conn = self.engine.raw_connection()
+                self._conn = self.inline.take()
             cursor = self._conn.cursor()
             try:
                 return cursor.execute(sql, parameters).fetchall()
             finally:
                 cursor.close()
-        except dbapi.Error as error:  # as SQLAlchemy raises it (a database that is away is a DBAPIError)
+        except error_type as error:  # as SQLAlchemy raises it (a database that is away is a DBAPIError)
             if self._conn is not None:
-                conn, self._conn = self._conn, None
-                conn.invalidate()
-            dialect = self.engine.dialect
-            raise DBAPIError.instance(sql, parameters, error, dbapi.Error, dialect=dialect) from error
+                self._conn = None
+                self.inline.invalidate()
+            raise DBAPIError.instance(sql, parameters, error, error_type, dialect=dialect) from error
 
     async def versions_of(self, names: Sequence[str]) -> dict[str, str]:
         sql = INLINE_VERSIONS.format(", ".join("?" * len(names)))

@@ -140,8 +140,8 @@ async def test_concurrent_first_look_ups_share_the_inline_connection_without_wai
         "A-HOOLI", "A-INITECH-UK", "A-INITECH-DE", "A-GLOBEX", None
     ]  # fmt: skip
     assert all(f.view == g.view for f, g in zip(found, found[5:], strict=False))
-    if db.inline_engine is not None:
-        assert db.inline_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    if db.inline is not None:
+        assert not db.inline.busy  # every look-up gave the inline connection back
 
 
 async def test_concurrent_first_look_ups_read_and_index_the_accounts_once(

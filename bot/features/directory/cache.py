@@ -291,7 +291,7 @@ class _Reads:
 
     def __init__(self, db: Database, direct: DirectReads | None) -> None:
         self.db = db
-        self.inline = InlineDirectoryReads(db.inline_engine) if db.inline_engine is not None else None
+        self.inline = InlineDirectoryReads(db.inline) if db.inline is not None else None
         self.direct = direct
         self._read_with_versions: DirectoryRead | None = None
         self._stack = contextlib.AsyncExitStack()
