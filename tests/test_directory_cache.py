@@ -51,6 +51,27 @@ async def test_a_reviewed_count_changes_the_cached_segment_of_the_whole_hierarch
     assert "Mid-Market" in seen.view.segment.summary("A-INITECH-UK")
 
 
+async def test_new_regions_move_every_cached_hierarchys_territory(db: Database, directory) -> None:
+    """A hierarchy's territory is kept with it while the regions stay (org version); new regions redo it."""
+    cache = DirectoryCache()
+    before = await look(db, cache, "Initech UK Ltd")
+    assert before.view.region is not None
+    address = before.view.territory.address.address
+    async with db.sessions.begin() as session:
+        repo = DirectoryRepository(session)
+        regions = [
+            {"name": r.name, "position": i, "countries": [c for c in r.countries if c != address.country],
+             "states": [s for s in r.states if s != address.state]}
+            for i, r in enumerate(await repo.regions())
+        ]  # fmt: skip
+        moved = {"name": "Moved", "position": 0, "countries": [address.country], "states": [address.state]}
+        await repo.replace_regions([moved, *({**r, "position": r["position"] + 1} for r in regions)])
+    for text in ("Initech UK Ltd", "Initech GmbH"):  # the same hierarchy, another member too
+        after = await look(db, cache, text)
+        assert after.view.region is not None and after.view.region.name == "Moved"
+        assert after.view.territory == (await look(db, DirectoryCache(), text)).view.territory
+
+
 async def test_an_import_renames_and_adds_accounts_and_opportunities_for_every_cache(
     db: Database, directory, tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ from bot.handbook import ownership as rules
 from bot.handbook.directory import Account, Opportunity, Person, Region
 from bot.handbook.segments import Hierarchy, SegmentExplanation, effective_segment, hierarchy_of
 from bot.handbook.stages import parse_stage
-from bot.handbook.territory import territory_of
+from bot.handbook.territory import Territory, territory_of
 from bot.handbook.visibility import PUBLIC, may_see
 from storage.db import Database
 from storage.directory import (
@@ -86,6 +86,7 @@ class _Tree:
     base: Hierarchy | None  # the hierarchy seen from its ultimate parent; None when the root is missing
     segment: SegmentExplanation | None
     opportunities: dict[str, tuple[str | None, list[Opportunity]]] = field(default_factory=dict)
+    territory: tuple[str, Territory] | None = None  # the ultimate parent's, under this org token (regions)
 
 
 def _same(cached: str | None, current: str | None) -> bool:
@@ -267,7 +268,7 @@ class DirectoryCache:
             return rules.build_view(account_id, tree.members, regions)  # a loop or a missing parent
         base = tree.base
         hierarchy = Hierarchy(account, base.ultimate_parent, base.members)
-        return rules.AccountView(account, hierarchy, tree.segment, territory_of(hierarchy, regions))
+        return rules.AccountView(account, hierarchy, tree.segment, _territory(tree, tokens.get(ORG), regions))
 
     async def _opportunities(
         self, repo: _Reads, tokens: dict[str, str], root: str | None, account_id: str
@@ -294,7 +295,7 @@ class _Reads:
         self.inline = InlineDirectoryReads(db.inline) if db.inline is not None else None
         self.direct = direct
         self._read_with_versions: DirectoryRead | None = None
-        self._stack = contextlib.AsyncExitStack()
+        self._stack: contextlib.AsyncExitStack | None = None  # a read session's, once one is needed
         self._repo: DirectoryRepository | None = None
 
     async def __aenter__(self) -> _Reads:
@@ -303,7 +304,8 @@ class _Reads:
     async def __aexit__(self, *exc: object) -> None:
         if self.inline is not None:
             self.inline.release()
-        await self._stack.aclose()
+        if self._stack is not None:
+            await self._stack.aclose()
 
     def release_inline(self) -> None:
         """Before anything that yields to the loop (the inline connection is the process's only one)."""
@@ -316,6 +318,7 @@ class _Reads:
     async def session(self) -> DirectoryRepository:
         self.release_inline()  # what follows yields to the loop
         if self._repo is None:
+            self._stack = self._stack or contextlib.AsyncExitStack()
             session: AsyncSession = await self._stack.enter_async_context(self.db.reads())
             self._repo = DirectoryRepository(session)
         return self._repo
@@ -361,6 +364,18 @@ class _Reads:
 
     async def account_index(self) -> list[tuple[str, str, bool, str | None]]:
         return await (await self.session()).account_index()
+
+
+def _territory(tree: _Tree, org: str | None, regions: list[Region]) -> Territory:
+    """The tree's territory (its ultimate parent's address and region: the same for every member), kept while
+    the regions' version `org` holds."""
+    assert tree.base is not None
+    if tree.territory is not None and tree.territory[0] == org:
+        return tree.territory[1]
+    found = territory_of(tree.base, regions)
+    if org is not None:
+        tree.territory = (org, found)
+    return found
 
 
 def _reaches(tree: _Tree, account: Account) -> bool:
