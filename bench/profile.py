@@ -29,7 +29,7 @@ from typing import Any
 
 from bench import data
 from bench.processes import SECRET
-from bench.run import card_posted_at, cpu_seconds, make_pending, reset, run_import
+from bench.run import card_posted_at, cpu_seconds, make_pending, python_speed, reset, run_import
 from bot.standin import signer
 
 
@@ -292,6 +292,7 @@ def main() -> None:
         url = args.url or f"sqlite+aiosqlite:///{work / 'profile.db'}"
         roots, big_child = generate(work, url, scale)
         names = [name for _id, name in roots]
+        print(python_speed())
         asyncio.run(
             profile(
                 args.kind,

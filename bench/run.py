@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -477,6 +478,15 @@ def load_counted(
     return result
 
 
+def python_speed() -> str:
+    """The machine's pure-Python speed at the start of a run, to compare runs of other hours by. The same
+    2-core machine has run `/glossary` for 0.18 ms of CPU a request one morning and 0.58 ms two hours later
+    (RESULTS.md, sixteenth pass): every absolute number moves with it; ratios between apps measured in one
+    run much less."""
+    loop = min(timeit.repeat("sum(range(1_000_000))", number=1, repeat=7))
+    return f"pure-Python speed: sum(range(1_000_000)) in {loop * 1000:.1f} ms (best of 7)"
+
+
 def cpu_seconds(roots: list[int], *, named: str | None = None) -> float:
     """CPU seconds (user and system) spent so far by the processes `roots` and their descendants, or by every
     process called `named` (PostgreSQL's server processes), read from /proc (Linux)."""
@@ -723,6 +733,7 @@ def main() -> None:
         print(f"# gtm-bot benchmarks: {args.db}{workers}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {platform.platform()}")  # fmt: skip
+        print(python_speed())
         asyncio.run(reset(url))
         people = data.write_org(work / "org.yaml", scale.people)
         actors = data.owners(people)
