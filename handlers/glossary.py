@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.handbook.glossary import GlossaryEntry, Lookup
 from bot.handbook.glossary_admin import MAX_TERM, Draft
 from bot.handbook.results import Refused
 from handlers.payloads import Click, Submitted, json_object, read, submitter
-from handlers.replies import Reply, just_ack
+from handlers.replies import Rendered, Reply, just_ack
 from handlers.router import CommandRouter, Invocation, Subcommand, Verb
 
 UNSAFE = re.compile(r"[<>&]")  # never part of a term; keeps a prefilled modal free of mentions
@@ -61,19 +60,12 @@ class Glossary:
     def __init__(self, deps: Deps) -> None:
         self.service = glossary_service(deps)  # wired by bot.features.wire
         self.render = deps.renderer
-        self._answers: OrderedDict[tuple[Any, ...], Reply] = OrderedDict()
+        self._answers = Rendered(ANSWER_CACHE)
 
     def answer(self, found: Lookup) -> Reply:
         """Rendered once per distinct answer: the same question asked again skips the template."""
         key = (found.query, tuple(found.matches), found.fuzzy, tuple(found.suggestions), found.undefined)
-        reply = self._answers.get(key)
-        if reply is None:
-            reply = self._answers[key] = self._render_answer(found)
-            if len(self._answers) > ANSWER_CACHE:
-                self._answers.popitem(last=False)
-        else:
-            self._answers.move_to_end(key)
-        return reply
+        return self._answers.reply(key, lambda: self._render_answer(found))
 
     def _render_answer(self, found: Lookup) -> Reply:
         undefined = found.undefined

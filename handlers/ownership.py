@@ -21,6 +21,7 @@ from bot.inputs import parse_count
 from handlers.payloads import Click, Clicked, Submitted, metadata, read, selection, submitter, text, user
 from handlers.replies import (
     NOT_RECORDED,
+    Rendered,
     Reply,
     answer_form,
     field_error,
@@ -78,23 +79,38 @@ class ClaimSubmission(Submitted):
 
 
 # ---- /gtm owner and /gtm segment --------------------------------------------------------------------------
+OWNER_CARDS, SEGMENT_REPLIES = "ownership.owner_cards", "ownership.segment_replies"  # deps.state keys
+KEPT_REPLIES = 1024  # rendered owner cards (~5 KB each) and segment answers kept per process
+
+
 async def owner(deps: Deps, inv: Invocation) -> Reply:
     if not inv.text:
         return refused(deps, "tell me which account: /gtm owner ACCOUNT (an id or a name)")
     found = await deps.directory.lookup(deps.db, inv.user_id, inv.text, opportunities=True)
-    if found.view is None or found.viewer is None:
+    view, viewer = found.view, found.viewer
+    if view is None or viewer is None:
         return not_found(deps, inv.text, found.candidates)
-    account = found.view.account
-    owner = found.people.get(account.owner or "")
-    return deps.renderer.message(
-        "ownership/owner_card.json.j2",
-        view=found.view,
-        opportunities=found.opportunities,
-        owner_name=owner.name if owner else (account.owner or "nobody"),
-        may_reassign=rules.may_reassign(found.viewer, found.view),
-        segment_summary=found.view.segment.summary(account.account_id),
-        section_url=rules.section("account_ownership"),
-    )
+    decision = rules.may_reassign(viewer, view)  # the one part of the card that depends on who asks
+    account = view.account
+
+    def card() -> Reply:
+        owner = found.people.get(account.owner or "")
+        return deps.renderer.message(
+            "ownership/owner_card.json.j2",
+            view=view,
+            opportunities=found.opportunities,
+            owner_name=owner.name if owner else (account.owner or "nobody"),
+            may_reassign=decision,
+            segment_summary=view.segment.summary(account.account_id),
+            section_url=rules.section("account_ownership"),
+        )
+
+    if found.version is None:  # the directory's versions can't vouch for a kept card
+        return card()
+    # The account's facts are those of the directory versions it was read under: a change to the account,
+    # its hierarchy, its opportunities, the people or the regions is a new version, so a new card.
+    cards: Rendered = deps.state[OWNER_CARDS]
+    return cards.reply((found.version, account.account_id, type(decision), decision.reason), card)
 
 
 async def segment(deps: Deps, inv: Invocation) -> Reply:
@@ -108,8 +124,15 @@ async def segment(deps: Deps, inv: Invocation) -> Reply:
     view = match.view
     if view is None:
         return not_found(deps, inv.text, match.candidates)
-    headline = f"{view.account.name} is {view.segment.segment or 'unsegmented'}"
-    return segment_reply(deps, headline, view.segment.summary(view.account.account_id))
+
+    def reply() -> Reply:
+        headline = f"{view.account.name} is {view.segment.segment or 'unsegmented'}"
+        return segment_reply(deps, headline, view.segment.summary(view.account.account_id))
+
+    if match.version is None:
+        return reply()
+    replies: Rendered = deps.state[SEGMENT_REPLIES]
+    return replies.reply((match.version, view.account.account_id), reply)
 
 
 def segment_reply(deps: Deps, headline: str, detail: str = "") -> Reply:
@@ -265,6 +288,7 @@ async def claimed(deps: Deps, result: ownership.Claimed) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
+    deps.state[OWNER_CARDS], deps.state[SEGMENT_REPLIES] = Rendered(KEPT_REPLIES), Rendered(KEPT_REPLIES)
     router.add(
         Subcommand(
             "owner",

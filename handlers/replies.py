@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -18,6 +19,37 @@ NOT_RECORDED = (
     "Not recorded: the database is busy (an import is running?). Nothing changed; submit again shortly."
 )
 TAMPERED = "that button isn't one I made"
+
+
+class Rendered:
+    """Replies already rendered, by what they show, the least recently asked forgotten past `bound`: the same
+    answer asked again skips its template (which cost more CPU than the in-memory look-ups behind
+    `/glossary`, `/gtm stage` and `/gtm owner`). A key names everything its reply shows, who asks included
+    where that changes it; replies are shared, so nothing may change one after it is rendered."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._replies: OrderedDict[Hashable, Reply] = OrderedDict()
+
+    def reply(self, key: Hashable, render: Callable[[], Reply]) -> Reply:
+        """The reply kept for `key`, else `render()`'s, kept."""
+        reply = self.get(key)
+        return reply if reply is not None else self.keep(key, render())
+
+    def get(self, key: Hashable) -> Reply | None:
+        reply = self._replies.get(key)
+        if reply is not None:
+            self._replies.move_to_end(key)
+        return reply
+
+    def keep(self, key: Hashable, reply: Reply) -> Reply:
+        self._replies[key] = reply
+        if len(self._replies) > self.bound:
+            self._replies.popitem(last=False)
+        return reply
+
+    def __len__(self) -> int:
+        return len(self._replies)
 
 
 def capital(text: str) -> str:

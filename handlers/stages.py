@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,7 @@ from bot.deps import Deps
 from bot.features.stages import forms, lookup
 from bot.handbook.stages import thresholds
 from handlers.payloads import Clicked, read
-from handlers.replies import Reply, just_ack
+from handlers.replies import Rendered, Reply, just_ack
 from handlers.router import CommandRouter, Invocation, Subcommand
 
 RENDERED_ANSWERS = 256  # distinct handbook answers kept rendered (they never change while the bot runs)
@@ -53,7 +52,7 @@ class NameKindSwitch(Clicked):
 # ---- /gtm stage and the modals --------------------------------------------------------------------------
 async def stage(deps: Deps, inv: Invocation) -> Reply:
     key = inv.text.strip()
-    rendered: OrderedDict[str, Reply] = deps.state[RENDERED]
+    rendered: Rendered = deps.state[RENDERED]
     reply = rendered.get(key)
     if reply is not None:
         return reply
@@ -61,10 +60,7 @@ async def stage(deps: Deps, inv: Invocation) -> Reply:
     if answer is None:  # an opportunity: who asks and the directory decide the answer
         answer = await lookup.answer_stage(deps, inv.user_id, inv.text)
         return deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
-    reply = rendered[key] = deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer)
-    if len(rendered) > RENDERED_ANSWERS:
-        rendered.popitem(last=False)
-    return reply
+    return rendered.keep(key, deps.renderer.message(ANSWER_TEMPLATES[type(answer)], answer=answer))
 
 
 def name_modal(deps: Deps, kind: forms.NameKind) -> dict[str, Any]:
@@ -124,7 +120,7 @@ async def submit_type(ack: AsyncAck, view: dict[str, Any], deps: Deps) -> None:
 
 
 def register(app: AsyncApp, deps: Deps, router: CommandRouter) -> None:
-    deps.state[RENDERED] = OrderedDict()
+    deps.state[RENDERED] = Rendered(RENDERED_ANSWERS)
     router.add(
         Subcommand(
             "stage",

@@ -114,9 +114,7 @@ ESCALATING = Overview(
             "status": "pending",
             "step": "global owner",
             "role": "the global account owner",
-            "card": Card(
-                title=HOSTILE, actions=[("reassign", HOSTILE), ("disagree", "Disagree…")]
-            ),
+            "card": Card(title=HOSTILE, actions=[("reassign", HOSTILE), ("disagree", "Disagree…")]),
             "since": AT,
             "step_id": 9,
             "needs_override": False,

@@ -62,6 +62,10 @@ class Lookup:
     candidates: list[NameMatch] = field(default_factory=list)
     opportunities: list[Opportunity] = field(default_factory=list)
     people: dict[str, Person] = field(default_factory=dict)
+    # The directory versions the view, its opportunities and people were read under (the org, the accounts,
+    # the opportunities, the account's hierarchy): the same versions give the same facts, so an answer
+    # rendered from them may be reused. None when the cache trusts none of it (see _version).
+    version: tuple[str, str, str, str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -180,7 +184,7 @@ class DirectoryCache:
         opps = await self._opportunities(repo, tokens, root, account_id) if opportunities else []
         ids = {view.account.owner, view.ultimate_parent.owner} - {None}
         people = {i: org.people[i] for i in ids if i and i in org.people}
-        return Lookup(viewer, view, [], opps, people)
+        return Lookup(viewer, view, [], opps, people, _version(tokens, root))
 
     def _likely_reads(self, account_id: str | None, root: str | None, opportunities: bool) -> dict[str, str]:
         """What this look-up will read after the versions unless its cache has it (read with the versions
@@ -364,6 +368,16 @@ class _Reads:
 
     async def account_index(self) -> list[tuple[str, str, bool, str | None]]:
         return await (await self.session()).account_index()
+
+
+def _version(tokens: dict[str, str], root: str | None) -> tuple[str, str, str, str | None] | None:
+    """The versions a look-up's facts were read under (Lookup.version), or None where the cache itself trusts
+    nothing: a global version never written, or hierarchies not computed. A hierarchy's own version is
+    written at its first change after the import that set "accounts" (None until then, as _tree keeps it)."""
+    org, accounts, opportunities = tokens.get(ORG), tokens.get(ACCOUNTS), tokens.get(OPPORTUNITIES)
+    if root is None or org is None or accounts is None or opportunities is None:
+        return None
+    return org, accounts, opportunities, tokens.get(root_version(root))
 
 
 def _territory(tree: _Tree, org: str | None, regions: list[Region]) -> Territory:

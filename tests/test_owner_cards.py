@@ -1,0 +1,110 @@
+"""/gtm owner's rendered cards are kept per process (handlers/ownership.py OwnerCards): the same account under
+the same directory versions, asked by someone with the same reassignment decision, gets the card rendered
+before. Every change to what a card shows is a new version; every reader keeps their own line; nobody gets a
+card of an account they may not see. All through signed requests into the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.deps import Deps
+from bot.features.directory.importer import import_file
+from bot.standin.web_api import SlackStandIn
+from storage.db import Database
+from tests.conftest import SAMPLES
+from tests.slack.client import SlackClient
+from tests.test_ownership import request_hooli
+
+OWNER_CARD = "ownership/owner_card.json.j2"
+
+
+@pytest.fixture
+def renders(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The owner cards the app renders (not those it reuses)."""
+    rendered: list[str] = []
+    message = deps.renderer.message
+
+    def counted(name: str, **context: Any) -> dict[str, Any]:
+        if name == OWNER_CARD:
+            rendered.append(context["view"].account.account_id)
+        return message(name, **context)
+
+    monkeypatch.setattr(deps.renderer, "message", counted)
+    return rendered
+
+
+async def test_a_card_asked_again_is_reused_until_what_it_shows_changes(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory, renders: list[str], tmp_path: Path
+) -> None:
+    first = await slack.command("owner Hooli", "U0AE1")
+    assert "*Owner:* Ben Ito" in first.text
+    assert (await slack.command("owner A-HOOLI", "U0AE1")).json == first.json
+    assert renders == ["A-HOOLI"]
+
+    # An opportunity imported on the account: the opportunities' version moves, the card lists it.
+    opportunities = tmp_path / "opportunities.csv"
+    opportunities.write_text(
+        "opportunity_id,name,account_id,owner,stage,type,created_date,amount,close_date,"
+        "parent_opportunity_id,sdr\nO-NEW,Hooli-New Business-Widgets,A-HOOLI,U0AE2,"
+        "2-Scoping,New Business,2026-01-05,1000,2026-06-30,,\n"
+    )
+    await import_file(db, "opportunities", opportunities)
+    assert "Hooli-New Business-Widgets" in (await slack.command("owner Hooli", "U0AE1")).text
+
+    # The owner renamed in the org chart: the org's version moves.
+    org = tmp_path / "org.yaml"
+    org.write_text((SAMPLES / "org.yaml").read_text().replace("name: Ben Ito", "name: Benjamin Ito"))
+    await import_file(db, "org", org)
+    assert "*Owner:* Benjamin Ito" in (await slack.command("owner Hooli", "U0AE1")).text
+
+    # An approved transfer: the hierarchy's own version moves.
+    sent = await request_hooli(slack, standin)
+    await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
+    assert "*Owner:* Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
+    assert renders == ["A-HOOLI"] * 4
+
+
+async def test_each_reader_gets_their_own_reassignment_line_from_kept_cards(
+    slack: SlackClient, directory, renders: list[str]
+) -> None:
+    for _round in range(2):
+        owner = (await slack.command("owner Hooli", "U0AE2")).text  # Ben owns it
+        assert "You may reassign it" in owner and "you own the account (rule 1)" in owner
+        other = (await slack.command("owner Hooli", "U0SAL2")).text  # Tom: EMEA, Large
+        assert "You may not reassign it yourself" in other and "rule 1" not in other
+        rd = (await slack.command("owner Hooli", "U0RD1")).text
+        assert "any RD can reassign any account (rule 2)" in rd
+    assert renders == ["A-HOOLI"] * 3  # one card per distinct decision, each reused once
+
+
+async def test_a_kept_public_sector_card_reaches_nobody_who_may_not_see_it(
+    slack: SlackClient, directory, renders: list[str]
+) -> None:
+    seen = (await slack.command("owner A-STARK", "U0PUB1")).text  # the public sector team
+    assert "Stark Federal Systems" in seen
+    for user in ("U0AE1", "U0RD1", "U0SAL1"):  # an RD may reassign any account, but sees none of these
+        for typed in ("A-STARK", "Stark Federal Systems"):
+            hidden = (await slack.command(f"owner {typed}", user)).text
+            assert hidden.startswith(f"No account matches {typed}") and "*Owner:*" not in hidden
+    admin = (await slack.command("owner Stark Federal Systems", "U0ADM1")).text  # admins see them
+    assert "*Owner:* Paula Almeida" in admin and "any admin can reassign any account (rule 5)" in admin
+    assert (await slack.command("owner A-STARK", "U0PUB1")).text == seen
+    assert renders == ["A-STARK"] * 2
+
+
+async def test_versions_never_written_are_never_trusted_with_a_kept_card(
+    slack: SlackClient, db: Database, directory, renders: list[str]
+) -> None:
+    """Accounts written by hand (no directory versions): every question renders its card anew."""
+    async with db.sessions.begin() as session:
+        await session.execute(text("DELETE FROM directory_versions"))
+    for _ in range(2):
+        assert "*Owner:* Ben Ito" in (await slack.command("owner Hooli", "U0AE1")).text
+    async with db.sessions.begin() as session:
+        await session.execute(text("UPDATE accounts SET owner = 'U0AE1' WHERE account_id = 'A-HOOLI'"))
+    assert "*Owner:* Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
+    assert renders == ["A-HOOLI"] * 3
