@@ -80,7 +80,7 @@ class ClaimSubmission(Submitted):
 
 # ---- /gtm owner and /gtm segment --------------------------------------------------------------------------
 OWNER_CARDS, SEGMENT_REPLIES = "ownership.owner_cards", "ownership.segment_replies"  # deps.state keys
-KEPT_REPLIES = 1024  # rendered owner cards (~5 KB each) and segment answers kept per process
+KEPT_REPLIES = 1024  # rendered owner cards (~6.5 KB each) and segment answers kept per process
 
 
 async def owner(deps: Deps, inv: Invocation) -> Reply:
