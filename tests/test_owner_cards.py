@@ -1,7 +1,7 @@
-"""/gtm owner's rendered cards are kept per process (handlers/ownership.py OwnerCards): the same account under
-the same directory versions, asked by someone with the same reassignment decision, gets the card rendered
-before. Every change to what a card shows is a new version; every reader keeps their own line; nobody gets a
-card of an account they may not see. All through signed requests into the app."""
+"""/gtm owner's cards and /gtm segment's answers are kept per process (handlers/replies.py Rendered): the same
+account under the same directory versions, asked by someone with the same reassignment decision, gets the
+card rendered before. Every change to what a card shows is a new version; every reader keeps their own line;
+nobody gets a card of an account they may not see. All through signed requests into the app."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from bot.deps import Deps
 from bot.features.directory.importer import import_file
 from bot.standin.web_api import SlackStandIn
 from storage.db import Database
+from storage.reviews import ReviewRepository
 from tests.conftest import SAMPLES
 from tests.slack.client import SlackClient
 from tests.test_ownership import request_hooli
 
-OWNER_CARD = "ownership/owner_card.json.j2"
+OWNER_CARD, SEGMENT = "ownership/owner_card.json.j2", "ownership/segment.json.j2"
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ def renders(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def counted(name: str, **context: Any) -> dict[str, Any]:
         if name == OWNER_CARD:
             rendered.append(context["view"].account.account_id)
+        if name == SEGMENT:
+            rendered.append(context["headline"])
         return message(name, **context)
 
     monkeypatch.setattr(deps.renderer, "message", counted)
@@ -108,3 +111,15 @@ async def test_versions_never_written_are_never_trusted_with_a_kept_card(
         await session.execute(text("UPDATE accounts SET owner = 'U0AE1' WHERE account_id = 'A-HOOLI'"))
     assert "*Owner:* Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
     assert renders == ["A-HOOLI"] * 3
+
+
+async def test_a_segment_answer_is_kept_until_a_review_changes_the_hierarchys_count(
+    slack: SlackClient, db: Database, directory, renders: list[str]
+) -> None:
+    for _ in range(2):
+        assert "Initech UK Ltd is Large" in (await slack.command("segment Initech UK Ltd", "U0AE1")).text
+    async with db.sessions.begin() as session:  # an approved segment review's override, on another member
+        assert await ReviewRepository(session).set_employees_override("A-INITECH-DE", 50)
+    answer = (await slack.command("segment Initech UK Ltd", "U0AE1")).text
+    assert "Initech UK Ltd is Mid-Market" in answer
+    assert renders == ["Initech UK Ltd is Large", "Initech UK Ltd is Mid-Market"]
