@@ -351,7 +351,7 @@ async def time_queries(
         for i in range(rounds):
             engines = [
                 deps.db.read_engine.sync_engine,
-                *([deps.db.inline_engine] if deps.db.inline_engine else []),
+                *([deps.db.inline.engine] if deps.db.inline else []),
             ]
             if i == 0:
                 for engine in engines:

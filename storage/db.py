@@ -678,8 +678,7 @@ class Database:
         )
         # SQLite only: small look-ups may run on a plain connection in the caller's thread (see
         # inline_engine); on PostgreSQL asyncpg is native asyncio already.
-        self.inline_engine: Engine | None = inline_engine(url) if is_sqlite_file(url) else None
-        self.inline = InlineConnection(self.inline_engine) if self.inline_engine is not None else None
+        self.inline = InlineConnection(inline_engine(url)) if is_sqlite_file(url) else None
         # PostgreSQL only: the same look-ups on plain asyncpg connections (see ReadPool).
         self.read_pool: ReadPool | None = None if is_sqlite(url) else ReadPool(url)
 
