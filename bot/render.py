@@ -40,13 +40,28 @@ def capfirst(value: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # whole: fullmatch (a `$` would let "U1\n" through)
 
 
 def mention(value: object) -> str:
     """A Slack user id as a mention (`<@U1>`, shown as the person's name); anything else escaped."""
     text = "" if value is None else str(value)
-    return f"<@{text}>" if _SLACK_ID.match(text) else mrkdwn_escape(text)
+    return f"<@{text}>" if _SLACK_ID.fullmatch(text) else mrkdwn_escape(text)
+
+
+def is_slack_user(key: object) -> bool:
+    """A person key that is a Slack user id (people from Salesforce alone are keyed by their User id)."""
+    return isinstance(key, str) and _SLACK_ID.fullmatch(key) is not None
+
+
+def person(key: object, name: object = None) -> str:
+    """Someone as Slack shows them: their key as a mention when it is a Slack user id (each reader's client
+    shows their current name), else their `name` (or the key) escaped. Only the key, which the bot chose,
+    can become a mention: a name is never read as one."""
+    text = "" if key is None else str(key)
+    if _SLACK_ID.fullmatch(text):
+        return f"<@{text}>"
+    return mrkdwn_escape(str(name) if name else text)
 
 
 def slack_date(value: object, fmt: str = "{date_short_pretty} {time}", fallback: str = "") -> str:
@@ -133,6 +148,7 @@ class Renderer:
         self.env.filters["capfirst"] = capfirst
         self.env.filters["tojson"] = _tojson
         self.env.filters["mention"] = mention
+        self.env.filters["person"] = person
         self.env.filters["slack_date"] = slack_date
         self.env.filters["slack_day"] = slack_day
         self.env.globals["BUTTONS"] = BUTTONS

@@ -163,6 +163,7 @@ async def claim_modal(
         account_id=account_id,
         external_id=external_id or claim_view_id(user_id),
         account_name=found.view.account.name,
+        owner_id=found.view.account.owner,
         owner_name=modal.owner_name,
         new_owner=new_owner_id,
         criteria=routing.criteria,

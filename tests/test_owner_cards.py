@@ -44,7 +44,7 @@ async def test_a_card_asked_again_is_reused_until_what_it_shows_changes(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory, renders: list[str], tmp_path: Path
 ) -> None:
     first = await slack.command("owner Hooli", "U0AE1")
-    assert "*Owner:* Ben Ito" in first.text
+    assert "*Owner:* <@U0AE2>" in first.text  # Ben Ito, as Slack shows him to each reader
     assert (await slack.command("owner A-HOOLI", "U0AE1")).json == first.json
     assert renders == ["A-HOOLI"]
 
@@ -58,16 +58,16 @@ async def test_a_card_asked_again_is_reused_until_what_it_shows_changes(
     await import_file(db, "opportunities", opportunities)
     assert "Hooli-New Business-Widgets" in (await slack.command("owner Hooli", "U0AE1")).text
 
-    # The owner renamed in the org chart: the org's version moves.
+    # A region renamed in the org chart (and its people moved with it): the org's version moves.
     org = tmp_path / "org.yaml"
-    org.write_text((SAMPLES / "org.yaml").read_text().replace("name: Ben Ito", "name: Benjamin Ito"))
+    org.write_text((SAMPLES / "org.yaml").read_text().replace("US-East", "US-Northeast"))
     await import_file(db, "org", org)
-    assert "*Owner:* Benjamin Ito" in (await slack.command("owner Hooli", "U0AE1")).text
+    assert "*Territory:* US-Northeast" in (await slack.command("owner Hooli", "U0AE1")).text
 
     # An approved transfer: the hierarchy's own version moves.
     sent = await request_hooli(slack, standin)
     await slack.click("U0AE2", "approval.approve", sent["approve"]["value"])
-    assert "*Owner:* Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
+    assert "*Owner:* <@U0AE1>" in (await slack.command("owner Hooli", "U0AE1")).text
     assert renders == ["A-HOOLI"] * 4
 
 
@@ -94,7 +94,7 @@ async def test_a_kept_public_sector_card_reaches_nobody_who_may_not_see_it(
             hidden = (await slack.command(f"owner {typed}", user)).text
             assert hidden.startswith(f"No account matches {typed}") and "*Owner:*" not in hidden
     admin = (await slack.command("owner Stark Federal Systems", "U0ADM1")).text  # admins see them
-    assert "*Owner:* Paula Almeida" in admin and "any admin can reassign any account (rule 5)" in admin
+    assert "*Owner:* <@U0PUB1>" in admin and "any admin can reassign any account (rule 5)" in admin
     assert (await slack.command("owner A-STARK", "U0PUB1")).text == seen
     assert renders == ["A-STARK"] * 2
 
@@ -106,11 +106,33 @@ async def test_versions_never_written_are_never_trusted_with_a_kept_card(
     async with db.sessions.begin() as session:
         await session.execute(text("DELETE FROM directory_versions"))
     for _ in range(2):
-        assert "*Owner:* Ben Ito" in (await slack.command("owner Hooli", "U0AE1")).text
+        assert "*Owner:* <@U0AE2>" in (await slack.command("owner Hooli", "U0AE1")).text
     async with db.sessions.begin() as session:
         await session.execute(text("UPDATE accounts SET owner = 'U0AE1' WHERE account_id = 'A-HOOLI'"))
-    assert "*Owner:* Ava Cole" in (await slack.command("owner Hooli", "U0AE1")).text
+    assert "*Owner:* <@U0AE1>" in (await slack.command("owner Hooli", "U0AE1")).text
     assert renders == ["A-HOOLI"] * 3
+
+
+async def test_an_owner_known_to_salesforce_alone_is_shown_by_name_not_as_a_mention(
+    slack: SlackClient, db: Database, directory
+) -> None:
+    """People the Salesforce sync found no Slack user for are keyed by their User id: no mention can name
+    them, so the card shows their name; everyone else is a mention."""
+    async with db.sessions.begin() as session:
+        await session.execute(text("DELETE FROM directory_versions"))  # written by hand: nothing kept
+        await session.execute(
+            text(
+                "INSERT INTO people (slack_id, name, email, role, region, segment, team_lead, public_sector,"
+                " e_group) VALUES ('005OUT000000000AAA', 'Quinn <Out>', 'q@example.com', 'AE', 'US-East',"
+                " 'Mid-Market', false, false, false)"
+            )
+        )
+        await session.execute(
+            text("UPDATE accounts SET owner = '005OUT000000000AAA' WHERE account_id = 'A-HOOLI'")
+        )
+    card = (await slack.command("owner Hooli", "U0AE1")).text
+    assert "Hooli is owned by Quinn &lt;Out&gt;" in card and "*Owner:* Quinn &lt;Out&gt;\n" in card
+    assert "<@005OUT" not in card
 
 
 async def test_a_segment_answer_is_kept_until_a_review_changes_the_hierarchys_count(

@@ -60,7 +60,7 @@ async def request_hooli(slack: SlackClient, standin: SlackStandIn) -> dict:
 async def test_owner_card_explains_owner_segment_territory_and_rights(slack: SlackClient, directory) -> None:
     reply = await slack.command("owner Initech", "U0AE1")
     text = reply.text
-    assert "Sally Park" in text
+    assert "*Owner:* <@U0SAL1>" in text  # Sally Park
     assert "Large" in text and "Initech GmbH" in text  # the child raised the hierarchy's segment
     assert "US-East" in text
     assert "may not reassign" in text
@@ -79,8 +79,8 @@ async def test_public_sector_accounts_are_hidden_from_everyone_else(slack: Slack
         assert "No account matches" in hidden.text and "Stark Federal" not in hidden.text.replace(
             text.split(" ", 1)[1], ""
         )
-    assert "Paula Almeida" in (await slack.command("owner Stark Federal Systems", "U0PUB1")).text
-    assert "Paula Almeida" in (await slack.command("owner A-STARK", "U0ADM1")).text
+    assert "*Owner:* <@U0PUB1>" in (await slack.command("owner Stark Federal Systems", "U0PUB1")).text
+    assert "*Owner:* <@U0PUB1>" in (await slack.command("owner A-STARK", "U0ADM1")).text
 
 
 async def test_segment_for_a_count_and_for_an_account(slack: SlackClient, directory) -> None:

@@ -229,7 +229,7 @@ async def test_public_sector_accounts_never_reach_other_users_through_any_comman
         shown = await seen_by("U0AE1", text)
         assert "Stark" not in shown.replace(text.split(" ", 1)[1], ""), (text, shown[:500])
         assert "Paula" not in shown, text
-    assert "Paula Almeida" in await seen_by("U0PUB1", "owner Stark Federal Systems")
+    assert "*Owner:* <@U0PUB1>" in await seen_by("U0PUB1", "owner Stark Federal Systems")
     # Paula asks for a public-sector account: her request never shows in anyone else's lists.
     reply = await slack.submit(
         "U0PUB1", "ownership.claim", claim_values("U0PUB1", "mine"), private_metadata="A-STARK"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -221,7 +222,8 @@ async def test_an_opportunity_by_id_shows_its_stage_what_remains_and_next_stages
     assert reply.json["response_type"] == "ephemeral"
     assert "*Acme, Inc- 50 Premium Renewal 01/17 + Add 25* (`O-1004`)" in reply.text
     assert "*Stage:* 5-Negotiating" in reply.text
-    assert "*Owner:* Ava Cole" in reply.text
+    assert "*Owner:* <@U0AE1>" in reply.text  # Ava Cole, as each reader's Slack names her
+    assert re.search(r"\*Close date:\* <!date\^\d+\^\{date_long\}\|2026-12-15>", reply.text)  # Slack's date
     assert "*What remains in 5-Negotiating*" in reply.text
     assert "Exit criteria: Verbal agreement on terms" in reply.text
     assert "*Next stages*\n6-Awaiting Signature, 8-Closed Lost" in reply.text

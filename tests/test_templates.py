@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.render import Renderer, mrkdwn_escape
+from bot.render import Renderer, mrkdwn_escape, person
 from bot.settings import PROJECT_ROOT
 from tests.blockkit import check_message, check_options, check_view
 from tests.template_samples import HOSTILE, SAMPLES
@@ -49,3 +49,21 @@ def test_template_renders_valid_block_kit(name: str) -> None:
 )
 def test_mrkdwn_escape(text: str, escaped: str) -> None:
     assert mrkdwn_escape(text) == escaped
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "shown"),
+    [
+        ("U0AE1", "Ava Cole", "<@U0AE1>"),  # a Slack user: a mention, each reader's client names them
+        ("W0ENT1", None, "<@W0ENT1>"),  # an Enterprise Grid user
+        ("005000000000001AAA", "Sam <Salesforce>", "Sam &lt;Salesforce&gt;"),  # Salesforce alone: the name
+        (None, "nobody", "nobody"),
+        ("u0ae1", "lower", "lower"),  # not a Slack id
+        ("U0AE1>|<!channel", "x", "x"),  # only a whole id is one
+        ("U0AE1\n", "newline", "newline"),
+        ("ULTRA VIOLET", None, "ULTRA VIOLET"),
+        ("<!here>", None, "&lt;!here&gt;"),
+    ],
+)
+def test_person_is_a_mention_only_for_a_slack_user_id(key: str | None, name: str | None, shown: str) -> None:
+    assert person(key, name) == shown

@@ -28,7 +28,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await page.goto("/?user=U0AE1&conv=C0GENERAL1")
     await send(page, "/gtm owner Globex Corporation")
     card = page.locator(".msg.ephemeral").filter(has_text="Globex Corporation").last
-    await expect(card).to_contain_text("Owner: Wen Zhao")
+    await expect(card).to_contain_text("Owner: @Wen Zhao")
     await expect(card).to_contain_text("🔒 You may not reassign it yourself")
     await expect(card.locator("b").filter(has_text="Owner:")).to_have_count(1)
     await expect(card.get_by_role("link", name="Handbook: Changing Account Ownership")).to_be_visible()
@@ -36,7 +36,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
 
     await card.get_by_role("button", name="Request ownership").click()
     modal = page.get_by_role("dialog")
-    await expect(modal).to_contain_text("Globex Corporation, owned by Wen Zhao")
+    await expect(modal).to_contain_text("Globex Corporation, owned by @Wen Zhao")
     await expect(modal.get_by_label("New owner")).to_have_value("U0AE1")
     await expect(modal).to_contain_text("❌ Segment — the hierarchy is Large; Ava Cole works Mid-Market")
     await modal.get_by_label("Reason").fill("Met their CIO at the summit")
@@ -83,7 +83,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await expect(page.locator("#apps .badge")).to_have_text("2")  # "request sent" and "moved" notes
     await send(page, "/gtm owner Globex Corporation")
     after = page.locator(".msg.ephemeral").filter(has_text="Globex Corporation").last
-    await expect(after).to_contain_text("Owner: Ava Cole")
+    await expect(after).to_contain_text("Owner: @Ava Cole")
     await expect(after).to_contain_text("✅ You may reassign it")
     await screenshot(page, "owner-card-after")
     await page.get_by_role("button", name="gtm-bot").click()

@@ -137,7 +137,7 @@ async def test_account_and_opportunity_links_unfurl_into_the_owner_and_stage_car
     unfurls = call.args["unfurls"]
     assert set(unfurls) == {account, opportunity}
     card = visible_text({"blocks": unfurls[account]["blocks"]})
-    assert "Hooli" in card and "Ben Ito" in card and "Request ownership" in card
+    assert "Hooli" in card and "*Owner:* <@U0AE2>" in card and "Request ownership" in card
     assert "5-Negotiating" in visible_text({"blocks": unfurls[opportunity]["blocks"]})
 
 

@@ -45,6 +45,7 @@ SAMPLES = {
             "account_id": "A2",
             "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": HOSTILE,
+            "owner_id": "005000000000001AAA",  # someone from Salesforce alone: shown by name
             "owner_name": HOSTILE,
             "new_owner": "U0AE1",
             "criteria": ROUTING.criteria,
@@ -57,6 +58,7 @@ SAMPLES = {
             "account_id": "A2",
             "external_id": "ownership.claim.U0AE1.0123456789ab",
             "account_name": "a",
+            "owner_id": "U0SAL1",
             "owner_name": "b",
             "new_owner": "U0AE1",
             "criteria": ROUTING.criteria,
