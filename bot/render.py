@@ -40,7 +40,7 @@ def capfirst(value: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # whole: fullmatch (a `$` would let "U1\n" through)
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # whole: fullmatch (a `$` would let "U1\n" through)
 
 
 def mention(value: object) -> str:

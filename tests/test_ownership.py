@@ -489,7 +489,8 @@ async def test_a_rejected_card_and_the_deciders_lists_say_rejected(
     assert done.body == ""
     await standin.wait_for("chat.update", lambda c: c.args["channel"] == "D0AE2")
     card = visible_text(dm_to(standin, "U0AE2")[0])
-    assert "Ben Ito rejected, <!date^" in card and "closed without the change" in card
+    assert "Asked by <@U0AE1> · you decide" in card  # people as mentions: each reader's Slack names them
+    assert "<@U0AE2> rejected, <!date^" in card and "closed without the change" in card
     mine = (await slack.command("requests", "U0AE2")).text
     assert "you rejected <!date^" in mine
     assert "rejectd" not in card + mine

@@ -25,7 +25,7 @@ from tests.test_ownership import claim_values, request_hooli
 HOSTILE = [
     "<!channel>",
     "<!here>",
-    "<@U0AE2>",
+    "<@U0EVIL1>",  # nobody the bot knows: the bot's own mentions (of U0AE2, say) are not leaks
     "<#C0GENERAL1>",
     "<http://evil.example|click>",
     "<!subteam^S1>",
@@ -34,7 +34,7 @@ SQL = ["'; DROP TABLE accounts; --", '" OR 1=1 --', "%", "_", "\\", "A-HOOLI' --
 SUBCOMMANDS = ["", "help", "define", "glossary", "glossary edit", "ask", "requests", "owner", "segment",
                "claim", "stage", "sao", "name", "type"]  # fmt: skip
 # What an unescaped mention or link looks like once Slack parses mrkdwn.
-FORBIDDEN = ["<!channel", "<!here", "<@U0AE2", "<#C0GENERAL1", "<http://evil", "<!subteam"]
+FORBIDDEN = ["<!channel", "<!here", "<@U0EVIL1", "<#C0GENERAL1", "<http://evil", "<!subteam"]
 
 
 def hostile_text() -> st.SearchStrategy[str]:

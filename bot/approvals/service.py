@@ -35,6 +35,7 @@ from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Account, Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see, redact
+from bot.render import is_slack_user
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
 from storage.requests import RequestRepository, card_ref, requested_ref
@@ -262,7 +263,9 @@ class Context:
     async def _card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
-        names = await self.names([request.requester, approver, *(d.actor for d in decisions)])
+        # People are mentions (bot/render.py `person`): only someone with no Slack id needs a name.
+        people = [request.requester, *(d.actor for d in decisions)]
+        names = await self.names(p for p in people if not is_slack_user(p))
         status = Status(request.status)
         card = flow.card(request)
         if request.payload.get("no_longer_fits"):
@@ -273,7 +276,8 @@ class Context:
             "step_id": step.id,
             "kind": flow.label,
             "card": json.loads(json.dumps(asdict(card), default=str)),  # plain JSON: stored to render later
-            "requester": names.get(request.requester, request.requester),
+            "requester": request.requester,
+            "requester_name": names.get(request.requester),
             "approver": approver,
             "step": step.name,
             "role": step_role(flow, step.name),
@@ -284,7 +288,8 @@ class Context:
             "outcome": STATUS_WORDS.get(status, status.value),
             "decisions": [
                 {
-                    "by": names.get(d.actor, d.actor),
+                    "by": d.actor,
+                    "by_name": names.get(d.actor),
                     "verb": past_tense(flow, step.name, Verdict(d.decision)),
                     "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,

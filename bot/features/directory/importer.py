@@ -61,7 +61,7 @@ OPPORTUNITY_HEADER = [
     "sdr",
 ]
 ADDRESS_FIELDS = [f for f in ACCOUNT_HEADER if f.endswith(("_country", "_state"))]
-SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # matched whole
 # The longest value each column holds (storage/models.py); owner and sdr are looked up, not stored.
 ACCOUNT_LIMITS = {"account_id": 64, "name": 255, "parent_id": 64, "website": 255}
 OPPORTUNITY_LIMITS = {"opportunity_id": 64, "name": 255, "account_id": 64, "type": 64,
@@ -187,7 +187,7 @@ def parse_org(path: Path) -> OrgFile:
             raise ImportFailed(path, data.get("__line__", 1), "each person must be a mapping")
         line = item["__line__"]
         slack_id = str(item.get("slack_id") or "").strip()
-        if not SLACK_ID.match(slack_id):
+        if not SLACK_ID.fullmatch(slack_id):
             raise ImportFailed(path, line, f"slack_id {slack_id!r} is not a Slack user id (like U0123ABC)")
         if slack_id in seen:
             raise ImportFailed(path, line, f"slack_id {slack_id} appears twice")
