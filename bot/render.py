@@ -54,10 +54,21 @@ def is_slack_user(key: object) -> bool:
     return isinstance(key, str) and _SLACK_ID.fullmatch(key) is not None
 
 
+def someone(key: str | None, name: str | None) -> str | dict[str, str]:
+    """A person for a message's context (stored as JSON in the outbox): their Slack user id, which `person`
+    shows as a mention, or `{"name": ...}` for someone Slack doesn't know (no name can pass for an id)."""
+    if is_slack_user(key):
+        return key or ""
+    return {"name": name or key or "nobody"}
+
+
 def person(key: object, name: object = None) -> str:
     """Someone as Slack shows them: their key as a mention when it is a Slack user id (each reader's client
     shows their current name), else their `name` (or the key) escaped. Only the key, which the bot chose,
-    can become a mention: a name is never read as one."""
+    can become a mention: a name is never read as one. `someone`'s `{"name": ...}` is a name; any other
+    text (a name in a message stored before people were keys) is shown as text unless it is a Slack id."""
+    if isinstance(key, dict):
+        return mrkdwn_escape(str(key.get("name") or ""))
     text = "" if key is None else str(key)
     if _SLACK_ID.fullmatch(text):
         return f"<@{text}>"

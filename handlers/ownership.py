@@ -283,7 +283,7 @@ async def claimed(deps: Deps, result: ownership.Claimed) -> dict[str, Any]:
         "ownership/claim_result.json.j2",
         applied=result.applied,
         request_id=result.request_id,
-        approvers=await lookups.names_of(deps, result.approvers),
+        approvers=await lookups.shown(deps, result.approvers),
         explanation=result.explanation,
     )
 

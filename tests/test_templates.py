@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.render import Renderer, mrkdwn_escape, person
+from bot.render import Renderer, mrkdwn_escape, person, someone
 from bot.settings import PROJECT_ROOT
 from tests.blockkit import check_message, check_options, check_view
 from tests.template_samples import HOSTILE, SAMPLES
@@ -63,7 +63,24 @@ def test_mrkdwn_escape(text: str, escaped: str) -> None:
         ("U0AE1\n", "newline", "newline"),
         ("ULTRA VIOLET", None, "ULTRA VIOLET"),
         ("<!here>", None, "&lt;!here&gt;"),
+        ({"name": "WEI"}, None, "WEI"),  # `someone`'s name for a person Slack doesn't know: never a mention
     ],
 )
-def test_person_is_a_mention_only_for_a_slack_user_id(key: str | None, name: str | None, shown: str) -> None:
+def test_person_is_a_mention_only_for_a_slack_user_id(key: object, name: str | None, shown: str) -> None:
     assert person(key, name) == shown
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "stored"),
+    [
+        ("U0AE1", "Ava Cole", "U0AE1"),
+        ("005000000000001AAA", "WEI", {"name": "WEI"}),
+        ("005000000000001AAA", None, {"name": "005000000000001AAA"}),
+        (None, None, {"name": "nobody"}),
+    ],
+)
+def test_someone_keeps_a_slack_id_and_only_the_name_of_anyone_else(
+    key: str | None, name: str | None, stored: object
+) -> None:
+    assert someone(key, name) == stored
+    assert person(stored) == ("<@U0AE1>" if key == "U0AE1" else mrkdwn_escape(stored["name"]))

@@ -35,7 +35,7 @@ from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Account, Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import approvers_who_may_see, may_see, redact
-from bot.render import is_slack_user
+from bot.render import is_slack_user, someone
 from storage.directory import DirectoryRepository
 from storage.models import DecisionRow, RequestRow, StepRow
 from storage.requests import RequestRepository, card_ref, requested_ref
@@ -167,6 +167,12 @@ class Context:
         people = await self.directory.people(wanted) if wanted else {}
         return {i: (people[i].name if i in people else i) for i in wanted}
 
+    async def shown(self, ids: Iterable[str | None]) -> dict[str, str | dict[str, str]]:
+        """People for a message's context (`someone`): Slack ids as they are, names only for the rest."""
+        wanted = {i for i in ids if i}
+        names = await self.names(i for i in wanted if not is_slack_user(i))
+        return {i: someone(i, names.get(i)) for i in wanted}
+
     async def touch(self, *users: str | None) -> None:
         """Something changed for these people: republish their App Home once this commits."""
         for user in users:
@@ -263,9 +269,7 @@ class Context:
     async def _card_context(self, request: RequestRow, step: StepRow, approver: str) -> dict[str, Any]:
         flow = flow_for(self.deps, request.kind)
         decisions = await self.repo.decisions(step.id)
-        # People are mentions (bot/render.py `person`): only someone with no Slack id needs a name.
-        people = [request.requester, *(d.actor for d in decisions)]
-        names = await self.names(p for p in people if not is_slack_user(p))
+        shown = await self.shown([request.requester, *(d.actor for d in decisions)])  # mentions, mostly
         status = Status(request.status)
         card = flow.card(request)
         if request.payload.get("no_longer_fits"):
@@ -276,8 +280,7 @@ class Context:
             "step_id": step.id,
             "kind": flow.label,
             "card": json.loads(json.dumps(asdict(card), default=str)),  # plain JSON: stored to render later
-            "requester": request.requester,
-            "requester_name": names.get(request.requester),
+            "requester": shown.get(request.requester, request.requester),
             "approver": approver,
             "step": step.name,
             "role": step_role(flow, step.name),
@@ -288,8 +291,7 @@ class Context:
             "outcome": STATUS_WORDS.get(status, status.value),
             "decisions": [
                 {
-                    "by": d.actor,
-                    "by_name": names.get(d.actor),
+                    "by": shown.get(d.actor, d.actor),
                     "verb": past_tense(flow, step.name, Verdict(d.decision)),
                     "approved": d.decision == Verdict.APPROVE.value,
                     "reason": d.reason,

@@ -49,7 +49,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await screenshot(page, "claim-modal")
     await modal.get_by_role("button", name="Send request").click()
     await expect(modal).to_contain_text("Request sent")
-    await expect(modal).to_contain_text("is waiting on Haydn Mack")
+    await expect(modal).to_contain_text("is waiting on @Haydn Mack")
     await modal.get_by_role("button", name="Done").click()
     await expect(modal).to_be_hidden()
 
@@ -89,7 +89,7 @@ async def test_a_rep_claims_globex_the_us_west_rd_approves_from_the_dm_and_the_o
     await page.get_by_role("button", name="gtm-bot").click()
     await page.get_by_role("tab", name="Messages").click()
     await expect(page.locator("#timeline")).to_contain_text(
-        "🔄 Globex Corporation moved from Wen Zhao to Ava Cole"
+        "🔄 Globex Corporation moved from @Wen Zhao to @Ava Cole"
     )
 
 
@@ -105,7 +105,7 @@ async def test_cancel_request_asks_for_confirmation_first(
 
     await page.get_by_role("button", name="gtm-bot").click()
     await page.get_by_role("tab", name="Messages").click()
-    note = page.locator(".msg").filter(has_text="Waiting on Ben Ito").last
+    note = page.locator(".msg").filter(has_text="Waiting on @Ben Ito").last
     await note.get_by_role("button", name="Cancel request").click()
     confirm = page.get_by_role("alertdialog")
     await expect(confirm).to_contain_text("Cancel this request?")

@@ -200,7 +200,7 @@ async def test_a_claim_routed_to_an_rd_is_approved_with_an_override_from_the_dm(
     sent = (await pg.state(REP))["modal"]
     assert sent["id"] == modal["id"]
     assert sent["title"]["text"] == "Request sent"
-    assert "waiting on Haydn Mack" in visible_text(sent["blocks"])
+    assert "waiting on <@U0RD2>" in visible_text(sent["blocks"])
     await pg.post("close", {"user": REP, "view_id": sent["id"]})
 
     card = await dm(pg, RD_WEST, "Ava Cole to own Globex Corporation")
@@ -231,7 +231,7 @@ async def test_a_claim_routed_to_an_rd_is_approved_with_an_override_from_the_dm(
     assert "approved" in visible_text(decided[0]["blocks"])
     assert not [b for b in decided[0]["blocks"] if b["type"] == "actions"]
     told = await dm(pg, REP, "moved from")
-    assert "moved from Wen Zhao to *Ava Cole*" in visible_text(told["blocks"])
+    assert "moved from <@U0SAL3> to *<@U0AE1>*" in visible_text(told["blocks"])
     assert f"*Owner:* <@{REP}>" in visible_text((await owner_card(pg, REP, "Globex Corporation"))["blocks"])
 
 
@@ -241,7 +241,7 @@ async def test_the_requester_cancels_from_the_dm_and_the_owners_card_says_so(
     pg = playground_server
     modal = await open_claim_modal(pg, "Hooli")
     await pg.post("submit", {"user": REP, "view_id": modal["id"], "state": claim_state(modal, REP, "")})
-    note = await dm(pg, REP, "Waiting on Ben Ito")
+    note = await dm(pg, REP, f"Waiting on <@{OWNER}>")
     cancel = note["blocks"][find(note["blocks"], "approval.cancel")[0]]["elements"][0]
     assert cancel["confirm"]["title"]["text"] == "Cancel this request?"  # the page asks before it sends
 

@@ -60,21 +60,18 @@ SAMPLES = {
         {  # as cards are stored now: people as keys, a name only for someone Slack doesn't know
             **BASE,
             "requester": "U0AE1",
-            "requester_name": None,
             "state": "approved",
             "needs_override": False,
             "decisions": [
                 {
                     "by": "U0SAL1",
-                    "by_name": None,
                     "verb": "approved",
                     "approved": True,
                     "reason": "",
                     "at": AT,
                 },
                 {
-                    "by": "005SF0000000001AAA",
-                    "by_name": HOSTILE,
+                    "by": {"name": HOSTILE},  # someone Salesforce alone knows
                     "verb": "approved",
                     "approved": True,
                     "reason": "",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.features.directory.mentions import Split, split_mention
 from bot.features.ownership.service import Found, find_account
 from bot.handbook.directory import Account, Person
+from bot.render import is_slack_user, someone
 from storage.directory import DirectoryRepository
 
 if TYPE_CHECKING:
@@ -56,12 +57,16 @@ async def name_of(deps: Deps, user_id: str) -> str:
     return found.name if found else user_id
 
 
-async def names_of(deps: Deps, user_ids: Iterable[str]) -> list[str]:
-    """Display names in the order given (ids the directory doesn't know stay ids)."""
+async def shown(deps: Deps, user_ids: Iterable[str]) -> list[str | dict[str, str]]:
+    """People in the order given, for a message (`someone` in bot/render.py): Slack ids, which templates
+    show as mentions, and the names of the people Slack doesn't know."""
     ids = list(user_ids)
-    async with deps.db.reads() as session:
-        people = await DirectoryRepository(session).people(ids)
-    return [people[i].name if i in people else i for i in ids]
+    others = [i for i in ids if not is_slack_user(i)]
+    people = {}
+    if others:
+        async with deps.db.reads() as session:
+            people = await DirectoryRepository(session).people(others)
+    return [someone(i, people[i].name if i in people else None) for i in ids]
 
 
 async def mention_in(deps: Deps, text: str) -> Split:

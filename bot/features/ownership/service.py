@@ -316,7 +316,7 @@ async def _route(
         request_id=request.id,
         summary=summary,
         explanation=routing.explanation,
-        approvers=list((await ctx.names(routing.approvers)).values()),
+        approvers=list((await ctx.shown(routing.approvers)).values()),
     )
     return Claimed(False, request.id, routing.explanation, routing.approvers)
 
@@ -361,7 +361,7 @@ async def apply_transfer(ctx: service.Context, request: RequestRow, account_id: 
     await ctx.finish(request, Status.APPLIED, accounts=moved, old_owner=old_owner, new_owner=new_owner)
     actor = await ctx.directory.person(ctx.actor)
     notify = rules.notify_on_change(actor, old_owner, new_owner) if actor else {old_owner, new_owner}
-    names = await ctx.names([old_owner, new_owner, ctx.actor])
+    shown = await ctx.shown([old_owner, new_owner, ctx.actor])
     holdovers = await record_holdovers(
         ctx,
         request_id=request.id,
@@ -379,9 +379,9 @@ async def apply_transfer(ctx: service.Context, request: RequestRow, account_id: 
             request_id=request.id,
             account=view.account.name,
             children=len(moved) - 1,
-            old_owner=names.get(old_owner or "", "nobody"),
-            new_owner=names.get(new_owner, new_owner),
-            by=names.get(ctx.actor, ctx.actor),
+            old_owner=shown.get(old_owner or "", "nobody"),
+            new_owner=shown[new_owner],
+            by=shown[ctx.actor],
             holdovers=holdovers,
         )
 
@@ -464,12 +464,18 @@ class OwnershipFlow:
             await apply_transfer(ctx, request, p.account_id, p.new_owner)
             return
         reason = await reason_given(ctx, step)
-        names = await ctx.names([ctx.actor])
-        await _rejected(ctx, request, "rejected", names.get(ctx.actor, ctx.actor), reason, reason=reason)
+        await _rejected(
+            ctx, request, "rejected", (await ctx.shown([ctx.actor]))[ctx.actor], reason, reason=reason
+        )
 
 
 async def _rejected(
-    ctx: service.Context, request: RequestRow, what: str, by: str, because: str, **detail: Any
+    ctx: service.Context,
+    request: RequestRow,
+    what: str,
+    by: str | dict[str, str],
+    because: str,
+    **detail: Any,
 ) -> None:
     """The request ends without the change; the requester reads who decided it and why."""
     await ctx.finish(request, Status.REJECTED, **detail)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.deps import Deps
 from bot.features.directory import lookups
+from storage.models import PersonRow
 
 AVA, PAULA = "U0AE1", "U0PUB1"
 
@@ -35,7 +36,15 @@ async def test_accounts_and_people_by_id_and_names_in_order(deps: Deps, director
     assert (await lookups.person(deps, AVA)).name == "Ava Cole"
     assert await lookups.name_of(deps, AVA) == "Ava Cole"
     assert await lookups.name_of(deps, "U0NOBODY") == "U0NOBODY"
-    assert await lookups.names_of(deps, ["U0AE2", "U0NOBODY", AVA]) == ["Ben Ito", "U0NOBODY", "Ava Cole"]
+
+
+async def test_people_shown_in_messages_are_slack_ids_or_the_names_of_those_slack_does_not_know(
+    deps: Deps, directory
+) -> None:
+    async with deps.db.sessions.begin() as session:
+        session.add(PersonRow(slack_id="005OUT000000000AAA", name="Quinn Out", role="AE"))
+    shown = await lookups.shown(deps, ["U0AE2", "005OUT000000000AAA", "U0NOBODY", "005GONE00000000AAA", AVA])
+    assert shown == ["U0AE2", {"name": "Quinn Out"}, "U0NOBODY", {"name": "005GONE00000000AAA"}, AVA]
 
 
 @pytest.mark.parametrize(
