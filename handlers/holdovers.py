@@ -74,7 +74,7 @@ async def extension_submitted(ack: AsyncAck, body: dict[str, Any], deps: Deps) -
 
 
 async def extension_sent(deps: Deps, result: holdovers.ExtensionAsked) -> dict[str, Any]:
-    new_owner = await lookups.name_of(deps, result.new_owner)
+    [new_owner] = await lookups.shown(deps, [result.new_owner])
     return deps.renderer.render(
         "holdovers/extension_sent.json.j2", request_id=result.request_id, new_owner=new_owner
     )

@@ -74,6 +74,7 @@ async def test_holdover_lists_mine_as_original_and_as_new_owner(
     assert "Initech GmbH- 50 Ultimate" in mine and "Initech GmbH- 50 Premium Renewal" in mine
     theirs = (await slack.command("holdover", TOM)).text
     assert "coming to you" in theirs and "O-1002" in theirs
+    assert f"— <@{SALLY}> → <@{TOM}>, running" in theirs  # both owners as mentions
     assert "No holdover" in (await slack.command("holdover O-1002", "U0AE1")).text
     tom_view = await slack.command("holdover O-1002", TOM)
     assert "2027-03-30" in tom_view.text and not buttons(tom_view.json)  # only the original owner asks
@@ -139,6 +140,7 @@ async def test_day_120_reminder_then_the_button_is_gone_then_day_180_moves_it(
     assert len(reports) == 1 and reports[0].args["channel"] == TOM  # missed weeks run once
     report = visible_text(reports[0].args)
     assert "New Business/Add Ons" in report and "Renewals" in report and "O-1008" in report
+    assert f"with <@{SALLY}> until <!date^" in report
     move_to(clock, datetime(2027, 1, 30, 9, tzinfo=UTC))
     shown = await slack.command("holdover O-1002", SALLY)
     assert not buttons(shown.json) and "no later than day 120" in shown.text

@@ -24,7 +24,7 @@ ROW = {
     "extension_why": HOSTILE,
 }
 HELD = [
-    Holdover(Opportunity(f"O{i}", HOSTILE, "A", "U1", "", kind), HOSTILE, "U2", date(2027, 3, i + 1))
+    Holdover(Opportunity(f"O{i}", HOSTILE, "A", "U1", "", kind), f"00{i % 2}", "U2", date(2027, 3, i + 1))
     for i, kind in enumerate(["New Business", "Renewal", None] * 10)
 ]
 
@@ -66,7 +66,11 @@ SAMPLES = {
         ]
     ],
     "holdovers/report.json.j2": [
-        {"reports": weekly_reports(HELD, date(2027, 2, 1)), "today": date(2027, 2, 1)},
-        {"reports": weekly_reports([], date(2027, 2, 1)), "today": date(2027, 2, 1)},
+        {
+            "reports": weekly_reports(HELD, date(2027, 2, 1)),
+            "people": {"000": "U0SAL1", "001": {"name": HOSTILE}},  # a Slack user; someone Slack doesn't know
+            "today": date(2027, 2, 1),
+        },
+        {"reports": weekly_reports([], date(2027, 2, 1)), "people": {}, "today": date(2027, 2, 1)},
     ],
 }

@@ -52,15 +52,16 @@ def transfer_due(row: HoldoverRow) -> datetime:
     return _at(row.ends_on + timedelta(days=1))
 
 
-def _view(row: HoldoverRow, names: dict[str, str], today: date) -> dict[str, Any]:
+def _view(row: HoldoverRow, people: dict[str, str | dict[str, str]], today: date) -> dict[str, Any]:
+    """A holdover for a template: its owners as `someone`s (bot/render.py), which `person` shows."""
     allowed = rules.may_request_extension(row.created_on, today)
     return {
         "id": row.id,
         "opportunity_id": row.opportunity_id,
         "name": row.opportunity_name,
         "account_id": row.account_id,
-        "original_owner": names.get(row.original_owner, row.original_owner),
-        "new_owner": names.get(row.new_owner, row.new_owner),
+        "original_owner": people.get(row.original_owner, row.original_owner),
+        "new_owner": people.get(row.new_owner, row.new_owner),
         "ends_on": row.ends_on.isoformat(),
         "deadline": rules.extension_deadline(row.created_on).isoformat(),
         "day": (today - row.created_on).days,
@@ -187,7 +188,7 @@ async def _tell(
     """A holdover's news for one of its owners (what: reminder, transferred, extended); the sentences and
     their dates are holdovers/notice.json.j2's. Unless it comes with its request, an owner who may not see
     the account (public sector) reads no name of it."""
-    names = await ctx.names([row.original_owner, row.new_owner])
+    shown = await ctx.shown([row.original_owner, row.new_owner])
     await ctx.notify(
         user,
         f"holdover:{row.id}:{key}",
@@ -195,8 +196,8 @@ async def _tell(
         what=what,
         opportunity=row.opportunity_name,
         opportunity_id=row.opportunity_id,
-        original_owner=names[row.original_owner],
-        new_owner=names[row.new_owner],
+        original_owner=shown[row.original_owner],
+        new_owner=shown[row.new_owner],
         ends_on=row.ends_on.isoformat(),
         deadline=rules.extension_deadline(row.created_on).isoformat(),
         day=(ctx.now.date() - row.created_on).days,
@@ -243,21 +244,24 @@ async def report(job: scheduler.JobContext) -> None:
     rows = await HoldoverRepository(ctx.session).running_for_new_owner(owner, today)
     if not rows:
         return
-    names = await ctx.names({r.original_owner for r in rows} | {owner})
     held = [
         rules.Holdover(
             Opportunity(
                 r.opportunity_id, r.opportunity_name, r.account_id, r.original_owner, "", r.opportunity_type
             ),
-            names[r.original_owner],
+            r.original_owner,
             owner,
             r.ends_on,
         )
         for r in rows
     ]
-    reports = rules.weekly_reports(held, today)
     await ctx.notify(
-        owner, f"holdover-report:{job.job.key}", "holdovers/report.json.j2", reports=reports, today=today
+        owner,
+        f"holdover-report:{job.job.key}",
+        "holdovers/report.json.j2",
+        reports=rules.weekly_reports(held, today),
+        people=await ctx.shown(r.original_owner for r in rows),
+        today=today,
     )
     await _schedule_report(ctx, owner)
 
@@ -284,10 +288,10 @@ async def listing(ctx: service.Context) -> Listing:
     """`ctx.actor`'s holdovers, read in the caller's session (App Home reads all its parts in one)."""
     user, today = ctx.actor, ctx.now.date()
     rows = await HoldoverRepository(ctx.session).involving(user)
-    names = await ctx.names({r.original_owner for r in rows} | {r.new_owner for r in rows})
+    shown = await ctx.shown({r.original_owner for r in rows} | {r.new_owner for r in rows})
     person = await ctx.directory.person(user)
     accounts = await ctx.directory.accounts(list({r.account_id for r in rows}))
-    views = [(_shown(person, accounts.get(r.account_id), _view(r, names, today)), r) for r in rows]
+    views = [(_shown(person, accounts.get(r.account_id), _view(r, shown, today)), r) for r in rows]
     return Listing(
         [v for v, r in views if r.original_owner == user], [v for v, r in views if r.new_owner == user]
     )
@@ -317,8 +321,8 @@ async def detail(deps: Deps, user: str, text: str) -> Detail | Refused:
         staff = staff and may_see(person, account)
         if row is None or (user not in (row.original_owner, row.new_owner) and not staff):
             return Refused(f"no holdover on an opportunity matching “{text.strip()[:80]}” that you can see")
-        names = await ctx.names([row.original_owner, row.new_owner])
-    view = _shown(person, account, _view(row, names, today))
+        shown = await ctx.shown([row.original_owner, row.new_owner])
+    view = _shown(person, account, _view(row, shown, today))
     allowed = rules.may_request_extension(row.created_on, today)
     if row.status != "running":
         view["extension_why"] = {
