@@ -64,6 +64,7 @@ async def open_log(deps: Deps, inv: Invocation, client: AsyncWebClient, respond:
         "sla/modal.json.j2",
         account_id=found.account.account_id,
         account_name=found.account.name,
+        owner_id=owner.slack_id,
         owner_name=owner.name,
         now_ts=int(deps.clock().timestamp()),
     )
@@ -97,7 +98,7 @@ async def logged(deps: Deps, result: sla.Logged) -> dict[str, Any]:
         "sla/logged.json.j2",
         sla_id=result.sla_id,
         account_name=result.account_name,
-        owner_name=result.owner_name,
+        owner=result.owner,
         due=sla.when(result.due_at),
     )
 

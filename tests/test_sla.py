@@ -54,7 +54,7 @@ async def test_log_opens_a_modal_for_the_owner(slack: SlackClient, standin: Slac
     await slack.command("sla log Hooli", "U0SDR1")
     view = (await standin.wait_for("views.open"))[0].args["view"]
     assert view["callback_id"] == "sla.submit" and view["private_metadata"] == "A-HOOLI"
-    assert "Ben Ito" in visible_text(view)
+    assert "*Hooli*: its owner, <@U0AE2>, has one business day" in visible_text(view)  # Ben Ito
 
 
 async def test_the_form_refuses_a_future_time_and_a_missing_kind(
@@ -83,7 +83,7 @@ async def test_the_manager_is_told_after_a_holiday_not_on_it(
     assert texts_to(standin, "U0ASM3") == []
     assert await tick_at(deps, clock, datetime(2026, 11, 27, 15, 1, tzinfo=UTC)) == 1
     escalation = texts_to(standin, "U0ASM3")
-    assert len(escalation) == 1 and "Ben Ito* has not followed up" in escalation[0]
+    assert len(escalation) == 1 and "<@U0AE2> has not followed up" in escalation[0]
     assert "ran past its one-business-day SLA" in texts_to(standin, "U0AE2")[-1]
     async with db.reads() as session:
         row = await session.get(SlaRequestRow, sla_id)

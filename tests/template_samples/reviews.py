@@ -106,14 +106,29 @@ SAMPLES = {
         {"running": [], "nominations": [], "cap": 10},
     ],
     "sla/modal.json.j2": [
-        {"account_id": "A1", "account_name": HOSTILE, "owner_name": HOSTILE, "now_ts": 1795100400}
+        {
+            "account_id": "A1",
+            "account_name": HOSTILE,
+            "owner_id": "005X",
+            "owner_name": HOSTILE,
+            "now_ts": 1795100400,
+        },
+        {
+            "account_id": "A1",
+            "account_name": "a",
+            "owner_id": "U0SAL1",
+            "owner_name": "b",
+            "now_ts": 1795100400,
+        },
     ],
     "sla/logged.json.j2": [
-        {"sla_id": 1, "account_name": HOSTILE, "owner_name": HOSTILE, "due": "Fri 27 Nov 15:00 UTC"}
+        {"sla_id": 1, "account_name": HOSTILE, "owner": {"name": HOSTILE}, "due": "Fri 27 Nov 15:00 UTC"},
+        {"sla_id": 2, "account_name": "a", "owner": "U0SAL1", "due": "Fri 27 Nov 15:00 UTC"},
     ],
     "sla/notice.json.j2": [
-        {"what": w, "sla": SLA, "by": HOSTILE, "owner_name": HOSTILE}
+        {"what": w, "sla": SLA, "by": by, "owner_name": owner}
         for w in ("logged", "reminder", "overdue", "escalated")
+        for by, owner in ((HOSTILE, HOSTILE), ("U0AE1", {"name": HOSTILE}), ({"name": HOSTILE}, "U0SAL1"))
     ],
     "sla/list.json.j2": [
         {

@@ -17,7 +17,7 @@ from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import may_see, redact
-from bot.render import slack_date
+from bot.render import slack_date, someone
 from bot.scheduler import JobContext, cancel, schedule
 from storage.models import SlaRequestRow
 from storage.sla import SlaRepository
@@ -47,7 +47,7 @@ def when(moment: datetime) -> str:
 class Logged:
     sla_id: int
     account_name: str
-    owner_name: str
+    owner: str | dict[str, str]  # `someone` (bot/render.py): a Slack id, or a name Slack doesn't know
     due_at: datetime
 
 
@@ -106,7 +106,7 @@ async def log_request(
         await ctx.audit(
             None, "sla_logged", sla_id=row.id, account=view.account.name, owner=owner.slack_id, kind=row.kind
         )
-        names = await ctx.names([logger_id])
+        shown = await ctx.shown([logger_id, owner.slack_id])
         await ctx.notify(
             owner.slack_id,
             f"sla:{row.id}:logged",
@@ -114,11 +114,11 @@ async def log_request(
             about=view.account,
             what="logged",
             sla=_row(row),
-            by=names.get(logger_id, logger_id),
-            owner_name=owner.name,
+            by=shown[logger_id],
+            owner_name=shown[owner.slack_id],
         )
     deps.outbox.kick()
-    return Logged(row.id, view.account.name, owner.name, times.due_at)
+    return Logged(row.id, view.account.name, someone(owner.slack_id, owner.name), times.due_at)
 
 
 def _row(row: SlaRequestRow) -> dict[str, Any]:
@@ -162,7 +162,7 @@ async def remind(job: JobContext) -> None:
     row = await _job_row(job)
     if row is None:
         return
-    names = await job.ctx.names([row.owner])
+    shown = await job.ctx.shown([row.owner])
     await job.ctx.notify(
         row.owner,
         f"sla:{row.id}:remind",
@@ -171,7 +171,7 @@ async def remind(job: JobContext) -> None:
         what="reminder",
         sla=_row(row),
         by="",
-        owner_name=names.get(row.owner, row.owner),
+        owner_name=shown[row.owner],
     )
     await job.ctx.audit(None, "sla_reminded", sla_id=row.id)
 
@@ -182,7 +182,7 @@ async def escalate(job: JobContext) -> None:
     if row is None:
         return
     row.escalated_at = job.ctx.now
-    names = await job.ctx.names([row.owner])
+    shown = await job.ctx.shown([row.owner])
     told = [row.manager] if row.manager else []
     if not told:  # nobody above the owner in the directory: Sales Ops hear it instead, never nobody
         ops = await job.ctx.directory.people_with_roles([Role.SALES_OPS])
@@ -198,7 +198,7 @@ async def escalate(job: JobContext) -> None:
             what=what,
             sla=_row(row),
             by="",
-            owner_name=names.get(row.owner, row.owner),
+            owner_name=shown[row.owner],
         )
     await job.ctx.audit(None, "sla_escalated", sla_id=row.id, manager=row.manager, told=told)
 
@@ -231,12 +231,12 @@ async def owned_open(ctx: Context) -> list[dict[str, Any]]:
 
 async def _listed(ctx: Context, shown: list[tuple[SlaRequestRow, bool]]) -> list[dict[str, Any]]:
     """List rows for `ctx.actor`: with the owner's name and the SLA's state; redacted where not visible."""
-    names = await ctx.names(r.owner for r, _ in shown)
+    people = await ctx.shown(r.owner for r, _ in shown)
     listed = []
     for row, visible in shown:
         times = sla_rules.SlaTimes(row.received_at, row.remind_at, row.due_at)
         entry = _row(row) | {
-            "owner": names.get(row.owner, row.owner),
+            "owner": people.get(row.owner, row.owner),
             "state": sla_rules.sla_status(times, ctx.now, done=False),
             "mine": row.owner == ctx.actor,
         }

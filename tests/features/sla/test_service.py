@@ -55,7 +55,7 @@ async def test_a_request_is_logged_for_the_owner_and_due_after_the_holiday(
 ) -> None:
     clock.now = WEDNESDAY
     logged = await log_hooli(wired)
-    assert (logged.account_name, logged.owner_name) == ("Hooli", "Ben Ito")
+    assert (logged.account_name, logged.owner) == ("Hooli", "U0AE2")  # Ben Ito, shown as a mention
     assert logged.due_at == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     async with db.sessions() as session:
         [row] = await SlaRepository(session).open_for("U0AE2")
@@ -117,4 +117,4 @@ async def test_open_requests_are_listed_for_the_owner_manager_logger_and_staff(
     found = await service.open_requests(wired, viewer)
     assert len(found) == listed
     assert [r["mine"] for r in found] == ([] if mine is None else [mine])
-    assert all(r["account"] == "Hooli" and r["owner"] == "Ben Ito" for r in found)
+    assert all(r["account"] == "Hooli" and r["owner"] == "U0AE2" for r in found)  # shown as a mention
