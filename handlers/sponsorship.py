@@ -87,7 +87,7 @@ async def nominated(deps: Deps, result: sponsorship.Nominated | sponsorship.Full
     return deps.renderer.render(
         "sponsorship/submitted.json.j2",
         request_id=result.request_id,
-        sponsor_name=result.sponsor_name,
+        sponsor=result.sponsor,
         account_name=result.account_name,
     )
 

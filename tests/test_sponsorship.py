@@ -58,6 +58,7 @@ async def test_nominate_agree_confirm_then_remind_before_the_year_ends(
     assert view["callback_id"] == "sponsor.submit" and view["private_metadata"] == "A-GLOBEX"
     reply = await slack.submit("U0VP1", "sponsor.submit", values("U0VP2"), private_metadata="A-GLOBEX")
     assert "Nomination #" in visible_text(reply.json), reply.body
+    assert "*<@U0VP2>* is asked to sponsor *Globex Corporation*" in visible_text(reply.json)
     await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0VP2")
     await slack.click("U0VP2", "approval.approve", approve_value(standin, "U0VP2"))
     await standin.wait_for("chat.postMessage", lambda c: c.args["channel"] == "U0CRO1")
@@ -71,10 +72,10 @@ async def test_nominate_agree_confirm_then_remind_before_the_year_ends(
     assert (row.starts_on, row.ends_on) == (date(2026, 11, 24), date(2027, 11, 24))
     assert request is not None and request.status == "applied"
     await standin.wait_for(
-        "chat.postMessage", lambda c: "Confirmed: Ryan Oneill sponsors" in visible_text(c.args)
+        "chat.postMessage", lambda c: "Confirmed: <@U0VP2> sponsors" in visible_text(c.args)
     )
     listing = await slack.command("sponsor list", "U0AE1")
-    assert "1 of 10 places taken" in listing.text and "Globex Corporation" in listing.text
+    assert "1 of 10 places taken" in listing.text and "*Globex Corporation*: <@U0VP2>, until" in listing.text
     assert "until <!date^" in listing.text and "^{date_long}|2027-11-24>" in listing.text
     clock.now = datetime(2027, 10, 25, 14, 1, tzinfo=UTC)  # 30 days before it ends
     assert await Scheduler(deps).tick() == 1

@@ -86,7 +86,10 @@ SAMPLES = {
         {"parts": ["id\n1"], "rows_shown": 1, "rows_left_out": 0},
     ],
     "sponsorship/modal.json.j2": [{"account_id": "A1", "account_name": HOSTILE, "running": 3, "cap": 10}],
-    "sponsorship/submitted.json.j2": [{"request_id": 1, "sponsor_name": HOSTILE, "account_name": HOSTILE}],
+    "sponsorship/submitted.json.j2": [
+        {"request_id": 1, "sponsor": {"name": HOSTILE}, "account_name": HOSTILE},
+        {"request_id": 1, "sponsor": "U0VP2", "account_name": HOSTILE},
+    ],
     "sponsorship/full.json.j2": [{"reason": HOSTILE, "running": RUNNING}],
     "sponsorship/full_modal.json.j2": [{"reason": HOSTILE, "running": RUNNING}],
     "sponsorship/notice.json.j2": [

@@ -20,6 +20,7 @@ from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import HIDDEN_NAME as HIDDEN
 from bot.handbook.visibility import may_see
+from bot.render import someone
 from bot.scheduler import JobContext, schedule
 from storage.models import RequestRow, SponsorshipRow, StepRow
 from storage.sponsorships import SponsorshipRepository
@@ -121,7 +122,7 @@ def _full(refused: Refused, running: list[SponsorshipRow], hidden: frozenset[str
 @dataclass(frozen=True, slots=True)
 class Nominated:
     request_id: int
-    sponsor_name: str
+    sponsor: str | dict[str, str]  # `someone` (bot/render.py): shown as a mention
     account_name: str
 
 
@@ -166,7 +167,7 @@ async def nominate(
             ctx, summary, StepSpec("named sponsor agrees", (sponsor_id,), StepMode.ONE)
         )
     deps.outbox.kick()
-    return Nominated(request.id, sponsor.name, view.account.name)
+    return Nominated(request.id, someone(sponsor_id, sponsor.name), view.account.name)
 
 
 class SponsorshipFlow:
@@ -270,7 +271,7 @@ class SponsorshipFlow:
             request,
             "confirmed",
             [request.requester, p.sponsor],
-            sponsor=p.sponsor_name,
+            sponsor=someone(p.sponsor, p.sponsor_name),
             account=p.account_name,
             ends_on=result.ends_on,
         )
@@ -284,7 +285,7 @@ async def _tell(
     *,
     text: str = "",
     account: str = "",
-    sponsor: str = "",
+    sponsor: str | dict[str, str] = "",
     ends_on: date | None = None,
 ) -> None:
     """News of a nomination (by request) or a sponsorship (by row): sorry, agreed, confirmed, ending, ended.
@@ -349,7 +350,7 @@ async def listing(deps: Deps, viewer_id: str) -> Listing:
         nominations = await repo.open_nominations(KIND)
         ids = {r.account_id for r in rows} | {n.subject_id or "" for n in nominations}
         accounts = {a: await ctx.directory.account(a) for a in ids}
-        names = await ctx.names(r.sponsor for r in rows)
+        sponsors = await ctx.shown(r.sponsor for r in rows)
 
     def hidden(account_id: str | None) -> bool:
         account = accounts.get(account_id or "")
@@ -358,7 +359,7 @@ async def listing(deps: Deps, viewer_id: str) -> Listing:
     running = [
         {
             "account": HIDDEN if hidden(r.account_id) else r.account_name,
-            "sponsor": names.get(r.sponsor, r.sponsor),
+            "sponsor": sponsors.get(r.sponsor, r.sponsor),
             "ends_on": r.ends_on.isoformat(),
         }
         for r in rows

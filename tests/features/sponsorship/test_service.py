@@ -47,7 +47,7 @@ async def test_a_nomination_opens_once_and_is_listed(wired: Deps) -> None:
         wired, nominator_id=VP, account_id="A-GLOBEX", sponsor_id=OTHER_VP, why="Strategic"
     )
     assert isinstance(nominated, service.Nominated)
-    assert (nominated.sponsor_name, nominated.account_name) == ("Ryan Oneill", "Globex Corporation")
+    assert (nominated.sponsor, nominated.account_name) == ("U0VP2", "Globex Corporation")  # Ryan Oneill
     again = await service.nominate(wired, nominator_id=VP, account_id="A-GLOBEX", sponsor_id=OTHER_VP, why="")
     assert isinstance(again, Refused) and "already has an open nomination" in again.reason
     listing = await service.listing(wired, VP)
