@@ -62,7 +62,7 @@ async def test_owner_changes_made_in_salesforce_that_break_the_rules_reach_sales
     assert set(drift) == {"A-HOOLI", "A-TINY"}
     assert any("not Wen Zhao's" in r for r in drift["A-HOOLI"].reasons)
     shown = await crm.slack.command("drift", "U0OPS1")
-    assert "Hooli" in shown.text and "Ben Ito → Wen Zhao" in shown.text and "Tiny Widgets" in shown.text
+    assert "Hooli" in shown.text and "<@U0AE2> → <@U0SAL3>" in shown.text and "Tiny Widgets" in shown.text
     assert "(since <!date^" in shown.text
     assert "for Sales Ops" in (await crm.slack.command("drift", "U0AE1")).text
     await crm.deps.outbox.drain()

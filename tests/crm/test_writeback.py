@@ -89,9 +89,9 @@ async def test_a_change_made_in_salesforce_meanwhile_is_a_conflict_not_overwritt
     async with crm.deps.db.sessions() as session:
         request = await session.scalar(select(RequestRow))
     assert request is not None and request.status == "conflict"
-    for user in ("U0AE1", "U0AE2"):  # the requester and the approver, each with both names
+    for user in ("U0AE1", "U0AE2"):  # the requester and the approver, each with both people
         text = await told(crm.standin, user, "Not written to Salesforce")
-        assert "Ava Cole" in text and "Sam Ortiz" in text
+        assert "*gtm-bot decided:* <@U0AE1>" in text and "*Salesforce now has:* <@U0ASM3>" in text
     timeline = await crm.slack.command(f"requests {request.id}", "U0AE1")
     assert "conflict" in timeline.text and "Sam Ortiz" in timeline.text
 

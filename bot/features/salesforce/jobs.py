@@ -21,6 +21,7 @@ from bot.handbook.calendar import BusinessCalendar
 from bot.handbook.directory import Person, Role
 from bot.handbook.results import Refused
 from bot.handbook.visibility import HIDDEN_NAME, may_see
+from bot.render import someone
 from storage.crm import WRITE_BACK, CrmRepository
 from storage.directory import DirectoryRepository
 from storage.models import JobRow, OutboxRow
@@ -127,8 +128,8 @@ async def drift_lines(
     people = await directory.people({r.new_owner for r in rows} | {r.old_owner or "" for r in rows})
     accounts = await directory.accounts([r.account_id for r in rows])
 
-    def name(key: str | None) -> str:
-        return people[key].name if key in people else (key or "nobody")
+    def shown(key: str | None) -> str | dict[str, str]:  # a mention, or the name of someone not in Slack
+        return someone(key, people[key].name if key in people else None)
 
     lines = []
     for r in rows:
@@ -138,8 +139,8 @@ async def drift_lines(
             {
                 "account": HIDDEN_NAME if hidden else r.account_name,
                 "account_id": "" if hidden else r.account_id,
-                "old_owner": name(r.old_owner),
-                "new_owner": name(r.new_owner),
+                "old_owner": shown(r.old_owner),
+                "new_owner": shown(r.new_owner),
                 "reasons": [] if hidden else list(r.reasons),
                 "since": r.detected_at.strftime("%Y-%m-%d"),
             }
@@ -243,6 +244,7 @@ class WriteBack:
                 [p["new_owner"], p.get("old_owner"), holder.person_key if holder else None]
             )
             salesforce_owner = names.get(holder.person_key, holder.name) if holder else current
+            holder_shown = someone(holder.person_key, salesforce_owner) if holder else {"name": current}
             decided = names.get(p["new_owner"], p["new_owner"])
             request = await ctx.repo.get(p["request_id"]) if p.get("request_id") else None
             before = names.get(p.get("old_owner") or "", "the owner decided against")
@@ -262,8 +264,8 @@ class WriteBack:
                     "salesforce/conflict.json.j2",
                     request_id=p.get("request_id"),
                     record=f"{p['sobject']} {p['record_id']}",
-                    decided=decided,
-                    salesforce_owner=salesforce_owner,
+                    decided=someone(p["new_owner"], decided),
+                    salesforce_owner=holder_shown,
                 )
         self.deps.outbox.kick()
 

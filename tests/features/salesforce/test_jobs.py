@@ -66,8 +66,8 @@ async def test_drift_is_for_sales_ops_rds_and_leadership(
             {
                 "account": "Hooli",
                 "account_id": "A-HOOLI",
-                "old_owner": "Ben Ito",
-                "new_owner": "Ava Cole",
+                "old_owner": "U0AE2",  # mentions
+                "new_owner": "U0AE1",
                 "reasons": ["named cap"],
                 "since": "2026-11-24",
             }
