@@ -67,7 +67,9 @@ def person(key: object, name: object = None) -> str:
     shows their current name), else their `name` (or the key) escaped. Only the key, which the bot chose,
     can become a mention: a name is never read as one. `someone`'s `{"name": ...}` is a name; any other
     text (a name in a message stored before people were keys) is shown as text unless it is a Slack id."""
-    if isinstance(key, dict):
+    if isinstance(key, dict):  # {"user": SLACK_ID} (a card's field) or `someone`'s {"name": ...}
+        if "user" in key:
+            return person(key["user"], key.get("name"))
         return mrkdwn_escape(str(key.get("name") or ""))
     text = "" if key is None else str(key)
     if _SLACK_ID.fullmatch(text):

@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.models import AccountRow, HoldoverRow, JobRow, RequestRow
 from tests.conftest import FakeClock
 from tests.slack.client import Reply, SlackClient, text_value, visible_text
+from tests.test_ownership import dm_to
 
 TOM, SALLY, ALEX, PRIYA, CASEY = "U0SAL2", "U0SAL1", "U0ASM1", "U0ASM2", "U0CRO1"
 WHY = "Their buying committee, users and purchasing all sit in Munich now"
@@ -145,7 +146,10 @@ async def test_escalate_opens_a_modal_with_rule_13_and_stand_alone_reasons(
     view = (await standin.wait_for("views.open"))[0].args["view"]
     assert view["callback_id"] == "escalation.request" and view["private_metadata"] == "A-INITECH-DE"
     text = visible_text(view)
-    assert "Sally Park" in text and "End users are confined to the child account" in text
+    assert (
+        "Its global account owner, *<@U0SAL1>*, decides" in text
+        and "End users are confined to the child account" in text
+    )
     assert "Government Holding Entity" in text and "Private Equity" in text
     await slack.command("escalate Initech", TOM)
     reply = (await standin.wait_for("response_url", lambda c: c.args["key"] == TOM))[0]
@@ -172,6 +176,8 @@ async def test_reassign_moves_the_account_records_holdovers_and_tells_everyone(
     request_id = await escalate(slack, standin, db)
     assert f"/gtm requests {request_id}" in await told(standin, TOM, "asked Sally Park")
     value = await card_button(standin, SALLY, "approval.approve", request_id)
+    card = visible_text(dm_to(standin, SALLY)[-1])
+    assert f"*Territory rep:* <@{TOM}>\n*Global owner:* <@{SALLY}>" in card  # mentions on the card
     await slack.click(SALLY, "approval.approve", value)
     assert await owner_of(db, "A-INITECH-DE") == TOM
     for user in (TOM, SALLY):

@@ -50,10 +50,11 @@ HOME_REFRESH = "home.refresh"
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """How a request reads on a card and in lists: a title and label/value lines (plain text)."""
+    """How a request reads on a card and in lists: a title and label/value lines (plain text; a person's value
+    is `{"user": SLACK_ID}` or `{"name": ...}`, a mention or a name on the card, bot/render.py `person`)."""
 
     title: str
-    fields: list[tuple[str, str]] = field(default_factory=list)
+    fields: list[tuple[str, str | dict[str, str]]] = field(default_factory=list)
     note: str = ""
     # What the approver may do instead of approve/reject: (verb, label), e.g. ("keep", "Keep…"). The Slack
     # side turns a verb into a button (bot/render.py BUTTONS: its action id and style).

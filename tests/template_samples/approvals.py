@@ -11,7 +11,15 @@ from bot.features.home.service import Home
 from tests.template_samples import HOSTILE
 
 CARD = Card(
-    title=f"Ava to own {HOSTILE}", fields=[("Account", HOSTILE), ("Reason", "x" * 5000)], note=HOSTILE
+    title=f"Ava to own {HOSTILE}",
+    fields=[
+        ("Account", HOSTILE),
+        ("Reason", "x" * 5000),
+        ("Territory rep", {"user": "U0SAL2", "name": HOSTILE}),  # a mention
+        ("Global owner", {"user": "005X", "name": HOSTILE}),  # someone Slack doesn't know: the name
+        ("Typed", "U0AE2"),  # text that looks like an id is text
+    ],
+    note=HOSTILE,
 )
 BASE = {
     "request_id": 12,

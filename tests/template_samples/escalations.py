@@ -10,12 +10,12 @@ SAMPLES = {
         {
             "account_id": "A-1",
             "account_name": HOSTILE,
-            "global_owner": HOSTILE,
+            "global_owner": owner,
             "named": named,
             "considerations": considerations(),
             "stand_alone": stand_alone_reasons(),
         }
-        for named in (True, False)
+        for named, owner in ((True, {"name": HOSTILE}), (False, "U0SAL1"))
     ],
     "escalations/handoff_modal.json.j2": [
         {"account_id": "A-1", "account_name": HOSTILE, "rep_id": "U0SAL2", "named": True},
@@ -33,7 +33,7 @@ SAMPLES = {
     ],
     "escalations/date_modal.json.j2": [{"metadata": "1:2", "summary": HOSTILE, "today": "2026-11-24"}],
     "escalations/sent.json.j2": [
-        {"request_id": 3, "applied": False, "waiting_on": [HOSTILE, "Dana"]},
+        {"request_id": 3, "applied": False, "waiting_on": [{"name": HOSTILE}, "U0RD1"]},
         {"request_id": 3, "applied": True, "waiting_on": []},
     ],
     "escalations/update.json.j2": [{"request_id": 3, "headline": HOSTILE, "body": HOSTILE * 100}],

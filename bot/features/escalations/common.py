@@ -124,4 +124,4 @@ def _agree_on_date(approvers: tuple[str, ...]) -> StepSpec:
 class Opened:
     request_id: int
     applied: bool
-    waiting_on: list[str]  # names
+    waiting_on: list[str | dict[str, str]]  # `someone`s (bot/render.py): mentions, or names

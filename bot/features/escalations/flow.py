@@ -51,7 +51,11 @@ class EscalationFlow:
         p = EscalationPayload.of(request)
         go, rep = p.name(p.global_owner, "the global owner"), p.name(p.territory_rep, "the rep")
         labels = considerations()
-        fields = [("Account", p.account_name), ("Territory rep", rep), ("Global owner", go)]
+        fields: list[tuple[str, str | dict[str, str]]] = [("Account", p.account_name)]
+        fields += [
+            ("Territory rep", p.person(p.territory_rep, rep)),
+            ("Global owner", p.person(p.global_owner, go)),
+        ]
         fields.append(("Explanation", p.explanation))
         picked = [labels.get(c, c) for c in p.considerations]
         if picked:

@@ -44,3 +44,7 @@ class EscalationPayload(AccountPayload):
 
     def name(self, user: str | None, default: str | None = None) -> str:
         return self.names.get(user or "", default if default is not None else (user or ""))
+
+    def person(self, user: str | None, default: str) -> dict[str, str]:
+        """A card value for someone: a mention for a Slack user, else their name (see bot/render.py)."""
+        return {"user": user, "name": self.name(user, default)} if user else {"name": default}

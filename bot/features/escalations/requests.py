@@ -12,6 +12,7 @@ from bot.approvals.engine import StepSpec, StepState, Verdict
 from bot.features.usecase import reading, transaction
 from bot.handbook import escalation as chain
 from bot.handbook.results import Refused
+from bot.render import someone
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -33,7 +34,7 @@ from bot.features.escalations.steps import _announce, _settle
 class EscalationForm:
     account_id: str
     account_name: str
-    global_owner: str
+    global_owner: str | dict[str, str]  # `someone` (bot/render.py): a mention, or a name
     rep_id: str
     rep_name: str
     named: bool
@@ -47,7 +48,7 @@ async def form(deps: Deps, *, user: str, account_id: str, rep_id: str) -> Escala
     return EscalationForm(
         found.account_id,
         found.account_name,
-        found.global_owner.name,
+        someone(found.global_owner.slack_id, found.global_owner.name),
         found.rep.slack_id,
         found.rep.name,
         found.named,
@@ -90,7 +91,7 @@ async def escalate(
             [rep_id],
             skip_actor=False,
         )
-        return Opened(request.id, False, [found.global_owner.name])
+        return Opened(request.id, False, [someone(found.global_owner.slack_id, found.global_owner.name)])
 
     return await _open(deps, rep_id, account_id, rep_id, explanation, ask)
 
@@ -137,7 +138,7 @@ async def hand_off(
         else:
             await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
             await _settle(ctx, request, p, moved, "")
-        return Opened(request.id, not found.named, [p.names[a] for a in approvers])
+        return Opened(request.id, not found.named, [someone(a, p.names.get(a)) for a in approvers])
 
     return await _open(deps, owner_id, account_id, rep_id, explanation, hand)
 

@@ -26,7 +26,12 @@ async def owner_of(db: Database, account_id: str) -> str | None:
 async def test_the_form_names_the_global_owner_and_the_rep(wired: Deps) -> None:
     form = await requests.form(wired, user=TOM, account_id="A-INITECH-DE", rep_id=TOM)
     assert form == requests.EscalationForm(
-        "A-INITECH-DE", "Initech GmbH", "Sally Park", TOM, "Tom Becker", False
+        "A-INITECH-DE",
+        "Initech GmbH",
+        SALLY,
+        TOM,
+        "Tom Becker",
+        False,  # the owner as a mention
     )
     assert isinstance(await requests.form(wired, user=TOM, account_id="A-NOWHERE", rep_id=TOM), Refused)
 
@@ -36,7 +41,7 @@ async def test_an_escalation_waits_on_the_global_owner_and_opens_once(wired: Dep
         wired, rep_id=TOM, account_id="A-INITECH-DE", explanation=WHY, picked=MAJORITY, stand_alone=None
     )
     assert isinstance(opened, requests.Opened)
-    assert (opened.applied, opened.waiting_on) == (False, ["Sally Park"])
+    assert (opened.applied, opened.waiting_on) == (False, [SALLY])
     assert await owner_of(db, "A-INITECH-DE") == SALLY
     again = await requests.escalate(
         wired, rep_id=TOM, account_id="A-INITECH-DE", explanation=WHY, picked=MAJORITY, stand_alone=None
@@ -84,5 +89,5 @@ async def test_a_named_child_waits_for_everyone_to_agree_the_time_frame(wired: D
         effective_on=wired.clock().date() + timedelta(days=7),
     )
     assert isinstance(opened, requests.Opened) and not opened.applied
-    assert opened.waiting_on[0] == "Tom Becker" and len(opened.waiting_on) > 1  # and the managers
+    assert opened.waiting_on[0] == TOM and len(opened.waiting_on) > 1  # and the managers
     assert await owner_of(db, "A-INITECH-FR") == SALLY
