@@ -70,7 +70,7 @@ async def test_requests_after_the_server_closed_the_pooled_connections_are_answe
 
     assert await close_every_other_connection(db) >= 1
     answer = await slack.command("owner Initech", "U0AE1")  # a look-up: the read pool's connections too
-    assert answer.status == 200 and "Sally Park" in answer.text, answer.body
+    assert answer.status == 200 and "*Owner:* <@U0SAL1>" in answer.text, answer.body
     await deps.outbox.drain()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, errors
