@@ -115,7 +115,7 @@ async def main(workdir: Path) -> None:
             done = await post(*signer.interaction_body(payload))
             assert "Ownership changed" in visible(done), done
             owner = await post(*signer.command_body("/gtm", "owner Umbrella Labs", "U0AE1"))
-            assert "Ava Cole" in visible(owner), owner
+            assert "*Owner:* <@U0AE1>" in visible(owner), owner  # Ava Cole, as a mention
             print("claim of Umbrella Labs: ok")
 
             async with http.get(base + "/metrics") as response:

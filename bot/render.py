@@ -43,12 +43,6 @@ def capfirst(value: object) -> str:
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # whole: fullmatch (a `$` would let "U1\n" through)
 
 
-def mention(value: object) -> str:
-    """A Slack user id as a mention (`<@U1>`, shown as the person's name); anything else escaped."""
-    text = "" if value is None else str(value)
-    return f"<@{text}>" if _SLACK_ID.fullmatch(text) else mrkdwn_escape(text)
-
-
 def is_slack_user(key: object) -> bool:
     """A person key that is a Slack user id (people from Salesforce alone are keyed by their User id)."""
     return isinstance(key, str) and _SLACK_ID.fullmatch(key) is not None
@@ -160,7 +154,6 @@ class Renderer:
         self.env.filters["truncate_to"] = truncate
         self.env.filters["capfirst"] = capfirst
         self.env.filters["tojson"] = _tojson
-        self.env.filters["mention"] = mention
         self.env.filters["person"] = person
         self.env.filters["slack_date"] = slack_date
         self.env.filters["slack_day"] = slack_day
