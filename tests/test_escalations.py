@@ -174,7 +174,7 @@ async def test_reassign_moves_the_account_records_holdovers_and_tells_everyone(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
     request_id = await escalate(slack, standin, db)
-    assert f"/gtm requests {request_id}" in await told(standin, TOM, "asked Sally Park")
+    assert f"/gtm requests {request_id}" in await told(standin, TOM, f"<@{TOM}> asked <@{SALLY}> to reassign")
     value = await card_button(standin, SALLY, "approval.approve", request_id)
     card = visible_text(dm_to(standin, SALLY)[-1])
     assert f"*Territory rep:* <@{TOM}>\n*Global owner:* <@{SALLY}>" in card  # mentions on the card
@@ -241,7 +241,7 @@ async def test_keep_disagree_and_both_managers_agree_to_transfer(
         value = await card_button(standin, manager, "approval.approve", request_id)
         await slack.click(manager, "approval.approve", value)
     assert await owner_of(db, "A-INITECH-DE") == TOM
-    assert "managers agree" in (await told(standin, ALEX, "moves to Tom Becker")).lower()
+    assert "managers agree" in (await told(standin, ALEX, f"Initech GmbH moves to <@{TOM}>")).lower()
     steps = await timeline(slack, PRIYA, request_id)
     assert "Tom Becker disagrees: Nobody in New York talks to them" in steps
     assert f"<@{PRIYA}> The managers agree: Initech GmbH moves to Tom Becker." in steps
@@ -323,6 +323,23 @@ async def test_a_named_account_moves_on_the_date_reps_and_managers_agree(
     assert "moved from" in await told(standin, TOM, "moved from")
 
 
+async def test_a_rep_who_disagrees_the_transfer_date_sends_it_back_to_the_global_owner(
+    slack: SlackClient, standin: SlackStandIn, db: Database, directory
+) -> None:
+    request_id = await escalate(slack, standin, db, "A-INITECH-FR")
+    value = await card_button(standin, SALLY, "escalation.reassign", request_id)
+    await slack.click(SALLY, "escalation.reassign", value)
+    await standin.wait_for("views.open", lambda c: c.args["view"]["callback_id"] == "escalation.date")
+    when = {"date": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}}}
+    assert (await slack.submit(SALLY, "escalation.date", when, private_metadata=value)).body == ""
+    await disagree(slack, standin, request_id)  # Tom, on the date's card
+    note = await told(standin, SALLY, "did not agree the transfer date")
+    assert f"<@{TOM}> did not agree the transfer date for Initech" in note  # a mention, not a name
+    assert "Reason: Nobody in New York talks to them" in note
+    assert await card_button(standin, SALLY, "escalation.reassign", request_id, after_step=1)  # hers again
+    assert (await request_row(db)).status == "pending"
+
+
 async def test_the_global_owner_hands_a_child_account_off_and_the_rep_is_told(
     slack: SlackClient, standin: SlackStandIn, db: Database, directory
 ) -> None:
@@ -339,7 +356,7 @@ async def test_the_global_owner_hands_a_child_account_off_and_the_rep_is_told(
     done = await slack.submit(SALLY, "escalation.handoff", values, private_metadata="A-INITECH-DE")
     assert "Account handed off" in visible_text(done.json)
     assert await owner_of(db, "A-INITECH-DE") == TOM
-    assert "knows their CTO well" in await told(standin, TOM, "hands Initech GmbH")
+    assert "knows their CTO well" in await told(standin, TOM, f"<@{SALLY}> hands Initech GmbH to <@{TOM}>")
 
 
 async def test_nobody_else_can_decide_and_the_timeline_stays_private(

@@ -36,5 +36,17 @@ SAMPLES = {
         {"request_id": 3, "applied": False, "waiting_on": [{"name": HOSTILE}, "U0RD1"]},
         {"request_id": 3, "applied": True, "waiting_on": []},
     ],
-    "escalations/update.json.j2": [{"request_id": 3, "headline": HOSTILE, "body": HOSTILE * 100}],
+    "escalations/update.json.j2": [
+        {"request_id": 3, "headline": HOSTILE, "body": HOSTILE * 100},  # as stored before: text
+        {
+            "request_id": 4,
+            "headline": [
+                {"user": "U0SAL2", "name": HOSTILE},
+                " asked ",
+                {"name": HOSTILE},
+                f" for {HOSTILE}",
+            ],
+            "body": "",
+        },
+    ],
 }

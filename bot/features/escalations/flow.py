@@ -205,7 +205,7 @@ class EscalationFlow:
             ctx,
             request,
             f"date-refused:{len(await ctx.repo.steps(request.id))}",
-            f"{who} did not agree the transfer date for {p.account_name}",
+            [p.person(ctx.actor, who), f" did not agree the transfer date for {p.account_name}"],
             f"Reason: {reason}. {p.names[p.global_owner]} decides again.",
             _affected(p),
         )

@@ -86,7 +86,12 @@ async def escalate(
             ctx,
             request,
             "requested",
-            f"{found.rep.name} asked {found.global_owner.name} to reassign {found.account_name}",
+            [
+                p.person(rep_id, found.rep.name),
+                " asked ",
+                p.person(found.global_owner.slack_id, "the global owner"),
+            ]
+            + [f" to reassign {found.account_name}"],
             f"Explanation: {explanation}",
             [rep_id],
             skip_actor=False,
@@ -125,18 +130,20 @@ async def hand_off(
         summary = f"{found.global_owner.name} hands {found.account_name} to {found.rep.name}"
         approvers = (rep_id, *p.managers) if found.named else ()  # they agree the time frame first
         request = await p.open(ctx, summary, _agree_on_date(approvers) if approvers else None)
+        headline = [p.person(owner_id, found.global_owner.name), f" hands {found.account_name} to "]
+        headline.append(p.person(rep_id, found.rep.name))
         if found.named:
             await _announce(
                 ctx,
                 request,
                 "handoff",
-                summary,
+                headline,
                 f"Named account: transfer on {p.effective_on} once everyone agrees. Why: {explanation}",
                 [owner_id],
                 skip_actor=False,
             )
         else:
-            await _announce(ctx, request, "handoff", summary, f"Why: {explanation}", [rep_id])
+            await _announce(ctx, request, "handoff", headline, f"Why: {explanation}", [rep_id])
             await _settle(ctx, request, p, moved, "")
         return Opened(request.id, not found.named, [someone(a, p.names.get(a)) for a in approvers])
 

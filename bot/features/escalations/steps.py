@@ -114,9 +114,8 @@ async def _transfer(ctx: service.Context, request: RequestRow, p: EscalationPayl
     await apply_transfer(ctx, request, p.account_id, p.new_owner)
     told = {p.territory_rep, request.requester, p.previous_owner}
     others = [u for u in _affected(p) if u not in told]
-    await _announce(
-        ctx, request, "transferred", f"{p.account_name} moves to {p.names[p.territory_rep]}", why, others
-    )
+    headline = [f"{p.account_name} moves to ", p.person(p.territory_rep, "the rep")]
+    await _announce(ctx, request, "transferred", headline, why, others)
 
 
 async def apply_on_date(job: scheduler.JobContext) -> None:
@@ -141,7 +140,7 @@ async def _announce(
     ctx: service.Context,
     request: RequestRow,
     tag: str,
-    headline: str,
+    headline: str | list[str | dict[str, str]],  # text, or text and people (`person` in bot/render.py)
     body: str,
     users: list[str],
     *,
