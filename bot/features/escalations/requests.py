@@ -90,8 +90,8 @@ async def escalate(
                 p.person(rep_id, found.rep.name),
                 " asked ",
                 p.person(found.global_owner.slack_id, "the global owner"),
-            ]
-            + [f" to reassign {found.account_name}"],
+                f" to reassign {found.account_name}",
+            ],
             f"Explanation: {explanation}",
             [rep_id],
             skip_actor=False,
