@@ -75,6 +75,7 @@ async def test_the_manager_is_told_after_a_holiday_not_on_it(
     clock.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     sla_id = await log_hooli(slack, standin, clock.now)
     assert "Fri 27 Nov 15:00 UTC" in texts_to(standin, "U0AE2")[-1]
+    assert "logged by <@U0SDR1>" in texts_to(standin, "U0AE2")[-1]  # the logger, as a mention
     assert "&lt;!here&gt;" in texts_to(standin, "U0AE2")[-1]
     assert await tick_at(deps, clock, datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == 0  # Thanksgiving
     assert texts_to(standin, "U0ASM3") == []

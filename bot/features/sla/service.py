@@ -106,7 +106,7 @@ async def log_request(
         await ctx.audit(
             None, "sla_logged", sla_id=row.id, account=view.account.name, owner=owner.slack_id, kind=row.kind
         )
-        shown = await ctx.shown([logger_id, owner.slack_id])
+        shown_owner = someone(owner.slack_id, owner.name)  # the Person is in hand: no look-up
         await ctx.notify(
             owner.slack_id,
             f"sla:{row.id}:logged",
@@ -114,11 +114,11 @@ async def log_request(
             about=view.account,
             what="logged",
             sla=_row(row),
-            by=shown[logger_id],
-            owner_name=shown[owner.slack_id],
+            by=logger_id,  # who submitted the modal: a Slack user, shown as a mention
+            owner_name=shown_owner,
         )
     deps.outbox.kick()
-    return Logged(row.id, view.account.name, someone(owner.slack_id, owner.name), times.due_at)
+    return Logged(row.id, view.account.name, shown_owner, times.due_at)
 
 
 def _row(row: SlaRequestRow) -> dict[str, Any]:
